@@ -1,0 +1,338 @@
+//! The plan: a profile (TOML scenario) parsed, defaulted and validated once.
+//!
+//! Everything downstream (cluster, workload, procedure, checks, report) reads a [`Plan`] and
+//! never the raw TOML. The same structs are the profile schema: every field has a default, unknown
+//! keys are rejected, and `plan.json` in a run directory is this struct serialised with every
+//! default made explicit (so a run can be re-read without knowing which defaults were in force).
+//!
+//! Parsing and validation with user-facing errors live in [`crate::profile`].
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// A fully resolved scenario.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Plan {
+    /// Profile name; names the results directory `results/<name>/`.
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    /// Seed of the operation mix; chosen at random (and recorded) when absent.
+    #[serde(default)]
+    pub seed: Option<u64>,
+    #[serde(default)]
+    pub cluster: ClusterPlan,
+    #[serde(default)]
+    pub load: LoadPlan,
+    #[serde(default)]
+    pub phases: PhasesPlan,
+    #[serde(default)]
+    pub procedure: ProcedurePlan,
+    #[serde(default)]
+    pub monitor: MonitorPlan,
+}
+
+/// The initial ensemble and how servers are configured.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ClusterPlan {
+    /// Docker image; `zkchaos/zookeeper:3.8.0` is built locally by `zkchaos image build`.
+    pub image: String,
+    /// Which image layout the image has: `auto` (detect), `debian` (zkchaos' own) or `official`.
+    pub image_kind: ImageKindChoice,
+    /// Servers at start (ids 1..=size).
+    pub size: u32,
+    /// Start servers with dynamic configuration (`reconfigEnabled=true`,
+    /// `standaloneEnabled=false`, `dynamicConfigFile`). Required by `reconfig-expand`.
+    pub dynamic_config: bool,
+    pub tick_time_ms: u32,
+    pub init_limit: u32,
+    pub sync_limit: u32,
+    /// JVM heap per server (`-Xmx`), MiB.
+    pub heap_mb: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ImageKindChoice {
+    Auto,
+    Debian,
+    Official,
+}
+
+impl Default for ClusterPlan {
+    fn default() -> Self {
+        ClusterPlan {
+            image: "zkchaos/zookeeper:3.8.0".into(),
+            image_kind: ImageKindChoice::Auto,
+            size: 3,
+            dynamic_config: false,
+            tick_time_ms: 2000,
+            init_limit: 10,
+            sync_limit: 5,
+            heap_mb: 256,
+        }
+    }
+}
+
+/// Open- or closed-loop client load.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LoadPlan {
+    pub mode: LoadMode,
+    /// Intended operations per second (open loop).
+    pub rate: u32,
+    /// Requests in flight (closed loop only).
+    pub in_flight: u32,
+    /// ZooKeeper sessions sharing the load.
+    pub sessions: u32,
+    /// Pre-populated keys `/zkchaos/keys/k<i>` used by get and set.
+    pub keys: u32,
+    /// Bytes per written value.
+    pub value_size: u32,
+    /// Operation mix as relative weights, e.g. `{ get = 80, set = 10, create = 10 }`.
+    pub mix: BTreeMap<String, u32>,
+    pub session_timeout_ms: u32,
+    pub op_timeout_ms: u32,
+    /// Time-series bucket width.
+    pub interval_ms: u32,
+    /// Stream every operation to `events.csv.gz`.
+    pub events: bool,
+    /// After an expansion, tell clients about the new servers.
+    pub update_server_list_after_expansion: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum LoadMode {
+    Open,
+    Closed,
+}
+
+impl Default for LoadPlan {
+    fn default() -> Self {
+        LoadPlan {
+            mode: LoadMode::Open,
+            rate: 1000,
+            in_flight: 64,
+            sessions: 4,
+            keys: 100,
+            value_size: 100,
+            mix: [("get", 80), ("set", 10), ("create", 10)]
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), v))
+                .collect(),
+            session_timeout_ms: 10_000,
+            op_timeout_ms: 2_000,
+            interval_ms: 100,
+            events: true,
+            update_server_list_after_expansion: false,
+        }
+    }
+}
+
+/// How long each phase of `zkchaos run` lasts.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PhasesPlan {
+    pub warmup_s: f64,
+    pub converge_timeout_s: f64,
+    pub post_s: f64,
+}
+
+impl Default for PhasesPlan {
+    fn default() -> Self {
+        PhasesPlan { warmup_s: 10.0, converge_timeout_s: 120.0, post_s: 15.0 }
+    }
+}
+
+/// Server-mode monitor (`srvr` poller).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MonitorPlan {
+    pub interval_ms: u32,
+    pub timeout_ms: u32,
+}
+
+impl Default for MonitorPlan {
+    fn default() -> Self {
+        MonitorPlan { interval_ms: 200, timeout_ms: 150 }
+    }
+}
+
+/// The procedure run mid-load. `kind` selects the variant.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case", deny_unknown_fields)]
+pub enum ProcedurePlan {
+    /// Steady load only: the baseline.
+    None {
+        /// How long the "procedure" phase lasts (load continues).
+        #[serde(default = "default_none_duration")]
+        duration_s: f64,
+    },
+    /// Pause one server for a while (ground-truth calibration).
+    Pause {
+        #[serde(default)]
+        target: Target,
+        #[serde(default = "default_pause_ms")]
+        duration_ms: u64,
+    },
+    /// Standalone (or static N) to `to` servers by editing zoo.cfg and restarting.
+    RestartExpand {
+        to: u32,
+        #[serde(default)]
+        order: RestartOrder,
+    },
+    /// N to M servers by rewriting zoo.cfg and restarting old servers one at a time.
+    RollingExpand {
+        to: u32,
+        #[serde(default)]
+        order: RollingOrder,
+        #[serde(default)]
+        step_gap_ms: u64,
+    },
+    /// N to M servers by dynamic reconfiguration.
+    ReconfigExpand {
+        to: u32,
+        #[serde(default)]
+        step: ReconfigStep,
+        #[serde(default)]
+        auth: ReconfigAuth,
+        #[serde(default = "default_reconfig_attempts")]
+        max_attempts: u32,
+    },
+}
+
+fn default_none_duration() -> f64 {
+    10.0
+}
+fn default_pause_ms() -> u64 {
+    3000
+}
+fn default_reconfig_attempts() -> u32 {
+    5
+}
+
+impl Default for ProcedurePlan {
+    fn default() -> Self {
+        ProcedurePlan::None { duration_s: default_none_duration() }
+    }
+}
+
+impl ProcedurePlan {
+    /// Strategy name as written in summaries and comparisons.
+    pub fn strategy(&self) -> String {
+        match self {
+            ProcedurePlan::None { .. } => "none".into(),
+            ProcedurePlan::Pause { .. } => "pause".into(),
+            ProcedurePlan::RestartExpand { order, .. } => format!("restart-expand/{}", order.as_str()),
+            ProcedurePlan::RollingExpand { order, .. } => format!("rolling-expand/{}", order.as_str()),
+            ProcedurePlan::ReconfigExpand { step, .. } => format!("reconfig-expand/{}", step.as_str()),
+        }
+    }
+
+    /// Ensemble size after the procedure, given the size before.
+    pub fn target_size(&self, from: u32) -> u32 {
+        match self {
+            ProcedurePlan::None { .. } | ProcedurePlan::Pause { .. } => from,
+            ProcedurePlan::RestartExpand { to, .. }
+            | ProcedurePlan::RollingExpand { to, .. }
+            | ProcedurePlan::ReconfigExpand { to, .. } => *to,
+        }
+    }
+}
+
+/// Which server a fault targets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "kebab-case", untagged)]
+pub enum Target {
+    /// A server id.
+    Id(u32),
+    /// The current leader (the standalone server in a 1-server ensemble).
+    #[default]
+    #[serde(with = "leader_str")]
+    Leader,
+}
+
+mod leader_str {
+    use serde::{de::Error, Deserialize, Deserializer, Serializer};
+    pub fn serialize<S: Serializer>(s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str("leader")
+    }
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<(), D::Error> {
+        let s = String::deserialize(d)?;
+        if s == "leader" {
+            Ok(())
+        } else {
+            Err(D::Error::custom(format!("expected \"leader\" or a server id, found {s:?}")))
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum RestartOrder {
+    /// Start the new servers first, then restart the old one (the order in common guides).
+    #[default]
+    NewFirst,
+    /// Restart the old server with the new config first, then start the new ones.
+    OldFirst,
+}
+
+impl RestartOrder {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            RestartOrder::NewFirst => "new-first",
+            RestartOrder::OldFirst => "old-first",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum RollingOrder {
+    #[default]
+    Ids,
+    LeaderFirst,
+    LeaderLast,
+}
+
+impl RollingOrder {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            RollingOrder::Ids => "ids",
+            RollingOrder::LeaderFirst => "leader-first",
+            RollingOrder::LeaderLast => "leader-last",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum ReconfigStep {
+    /// One reconfig adding every joiner.
+    #[default]
+    Together,
+    /// One reconfig per joiner.
+    OneByOne,
+}
+
+impl ReconfigStep {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            ReconfigStep::Together => "together",
+            ReconfigStep::OneByOne => "one-by-one",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum ReconfigAuth {
+    /// Authenticate as `super` with a per-run random password (digest passed to servers).
+    #[default]
+    SuperDigest,
+    /// `skipACL=yes` on every server (insecure; the summary says so).
+    SkipAcl,
+}
