@@ -21,6 +21,7 @@ pub mod profile;
 pub mod record;
 pub mod report;
 pub mod run;
+pub mod test_hooks;
 pub mod workload;
 
 pub use error::{Error, Result};

@@ -243,30 +243,72 @@ impl ProcedurePlan {
     }
 }
 
-/// Which server a fault targets.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
-#[serde(rename_all = "kebab-case", untagged)]
+/// Which server a fault targets: `target = "leader"` or `target = 2` in a profile.
+///
+/// Serde is written by hand (rather than `untagged`) so that both spellings deserialize from any
+/// self-describing format, including the buffered content of the internally tagged
+/// [`ProcedurePlan`], and so that a wrong value gets a message saying what would be valid.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Target {
     /// A server id.
     Id(u32),
     /// The current leader (the standalone server in a 1-server ensemble).
     #[default]
-    #[serde(with = "leader_str")]
     Leader,
 }
 
-mod leader_str {
-    use serde::{de::Error, Deserialize, Deserializer, Serializer};
-    pub fn serialize<S: Serializer>(s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str("leader")
-    }
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<(), D::Error> {
-        let s = String::deserialize(d)?;
-        if s == "leader" {
-            Ok(())
-        } else {
-            Err(D::Error::custom(format!("expected \"leader\" or a server id, found {s:?}")))
+impl std::fmt::Display for Target {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Target::Id(id) => write!(f, "{id}"),
+            Target::Leader => f.write_str("leader"),
         }
+    }
+}
+
+impl Serialize for Target {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Target::Id(id) => s.serialize_u32(*id),
+            Target::Leader => s.serialize_str("leader"),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Target {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(TargetVisitor)
+    }
+}
+
+struct TargetVisitor;
+
+impl TargetVisitor {
+    fn id<E: serde::de::Error>(v: i128) -> Result<Target, E> {
+        u32::try_from(v)
+            .map(Target::Id)
+            .map_err(|_| E::custom(format!("expected \"leader\" or a server id between 1 and 9, found {v}")))
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for TargetVisitor {
+    type Value = Target;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("\"leader\" or a server id")
+    }
+    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Target, E> {
+        if v == "leader" {
+            Ok(Target::Leader)
+        } else {
+            Err(E::custom(format!("expected \"leader\" or a server id, found {v:?}")))
+        }
+    }
+    fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Target, E> {
+        Self::id(v.into())
+    }
+    fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Target, E> {
+        Self::id(v.into())
     }
 }
 

@@ -1,1 +1,23 @@
-//! (being written)
+//! Figures derived from recorded data: pure functions over [`OpEvent`]s and [`Mark`]s, so a
+//! stored run can be re-analysed without Docker and checkers can be tested on literal histories.
+//!
+//! - [`timeline`]: zero-filled per-interval series (`timeline.csv`), shared with the recorder;
+//! - [`outage`]: longest interval without a successful completion, per class, exact;
+//! - [`latency`]: per-kind quantiles and histograms (coordinated omission explained there);
+//! - [`phases`]: phase windows from `phase:<name>` marks;
+//! - [`counts`]: operation counts by outcome and error class, achieved rate.
+//!
+//! [`OpEvent`]: crate::record::OpEvent
+//! [`Mark`]: crate::record::Mark
+
+pub mod counts;
+pub mod latency;
+pub mod outage;
+pub mod phases;
+pub mod timeline;
+
+pub use counts::{counts, OpCounts};
+pub use latency::{histograms_by_kind, lag_quantiles, quantiles_by_kind, Quantiles};
+pub use outage::{outages, Outage, OutageFigures};
+pub use phases::{phase_windows, Phases};
+pub use timeline::{timeline, write_timeline_csv, TimelineRow};

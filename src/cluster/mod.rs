@@ -1,8 +1,24 @@
-//! (being written) Cluster lifecycle.
-pub mod commands {
-    use crate::cli::{CleanArgs, ClusterCommand};
-    use crate::Result;
-    pub async fn image_build(_tag: &str, _force: bool) -> Result<()> { Err(crate::Error::Failed("not yet".into())) }
-    pub async fn cluster(_cmd: ClusterCommand) -> Result<()> { Err(crate::Error::Failed("not yet".into())) }
-    pub async fn clean(_args: CleanArgs) -> Result<()> { Err(crate::Error::Failed("not yet".into())) }
-}
+//! The db layer: ZooKeeper servers in Docker containers, their zoo.cfg, and readiness.
+//!
+//! [`Cluster`] owns one run's network, volumes and containers (all labelled `zkchaos.run=<id>`)
+//! and offers the operations procedures need: start, stop, kill, restart with a new config,
+//! pause, wipe data, and `srvr` polling through the 127.0.0.1-published client ports.
+//! [`config`] renders zoo.cfg files purely; [`fourlw`] speaks four-letter words; [`names`] holds
+//! labels and object names; [`image`] knows the two supported image layouts; [`cleanup`]
+//! removes objects by label; [`commands`] implements `zkchaos image|cluster|clean`.
+
+pub mod cleanup;
+pub mod commands;
+pub mod config;
+pub mod docker;
+pub mod error;
+pub mod fourlw;
+pub mod image;
+pub mod names;
+
+pub use cleanup::{find_leftovers, remove_all, remove_run, warn_leftovers, Leftover, TeardownReport};
+pub use config::{ConfigMode, RenderedConfig, ZooCfg};
+pub use docker::{connect_docker, memory_preflight, Cluster, ClusterSpec};
+pub use error::ClusterError;
+pub use fourlw::{four_letter, parse_conf_membership, parse_srvr, srvr, FourLwError, Membership, SrvrInfo};
+pub use image::{ImageKind, ImageSpec};

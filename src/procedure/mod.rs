@@ -1,1 +1,204 @@
-//! (being written)
+//! The nemesis: expansion procedures and faults run mid-load.
+//!
+//! A procedure drives the [`Cluster`] from its initial membership to a target membership (or
+//! injects a fault and heals it) while the workload keeps running. Every step it takes is put on
+//! the run's timeline as [`Mark`]s (start/end pairs, or points), so charts can shade the interval
+//! and every figure in the summary can be related to what the procedure was doing at that moment.
+//!
+//! Procedures:
+//! - [`restart`]: `restart-expand` (standalone → N by rewriting zoo.cfg and restarting, in the
+//!   `new-first` or `old-first` order) and `rolling-expand` (N → M, new servers first, then each old
+//!   server rewritten and restarted one at a time);
+//! - [`reconfig`]: `reconfig-expand` (N → M by dynamic reconfiguration, joiners started with the
+//!   committed config plus themselves, then `reconfig -add`, with retries);
+//! - [`fault`]: `none` (steady load, the baseline) and `pause` (the calibration fault).
+//!
+//! Convergence (every target server serving, one leader, each server's own membership view equal
+//! to the target set) is waited for by [`wait_converged`] after the procedure's last step.
+
+pub mod fault;
+pub mod reconfig;
+pub mod restart;
+
+use crate::check::converge::{check_converged, ServerObservation};
+use crate::cluster::{Cluster, ClusterError};
+use crate::plan::{Plan, ProcedurePlan};
+use crate::record::{Epoch, Mark, MarkKind, ServerMode};
+use std::future::Future;
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+use tokio::sync::watch;
+
+/// Where a procedure puts its timeline marks (the recorder, in a run).
+pub trait MarkSink: Send + Sync {
+    fn mark(&self, mark: Mark);
+}
+
+/// What a procedure may use.
+pub struct ProcedureCtx<'a> {
+    pub cluster: &'a mut Cluster,
+    pub plan: &'a Plan,
+    pub marks: &'a dyn MarkSink,
+    pub epoch: Epoch,
+    /// Password of the `super` user for reconfig (digest auth), if the servers were given one.
+    pub super_password: Option<String>,
+    /// Published to the server-mode monitor whenever a server is started.
+    pub servers: &'a watch::Sender<Vec<(u32, SocketAddr)>>,
+}
+
+/// What happened, beyond the marks.
+#[derive(Debug, Clone, Default)]
+pub struct ProcedureOutcome {
+    /// The membership the ensemble should converge to.
+    pub target_ids: Vec<u32>,
+    /// Facts worth a line in the summary (e.g. the restart order actually used).
+    pub notes: Vec<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ProcedureError {
+    #[error("procedure step `{step}` failed: {source}")]
+    Cluster { step: String, source: ClusterError },
+    #[error("reconfig {what} failed after {attempts} attempt(s): {last_error}")]
+    Reconfig { what: String, attempts: u32, last_error: String },
+    #[error("procedure step `{step}`: {detail}")]
+    Step { step: String, detail: String },
+}
+
+impl From<ProcedureError> for crate::Error {
+    fn from(e: ProcedureError) -> Self {
+        crate::Error::Failed(e.to_string())
+    }
+}
+
+impl ProcedureCtx<'_> {
+    pub fn now_us(&self) -> u64 {
+        self.epoch.now_us()
+    }
+
+    pub fn point(&self, label: impl Into<String>, detail: Option<String>) {
+        self.marks.mark(Mark { at_us: self.now_us(), kind: MarkKind::Point, label: label.into(), detail });
+    }
+
+    /// Run `fut` as one timeline step (see [`marked`]).
+    pub async fn step<T, E: std::fmt::Display>(
+        &self,
+        label: &str,
+        fut: impl Future<Output = Result<T, E>>,
+    ) -> Result<T, E> {
+        marked(self.marks, self.epoch, label, fut).await
+    }
+
+    /// Tell the monitor about every server the cluster has started so far.
+    pub fn publish_servers(&self) {
+        let list: Vec<(u32, SocketAddr)> = self
+            .cluster
+            .server_ids()
+            .into_iter()
+            .filter_map(|id| self.cluster.client_addr(id).map(|a| (id, a)))
+            .collect();
+        self.servers.send_replace(list);
+    }
+
+    /// How long to wait for one server to become ready after a start or restart: the JVM start
+    /// plus an election bounded by initLimit ticks, with a floor of 30 s.
+    pub fn server_ready_timeout(&self) -> Duration {
+        let c = &self.plan.cluster;
+        Duration::from_millis(u64::from(c.tick_time_ms) * u64::from(c.init_limit)).max(Duration::from_secs(30))
+    }
+
+    /// The server currently reporting `leader` (or `standalone`) among `ids`, if any.
+    pub async fn find_leader(&self, ids: &[u32]) -> Option<u32> {
+        for &id in ids {
+            if let Ok(info) = self.cluster.srvr(id).await {
+                if matches!(info.mode, ServerMode::Leader | ServerMode::Standalone) {
+                    return Some(id);
+                }
+            }
+        }
+        None
+    }
+
+    /// Wait until server `id` reports one of `modes` (polling `srvr` every 100 ms).
+    pub async fn wait_mode(&self, id: u32, modes: &[ServerMode], timeout: Duration) -> Result<ServerMode, String> {
+        let deadline = Instant::now() + timeout;
+        let mut last = String::from("no answer yet");
+        loop {
+            match self.cluster.srvr(id).await {
+                Ok(info) if modes.contains(&info.mode) => return Ok(info.mode),
+                Ok(info) => last = format!("mode {}", info.mode.as_str()),
+                Err(e) => last = e.to_string(),
+            }
+            if Instant::now() >= deadline {
+                return Err(format!("zk{id} did not reach {modes:?} within {timeout:?} (last: {last})"));
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+}
+
+/// Run `fut` as one timeline step: a start mark, then an end mark carrying the error if any.
+/// A free function so a step can borrow the cluster mutably while marking.
+pub async fn marked<T, E: std::fmt::Display>(
+    marks: &dyn MarkSink,
+    epoch: Epoch,
+    label: &str,
+    fut: impl Future<Output = Result<T, E>>,
+) -> Result<T, E> {
+    marks.mark(Mark { at_us: epoch.now_us(), kind: MarkKind::Start, label: label.to_string(), detail: None });
+    let result = fut.await;
+    let detail = result.as_ref().err().map(|e| e.to_string());
+    marks.mark(Mark { at_us: epoch.now_us(), kind: MarkKind::End, label: label.to_string(), detail });
+    result
+}
+
+/// Run the plan's procedure. Marks are emitted as steps happen.
+pub async fn run_procedure(ctx: &mut ProcedureCtx<'_>) -> Result<ProcedureOutcome, ProcedureError> {
+    let from = ctx.plan.cluster.size;
+    match ctx.plan.procedure.clone() {
+        ProcedurePlan::None { duration_s } => fault::steady(ctx, duration_s).await,
+        ProcedurePlan::Pause { target, duration_ms } => fault::pause(ctx, target, duration_ms).await,
+        ProcedurePlan::RestartExpand { to, order } => restart::restart_expand(ctx, from, to, order).await,
+        ProcedurePlan::RollingExpand { to, order, step_gap_ms } => {
+            restart::rolling_expand(ctx, from, to, order, Duration::from_millis(step_gap_ms)).await
+        }
+        ProcedurePlan::ReconfigExpand { to, step, max_attempts, .. } => {
+            reconfig::reconfig_expand(ctx, from, to, step, max_attempts).await
+        }
+    }
+}
+
+/// Poll every target server until the ensemble has converged to `target` or `timeout` passes.
+/// Returns the time of convergence (µs since the epoch) or the last reason it had not converged.
+pub async fn wait_converged(
+    cluster: &Cluster,
+    target: &[u32],
+    epoch: Epoch,
+    timeout: Duration,
+) -> Result<u64, String> {
+    let deadline = Instant::now() + timeout;
+    loop {
+        let mut states = Vec::with_capacity(target.len());
+        for &id in target {
+            let mode = match cluster.srvr(id).await {
+                Ok(info) => info.mode,
+                Err(_) => ServerMode::Down,
+            };
+            let view = if mode.is_serving() {
+                cluster.membership_view(id).await.ok().map(|m| m.voting)
+            } else {
+                None
+            };
+            states.push(ServerObservation { id, mode, view });
+        }
+        let target_set = target.iter().copied().collect();
+        let reason = match check_converged(&target_set, &states) {
+            crate::check::converge::Convergence::Converged => return Ok(epoch.now_us()),
+            crate::check::converge::Convergence::NotYet(reason) => reason,
+        };
+        if Instant::now() >= deadline {
+            return Err(reason);
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}

@@ -1,0 +1,183 @@
+//! Client-visible outages, computed exactly from raw events.
+//!
+//! The outage of a class (any / read = get+exists / write = set+create+delete+multi) is the
+//! longest interval inside the window with no successful completion (`end_us` of an `Ok` op) of
+//! that class, counting window start → first success and last success → window end. With no
+//! success at all the whole window is one gap. A class with no operation scheduled in the window
+//! (intended start inside it) is absent (`None`): no fake number.
+//!
+//! Resolution: a gap can only be seen to the precision of the class's operation spacing, so each
+//! class reports `resolution_ms = 1000 / rate`, the rate taken from the intended starts within
+//! the window.
+
+use crate::record::{OpEvent, OpKind, Outcome};
+use serde::{Deserialize, Serialize};
+
+/// Outage figures of one class.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Outage {
+    pub longest_ms: f64,
+    /// Start of the longest gap (the success before it, or the window start).
+    pub longest_from_us: u64,
+    /// Gaps strictly longer than the threshold.
+    pub gaps_over_threshold: u32,
+    /// Sum of the gaps longer than the threshold.
+    pub total_over_threshold_ms: f64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, Default)]
+pub struct Resolution {
+    pub read: Option<f64>,
+    pub write: Option<f64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, Default)]
+pub struct OutageFigures {
+    pub any: Option<Outage>,
+    pub read: Option<Outage>,
+    pub write: Option<Outage>,
+    pub resolution_ms: Resolution,
+    pub threshold_ms: f64,
+}
+
+/// Outage of the operations selected by `class` within `window`.
+pub fn outage_of(
+    events: &[OpEvent],
+    window: (u64, u64),
+    threshold_ms: f64,
+    class: impl Fn(OpKind) -> bool,
+) -> Option<Outage> {
+    let (start, end) = window;
+    if end <= start {
+        return None;
+    }
+    let scheduled = events.iter().any(|e| class(e.kind) && e.intended_us >= start && e.intended_us < end);
+    if !scheduled {
+        return None;
+    }
+    let mut ends: Vec<u64> = events
+        .iter()
+        .filter(|e| class(e.kind) && e.outcome == Outcome::Ok && e.end_us >= start && e.end_us <= end)
+        .map(|e| e.end_us)
+        .collect();
+    ends.sort_unstable();
+    let threshold_us = threshold_ms * 1000.0;
+    let mut out = Outage { longest_ms: 0.0, longest_from_us: start, gaps_over_threshold: 0, total_over_threshold_ms: 0.0 };
+    let mut longest = 0u64;
+    let mut prev = start;
+    for t in ends.into_iter().chain(std::iter::once(end)) {
+        let gap = t - prev;
+        if gap > longest {
+            longest = gap;
+            out.longest_from_us = prev;
+        }
+        if gap as f64 > threshold_us {
+            out.gaps_over_threshold += 1;
+            out.total_over_threshold_ms += gap as f64 / 1000.0;
+        }
+        prev = t;
+    }
+    out.longest_ms = longest as f64 / 1000.0;
+    Some(out)
+}
+
+/// Resolution (ms between scheduled operations) of a class in the window, from intended starts.
+pub fn resolution_ms(events: &[OpEvent], window: (u64, u64), class: impl Fn(OpKind) -> bool) -> Option<f64> {
+    let (start, end) = window;
+    let n = events.iter().filter(|e| class(e.kind) && e.intended_us >= start && e.intended_us < end).count();
+    if n == 0 || end <= start {
+        return None;
+    }
+    let rate = n as f64 / ((end - start) as f64 / 1e6);
+    Some(1000.0 / rate)
+}
+
+pub fn outages(events: &[OpEvent], window: (u64, u64), threshold_ms: f64) -> OutageFigures {
+    let read = |k: OpKind| !k.is_write();
+    let write = |k: OpKind| k.is_write();
+    OutageFigures {
+        any: outage_of(events, window, threshold_ms, |_| true),
+        read: outage_of(events, window, threshold_ms, read),
+        write: outage_of(events, window, threshold_ms, write),
+        resolution_ms: Resolution {
+            read: resolution_ms(events, window, read),
+            write: resolution_ms(events, window, write),
+        },
+        threshold_ms,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::record::ErrorClass;
+
+    fn e(kind: OpKind, intended_ms: u64, end_ms: u64, ok: bool) -> OpEvent {
+        OpEvent {
+            intended_us: intended_ms * 1000,
+            start_us: intended_ms * 1000,
+            end_us: end_ms * 1000,
+            kind,
+            session: 0,
+            path: String::new(),
+            outcome: if ok { Outcome::Ok } else { Outcome::Fail },
+            error: if ok { None } else { Some(ErrorClass::Timeout) },
+            token: String::new(),
+            version: -1,
+        }
+    }
+
+    /// A get every 10 ms from `from` to `to` (exclusive), completing 1 ms later.
+    fn gets(from: u64, to: u64, ok: bool) -> Vec<OpEvent> {
+        (from..to).step_by(10).map(|t| e(OpKind::Get, t, t + 1, ok)).collect()
+    }
+
+    #[test]
+    fn gap_at_start() {
+        let mut ev = gets(0, 500, false);
+        ev.extend(gets(500, 1000, true));
+        let o = outages(&ev, (0, 1_000_000), 100.0);
+        let r = o.read.unwrap();
+        assert_eq!(r.longest_ms, 501.0);
+        assert_eq!(r.longest_from_us, 0);
+        assert_eq!(r.gaps_over_threshold, 1);
+        assert!(o.write.is_none(), "no writes scheduled: absent");
+        assert_eq!(o.any, o.read);
+        assert!((o.resolution_ms.read.unwrap() - 10.0).abs() < 1e-9);
+        assert!(o.resolution_ms.write.is_none());
+    }
+
+    #[test]
+    fn gap_at_end() {
+        let mut ev = gets(0, 700, true);
+        ev.extend(gets(700, 1000, false));
+        let r = outages(&ev, (0, 1_000_000), 100.0).read.unwrap();
+        assert_eq!(r.longest_from_us, 691_000);
+        assert_eq!(r.longest_ms, 309.0);
+    }
+
+    #[test]
+    fn overlapping_kinds() {
+        // Reads fail 200–600 ms, writes fail 400–800 ms: "any" only sees 400–600.
+        let mut ev = Vec::new();
+        for t in (0..1000).step_by(10) {
+            ev.push(e(OpKind::Get, t, t + 1, !(200..600).contains(&t)));
+            ev.push(e(OpKind::Set, t + 5, t + 6, !(400..800).contains(&(t + 5))));
+        }
+        let o = outages(&ev, (0, 1_000_000), 50.0);
+        let (r, w, a) = (o.read.unwrap(), o.write.unwrap(), o.any.unwrap());
+        assert_eq!((r.longest_from_us, r.longest_ms), (191_000, 410.0));
+        assert_eq!((w.longest_from_us, w.longest_ms), (396_000, 410.0));
+        assert_eq!((a.longest_from_us, a.longest_ms), (396_000, 205.0));
+        assert_eq!(a.gaps_over_threshold, 1);
+        assert!((a.total_over_threshold_ms - 205.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn no_success_at_all() {
+        let ev = gets(0, 1000, false);
+        let r = outages(&ev, (100_000, 900_000), 10.0).read.unwrap();
+        assert_eq!((r.longest_ms, r.longest_from_us, r.gaps_over_threshold), (800.0, 100_000, 1));
+        assert!(outages(&[], (0, 1000), 1.0).any.is_none());
+    }
+}

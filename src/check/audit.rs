@@ -1,0 +1,432 @@
+//! Acknowledged-write audit: is every write the servers acknowledged still there, on every server?
+//!
+//! Pure: the input is the run's [`OpEvent`] history and one [`ServerReadback`] per server.
+//! What counts (Jepsen's three-way outcomes, treated honestly):
+//!
+//! - an acknowledged `set` of key K that returned version v is **missing** on a server if K is
+//!   absent there, **stale** if K's version there is below v, or if it is exactly v but holds a
+//!   different token (the version was reached again by other writes after a loss). A version above
+//!   v is fine: later (possibly indeterminate) writes bumped it.
+//! - an acknowledged `create` is missing if its path is absent, or present with another token (a
+//!   sequence number reused after a loss); when its path was not recorded, its token is looked up
+//!   among all sequential znodes. A create whose path was later deleted (delete ok or
+//!   indeterminate) is excused.
+//! - an acknowledged `multi` (set of one key + create of one sequential znode with the same token)
+//!   is checked as its set, and its create by token.
+//! - an acknowledged `delete` whose path is still present is an **undone delete** (also a loss).
+//! - indeterminate writes are information only: present (their token is visible) or absent
+//!   (for sets this includes "overwritten later").
+//!
+//! Verdict `data_loss`: FAIL if anything acknowledged is missing, stale or undone on any readable
+//! server; otherwise UNKNOWN if some server could not be read; otherwise PASS.
+
+use super::readback::ServerReadback;
+use super::Verdict;
+use crate::record::{OpEvent, OpKind, Outcome};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeSet, HashMap, HashSet};
+
+/// How many offending paths the report keeps.
+pub const MAX_EXAMPLES: usize = 10;
+
+/// The audit's result; serialised into the run summary.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AuditReport {
+    pub verdict: Verdict,
+    /// Acknowledged set/create/multi operations checked.
+    pub acked_writes: u64,
+    /// Acknowledged deletes checked (must stay deleted).
+    pub acked_deletes: u64,
+    /// Writes whose fate the client does not know.
+    pub indeterminate_writes: u64,
+    /// Acknowledged writes lost (missing or stale) on at least one readable server.
+    pub lost_writes: u64,
+    pub servers: Vec<ServerAudit>,
+    /// Servers that could not be read, and why.
+    pub unreadable: Vec<UnreadableServer>,
+    /// Keys whose (version, token) is not the same on every readable server (absent counts).
+    pub divergent_keys: u64,
+    /// Sequential znodes present on some readable servers only.
+    pub divergent_seq: u64,
+    /// Up to [`MAX_EXAMPLES`] offending paths, spread over servers.
+    pub examples: Vec<AuditExample>,
+}
+
+/// Per-server counts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServerAudit {
+    pub server: u32,
+    pub readable: bool,
+    /// Acknowledged writes absent on this server.
+    pub missing: u64,
+    /// Acknowledged sets whose key is at an older version (or another value at that version).
+    pub stale: u64,
+    /// Acknowledged deletes whose znode is present again.
+    pub deletes_undone: u64,
+    pub indeterminate_present: u64,
+    pub indeterminate_absent: u64,
+    pub keys_read: u64,
+    pub seq_read: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UnreadableServer {
+    pub server: u32,
+    pub error: String,
+}
+
+/// One offending path on one server.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditExample {
+    pub server: u32,
+    pub path: String,
+    pub problem: String,
+}
+
+impl AuditReport {
+    /// One line for the console, in plain words.
+    pub fn headline(&self) -> String {
+        let readable: Vec<&ServerAudit> = self.servers.iter().filter(|s| s.readable).collect();
+        let total = self.servers.len();
+        match self.verdict {
+            Verdict::Fail => {
+                let bad: Vec<u32> = readable
+                    .iter()
+                    .filter(|s| s.missing + s.stale + s.deletes_undone > 0)
+                    .map(|s| s.server)
+                    .collect();
+                let missing = readable.iter().map(|s| s.missing).max().unwrap_or(0);
+                let stale = readable.iter().map(|s| s.stale).max().unwrap_or(0);
+                let what = if stale == 0 {
+                    "missing".to_string()
+                } else if missing == 0 {
+                    "stale".to_string()
+                } else {
+                    "lost (missing or stale)".to_string()
+                };
+                let mut line = if self.lost_writes > 0 {
+                    format!(
+                        "DATA LOSS: {} of {} acknowledged writes {} on {}",
+                        self.lost_writes,
+                        self.acked_writes,
+                        what,
+                        describe_servers(&bad, total)
+                    )
+                } else {
+                    "DATA LOSS:".to_string()
+                };
+                let undone: u64 = readable.iter().map(|s| s.deletes_undone).max().unwrap_or(0);
+                if undone > 0 {
+                    if self.lost_writes > 0 {
+                        line.push(';');
+                    }
+                    line.push_str(&format!(" {undone} acknowledged deletes undone"));
+                }
+                if !self.unreadable.is_empty() {
+                    line.push_str(&format!(" ({})", self.unreadable_text()));
+                }
+                line
+            }
+            Verdict::Unknown => {
+                if self.unreadable.is_empty() {
+                    return "UNKNOWN: no server was read".to_string();
+                }
+                let rest = if readable.is_empty() {
+                    "no server could be checked".to_string()
+                } else {
+                    format!(
+                        "no acknowledged write lost on the other {} ({} checked)",
+                        plural(readable.len(), "server"),
+                        self.acked_writes
+                    )
+                };
+                format!("UNKNOWN: {}; {}", self.unreadable_text(), rest)
+            }
+            Verdict::Pass => format!(
+                "no acknowledged write lost ({} checked on {})",
+                self.acked_writes,
+                plural(readable.len(), "server")
+            ),
+        }
+    }
+
+    fn unreadable_text(&self) -> String {
+        let parts: Vec<String> =
+            self.unreadable.iter().map(|u| format!("server {} could not be read ({})", u.server, u.error)).collect();
+        parts.join(", ")
+    }
+}
+
+fn plural(n: usize, word: &str) -> String {
+    if n == 1 {
+        format!("1 {word}")
+    } else {
+        format!("{n} {word}s")
+    }
+}
+
+fn describe_servers(bad: &[u32], total: usize) -> String {
+    if bad.len() == total && total > 1 {
+        return format!("all {total} servers");
+    }
+    let ids: Vec<String> = bad.iter().map(|i| i.to_string()).collect();
+    let noun = if bad.len() == 1 { "server" } else { "servers" };
+    format!("{noun} {} of {total}", ids.join(", "))
+}
+
+/// A write as the audit sees it.
+struct Write<'a> {
+    kind: OpKind,
+    path: &'a str,
+    token: &'a str,
+    version: i64,
+}
+
+enum Problem {
+    Missing(String),
+    Stale(String),
+}
+
+/// What one server holds, indexed for lookups.
+struct ServerIndex<'a> {
+    rb: &'a ServerReadback,
+    seq_tokens: HashSet<&'a str>,
+    key_tokens: HashSet<&'a str>,
+}
+
+impl<'a> ServerIndex<'a> {
+    fn new(rb: &'a ServerReadback) -> Self {
+        let seq_tokens = rb.seq.values().filter_map(|t| t.as_deref()).collect();
+        let key_tokens = rb.keys.values().filter_map(|(_, t)| t.as_deref()).collect();
+        ServerIndex { rb, seq_tokens, key_tokens }
+    }
+
+    /// Checks an acknowledged set (or multi's set part) against this server.
+    fn check_set(&self, w: &Write<'_>) -> Option<Problem> {
+        let Some((v, tok)) = self.rb.keys.get(w.path) else {
+            return Some(Problem::Missing("key absent".into()));
+        };
+        if w.version < 0 {
+            return None; // version unknown: presence is all we can say
+        }
+        if *v < w.version {
+            return Some(Problem::Stale(format!("at version {v}, acknowledged version {} (token {})", w.version, w.token)));
+        }
+        if *v == w.version && !w.token.is_empty() && tok.as_deref() != Some(w.token) {
+            return Some(Problem::Stale(format!(
+                "version {v} holds token {}, acknowledged token {}",
+                tok.as_deref().unwrap_or("<none>"),
+                w.token
+            )));
+        }
+        None
+    }
+
+    /// Checks an acknowledged create against this server.
+    fn check_create(&self, w: &Write<'_>, deleted: &HashSet<&str>) -> Option<Problem> {
+        if w.path.is_empty() {
+            return self.check_token_in_seq(w.token);
+        }
+        match self.rb.seq.get(w.path) {
+            None if deleted.contains(w.path) => None,
+            None => Some(Problem::Missing("created znode absent".into())),
+            Some(tok) => match tok.as_deref() {
+                Some(t) if !w.token.is_empty() && t != w.token => {
+                    Some(Problem::Missing(format!("path holds token {t}, acknowledged token {}", w.token)))
+                }
+                _ => None,
+            },
+        }
+    }
+
+    fn check_token_in_seq(&self, token: &str) -> Option<Problem> {
+        if token.is_empty() || self.seq_tokens.contains(token) {
+            None
+        } else {
+            Some(Problem::Missing(format!("no sequential znode holds token {token}")))
+        }
+    }
+
+    fn token_visible(&self, w: &Write<'_>) -> bool {
+        if !w.path.is_empty() && matches!(w.kind, OpKind::Create) {
+            if let Some(t) = self.rb.seq.get(w.path) {
+                return t.is_none() || w.token.is_empty() || t.as_deref() == Some(w.token);
+            }
+        }
+        !w.token.is_empty() && (self.seq_tokens.contains(w.token) || self.key_tokens.contains(w.token))
+    }
+}
+
+/// Audit the history against every server's read-back.
+pub fn audit(events: &[OpEvent], readbacks: &[ServerReadback]) -> AuditReport {
+    let mut acked: Vec<Write<'_>> = Vec::new();
+    let mut indeterminate: Vec<Write<'_>> = Vec::new();
+    let mut acked_deletes: Vec<&str> = Vec::new();
+    let mut deleted: HashSet<&str> = HashSet::new();
+    for e in events {
+        match e.kind {
+            OpKind::Set | OpKind::Create | OpKind::Multi => {
+                let w = Write { kind: e.kind, path: &e.path, token: &e.token, version: e.version };
+                match e.outcome {
+                    Outcome::Ok => acked.push(w),
+                    Outcome::Indeterminate => indeterminate.push(w),
+                    Outcome::Fail => {}
+                }
+            }
+            OpKind::Delete if !e.path.is_empty() => match e.outcome {
+                Outcome::Ok => {
+                    acked_deletes.push(&e.path);
+                    deleted.insert(&e.path);
+                }
+                Outcome::Indeterminate => {
+                    deleted.insert(&e.path);
+                }
+                Outcome::Fail => {}
+            },
+            _ => {}
+        }
+    }
+
+    let mut servers = Vec::new();
+    let mut unreadable = Vec::new();
+    let mut lost: Vec<bool> = vec![false; acked.len()];
+    let mut per_server_examples: Vec<Vec<AuditExample>> = Vec::new();
+    for rb in readbacks {
+        let mut sa = ServerAudit {
+            server: rb.server,
+            readable: rb.error.is_none(),
+            missing: 0,
+            stale: 0,
+            deletes_undone: 0,
+            indeterminate_present: 0,
+            indeterminate_absent: 0,
+            keys_read: rb.keys.len() as u64,
+            seq_read: rb.seq.len() as u64,
+        };
+        if let Some(err) = &rb.error {
+            unreadable.push(UnreadableServer { server: rb.server, error: err.clone() });
+            servers.push(sa);
+            continue;
+        }
+        let idx = ServerIndex::new(rb);
+        let mut examples = Vec::new();
+        let mut note = |path: &str, problem: String| {
+            if examples.len() < MAX_EXAMPLES {
+                examples.push(AuditExample { server: rb.server, path: path.to_string(), problem });
+            }
+        };
+        for (i, w) in acked.iter().enumerate() {
+            let problem = match w.kind {
+                OpKind::Set => idx.check_set(w),
+                OpKind::Create => idx.check_create(w, &deleted),
+                _ => idx.check_set(w).or_else(|| {
+                    idx.check_token_in_seq(w.token).map(|p| match p {
+                        Problem::Missing(m) => Problem::Missing(format!("multi's create: {m}")),
+                        other => other,
+                    })
+                }),
+            };
+            let shown = if w.path.is_empty() { format!("<{} token {}>", w.kind, w.token) } else { w.path.to_string() };
+            match problem {
+                None => {}
+                Some(Problem::Missing(m)) => {
+                    sa.missing += 1;
+                    lost[i] = true;
+                    note(&shown, format!("acknowledged {} missing: {m}", w.kind));
+                }
+                Some(Problem::Stale(m)) => {
+                    sa.stale += 1;
+                    lost[i] = true;
+                    note(&shown, format!("acknowledged {} stale: {m}", w.kind));
+                }
+            }
+        }
+        for p in &acked_deletes {
+            if rb.seq.contains_key(*p) || rb.keys.contains_key(*p) {
+                sa.deletes_undone += 1;
+                note(p, "acknowledged delete undone: znode present".to_string());
+            }
+        }
+        for w in &indeterminate {
+            if idx.token_visible(w) {
+                sa.indeterminate_present += 1;
+            } else {
+                sa.indeterminate_absent += 1;
+            }
+        }
+        per_server_examples.push(examples);
+        servers.push(sa);
+    }
+
+    let readable: Vec<&ServerReadback> = readbacks.iter().filter(|r| r.error.is_none()).collect();
+    let (divergent_keys, divergent_seq) = divergence(&readable);
+
+    let any_loss = servers.iter().any(|s| s.missing + s.stale + s.deletes_undone > 0);
+    let verdict = if any_loss {
+        Verdict::Fail
+    } else if !unreadable.is_empty() || readbacks.is_empty() {
+        Verdict::Unknown
+    } else {
+        Verdict::Pass
+    };
+
+    AuditReport {
+        verdict,
+        acked_writes: acked.len() as u64,
+        acked_deletes: acked_deletes.len() as u64,
+        indeterminate_writes: indeterminate.len() as u64,
+        lost_writes: lost.iter().filter(|l| **l).count() as u64,
+        servers,
+        unreadable,
+        divergent_keys,
+        divergent_seq,
+        examples: round_robin(per_server_examples, MAX_EXAMPLES),
+    }
+}
+
+/// Keys whose value differs between readable servers, and seq znodes not on all of them.
+fn divergence(readable: &[&ServerReadback]) -> (u64, u64) {
+    if readable.len() < 2 {
+        return (0, 0);
+    }
+    let all_keys: BTreeSet<&str> = readable.iter().flat_map(|r| r.keys.keys().map(String::as_str)).collect();
+    let divergent_keys = all_keys
+        .iter()
+        .filter(|k| {
+            let first = readable[0].keys.get(**k);
+            readable[1..].iter().any(|r| r.keys.get(**k) != first)
+        })
+        .count() as u64;
+    let mut seq_count: HashMap<&str, usize> = HashMap::new();
+    for r in readable {
+        for p in r.seq.keys() {
+            *seq_count.entry(p.as_str()).or_default() += 1;
+        }
+    }
+    let divergent_seq = seq_count.values().filter(|c| **c < readable.len()).count() as u64;
+    (divergent_keys, divergent_seq)
+}
+
+/// Take examples from each server in turn so one bad server does not hide the others.
+fn round_robin(per_server: Vec<Vec<AuditExample>>, max: usize) -> Vec<AuditExample> {
+    let mut iters: Vec<_> = per_server.into_iter().map(|v| v.into_iter()).collect();
+    let mut out = Vec::new();
+    loop {
+        let mut any = false;
+        for it in iters.iter_mut() {
+            if out.len() >= max {
+                return out;
+            }
+            if let Some(e) = it.next() {
+                out.push(e);
+                any = true;
+            }
+        }
+        if !any {
+            return out;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,284 @@
+//! Read-back: what each server holds under `/zkchaos/keys` and `/zkchaos/seq`, read from that
+//! server alone.
+//!
+//! One session per server, connected to that server's published 127.0.0.1 port only (a
+//! multi-host connect string would fail over and hide a server that lost data). After a `sync`,
+//! the children of both parents are listed and every znode's data is fetched with many requests
+//! in flight at once (`buffer_unordered`): one round trip per znode in sequence would take
+//! minutes for 100k znodes. Every call is bounded by a timeout, and the whole server by a
+//! deadline; a server that cannot be read fully yields `error: Some(why)` (the audit then says
+//! UNKNOWN for it) rather than a partial picture that would look like loss.
+//!
+//! Read-backs are stored as `readback.json.gz` so `zkchaos analyze` can re-run the audit.
+
+use super::CheckError;
+use futures_util::stream::{self, StreamExt, TryStreamExt};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::io::{Read, Write};
+use std::net::SocketAddr;
+use std::path::Path;
+use std::time::Duration;
+use zookeeper_client as zk;
+
+/// Parent of the pre-populated keys `k<i>`.
+pub const KEYS_PARENT: &str = "/zkchaos/keys";
+/// Parent of the sequential znodes created by the workload.
+pub const SEQ_PARENT: &str = "/zkchaos/seq";
+
+/// What one server holds. Paths are absolute (`/zkchaos/keys/k3`, `/zkchaos/seq/s-0000000042`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServerReadback {
+    pub server: u32,
+    /// Why this server could not be read (then `keys` and `seq` are empty).
+    pub error: Option<String>,
+    /// Key path → (data version, token decoded from the value, if any).
+    pub keys: BTreeMap<String, (i64, Option<String>)>,
+    /// Sequential znode path → token decoded from its value, if any.
+    pub seq: BTreeMap<String, Option<String>>,
+}
+
+impl ServerReadback {
+    pub fn unreadable(server: u32, error: impl Into<String>) -> Self {
+        ServerReadback { server, error: Some(error.into()), keys: BTreeMap::new(), seq: BTreeMap::new() }
+    }
+}
+
+/// Limits of a read-back.
+#[derive(Debug, Clone)]
+pub struct ReadbackOptions {
+    /// Bound on connecting (the session handshake) to one server.
+    pub connect_timeout: Duration,
+    /// Bound on each ZooKeeper call.
+    pub call_timeout: Duration,
+    /// Bound on reading one whole server.
+    pub total_timeout: Duration,
+    /// getData requests in flight per server.
+    pub concurrency: usize,
+    pub session_timeout: Duration,
+}
+
+impl Default for ReadbackOptions {
+    fn default() -> Self {
+        ReadbackOptions {
+            connect_timeout: Duration::from_secs(10),
+            call_timeout: Duration::from_secs(10),
+            total_timeout: Duration::from_secs(60),
+            concurrency: 256,
+            session_timeout: Duration::from_secs(20),
+        }
+    }
+}
+
+/// Read every server in parallel. `token_of` recovers the token from a value
+/// (e.g. `|b| workload::token_of(b).map(str::to_owned)`).
+pub async fn read_all<F>(servers: &[(u32, SocketAddr)], opts: &ReadbackOptions, token_of: &F) -> Vec<ServerReadback>
+where
+    F: Fn(&[u8]) -> Option<String> + Sync,
+{
+    futures_util::future::join_all(servers.iter().map(|(id, addr)| read_server(*id, *addr, opts, token_of))).await
+}
+
+/// Read one server through `addr` (must be a loopback address). Never fails: an unreadable
+/// server is a readback with `error` set.
+pub async fn read_server<F>(server: u32, addr: SocketAddr, opts: &ReadbackOptions, token_of: &F) -> ServerReadback
+where
+    F: Fn(&[u8]) -> Option<String> + Sync,
+{
+    if !addr.ip().is_loopback() {
+        return ServerReadback::unreadable(server, format!("refusing to read from non-loopback address {addr}"));
+    }
+    let started = std::time::Instant::now();
+    let result = tokio::time::timeout(opts.total_timeout, read_inner(server, addr, opts, token_of)).await;
+    match result {
+        Ok(Ok(rb)) => {
+            tracing::debug!(
+                server,
+                keys = rb.keys.len(),
+                seq = rb.seq.len(),
+                elapsed_ms = started.elapsed().as_millis() as u64,
+                "read back"
+            );
+            rb
+        }
+        Ok(Err(why)) => ServerReadback::unreadable(server, why),
+        Err(_) => ServerReadback::unreadable(
+            server,
+            format!("read-back of zk{server} at {addr} did not finish within {:?}", opts.total_timeout),
+        ),
+    }
+}
+
+async fn read_inner<F>(server: u32, addr: SocketAddr, opts: &ReadbackOptions, token_of: &F) -> Result<ServerReadback, String>
+where
+    F: Fn(&[u8]) -> Option<String> + Sync,
+{
+    let connect_string = addr.to_string();
+    let connect = zk::Client::connector()
+        .with_session_timeout(opts.session_timeout)
+        .with_fail_eagerly()
+        .connect(&connect_string);
+    // fail_eagerly gives up after one try; retry until the connect deadline, since a server that
+    // just restarted may take a moment to serve.
+    let deadline = tokio::time::Instant::now() + opts.connect_timeout;
+    let mut connect = Some(connect);
+    let client = loop {
+        let fut = match connect.take() {
+            Some(f) => futures_util::future::Either::Left(f),
+            None => futures_util::future::Either::Right(
+                zk::Client::connector()
+                    .with_session_timeout(opts.session_timeout)
+                    .with_fail_eagerly()
+                    .connect(&connect_string),
+            ),
+        };
+        match tokio::time::timeout_at(deadline, fut).await {
+            Ok(Ok(c)) => break c,
+            Ok(Err(e)) if tokio::time::Instant::now() + Duration::from_millis(250) < deadline => {
+                tracing::debug!(server, %addr, error = %e, "read-back connect failed; retrying");
+                tokio::time::sleep(Duration::from_millis(250)).await;
+            }
+            Ok(Err(e)) => return Err(format!("connecting to zk{server} at {addr}: {e}")),
+            Err(_) => {
+                return Err(format!("connecting to zk{server} at {addr}: no session within {:?}", opts.connect_timeout))
+            }
+        }
+    };
+    let t = opts.call_timeout;
+    call(t, client.sync("/"), || format!("sync on zk{server} at {addr}")).await?;
+    let keys_names = list(&client, KEYS_PARENT, t, server, addr).await?;
+    let seq_names = list(&client, SEQ_PARENT, t, server, addr).await?;
+
+    let get_all = |parent: &'static str, names: Vec<String>| {
+        let client = &client;
+        stream::iter(names.into_iter().map(move |name| {
+            let path = format!("{parent}/{name}");
+            let fut = client.get_data(&path);
+            async move {
+                match tokio::time::timeout(t, fut).await {
+                    Ok(Ok((data, stat))) => Ok(Some((path, stat.version as i64, token_of(&data)))),
+                    // Deleted between list and get: absent.
+                    Ok(Err(zk::Error::NoNode)) => Ok(None),
+                    Ok(Err(e)) => Err(format!("getData {path} on zk{server} at {addr}: {e}")),
+                    Err(_) => Err(format!("getData {path} on zk{server} at {addr}: no answer within {t:?}")),
+                }
+            }
+        }))
+        .buffer_unordered(opts.concurrency.max(1))
+        .try_filter_map(|x| async move { Ok(x) })
+    };
+    let keys: BTreeMap<String, (i64, Option<String>)> =
+        get_all(KEYS_PARENT, keys_names).map_ok(|(p, v, tok)| (p, (v, tok))).try_collect().await?;
+    let seq: BTreeMap<String, Option<String>> =
+        get_all(SEQ_PARENT, seq_names).map_ok(|(p, _, tok)| (p, tok)).try_collect().await?;
+    // Dropping the last handle closes the session.
+    drop(client);
+    Ok(ServerReadback { server, error: None, keys, seq })
+}
+
+async fn call<T>(
+    t: Duration,
+    fut: impl std::future::Future<Output = Result<T, zk::Error>>,
+    what: impl Fn() -> String,
+) -> Result<T, String> {
+    match tokio::time::timeout(t, fut).await {
+        Ok(Ok(v)) => Ok(v),
+        Ok(Err(e)) => Err(format!("{}: {e}", what())),
+        Err(_) => Err(format!("{}: no answer within {t:?}", what())),
+    }
+}
+
+/// Children of `parent`; a missing parent means none (e.g. a wiped server).
+async fn list(client: &zk::Client, parent: &str, t: Duration, server: u32, addr: SocketAddr) -> Result<Vec<String>, String> {
+    match tokio::time::timeout(t, client.list_children(parent)).await {
+        Ok(Ok(v)) => Ok(v),
+        Ok(Err(zk::Error::NoNode)) => Ok(Vec::new()),
+        Ok(Err(e)) => Err(format!("listing {parent} on zk{server} at {addr}: {e}")),
+        Err(_) => Err(format!("listing {parent} on zk{server} at {addr}: no answer within {t:?}")),
+    }
+}
+
+/// The file format: versioned so later changes can be detected.
+#[derive(Debug, Serialize, Deserialize)]
+struct ReadbackFile {
+    format: u32,
+    servers: Vec<ServerReadback>,
+}
+
+const FORMAT: u32 = 1;
+
+fn is_gz(path: &Path) -> bool {
+    path.extension().is_some_and(|e| e == "gz")
+}
+
+/// Write read-backs as JSON, gzip-compressed when `path` ends in `.gz`
+/// (`{"format":1,"servers":[{"server":1,"error":null,"keys":{"/zkchaos/keys/k0":[3,"tok"]},"seq":{...}}]}`).
+pub fn save_readbacks(path: &Path, readbacks: &[ServerReadback]) -> Result<(), CheckError> {
+    let file = ReadbackFile { format: FORMAT, servers: readbacks.to_vec() };
+    let json = serde_json::to_vec(&file).map_err(|source| CheckError::EncodeReadback { path: path.into(), source })?;
+    let io = |source| CheckError::SaveReadback { path: path.into(), source };
+    let f = std::fs::File::create(path).map_err(io)?;
+    let mut w = std::io::BufWriter::new(f);
+    if is_gz(path) {
+        let mut gz = flate2::write::GzEncoder::new(w, flate2::Compression::default());
+        gz.write_all(&json).map_err(io)?;
+        w = gz.finish().map_err(io)?;
+    } else {
+        w.write_all(&json).map_err(io)?;
+    }
+    w.flush().map_err(io)
+}
+
+/// Read what [`save_readbacks`] wrote.
+pub fn load_readbacks(path: &Path) -> Result<Vec<ServerReadback>, CheckError> {
+    let io = |source| CheckError::LoadReadback { path: path.into(), source };
+    let f = std::fs::File::open(path).map_err(io)?;
+    let mut bytes = Vec::new();
+    if is_gz(path) {
+        flate2::read::GzDecoder::new(f).read_to_end(&mut bytes).map_err(io)?;
+    } else {
+        std::io::BufReader::new(f).read_to_end(&mut bytes).map_err(io)?;
+    }
+    let file: ReadbackFile =
+        serde_json::from_slice(&bytes).map_err(|source| CheckError::ParseReadback { path: path.into(), source })?;
+    Ok(file.servers)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> Vec<ServerReadback> {
+        let mut a = ServerReadback { server: 1, error: None, keys: BTreeMap::new(), seq: BTreeMap::new() };
+        a.keys.insert("/zkchaos/keys/k0".into(), (3, Some("t3".into())));
+        a.keys.insert("/zkchaos/keys/k1".into(), (0, None));
+        a.seq.insert("/zkchaos/seq/s-0000000001".into(), Some("c1".into()));
+        vec![a, ServerReadback::unreadable(2, "connect refused")]
+    }
+
+    #[test]
+    fn save_load_round_trip_json_and_gz() {
+        let dir = tempfile::tempdir().unwrap();
+        for name in ["readback.json", "readback.json.gz"] {
+            let p = dir.path().join(name);
+            save_readbacks(&p, &sample()).unwrap();
+            assert_eq!(load_readbacks(&p).unwrap(), sample(), "{name}");
+        }
+        let e = load_readbacks(&dir.path().join("nope.json")).unwrap_err();
+        assert!(e.to_string().contains("nope.json"), "{e}");
+    }
+
+    #[tokio::test]
+    async fn non_loopback_and_dead_servers_are_unreadable() {
+        let opts = ReadbackOptions { connect_timeout: Duration::from_millis(600), ..Default::default() };
+        let tok = |_: &[u8]| None;
+        let rb = read_server(1, "10.1.2.3:2181".parse().unwrap(), &opts, &tok).await;
+        assert!(rb.error.unwrap().contains("non-loopback"));
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = l.local_addr().unwrap();
+        drop(l);
+        let rb = read_server(2, addr, &opts, &tok).await;
+        let err = rb.error.unwrap();
+        assert!(err.contains("zk2") && err.contains(&addr.to_string()), "{err}");
+    }
+}

@@ -1,0 +1,185 @@
+//! `zkchaos image build`, `zkchaos cluster up|status|down` and `zkchaos clean`: thin commands
+//! over [`super::Cluster`] and the label-based cleanup, printing what they did.
+
+use super::cleanup::{self, TeardownReport};
+use super::config::ZooCfg;
+use super::docker::{connect_docker, Cluster, ClusterSpec};
+use super::names::{self, LABEL_PROFILE, LABEL_RUN, LABEL_SERVER};
+use super::{error::ClusterError, fourlw, image};
+use crate::cli::{CleanArgs, ClusterCommand};
+use crate::plan::ClusterPlan;
+use crate::Result;
+use bollard::query_parameters::ListContainersOptionsBuilder;
+use std::collections::BTreeMap;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::time::{Duration, Instant};
+
+/// Profile label of ensembles started by `cluster up`.
+const MANUAL: &str = "manual";
+
+/// Build the image with `docker/build-image.sh` (idempotent unless `force`).
+pub async fn image_build(tag: &str, force: bool) -> Result<()> {
+    let tag = tag.to_string();
+    tokio::task::spawn_blocking(move || image::build_image(&tag, force))
+        .await
+        .map_err(|e| crate::Error::Failed(format!("image build task: {e}")))??;
+    Ok(())
+}
+
+pub async fn cluster(cmd: ClusterCommand) -> Result<()> {
+    match cmd {
+        ClusterCommand::Up { size, image, dynamic } => up(size, image, dynamic).await,
+        ClusterCommand::Status { run } => status(run.as_deref()).await,
+        ClusterCommand::Down { run } => down(run.as_deref()).await,
+    }
+}
+
+async fn up(size: u32, image: String, dynamic: bool) -> Result<()> {
+    if size == 0 {
+        return Err(crate::Error::BadInput("--size must be at least 1".into()));
+    }
+    let docker = connect_docker().await?;
+    cleanup::warn_leftovers(&docker).await;
+    let run_id = names::new_run_id();
+    let plan = ClusterPlan { image, size, dynamic_config: dynamic, ..ClusterPlan::default() };
+    let spec = ClusterSpec {
+        run_id: run_id.clone(),
+        profile: MANUAL.into(),
+        plan: plan.clone(),
+        extra_jvm_flags: Vec::new(),
+        skip_acl: dynamic,
+    };
+    let t = Instant::now();
+    let mut c = Cluster::create(spec).await?;
+    let ids: Vec<u32> = (1..=size).collect();
+    let started: std::result::Result<_, ClusterError> = async {
+        for &id in &ids {
+            c.start_server(id, &ZooCfg::from_plan(id, &ids, &plan)).await?;
+        }
+        c.wait_ensemble(&ids, Duration::from_secs(120)).await
+    }
+    .await;
+    let modes = match started {
+        Ok(m) => m,
+        Err(e) => {
+            let dir = std::env::temp_dir().join(format!("zkchaos-{run_id}-logs"));
+            let saved = c.save_logs(&dir).await.is_ok();
+            let _ = c.teardown().await;
+            let hint = if saved { format!(" (server logs in {})", dir.display()) } else { String::new() };
+            return Err(crate::Error::Failed(format!("{e}{hint}")));
+        }
+    };
+    c.keep();
+    println!("run {run_id}: {size}-server ensemble serving after {:.1} s", t.elapsed().as_secs_f64());
+    for (id, mode) in &modes {
+        let addr = c.client_addr(*id).map(|a| a.to_string()).unwrap_or_default();
+        println!("  zk{id}  {:<11} {addr}  ({})", mode.as_str(), c.container_name(*id));
+    }
+    if dynamic {
+        println!("  dynamic configuration, skipACL=yes (anyone may reconfig: for throwaway use only)");
+    }
+    println!("connect string: {}", c.connect_string(&ids));
+    println!("remove it with: zkchaos cluster down --run {run_id}");
+    Ok(())
+}
+
+/// One row of `cluster status`.
+struct Row {
+    server: u32,
+    name: String,
+    state: String,
+    port: Option<u16>,
+}
+
+async fn status(run: Option<&str>) -> Result<()> {
+    let docker = connect_docker().await?;
+    let filter = names::label_filter(run);
+    let containers = docker
+        .list_containers(Some(ListContainersOptionsBuilder::new().all(true).filters(&filter).build()))
+        .await
+        .map_err(|source| ClusterError::List { what: "containers", source })?;
+    let mut runs: BTreeMap<(String, String), Vec<Row>> = BTreeMap::new();
+    for c in containers {
+        let labels = c.labels.clone().unwrap_or_default();
+        let run_id = labels.get(LABEL_RUN).cloned().unwrap_or_default();
+        let profile = labels.get(LABEL_PROFILE).cloned().unwrap_or_default();
+        let port = c
+            .ports
+            .as_deref()
+            .unwrap_or_default()
+            .iter()
+            .find(|p| p.private_port == 2181 && p.ip.as_deref() == Some("127.0.0.1"))
+            .and_then(|p| p.public_port);
+        runs.entry((run_id, profile)).or_default().push(Row {
+            server: labels.get(LABEL_SERVER).and_then(|s| s.parse().ok()).unwrap_or(0),
+            name: c.names.and_then(|n| n.into_iter().next()).unwrap_or_default().trim_start_matches('/').to_string(),
+            state: c.state.map(|s| s.to_string()).unwrap_or_default(),
+            port,
+        });
+    }
+    if runs.is_empty() {
+        println!("no zkchaos ensembles{}", run.map(|r| format!(" for run {r}")).unwrap_or_default());
+        return Ok(());
+    }
+    for ((run_id, profile), mut rows) in runs {
+        rows.sort_by_key(|r| r.server);
+        println!("run {run_id} (profile {profile})");
+        let mut connect = Vec::new();
+        for r in rows {
+            let (mode, zxid, addr) = match r.port {
+                Some(p) => {
+                    let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, p));
+                    connect.push(addr.to_string());
+                    match fourlw::srvr(addr, Duration::from_millis(1000)).await {
+                        Ok(i) => (i.mode.as_str(), i.zxid.map(|z| format!("0x{z:x}")).unwrap_or_default(), addr.to_string()),
+                        Err(_) => ("down", String::new(), addr.to_string()),
+                    }
+                }
+                None => ("down", String::new(), "-".into()),
+            };
+            println!("  zk{:<3} {:<11} {:<9} {:<16} {:<12} {}", r.server, mode, r.state, addr, zxid, r.name);
+        }
+        if !connect.is_empty() {
+            println!("  connect string: {}", connect.join(","));
+        }
+    }
+    Ok(())
+}
+
+fn print_report(what: &str, report: &TeardownReport) {
+    println!("{what}: {report}");
+}
+
+async fn down(run: Option<&str>) -> Result<()> {
+    let docker = connect_docker().await?;
+    let runs: Vec<String> = match run {
+        Some(r) => vec![r.to_string()],
+        None => cleanup::find_leftovers(&docker)
+            .await?
+            .into_iter()
+            .filter(|l| l.profile.as_deref() == Some(MANUAL))
+            .map(|l| l.run_id)
+            .collect(),
+    };
+    if runs.is_empty() {
+        println!("no ensemble started by `zkchaos cluster up` is present");
+        return Ok(());
+    }
+    for r in runs {
+        let report = cleanup::remove_run(&docker, &r).await?;
+        print_report(&format!("run {r}"), &report);
+    }
+    Ok(())
+}
+
+/// Remove one run's objects, or every zkchaos object, and print what was removed.
+pub async fn clean(args: CleanArgs) -> Result<()> {
+    let docker = connect_docker().await?;
+    let report = match args.run.as_deref() {
+        Some(r) => cleanup::remove_run(&docker, r).await?,
+        None => cleanup::remove_all(&docker).await?,
+    };
+    let scope = args.run.map(|r| format!("run {r}")).unwrap_or_else(|| "all zkchaos runs".into());
+    print_report(&scope, &report);
+    Ok(())
+}

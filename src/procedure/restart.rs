@@ -1,0 +1,164 @@
+//! Restart-based expansion (static configuration): servers learn the new membership only by
+//! having zoo.cfg rewritten and being restarted.
+//!
+//! - `restart-expand` (standalone → N): `new-first` starts the N−1 new servers with the N-server
+//!   config, waits until they serve, then rewrites and restarts the old server — the order of the
+//!   common guides, and the one with the documented hazard that the new servers form a majority
+//!   with empty state and the old server is synchronised to it. `old-first` restarts the old
+//!   server with the N-server config first (it cannot serve alone), then starts the new ones.
+//! - `rolling-expand` (N → M): start the new servers with the M-server config, wait until they
+//!   follow, then rewrite and restart each old server one at a time (order `ids`, `leader-first`
+//!   or `leader-last`, decided with `srvr` just before the restarts), waiting until it serves
+//!   again, with an operator pause of `step_gap` between steps.
+//!
+//! A wait that times out is recorded on its step's end mark and the procedure goes on: how the
+//! ensemble behaves when a step does not complete is part of what is measured.
+
+use super::{marked, ProcedureCtx, ProcedureError, ProcedureOutcome};
+use crate::cluster::config::ZooCfg;
+use crate::plan::{RestartOrder, RollingOrder};
+use crate::record::ServerMode;
+use std::time::Duration;
+
+const SERVING: &[ServerMode] = &[ServerMode::Leader, ServerMode::Follower, ServerMode::Standalone, ServerMode::Observer];
+
+/// Start server `id` with the static config of `members`, as one marked step.
+async fn start_new(ctx: &mut ProcedureCtx<'_>, id: u32, members: &[u32]) -> Result<(), ProcedureError> {
+    let cfg = ZooCfg::static_ensemble(id, members, &ctx.plan.cluster);
+    let label = format!("start zk{id}");
+    marked(ctx.marks, ctx.epoch, &label, ctx.cluster.start_server(id, &cfg))
+        .await
+        .map_err(|source| ProcedureError::Cluster { step: label, source })?;
+    ctx.publish_servers();
+    Ok(())
+}
+
+/// Rewrite server `id`'s zoo.cfg to `members` and restart it, as one marked step.
+async fn restart_with(ctx: &mut ProcedureCtx<'_>, id: u32, members: &[u32]) -> Result<(), ProcedureError> {
+    let cfg = ZooCfg::static_ensemble(id, members, &ctx.plan.cluster);
+    let label = format!("restart zk{id}");
+    marked(ctx.marks, ctx.epoch, &label, ctx.cluster.restart_with_config(id, &cfg))
+        .await
+        .map_err(|source| ProcedureError::Cluster { step: label, source })?;
+    ctx.publish_servers();
+    Ok(())
+}
+
+/// Wait (as a marked step) until `id` reports one of `modes`; a timeout is recorded, not fatal.
+async fn wait_for(ctx: &ProcedureCtx<'_>, id: u32, modes: &[ServerMode], what: &str) -> bool {
+    let timeout = ctx.server_ready_timeout();
+    ctx.step(&format!("wait zk{id} {what}"), ctx.wait_mode(id, modes, timeout)).await.is_ok()
+}
+
+pub async fn restart_expand(
+    ctx: &mut ProcedureCtx<'_>,
+    from: u32,
+    to: u32,
+    order: RestartOrder,
+) -> Result<ProcedureOutcome, ProcedureError> {
+    let old: Vec<u32> = (1..=from).collect();
+    let target: Vec<u32> = (1..=to).collect();
+    let new: Vec<u32> = (from + 1..=to).collect();
+    let mut notes = vec![format!("order {}", order.as_str())];
+    match order {
+        RestartOrder::NewFirst => {
+            for &id in &new {
+                start_new(ctx, id, &target).await?;
+            }
+            for &id in &new {
+                if !wait_for(ctx, id, SERVING, "serving").await {
+                    notes.push(format!("zk{id} did not serve before the old servers were restarted"));
+                }
+            }
+            for &id in &old {
+                restart_with(ctx, id, &target).await?;
+                wait_for(ctx, id, SERVING, "serving").await;
+            }
+        }
+        RestartOrder::OldFirst => {
+            for &id in &old {
+                restart_with(ctx, id, &target).await?;
+            }
+            for &id in &new {
+                start_new(ctx, id, &target).await?;
+            }
+            for &id in &target {
+                wait_for(ctx, id, SERVING, "serving").await;
+            }
+        }
+    }
+    Ok(ProcedureOutcome { target_ids: target, notes })
+}
+
+pub async fn rolling_expand(
+    ctx: &mut ProcedureCtx<'_>,
+    from: u32,
+    to: u32,
+    order: RollingOrder,
+    step_gap: Duration,
+) -> Result<ProcedureOutcome, ProcedureError> {
+    let old: Vec<u32> = (1..=from).collect();
+    let target: Vec<u32> = (1..=to).collect();
+    let new: Vec<u32> = (from + 1..=to).collect();
+    let mut notes = Vec::new();
+    for &id in &new {
+        start_new(ctx, id, &target).await?;
+    }
+    for &id in &new {
+        if !wait_for(ctx, id, &[ServerMode::Follower, ServerMode::Observer, ServerMode::Leader], "following").await {
+            notes.push(format!("zk{id} was not following before the rolling restart began"));
+        }
+    }
+    let leader = ctx.find_leader(&old).await;
+    let sequence = restart_sequence(&old, leader, order);
+    let described = sequence.iter().map(|id| format!("zk{id}")).collect::<Vec<_>>().join(",");
+    ctx.point("restart order", Some(format!("{} (leader before restarts: {})", described, leader.map_or("none".into(), |l| format!("zk{l}")))));
+    notes.push(format!("order {}: {described}", order.as_str()));
+    for (i, &id) in sequence.iter().enumerate() {
+        restart_with(ctx, id, &target).await?;
+        wait_for(ctx, id, SERVING, "serving").await;
+        if i + 1 < sequence.len() && !step_gap.is_zero() {
+            let gap = step_gap;
+            ctx.step("operator pause", async {
+                tokio::time::sleep(gap).await;
+                Ok::<(), ProcedureError>(())
+            })
+            .await?;
+        }
+    }
+    Ok(ProcedureOutcome { target_ids: target, notes })
+}
+
+/// The order in which old servers are restarted.
+pub fn restart_sequence(old: &[u32], leader: Option<u32>, order: RollingOrder) -> Vec<u32> {
+    let mut ids = old.to_vec();
+    ids.sort_unstable();
+    let Some(leader) = leader.filter(|l| ids.contains(l)) else { return ids };
+    match order {
+        RollingOrder::Ids => ids,
+        RollingOrder::LeaderFirst => {
+            ids.retain(|&i| i != leader);
+            ids.insert(0, leader);
+            ids
+        }
+        RollingOrder::LeaderLast => {
+            ids.retain(|&i| i != leader);
+            ids.push(leader);
+            ids
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sequences_follow_the_order() {
+        assert_eq!(restart_sequence(&[1, 2, 3], Some(2), RollingOrder::Ids), vec![1, 2, 3]);
+        assert_eq!(restart_sequence(&[1, 2, 3], Some(2), RollingOrder::LeaderFirst), vec![2, 1, 3]);
+        assert_eq!(restart_sequence(&[1, 2, 3], Some(2), RollingOrder::LeaderLast), vec![1, 3, 2]);
+        // No leader found: ascending ids whatever the order.
+        assert_eq!(restart_sequence(&[3, 1, 2], None, RollingOrder::LeaderLast), vec![1, 2, 3]);
+    }
+}

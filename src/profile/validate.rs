@@ -1,0 +1,306 @@
+//! Range and consistency checks on a [`Plan`]: what ZooKeeper and the measurement can do.
+//!
+//! Runs after the schema walk (types are right) and also on plans built in code, so it checks
+//! everything a plan can hold, including values TOML could not have produced (NaN durations).
+//! The first problem found is reported, in the order the sections appear in a profile.
+
+use super::ProfileError;
+use crate::plan::{ClusterPlan, LoadMode, LoadPlan, Plan, ProcedurePlan, Target};
+
+/// Operation names valid in `load.mix`.
+pub const VALID_OPS: &[&str] = &["get", "set", "create", "exists", "delete", "multi"];
+/// Largest ensemble (before or after a procedure).
+pub const MAX_CLUSTER_SIZE: u32 = 9;
+/// Largest `load.value_size`: ZooKeeper's default `jute.maxbuffer` is 0xfffff bytes (1 MiB − 1)
+/// for a whole request, so leave 1 KiB for the path and headers.
+pub const MAX_VALUE_SIZE: u32 = 1024 * 1024 - 1024;
+/// Longest phase or procedure duration, seconds (one day); also keeps `Duration::from_secs_f64`
+/// downstream far from overflow.
+const MAX_SECONDS: f64 = 86_400.0;
+const MAX_MS: u64 = 3_600_000;
+
+/// Check ranges and combinations of a plan; the error names the first offending field.
+pub fn validate(plan: &Plan) -> Result<(), ProfileError> {
+    validate_name(&plan.name)?;
+    validate_cluster(&plan.cluster)?;
+    validate_load(&plan.load, &plan.cluster)?;
+    let p = &plan.phases;
+    seconds("phases.warmup_s", p.warmup_s, 0.0, "e.g. warmup_s = 10")?;
+    seconds("phases.converge_timeout_s", p.converge_timeout_s, f64::MIN_POSITIVE, "e.g. converge_timeout_s = 120")?;
+    seconds("phases.post_s", p.post_s, 0.0, "e.g. post_s = 15")?;
+    let m = &plan.monitor;
+    range_u32(
+        "monitor.interval_ms",
+        m.interval_ms,
+        10,
+        200,
+        "the monitor must sample server modes at least every 200 ms to resolve sub-second outages",
+    )?;
+    range_u32("monitor.timeout_ms", m.timeout_ms, 1, m.interval_ms, "a poll must finish within monitor.interval_ms")?;
+    validate_procedure(&plan.procedure, &plan.cluster)
+}
+
+fn invalid(field: &str, value: impl ToString, reason: impl Into<String>) -> ProfileError {
+    ProfileError::Invalid { field: field.into(), value: value.to_string(), reason: reason.into() }
+}
+
+/// `field` in `min..=max`, with `why` saying what the range is for.
+fn range_u32(field: &str, v: u32, min: u32, max: u32, why: &str) -> Result<(), ProfileError> {
+    if (min..=max).contains(&v) {
+        Ok(())
+    } else {
+        Err(invalid(field, v, format!("is out of range: {why}; use {min} to {max}")))
+    }
+}
+
+/// A duration in seconds: finite, at least `min`, at most a day.
+fn seconds(field: &str, v: f64, min: f64, example: &str) -> Result<(), ProfileError> {
+    if v.is_finite() && v >= min && v <= MAX_SECONDS {
+        return Ok(());
+    }
+    let shown = if v.is_nan() {
+        "nan".to_string()
+    } else if v.is_infinite() {
+        if v > 0.0 { "inf" } else { "-inf" }.to_string()
+    } else {
+        format!("{v:?}")
+    };
+    let lower = if min > 0.0 { "greater than 0" } else { "0 or more" };
+    Err(invalid(field, shown, format!("is not a usable duration: use a finite number of seconds, {lower} and at most {MAX_SECONDS}, {example}")))
+}
+
+fn validate_name(name: &str) -> Result<(), ProfileError> {
+    let ok_char = |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.');
+    if name.is_empty() || name.len() > 100 || name.starts_with('.') || !name.chars().all(ok_char) {
+        return Err(invalid(
+            "name",
+            format!("{name:?}"),
+            "cannot name a results directory: use 1 to 100 letters, digits, '-', '_' or '.', not starting with '.', e.g. name = \"rolling-3to5\"",
+        ));
+    }
+    Ok(())
+}
+
+/// Even ensembles are legal in ZooKeeper, but rejected here: they cost one more server than the
+/// odd size below them and tolerate no more failures, which would confound a comparison.
+fn odd_size(field: &str, size: u32) -> Result<(), ProfileError> {
+    if size % 2 == 0 {
+        return Err(invalid(
+            field,
+            size,
+            format!(
+                "is even: a majority of {size} is {}, so it tolerates no more failed servers than {} does while needing one more to agree; use an odd size: 1, 3, 5, 7 or 9",
+                size / 2 + 1,
+                size - 1
+            ),
+        ));
+    }
+    Ok(())
+}
+
+fn validate_cluster(c: &ClusterPlan) -> Result<(), ProfileError> {
+    if c.image.trim().is_empty() || c.image.chars().any(char::is_whitespace) {
+        return Err(invalid("cluster.image", format!("{:?}", c.image), "is not a Docker image reference; use e.g. image = \"zkchaos/zookeeper:3.8.0\""));
+    }
+    range_u32("cluster.size", c.size, 1, MAX_CLUSTER_SIZE, "an ensemble has 1 to 9 servers here")?;
+    odd_size("cluster.size", c.size)?;
+    range_u32("cluster.tick_time_ms", c.tick_time_ms, 10, 60_000, "ZooKeeper's basic time unit (default 2000)")?;
+    range_u32("cluster.init_limit", c.init_limit, 1, 1000, "ticks a follower may take to connect and sync (default 10)")?;
+    range_u32("cluster.sync_limit", c.sync_limit, 1, 1000, "ticks a follower may lag the leader (default 5)")?;
+    range_u32("cluster.heap_mb", c.heap_mb, 32, 16_384, "JVM heap per server in MiB (default 256)")
+}
+
+fn validate_load(l: &LoadPlan, c: &ClusterPlan) -> Result<(), ProfileError> {
+    match l.mode {
+        LoadMode::Open => range_u32("load.rate", l.rate, 1, 1_000_000, "an open-loop load needs at least 1 operation per second")?,
+        LoadMode::Closed => range_u32("load.in_flight", l.in_flight, 1, 100_000, "a closed-loop load needs at least 1 request in flight")?,
+    }
+    range_u32("load.sessions", l.sessions, 1, 1024, "the load needs at least one ZooKeeper session")?;
+    range_u32("load.keys", l.keys, 1, 1_000_000, "get and set need at least one pre-populated key")?;
+    range_u32(
+        "load.value_size",
+        l.value_size,
+        0,
+        MAX_VALUE_SIZE,
+        "ZooKeeper rejects requests over jute.maxbuffer (1 MiB − 1 byte by default), path and headers included",
+    )?;
+    validate_mix(l)?;
+    let (min_session, max_session) = (2 * c.tick_time_ms, 20 * c.tick_time_ms);
+    if !(min_session..=max_session).contains(&l.session_timeout_ms) {
+        return Err(invalid(
+            "load.session_timeout_ms",
+            l.session_timeout_ms,
+            format!(
+                "is outside what servers with cluster.tick_time_ms = {} grant: ZooKeeper negotiates session timeouts between 2 and 20 ticks; use {min_session} to {max_session}",
+                c.tick_time_ms
+            ),
+        ));
+    }
+    if l.op_timeout_ms == 0 || l.op_timeout_ms >= l.session_timeout_ms {
+        return Err(invalid(
+            "load.op_timeout_ms",
+            l.op_timeout_ms,
+            format!(
+                "must be at least 1 and less than load.session_timeout_ms ({}), or an operation timeout cannot be told apart from a session expiry; use e.g. op_timeout_ms = {}",
+                l.session_timeout_ms,
+                (l.session_timeout_ms / 5).max(1)
+            ),
+        ));
+    }
+    range_u32("load.interval_ms", l.interval_ms, 10, 60_000, "the time-series bucket width must be positive and at most a minute")
+}
+
+fn validate_mix(l: &LoadPlan) -> Result<(), ProfileError> {
+    let valid = VALID_OPS.join(", ");
+    if l.mix.is_empty() {
+        return Err(invalid("load.mix", "{}", format!("is empty: give at least one operation a weight, e.g. mix = {{ get = 80, set = 20 }}; valid operations: {valid}")));
+    }
+    for op in l.mix.keys() {
+        if !VALID_OPS.contains(&op.as_str()) {
+            let hint = super::schema::closest(op, VALID_OPS).map(|c| format!("did you mean `{c}`? ")).unwrap_or_default();
+            return Err(ProfileError::UnknownKey {
+                key: format!("load.mix.{op}"),
+                hint: format!(": not an operation; {hint}valid operations: {valid}"),
+            });
+        }
+    }
+    if l.mix.values().all(|w| *w == 0) {
+        let shown: Vec<String> = l.mix.iter().map(|(k, w)| format!("{k} = {w}")).collect();
+        return Err(invalid(
+            "load.mix",
+            format!("{{ {} }}", shown.join(", ")),
+            "has only zero weights: give at least one operation a positive weight, e.g. mix = { get = 80, set = 20 }",
+        ));
+    }
+    Ok(())
+}
+
+/// The target size of an expansion: larger than the current size, odd, at most 9.
+fn expansion_target(kind: &str, to: u32, c: &ClusterPlan) -> Result<(), ProfileError> {
+    if to <= c.size {
+        return Err(invalid(
+            "procedure.to",
+            to,
+            format!("is not larger than cluster.size ({}): \"{kind}\" grows the ensemble; use an odd size from {} to 9", c.size, c.size + 2),
+        ));
+    }
+    range_u32("procedure.to", to, c.size + 1, MAX_CLUSTER_SIZE, "an ensemble has at most 9 servers here")?;
+    odd_size("procedure.to", to)
+}
+
+fn static_config_only(kind: &str, c: &ClusterPlan) -> Result<(), ProfileError> {
+    if c.dynamic_config {
+        return Err(invalid(
+            "cluster.dynamic_config",
+            true,
+            format!("conflicts with procedure kind \"{kind}\", which rewrites the static zoo.cfg and restarts servers; set cluster.dynamic_config = false, or use kind = \"reconfig-expand\""),
+        ));
+    }
+    Ok(())
+}
+
+fn validate_procedure(p: &ProcedurePlan, c: &ClusterPlan) -> Result<(), ProfileError> {
+    match p {
+        ProcedurePlan::None { duration_s } => seconds("procedure.duration_s", *duration_s, 0.0, "e.g. duration_s = 30"),
+        ProcedurePlan::Pause { target, duration_ms } => {
+            if let Target::Id(id) = target {
+                if *id == 0 || *id > c.size {
+                    return Err(invalid(
+                        "procedure.target",
+                        id,
+                        format!("is not a server of this ensemble: ids run from 1 to cluster.size ({}); use one of those or target = \"leader\"", c.size),
+                    ));
+                }
+            }
+            if *duration_ms == 0 || *duration_ms > MAX_MS {
+                return Err(invalid("procedure.duration_ms", duration_ms, format!("is out of range: a pause lasts 1 to {MAX_MS} ms, e.g. duration_ms = 3000")));
+            }
+            Ok(())
+        }
+        ProcedurePlan::RestartExpand { to, .. } => {
+            if c.size != 1 {
+                return Err(invalid(
+                    "cluster.size",
+                    c.size,
+                    "cannot start procedure kind \"restart-expand\", which is defined as standalone (1 server) → N; set cluster.size = 1, or use kind = \"rolling-expand\" to grow a larger ensemble",
+                ));
+            }
+            static_config_only("restart-expand", c)?;
+            expansion_target("restart-expand", *to, c)
+        }
+        ProcedurePlan::RollingExpand { to, step_gap_ms, .. } => {
+            if c.size == 1 {
+                return Err(invalid(
+                    "cluster.size",
+                    1,
+                    "cannot start procedure kind \"rolling-expand\": a single server is standalone and has no peers to roll through; use kind = \"restart-expand\" for 1 → N, or cluster.size = 3",
+                ));
+            }
+            static_config_only("rolling-expand", c)?;
+            expansion_target("rolling-expand", *to, c)?;
+            if *step_gap_ms > MAX_MS {
+                return Err(invalid("procedure.step_gap_ms", step_gap_ms, format!("is too long: use 0 to {MAX_MS} ms between restarts")));
+            }
+            Ok(())
+        }
+        ProcedurePlan::ReconfigExpand { to, max_attempts, .. } => {
+            if !c.dynamic_config {
+                return Err(invalid(
+                    "cluster.dynamic_config",
+                    false,
+                    "cannot run procedure kind \"reconfig-expand\": reconfig needs dynamic configuration; set cluster.dynamic_config = true",
+                ));
+            }
+            expansion_target("reconfig-expand", *to, c)?;
+            range_u32("procedure.max_attempts", *max_attempts, 1, 100, "a reconfig is tried at least once (retried on ReconfigInProgress)")
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn plan() -> Plan {
+        crate::profile::parse("name = \"t\"", "t").unwrap()
+    }
+
+    fn field_of(p: &Plan) -> String {
+        validate(p).unwrap_err().field().unwrap_or_default().to_string()
+    }
+
+    #[test]
+    fn default_plan_is_valid() {
+        validate(&plan()).unwrap();
+    }
+
+    #[test]
+    fn each_range_names_its_field() {
+        let mut p = plan();
+        p.load.rate = 0;
+        assert_eq!(field_of(&p), "load.rate");
+        let mut p = plan();
+        p.phases.post_s = f64::NAN;
+        assert_eq!(validate(&p).unwrap_err().to_string(), "`phases.post_s = nan` is not a usable duration: use a finite number of seconds, 0 or more and at most 86400, e.g. post_s = 15");
+        let mut p = plan();
+        p.cluster.size = 4;
+        assert_eq!(field_of(&p), "cluster.size");
+        let mut p = plan();
+        p.load.mix.clear();
+        assert_eq!(field_of(&p), "load.mix");
+        let mut p = plan();
+        p.load.mix.insert("gte".into(), 3);
+        let e = validate(&p).unwrap_err().to_string();
+        assert!(e.starts_with("unknown key `load.mix.gte`: not an operation; did you mean `get`?"), "{e}");
+    }
+
+    #[test]
+    fn closed_mode_ignores_rate() {
+        let mut p = plan();
+        p.load.mode = LoadMode::Closed;
+        p.load.rate = 0;
+        validate(&p).unwrap();
+        p.load.in_flight = 0;
+        assert_eq!(field_of(&p), "load.in_flight");
+    }
+}

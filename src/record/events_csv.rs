@@ -1,0 +1,240 @@
+//! `events.csv.gz`: every [`OpEvent`] of a run, streamed as gzip-compressed CSV.
+//!
+//! Columns: `intended_us,start_us,end_us,kind,session,path,outcome,error,token,version` (header
+//! row first). The writer sync-flushes the deflate stream about once a second (the recorder
+//! decides when), so the file of a crashed run is readable up to the last flush; the reader
+//! therefore tolerates a truncated final gzip block and a truncated final row, and keeps every
+//! complete row before them.
+
+use super::event::{ErrorClass, OpEvent, OpKind, Outcome};
+use super::RecordError;
+use flate2::read::MultiGzDecoder;
+use flate2::write::GzEncoder;
+use flate2::Compression;
+use std::fmt::Write as _;
+use std::fs::File;
+use std::io::{self, Read, Write};
+use std::path::{Path, PathBuf};
+
+/// Column names, in order.
+pub const COLUMNS: [&str; 10] =
+    ["intended_us", "start_us", "end_us", "kind", "session", "path", "outcome", "error", "token", "version"];
+
+/// Streams events to a `.csv.gz` file.
+pub struct EventWriter {
+    path: PathBuf,
+    csv: csv::Writer<GzEncoder<File>>,
+    buf: String,
+    rows: u64,
+}
+
+impl EventWriter {
+    pub fn create(path: &Path) -> Result<EventWriter, RecordError> {
+        let file = File::create(path).map_err(|source| RecordError::Create { path: path.to_owned(), source })?;
+        let gz = GzEncoder::new(file, Compression::fast());
+        let mut csv = csv::WriterBuilder::new().has_headers(false).from_writer(gz);
+        csv.write_record(COLUMNS).map_err(|e| RecordError::csv_write(path, e))?;
+        Ok(EventWriter { path: path.to_owned(), csv, buf: String::with_capacity(32), rows: 0 })
+    }
+
+    pub fn write(&mut self, e: &OpEvent) -> Result<(), RecordError> {
+        let path = &self.path;
+        let csv = &mut self.csv;
+        let buf = &mut self.buf;
+        let mut num = |csv: &mut csv::Writer<_>, v: &dyn std::fmt::Display| {
+            buf.clear();
+            let _ = write!(buf, "{v}");
+            csv.write_field(buf.as_bytes())
+        };
+        (|| -> csv::Result<()> {
+            num(csv, &e.intended_us)?;
+            num(csv, &e.start_us)?;
+            num(csv, &e.end_us)?;
+            csv.write_field(e.kind.as_str())?;
+            num(csv, &e.session)?;
+            csv.write_field(&e.path)?;
+            csv.write_field(e.outcome.as_str())?;
+            csv.write_field(e.error.map(|c| c.as_str()).unwrap_or(""))?;
+            csv.write_field(&e.token)?;
+            num(csv, &e.version)?;
+            csv.write_record(None::<&[u8]>)
+        })()
+        .map_err(|err| RecordError::csv_write(path, err))?;
+        self.rows += 1;
+        Ok(())
+    }
+
+    pub fn rows(&self) -> u64 {
+        self.rows
+    }
+
+    /// Sync-flush: everything written so far becomes decodable from the file.
+    pub fn flush(&mut self) -> Result<(), RecordError> {
+        self.csv.flush().map_err(|source| RecordError::Write { path: self.path.clone(), source })
+    }
+
+    /// Write the gzip trailer and close the file.
+    pub fn finish(self) -> Result<(), RecordError> {
+        let path = self.path;
+        let gz = self.csv.into_inner().map_err(|e| RecordError::Write { path: path.clone(), source: e.into_error() })?;
+        let file = gz.finish().map_err(|source| RecordError::Write { path: path.clone(), source })?;
+        file.sync_all().map_err(|source| RecordError::Write { path, source })
+    }
+}
+
+/// Passes through only complete lines; a read error (truncated gzip) ends the stream like EOF,
+/// and an unterminated final line is dropped.
+struct CompleteLines<R> {
+    inner: R,
+    buf: Vec<u8>,
+    /// Bytes of `buf` (from the front) that end with a newline and may be handed out.
+    ready: usize,
+    pos: usize,
+    done: bool,
+    truncated: bool,
+}
+
+impl<R: Read> Read for CompleteLines<R> {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        while self.pos == self.ready {
+            if self.done {
+                return Ok(0);
+            }
+            self.buf.drain(..self.ready);
+            self.pos = 0;
+            self.ready = 0;
+            let old = self.buf.len();
+            self.buf.resize(old + 64 * 1024, 0);
+            let n = match self.inner.read(&mut self.buf[old..]) {
+                Ok(n) => n,
+                Err(_) => {
+                    self.truncated = true;
+                    0
+                }
+            };
+            self.buf.truncate(old + n);
+            if n == 0 {
+                self.done = true;
+                if !self.buf.is_empty() && !self.truncated {
+                    // Unterminated last line in a complete file: the writer always ends rows
+                    // with '\n', so this can only be a cut-off row.
+                    self.truncated = true;
+                }
+            }
+            self.ready = self.buf.iter().rposition(|&b| b == b'\n').map(|i| i + 1).unwrap_or(0);
+        }
+        let n = out.len().min(self.ready - self.pos);
+        out[..n].copy_from_slice(&self.buf[self.pos..self.pos + n]);
+        self.pos += n;
+        Ok(n)
+    }
+}
+
+/// Read every complete row of an `events.csv.gz` (or plain `events.csv`) file.
+pub fn read_events(path: &Path) -> Result<Vec<OpEvent>, RecordError> {
+    let mut out = Vec::new();
+    for_each_event(path, |e| out.push(e))?;
+    Ok(out)
+}
+
+/// Stream the rows of an events file to `f` without holding them all.
+pub fn for_each_event(path: &Path, mut f: impl FnMut(OpEvent)) -> Result<(), RecordError> {
+    let file = File::open(path).map_err(|source| RecordError::Open { path: path.to_owned(), source })?;
+    let gz = path.extension().is_some_and(|e| e == "gz");
+    let inner: Box<dyn Read> = if gz { Box::new(MultiGzDecoder::new(file)) } else { Box::new(file) };
+    let reader = CompleteLines { inner, buf: Vec::new(), ready: 0, pos: 0, done: false, truncated: false };
+    let mut csv = csv::ReaderBuilder::new().has_headers(true).from_reader(reader);
+    let mut rec = csv::StringRecord::new();
+    let mut line = 1u64;
+    loop {
+        match csv.read_record(&mut rec) {
+            Ok(false) => break,
+            Ok(true) => {
+                line += 1;
+                f(parse_row(&rec).map_err(|detail| RecordError::ParseEvents { path: path.to_owned(), line, detail })?);
+            }
+            Err(e) => {
+                return Err(RecordError::ParseEvents { path: path.to_owned(), line: line + 1, detail: e.to_string() })
+            }
+        }
+    }
+    Ok(())
+}
+
+fn parse_row(r: &csv::StringRecord) -> Result<OpEvent, String> {
+    if r.len() != COLUMNS.len() {
+        return Err(format!("expected {} columns, found {}", COLUMNS.len(), r.len()));
+    }
+    fn num<T: std::str::FromStr>(r: &csv::StringRecord, i: usize) -> Result<T, String> {
+        r[i].parse().map_err(|_| format!("column {}: not a number: {:?}", COLUMNS[i], &r[i]))
+    }
+    let kind = OpKind::parse(&r[3]).ok_or_else(|| format!("unknown kind {:?}", &r[3]))?;
+    let outcome = Outcome::parse(&r[6]).ok_or_else(|| format!("unknown outcome {:?}", &r[6]))?;
+    let error = match &r[7] {
+        "" => None,
+        s => Some(ErrorClass::parse(s).ok_or_else(|| format!("unknown error class {s:?}"))?),
+    };
+    Ok(OpEvent {
+        intended_us: num(r, 0)?,
+        start_us: num(r, 1)?,
+        end_us: num(r, 2)?,
+        kind,
+        session: num(r, 4)?,
+        path: r[5].to_string(),
+        outcome,
+        error,
+        token: r[8].to_string(),
+        version: num(r, 9)?,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ev(i: u64) -> OpEvent {
+        OpEvent {
+            intended_us: i * 1000,
+            start_us: i * 1000 + 3,
+            end_us: i * 1000 + 900,
+            kind: if i % 2 == 0 { OpKind::Get } else { OpKind::Create },
+            session: (i % 4) as u32,
+            path: format!("/zkchaos/keys/k{i}"),
+            outcome: if i % 5 == 0 { Outcome::Indeterminate } else { Outcome::Ok },
+            error: if i % 5 == 0 { Some(ErrorClass::Timeout) } else { None },
+            token: if i % 2 == 0 { String::new() } else { format!("1-{i}") },
+            version: -1 + i as i64,
+        }
+    }
+
+    #[test]
+    fn round_trip_and_truncation() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("events.csv.gz");
+        let events: Vec<OpEvent> = (0..5000).map(ev).collect();
+        let mut w = EventWriter::create(&path).unwrap();
+        for e in &events[..3000] {
+            w.write(e).unwrap();
+        }
+        w.flush().unwrap();
+        let flushed_len = std::fs::metadata(&path).unwrap().len();
+        for e in &events[3000..] {
+            w.write(e).unwrap();
+        }
+        w.finish().unwrap();
+        assert_eq!(read_events(&path).unwrap(), events);
+
+        // A crashed run: the file ends somewhere after the sync flush.
+        let bytes = std::fs::read(&path).unwrap();
+        for cut in [flushed_len as usize, flushed_len as usize + 17, bytes.len() - 5, 40] {
+            let p = dir.path().join(format!("cut{cut}.csv.gz"));
+            std::fs::write(&p, &bytes[..cut]).unwrap();
+            let got = read_events(&p).unwrap();
+            assert!(got.len() <= events.len());
+            assert_eq!(&events[..got.len()], &got[..]);
+            if cut >= flushed_len as usize {
+                assert!(got.len() >= 3000, "cut {cut}: {} rows", got.len());
+            }
+        }
+    }
+}

@@ -1,0 +1,492 @@
+//! The recorder task: the single owner of every aggregate and output file of a run.
+//!
+//! Workers call [`RecorderHandle::op`] / [`RecorderHandle::mark`], which push onto an unbounded
+//! channel and never wait (the schedule must never block on the recorder). Control requests
+//! ([`Command`]) carry a oneshot for the reply (goose's `MetricsProcessor`). The task:
+//! - streams every event to `events.csv.gz`, sync-flushing about once a second;
+//! - keeps only *open* intervals in memory: `timeline.csv` rows are written once an interval has
+//!   been closed for `grace_us` (completions arrive slightly out of order), one
+//!   `latency-<kind>.hlog` interval per second likewise — so memory stays flat on long runs;
+//! - rewrites `marks.json` on every mark;
+//! - keeps whole-run histograms per kind and of schedule lag for the final [`RecorderStats`].
+//!
+//! An event completing in an interval that was already written is counted in
+//! `RecorderStats::late_events` (it is in `events.csv.gz` but not in the live `timeline.csv`).
+
+use super::event::{Epoch, ErrorClass, Mark, MarkKind, OpEvent, OpKind, Outcome};
+use super::events_csv::EventWriter;
+use super::hlog::{new_histogram, HlogWriter};
+use super::RecordError;
+use crate::analysis::latency::Quantiles;
+use crate::analysis::timeline::{IntervalAgg, TimelineCsv};
+use hdrhistogram::Histogram;
+use serde::Serialize;
+use std::collections::{BTreeMap, VecDeque};
+use std::fs::File;
+use std::io::BufWriter;
+use std::path::PathBuf;
+use std::time::Duration;
+use tokio::sync::{mpsc, oneshot};
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+/// What the recorder writes and how.
+#[derive(Debug, Clone)]
+pub struct RecorderConfig {
+    /// Output directory (must exist).
+    pub dir: PathBuf,
+    pub epoch: Epoch,
+    /// Timeline bucket width (`LoadPlan.interval_ms` × 1000).
+    pub interval_us: u64,
+    /// Kinds that get timeline rows and hlog files (the mix's kinds with weight > 0).
+    pub kinds: Vec<OpKind>,
+    /// Stream events to `events.csv.gz`.
+    pub events: bool,
+    /// Start of the first timeline interval (rows are zero-filled from here).
+    pub timeline_start_us: u64,
+    /// How long after an interval ends it is written (late completions still count).
+    pub grace_us: u64,
+}
+
+impl RecorderConfig {
+    pub fn from_plan(dir: PathBuf, epoch: Epoch, plan: &crate::plan::LoadPlan) -> RecorderConfig {
+        let kinds = crate::workload::mix_kinds(&plan.mix);
+        let interval_us = u64::from(plan.interval_ms.max(1)) * 1000;
+        RecorderConfig {
+            dir,
+            epoch,
+            interval_us,
+            kinds,
+            events: plan.events,
+            timeline_start_us: 0,
+            grace_us: interval_us.max(1_000_000),
+        }
+    }
+}
+
+/// Control requests.
+pub enum Command {
+    /// Close every interval up to now, finish all files, reply with the totals; the task ends.
+    Finish(oneshot::Sender<Result<RecorderStats, RecordError>>),
+    /// Current counts (for progress output).
+    Snapshot(oneshot::Sender<RecorderSnapshot>),
+}
+
+enum Msg {
+    Op(OpEvent),
+    Mark(Mark),
+    Cmd(Command),
+}
+
+/// Counts so far.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct RecorderSnapshot {
+    pub events: u64,
+    pub ok: u64,
+    pub fail: u64,
+    pub indeterminate: u64,
+}
+
+/// Totals at the end of a run.
+#[derive(Debug, Clone, Serialize)]
+pub struct RecorderStats {
+    pub counts: RecorderSnapshot,
+    pub by_class: BTreeMap<ErrorClass, u64>,
+    /// `Ok` latency from the intended start, per kind (HdrHistogram, µs).
+    pub latency: BTreeMap<OpKind, Quantiles>,
+    /// Schedule lag (start − intended) over all operations, µs.
+    pub lag: Quantiles,
+    /// The window `timeline.csv` covers: `analysis::timeline` over the same window reproduces it.
+    pub timeline_window: (u64, u64),
+    pub late_events: u64,
+    pub marks: Vec<Mark>,
+}
+
+/// Cloneable sender side. Sending never blocks; after the recorder ended, sends are dropped.
+#[derive(Clone, Debug)]
+pub struct RecorderHandle {
+    tx: mpsc::UnboundedSender<Msg>,
+    epoch: Epoch,
+}
+
+impl std::fmt::Debug for Msg {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Msg")
+    }
+}
+
+impl RecorderHandle {
+    pub fn op(&self, e: OpEvent) {
+        let _ = self.tx.send(Msg::Op(e));
+    }
+
+    pub fn mark(&self, m: Mark) {
+        let _ = self.tx.send(Msg::Mark(m));
+    }
+
+    /// A mark stamped now.
+    pub fn mark_now(&self, kind: MarkKind, label: impl Into<String>, detail: Option<String>) {
+        self.mark(Mark { at_us: self.epoch.now_us(), kind, label: label.into(), detail });
+    }
+
+    pub fn epoch(&self) -> Epoch {
+        self.epoch
+    }
+
+    pub async fn finish(&self) -> Result<RecorderStats, RecordError> {
+        let (tx, rx) = oneshot::channel();
+        self.tx.send(Msg::Cmd(Command::Finish(tx))).map_err(|_| RecordError::RecorderGone { what: "finishing" })?;
+        rx.await.map_err(|_| RecordError::RecorderGone { what: "finishing" })?
+    }
+
+    pub async fn snapshot(&self) -> Result<RecorderSnapshot, RecordError> {
+        let (tx, rx) = oneshot::channel();
+        self.tx.send(Msg::Cmd(Command::Snapshot(tx))).map_err(|_| RecordError::RecorderGone { what: "snapshot" })?;
+        rx.await.map_err(|_| RecordError::RecorderGone { what: "snapshot" })
+    }
+}
+
+/// Fixed-width buckets by completion time, only the open ones in memory.
+struct Buckets<T> {
+    start_us: u64,
+    width_us: u64,
+    /// Index of the first bucket not yet written.
+    next: u64,
+    open: VecDeque<T>,
+}
+
+impl<T> Buckets<T> {
+    fn new(start_us: u64, width_us: u64) -> Self {
+        Buckets { start_us, width_us, next: 0, open: VecDeque::new() }
+    }
+
+    /// The open bucket for `end_us`, or `None` if it was already written (or precedes the start).
+    fn get(&mut self, end_us: u64, mk: impl Fn() -> T) -> Option<&mut T> {
+        if end_us < self.start_us {
+            return None;
+        }
+        let b = (end_us - self.start_us) / self.width_us;
+        if b < self.next {
+            return None;
+        }
+        let off = (b - self.next) as usize;
+        while self.open.len() <= off {
+            self.open.push_back(mk());
+        }
+        self.open.get_mut(off)
+    }
+
+    /// Pop buckets that end at or before `until_us`, with their start time.
+    fn close(&mut self, until_us: u64, mk: impl Fn() -> T, mut f: impl FnMut(u64, T) -> Result<(), RecordError>) -> Result<(), RecordError> {
+        while self.start_us + (self.next + 1) * self.width_us <= until_us {
+            let t = self.start_us + self.next * self.width_us;
+            let b = self.open.pop_front().unwrap_or_else(&mk);
+            self.next += 1;
+            f(t, b)?;
+        }
+        Ok(())
+    }
+
+    fn cursor_us(&self) -> u64 {
+        self.start_us + self.next * self.width_us
+    }
+}
+
+struct State {
+    cfg: RecorderConfig,
+    events: Option<EventWriter>,
+    timeline: TimelineCsv<BufWriter<File>>,
+    cells: Buckets<Vec<IntervalAgg>>,
+    hlogs: Vec<HlogWriter>,
+    seconds: Buckets<Vec<Histogram<u64>>>,
+    totals: BTreeMap<OpKind, Histogram<u64>>,
+    lag: Histogram<u64>,
+    counts: RecorderSnapshot,
+    by_class: BTreeMap<ErrorClass, u64>,
+    marks: Vec<Mark>,
+    max_end_us: u64,
+    late: u64,
+}
+
+/// Create the output files and start the recorder task.
+pub fn spawn(
+    cfg: RecorderConfig,
+    cancel: CancellationToken,
+) -> Result<(RecorderHandle, JoinHandle<Result<(), RecordError>>), RecordError> {
+    let events = if cfg.events { Some(EventWriter::create(&cfg.dir.join("events.csv.gz"))?) } else { None };
+    let timeline = TimelineCsv::create(&cfg.dir.join("timeline.csv"))?;
+    let mut hlogs = Vec::new();
+    for k in &cfg.kinds {
+        let comment = format!("zkchaos latency of {k} operations (Ok only), µs from the intended start");
+        hlogs.push(HlogWriter::create(&cfg.dir.join(format!("latency-{k}.hlog")), cfg.epoch.unix_ms, &comment)?);
+    }
+    let interval_us = cfg.interval_us.max(1);
+    let start = cfg.timeline_start_us - cfg.timeline_start_us % interval_us;
+    let mut state = State {
+        cells: Buckets::new(start, interval_us),
+        seconds: Buckets::new(start - start % 1_000_000, 1_000_000),
+        events,
+        timeline,
+        hlogs,
+        totals: BTreeMap::new(),
+        lag: new_histogram(),
+        counts: RecorderSnapshot::default(),
+        by_class: BTreeMap::new(),
+        marks: Vec::new(),
+        max_end_us: 0,
+        late: 0,
+        cfg,
+    };
+    state.write_marks()?;
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let handle = RecorderHandle { tx, epoch: state.cfg.epoch };
+    let task = tokio::spawn(async move {
+        let tick_every = Duration::from_micros(interval_us.min(100_000));
+        let mut tick = tokio::time::interval(tick_every);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut last_flush = std::time::Instant::now();
+        loop {
+            tokio::select! {
+                biased;
+                msg = rx.recv() => match msg {
+                    Some(Msg::Op(e)) => state.op(e)?,
+                    Some(Msg::Mark(m)) => {
+                        state.marks.push(m);
+                        state.write_marks()?;
+                    }
+                    Some(Msg::Cmd(Command::Snapshot(reply))) => {
+                        let _ = reply.send(state.counts.clone());
+                    }
+                    Some(Msg::Cmd(Command::Finish(reply))) => {
+                        let _ = reply.send(state.finish());
+                        return Ok(());
+                    }
+                    None => {
+                        state.finish()?;
+                        return Ok(());
+                    }
+                },
+                _ = cancel.cancelled() => {
+                    // Take what is already queued, then close the files.
+                    while let Ok(msg) = rx.try_recv() {
+                        match msg {
+                            Msg::Op(e) => state.op(e)?,
+                            Msg::Mark(m) => state.marks.push(m),
+                            Msg::Cmd(Command::Finish(reply)) => {
+                                let _ = reply.send(state.finish());
+                                return Ok(());
+                            }
+                            Msg::Cmd(Command::Snapshot(_)) => {}
+                        }
+                    }
+                    state.finish()?;
+                    return Ok(());
+                }
+                _ = tick.tick() => {
+                    let now = state.cfg.epoch.now_us();
+                    state.close_until(now.saturating_sub(state.cfg.grace_us))?;
+                    if last_flush.elapsed() >= Duration::from_secs(1) {
+                        last_flush = std::time::Instant::now();
+                        state.flush()?;
+                    }
+                }
+            }
+        }
+    });
+    Ok((handle, task))
+}
+
+impl State {
+    fn op(&mut self, e: OpEvent) -> Result<(), RecordError> {
+        if let Some(w) = &mut self.events {
+            w.write(&e)?;
+        }
+        self.counts.events += 1;
+        match e.outcome {
+            Outcome::Ok => {
+                self.counts.ok += 1;
+                let _ = self.totals.entry(e.kind).or_insert_with(new_histogram).record(e.latency_us());
+            }
+            Outcome::Fail => self.counts.fail += 1,
+            Outcome::Indeterminate => self.counts.indeterminate += 1,
+        }
+        if let Some(c) = e.error {
+            *self.by_class.entry(c).or_default() += 1;
+        }
+        let _ = self.lag.record(e.lag_us());
+        self.max_end_us = self.max_end_us.max(e.end_us);
+        let Some(k) = self.cfg.kinds.iter().position(|k| *k == e.kind) else { return Ok(()) };
+        let n = self.cfg.kinds.len();
+        match self.cells.get(e.end_us, || vec![IntervalAgg::default(); n]) {
+            Some(cell) => cell[k].add(&e),
+            None => {
+                if e.end_us >= self.cells.start_us {
+                    self.late += 1;
+                }
+            }
+        }
+        if e.outcome == Outcome::Ok {
+            if let Some(h) = self.seconds.get(e.end_us, || (0..n).map(|_| new_histogram()).collect()) {
+                let _ = h[k].record(e.latency_us());
+            }
+        }
+        Ok(())
+    }
+
+    fn close_until(&mut self, until_us: u64) -> Result<(), RecordError> {
+        let kinds = &self.cfg.kinds;
+        let n = kinds.len();
+        let timeline = &mut self.timeline;
+        let mut wrote = false;
+        self.cells.close(until_us, || vec![IntervalAgg::default(); n], |t, cells| {
+            wrote = true;
+            for (k, agg) in kinds.iter().zip(cells) {
+                timeline.row(&agg.into_row(t, *k))?;
+            }
+            Ok(())
+        })?;
+        if wrote {
+            self.timeline.flush()?;
+        }
+        let hlogs = &mut self.hlogs;
+        let mut wrote = false;
+        self.seconds.close(until_us, || (0..n).map(|_| new_histogram()).collect(), |t, hs| {
+            wrote = true;
+            for (w, h) in hlogs.iter_mut().zip(hs.iter()) {
+                w.interval(h, t, 1_000_000)?;
+            }
+            Ok(())
+        })?;
+        if wrote {
+            for w in &mut self.hlogs {
+                w.flush()?;
+            }
+        }
+        Ok(())
+    }
+
+    fn flush(&mut self) -> Result<(), RecordError> {
+        if let Some(w) = &mut self.events {
+            w.flush()?;
+        }
+        Ok(())
+    }
+
+    fn finish(&mut self) -> Result<RecorderStats, RecordError> {
+        let now = self.cfg.epoch.now_us().max(self.max_end_us + 1);
+        let w = self.cells.width_us;
+        let start = self.cells.start_us;
+        let end = start + (now.saturating_sub(start)).div_ceil(w) * w;
+        self.close_until(end)?;
+        let s = self.seconds.width_us;
+        let s_end = self.seconds.start_us + now.saturating_sub(self.seconds.start_us).div_ceil(s) * s;
+        self.close_until_seconds(s_end)?;
+        if let Some(w) = self.events.take() {
+            w.finish()?;
+        }
+        self.write_marks()?;
+        Ok(RecorderStats {
+            counts: self.counts.clone(),
+            by_class: self.by_class.clone(),
+            latency: self.totals.iter().map(|(k, h)| (*k, Quantiles::from_histogram(h))).collect(),
+            lag: Quantiles::from_histogram(&self.lag),
+            timeline_window: (start, self.cells.cursor_us()),
+            late_events: self.late,
+            marks: self.marks.clone(),
+        })
+    }
+
+    fn close_until_seconds(&mut self, until_us: u64) -> Result<(), RecordError> {
+        let n = self.cfg.kinds.len();
+        let hlogs = &mut self.hlogs;
+        self.seconds.close(until_us, || (0..n).map(|_| new_histogram()).collect(), |t, hs| {
+            for (w, h) in hlogs.iter_mut().zip(hs.iter()) {
+                w.interval(h, t, 1_000_000)?;
+            }
+            Ok(())
+        })?;
+        for w in &mut self.hlogs {
+            w.flush()?;
+        }
+        Ok(())
+    }
+
+    fn write_marks(&self) -> Result<(), RecordError> {
+        let path = self.cfg.dir.join("marks.json");
+        let tmp = self.cfg.dir.join("marks.json.tmp");
+        let bytes = serde_json::to_vec_pretty(&self.marks)
+            .map_err(|e| RecordError::Write { path: path.clone(), source: std::io::Error::other(e) })?;
+        std::fs::write(&tmp, bytes).map_err(|source| RecordError::Write { path: tmp.clone(), source })?;
+        std::fs::rename(&tmp, &path).map_err(|source| RecordError::Write { path, source })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analysis::timeline::{timeline, write_timeline_csv};
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn live_timeline_equals_analysis() {
+        let dir = tempfile::tempdir().unwrap();
+        let epoch = Epoch { instant: std::time::Instant::now(), unix_ms: 1_700_000_000_000 };
+        let kinds = vec![OpKind::Get, OpKind::Set, OpKind::Create];
+        let cfg = RecorderConfig {
+            dir: dir.path().to_owned(),
+            epoch,
+            interval_us: 100_000,
+            kinds: kinds.clone(),
+            events: true,
+            timeline_start_us: 0,
+            grace_us: 1_000_000,
+        };
+        let (h, task) = spawn(cfg, CancellationToken::new()).unwrap();
+        let mut events = Vec::new();
+        for i in 0..500u64 {
+            let intended = i * 1000;
+            let kind = kinds[(i % 3) as usize];
+            let stalled = (100_000..250_000).contains(&intended);
+            let (outcome, error, end) = if stalled {
+                if kind == OpKind::Get {
+                    (Outcome::Fail, Some(ErrorClass::Timeout), intended + 2000)
+                } else {
+                    (Outcome::Indeterminate, Some(ErrorClass::ConnectionLoss), intended + 2500)
+                }
+            } else {
+                (Outcome::Ok, None, intended + 300 + (i * 37) % 900)
+            };
+            let e = OpEvent {
+                intended_us: intended,
+                start_us: intended + 5,
+                end_us: end,
+                kind,
+                session: (i % 4) as u32,
+                path: format!("/zkchaos/keys/k{}", i % 10),
+                outcome,
+                error,
+                token: format!("{}-{i}", i % 4),
+                version: i as i64,
+            };
+            h.op(e.clone());
+            events.push(e);
+        }
+        h.mark_now(MarkKind::Point, "hello", None);
+        let stats = h.finish().await.unwrap();
+        task.await.unwrap().unwrap();
+        assert_eq!(stats.late_events, 0);
+        assert_eq!(stats.counts.events, 500);
+
+        let read = crate::record::read_events(&dir.path().join("events.csv.gz")).unwrap();
+        assert_eq!(read, events);
+        let rows = timeline(&read, 100_000, stats.timeline_window, &kinds);
+        let again = dir.path().join("timeline-again.csv");
+        write_timeline_csv(&again, &rows).unwrap();
+        let live = std::fs::read_to_string(dir.path().join("timeline.csv")).unwrap();
+        assert_eq!(live, std::fs::read_to_string(&again).unwrap());
+        // Zero-filled stall: intervals 1 and 2 have no Ok.
+        assert!(live.lines().count() > 1 + 3 * 5);
+        let marks = crate::record::read_marks(&dir.path().join("marks.json")).unwrap();
+        assert_eq!(marks.len(), 1);
+        assert!(dir.path().join("latency-get.hlog").exists());
+    }
+}

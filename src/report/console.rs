@@ -1,0 +1,155 @@
+//! The summary as the console shows it at the end of a run (and after `zkchaos analyze`):
+//! a short table of the figures, and the safety verdicts in words a user cannot miss.
+
+use super::charts::style::{fmt_ms, fmt_us};
+use super::summary::{CheckSummary, Summary};
+use crate::check::Verdict;
+use std::fmt::Write as _;
+
+/// Render `s` as plain text (no colour codes, so it can be logged or piped).
+pub fn render_console(s: &Summary) -> String {
+    let mut o = String::new();
+    let _ = write_console(&mut o, s);
+    o
+}
+
+fn write_console(o: &mut String, s: &Summary) -> std::fmt::Result {
+    let sizes = if s.from_size == s.to_size {
+        format!("{} servers", s.from_size)
+    } else {
+        format!("{} → {} servers", s.from_size, s.to_size)
+    };
+    let seed = s.seed.map(|x| format!(", seed {x}")).unwrap_or_default();
+    writeln!(o, "zkchaos run {}: profile {}, strategy {}, {sizes}{seed}", s.run_id, s.profile, s.strategy)?;
+    writeln!(
+        o,
+        "  started {}, {:.1} s; {} load {} ops/s over {} sessions",
+        if s.started_at.is_empty() { "(unknown)" } else { &s.started_at },
+        s.duration_s,
+        s.load.mode,
+        s.load.intended_rate,
+        s.load.sessions
+    )?;
+    writeln!(o)?;
+
+    let pct = |n: u64| if s.ops.total == 0 { 0.0 } else { 100.0 * n as f64 / s.ops.total as f64 };
+    writeln!(
+        o,
+        "  operations    {} total, {} ok ({:.2} %), {} failed, {} indeterminate; {:.1} ok/s achieved",
+        s.ops.total,
+        s.ops.ok,
+        pct(s.ops.ok),
+        s.ops.fail,
+        s.ops.indeterminate,
+        s.ops.achieved_rate
+    )?;
+    if s.errors_by_class.is_empty() {
+        writeln!(o, "  errors        none")?;
+    } else {
+        let mut v: Vec<(&String, &u64)> = s.errors_by_class.iter().collect();
+        v.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+        let parts: Vec<String> = v.iter().map(|(k, n)| format!("{k} {n}")).collect();
+        writeln!(o, "  errors        {} (error rate {:.3} %)", parts.join(", "), 100.0 * s.error_rate)?;
+    }
+    let res = |r: Option<f64>| r.map(|x| format!("resolution {}", fmt_ms(x))).unwrap_or_else(|| "no ops".into());
+    let out = |x: Option<f64>| x.map(fmt_ms).unwrap_or_else(|| "n/a".into());
+    writeln!(
+        o,
+        "  outage        read {} ({}), write {} ({}), any {}; {} gap(s) > {}",
+        out(s.outage_ms.read),
+        res(s.outage_resolution_ms.read),
+        out(s.outage_ms.write),
+        res(s.outage_resolution_ms.write),
+        out(s.outage_ms.any),
+        s.outage_gaps.any,
+        fmt_ms(s.outage_gaps.threshold_ms)
+    )?;
+    if let Some(p) = s.phases.get("procedure") {
+        writeln!(
+            o,
+            "  in procedure  read {}, write {} longest outage; error rate {:.3} %",
+            out(p.outage_ms.read),
+            out(p.outage_ms.write),
+            100.0 * p.error_rate
+        )?;
+    }
+    let converge = match s.converge_ms {
+        Some(ms) => format!("{} after the procedure started", fmt_ms(ms as f64)),
+        None if s.from_size == s.to_size => "n/a (no membership change)".to_string(),
+        None => "NEVER (did not reach the target membership)".to_string(),
+    };
+    writeln!(o, "  convergence   {converge}; {} leader change(s)", s.leader_changes)?;
+    if s.procedure.reconfig_attempts > 0 {
+        writeln!(
+            o,
+            "  reconfig      {} attempt(s), {} failed{}",
+            s.procedure.reconfig_attempts,
+            s.procedure.reconfig_failures,
+            s.auth.as_deref().map(|a| format!("; auth {a}")).unwrap_or_default()
+        )?;
+    }
+    writeln!(o)?;
+
+    writeln!(o, "  latency from intended start    count       p50       p99     p99.9       max")?;
+    for (kind, q) in &s.latency_us {
+        writeln!(
+            o,
+            "    {kind:<26} {:>9} {:>9} {:>9} {:>9} {:>9}",
+            q.count,
+            fmt_us(q.p50 as f64),
+            fmt_us(q.p99 as f64),
+            fmt_us(q.p999 as f64),
+            fmt_us(q.max as f64)
+        )?;
+    }
+    if let Some(p) = s.phases.get("procedure") {
+        if let Some(q) = p.latency_us.get("all") {
+            writeln!(
+                o,
+                "    {:<26} {:>9} {:>9} {:>9} {:>9} {:>9}",
+                "all, procedure phase",
+                q.count,
+                fmt_us(q.p50 as f64),
+                fmt_us(q.p99 as f64),
+                fmt_us(q.p999 as f64),
+                fmt_us(q.max as f64)
+            )?;
+        }
+    }
+    writeln!(o)?;
+
+    writeln!(o, "  checks")?;
+    check_line(o, "data loss", &s.checks.data_loss)?;
+    check_line(o, "single leader", &s.checks.single_leader)?;
+    writeln!(o)?;
+
+    if s.checks.data_loss.verdict == Verdict::Fail {
+        writeln!(o, "  !!! {}", loud("DATA LOSS", &s.checks.data_loss.detail))?;
+    }
+    if s.checks.single_leader.verdict == Verdict::Fail {
+        writeln!(o, "  !!! {}", loud("TWO LEADERS", &s.checks.single_leader.detail))?;
+    }
+    let words = match s.verdict {
+        Verdict::Pass => "PASS: no acknowledged write lost, never more than one leader",
+        Verdict::Fail => "FAIL: a safety check failed (see above)",
+        Verdict::Unknown => "UNKNOWN: a safety check could not decide (see above)",
+    };
+    writeln!(o, "  VERDICT {words}")?;
+    for n in &s.notes {
+        writeln!(o, "    - {n}")?;
+    }
+    Ok(())
+}
+
+fn check_line(o: &mut String, name: &str, c: &CheckSummary) -> std::fmt::Result {
+    writeln!(o, "    {name:<14} {:<8} {}", c.verdict.as_str(), c.detail)
+}
+
+/// `PREFIX: detail`, unless the checker's own words already say it loudly.
+fn loud(prefix: &str, detail: &str) -> String {
+    if detail.chars().take_while(|c| !c.is_lowercase()).count() >= 4 {
+        detail.to_string()
+    } else {
+        format!("{prefix}: {detail}")
+    }
+}

@@ -1,0 +1,43 @@
+//! Errors of the report layer: the results directory, the files in it, summaries and charts.
+//!
+//! Every variant names the file or directory it failed on, so a user can act on the message.
+
+use std::path::PathBuf;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ReportError {
+    /// The results root (or a group below it) cannot be created or written.
+    #[error("cannot create results directory {path}: {source} (is it writable? choose another with --results)")]
+    CreateDir { path: PathBuf, source: std::io::Error },
+    #[error("cannot write {path}: {source}")]
+    Write { path: PathBuf, source: std::io::Error },
+    #[error("cannot read {path}: {source}")]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error("cannot update the `latest` link {path}: {source}")]
+    Link { path: PathBuf, source: std::io::Error },
+    #[error("{path} is not a zkchaos run directory (no `status` or `plan.json` in it)")]
+    NotARunDir { path: PathBuf },
+    #[error("{path} is missing: {what}")]
+    Missing { path: PathBuf, what: String },
+    #[error("cannot parse {path}: {detail}")]
+    Parse { path: PathBuf, detail: String },
+    #[error("cannot serialise {what}: {source}")]
+    Serialize { what: String, source: serde_json::Error },
+    #[error("cannot draw chart {path}: {detail}")]
+    Chart { path: PathBuf, detail: String },
+    #[error("nothing to compare: {0}")]
+    NothingToCompare(String),
+}
+
+impl From<ReportError> for crate::Error {
+    fn from(e: ReportError) -> Self {
+        match e {
+            ReportError::CreateDir { .. } => crate::Error::Environment(e.to_string()),
+            ReportError::NotARunDir { .. }
+            | ReportError::Missing { .. }
+            | ReportError::Parse { .. }
+            | ReportError::NothingToCompare(_) => crate::Error::BadInput(e.to_string()),
+            _ => crate::Error::Failed(e.to_string()),
+        }
+    }
+}

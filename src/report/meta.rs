@@ -1,0 +1,135 @@
+//! `meta.json`: where and with what a run was made, so a result can be judged years later.
+//!
+//! The orchestrator fills in what only it knows (image id, ZooKeeper and Docker versions, the
+//! epoch's wall-clock time); [`RunMeta::new`] fills in what the process can find out itself.
+
+use serde::{Deserialize, Serialize};
+
+/// Contents of `meta.json`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunMeta {
+    /// Version of `meta.json`'s layout.
+    pub schema_version: u32,
+    /// Short id of the run (also the `zkchaos.run` Docker label).
+    pub run_id: String,
+    pub zkchaos_version: String,
+    /// `git rev-parse HEAD` of the zkchaos source, if known (`-dirty` appended when modified).
+    #[serde(default)]
+    pub git_commit: Option<String>,
+    /// Image name as given in the plan.
+    #[serde(default)]
+    pub image: String,
+    /// Docker image id (`sha256:...`).
+    #[serde(default)]
+    pub image_id: Option<String>,
+    #[serde(default)]
+    pub zookeeper_version: Option<String>,
+    #[serde(default)]
+    pub docker_version: Option<String>,
+    pub host: HostInfo,
+    /// Wall-clock time of the run's epoch (time 0 of every recorded `*_us`), RFC 3339 UTC.
+    pub started_at: String,
+    /// The same instant in milliseconds since the Unix epoch.
+    pub epoch_unix_ms: i64,
+    /// The command line, for reproduction.
+    #[serde(default)]
+    pub command_line: Vec<String>,
+}
+
+/// The machine the run was made on.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct HostInfo {
+    #[serde(default)]
+    pub hostname: Option<String>,
+    pub cores: u32,
+    /// `MemTotal` from /proc/meminfo, bytes.
+    #[serde(default)]
+    pub memory_bytes: Option<u64>,
+    pub os: String,
+    pub arch: String,
+}
+
+impl RunMeta {
+    /// Meta for a run starting at `epoch_unix_ms`; image fields empty until the caller sets them.
+    pub fn new(run_id: &str, epoch_unix_ms: i64) -> RunMeta {
+        let started_at = chrono::DateTime::from_timestamp_millis(epoch_unix_ms)
+            .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
+            .unwrap_or_default();
+        RunMeta {
+            schema_version: 1,
+            run_id: run_id.to_string(),
+            zkchaos_version: env!("CARGO_PKG_VERSION").to_string(),
+            git_commit: git_commit(),
+            image: String::new(),
+            image_id: None,
+            zookeeper_version: None,
+            docker_version: None,
+            host: HostInfo::detect(),
+            started_at,
+            epoch_unix_ms,
+            command_line: std::env::args().collect(),
+        }
+    }
+}
+
+impl HostInfo {
+    pub fn detect() -> HostInfo {
+        HostInfo {
+            hostname: std::fs::read_to_string("/proc/sys/kernel/hostname").ok().map(|s| s.trim().to_string()),
+            cores: std::thread::available_parallelism().map(|n| n.get() as u32).unwrap_or(0),
+            memory_bytes: std::fs::read_to_string("/proc/meminfo").ok().and_then(|s| parse_mem_total(&s)),
+            os: std::env::consts::OS.to_string(),
+            arch: std::env::consts::ARCH.to_string(),
+        }
+    }
+}
+
+/// `MemTotal:  16303412 kB` → bytes.
+fn parse_mem_total(meminfo: &str) -> Option<u64> {
+    let line = meminfo.lines().find(|l| l.starts_with("MemTotal:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024)
+}
+
+/// The commit zkchaos was built from: `ZKCHAOS_GIT_COMMIT` at build time, else asked of git
+/// when the binary runs from its own checkout.
+fn git_commit() -> Option<String> {
+    if let Some(c) = option_env!("ZKCHAOS_GIT_COMMIT") {
+        return Some(c.to_string());
+    }
+    let dir = env!("CARGO_MANIFEST_DIR");
+    if !std::path::Path::new(dir).join(".git").exists() {
+        return None;
+    }
+    let out = std::process::Command::new("git").args(["-C", dir, "rev-parse", "HEAD"]).output().ok()?;
+    if !out.status.success() {
+        return None;
+    }
+    let mut commit = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    let dirty = std::process::Command::new("git")
+        .args(["-C", dir, "status", "--porcelain", "--untracked-files=no"])
+        .output()
+        .map(|o| o.status.success() && !o.stdout.is_empty())
+        .unwrap_or(false);
+    if dirty {
+        commit.push_str("-dirty");
+    }
+    Some(commit)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn meminfo_parses() {
+        assert_eq!(parse_mem_total("MemTotal:       2048 kB\nMemFree: 1 kB\n"), Some(2048 * 1024));
+    }
+
+    #[test]
+    fn new_meta_has_host_and_time() {
+        let m = RunMeta::new("abc123", 0);
+        assert_eq!(m.started_at, "1970-01-01T00:00:00.000Z");
+        assert!(m.host.cores >= 1);
+    }
+}

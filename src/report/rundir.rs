@@ -1,0 +1,230 @@
+//! One directory per run: `results/<group>/<YYYYmmddTHHMMSSZ>-<id>/`, with a `latest` link.
+//!
+//! Files are written in phases by whoever has them (plan first, then events as they stream,
+//! then summary and charts), each one atomically (temp file + rename) so a crash leaves complete
+//! files or none. The `status` file says how far the run got: `running`, `complete` or
+//! `aborted: <why>`; `zkchaos compare` skips runs that did not complete.
+
+use super::error::ReportError;
+use serde::Serialize;
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// Name of the file holding the run's status.
+pub const STATUS_FILE: &str = "status";
+/// Name of the link to the newest run in a group directory.
+pub const LATEST_LINK: &str = "latest";
+
+/// A run's results directory.
+#[derive(Debug, Clone)]
+pub struct RunDir {
+    path: PathBuf,
+    id: String,
+}
+
+/// How far a run got, as read from the `status` file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RunStatus {
+    Running,
+    Complete,
+    Aborted(String),
+    /// Anything else (written by a newer version, or edited by hand).
+    Other(String),
+}
+
+impl RunStatus {
+    pub fn parse(s: &str) -> RunStatus {
+        let s = s.trim();
+        match s {
+            "running" => RunStatus::Running,
+            "complete" => RunStatus::Complete,
+            _ => match s.strip_prefix("aborted") {
+                Some(why) => RunStatus::Aborted(why.trim_start_matches(':').trim().to_string()),
+                None => RunStatus::Other(s.to_string()),
+            },
+        }
+    }
+}
+
+impl std::fmt::Display for RunStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RunStatus::Running => f.write_str("running"),
+            RunStatus::Complete => f.write_str("complete"),
+            RunStatus::Aborted(why) => write!(f, "aborted: {why}"),
+            RunStatus::Other(s) => f.write_str(s),
+        }
+    }
+}
+
+impl RunDir {
+    /// Create `<results_root>/<group>/<UTC timestamp>-<short id>/`, point `<group>/latest` at it
+    /// and mark it `running`.
+    pub fn create(results_root: &Path, group: &str) -> Result<RunDir, ReportError> {
+        let group_dir = results_root.join(group);
+        fs::create_dir_all(&group_dir)
+            .map_err(|source| ReportError::CreateDir { path: group_dir.clone(), source })?;
+        let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%SZ").to_string();
+        // A few attempts in case two runs start in the same second with the same random id.
+        let mut last_err = None;
+        for _ in 0..8 {
+            let id = short_id();
+            let path = group_dir.join(format!("{stamp}-{id}"));
+            match fs::create_dir(&path) {
+                Ok(()) => {
+                    let dir = RunDir { path, id };
+                    dir.set_status("running")?;
+                    dir.update_latest()?;
+                    return Ok(dir);
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => last_err = Some((path, e)),
+                Err(source) => return Err(ReportError::CreateDir { path, source }),
+            }
+        }
+        let (path, source) = last_err.unwrap_or_else(|| {
+            (group_dir.clone(), std::io::Error::other("could not choose a fresh directory name"))
+        });
+        Err(ReportError::CreateDir { path, source })
+    }
+
+    /// Open an existing run directory (it must hold `status` or `plan.json`).
+    pub fn open(path: &Path) -> Result<RunDir, ReportError> {
+        let path = fs::canonicalize(path).map_err(|source| ReportError::Read { path: path.to_path_buf(), source })?;
+        if !path.join(STATUS_FILE).is_file() && !path.join("plan.json").is_file() {
+            return Err(ReportError::NotARunDir { path });
+        }
+        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let id = name.rsplit('-').next().unwrap_or(&name).to_string();
+        Ok(RunDir { path, id })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The short random id in the directory name; also labels the run's Docker objects.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// The directory name, `<timestamp>-<id>`.
+    pub fn name(&self) -> String {
+        self.path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
+    }
+
+    /// Path of a file in the run directory.
+    pub fn file(&self, name: &str) -> PathBuf {
+        self.path.join(name)
+    }
+
+    /// Serialise `value` as pretty JSON into `name`, atomically.
+    pub fn write_json<T: Serialize + ?Sized>(&self, name: &str, value: &T) -> Result<(), ReportError> {
+        let mut text = serde_json::to_string_pretty(value)
+            .map_err(|source| ReportError::Serialize { what: name.to_string(), source })?;
+        text.push('\n');
+        self.write_bytes(name, text.as_bytes())
+    }
+
+    pub fn write_text(&self, name: &str, text: &str) -> Result<(), ReportError> {
+        self.write_bytes(name, text.as_bytes())
+    }
+
+    /// Write `bytes` to `name` (a path relative to the run directory; parents are created).
+    pub fn write_bytes(&self, name: &str, bytes: &[u8]) -> Result<(), ReportError> {
+        write_atomic(&self.file(name), bytes)
+    }
+
+    /// `running`, `complete` or `aborted: <why>`.
+    pub fn set_status(&self, status: &str) -> Result<(), ReportError> {
+        self.write_text(STATUS_FILE, &format!("{}\n", status.trim()))
+    }
+
+    pub fn status(&self) -> Result<RunStatus, ReportError> {
+        let path = self.file(STATUS_FILE);
+        match fs::read_to_string(&path) {
+            Ok(s) => Ok(RunStatus::parse(&s)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(RunStatus::Other("unknown (no status file)".into())),
+            Err(source) => Err(ReportError::Read { path, source }),
+        }
+    }
+
+    /// Replace `<group>/latest` with a link to this run, atomically (new link + rename).
+    fn update_latest(&self) -> Result<(), ReportError> {
+        let Some(group_dir) = self.path.parent() else { return Ok(()) };
+        let link = group_dir.join(LATEST_LINK);
+        let tmp = group_dir.join(format!(".{LATEST_LINK}.{}", self.id));
+        let _ = fs::remove_file(&tmp);
+        let target = PathBuf::from(self.name());
+        symlink(&target, &tmp).map_err(|source| ReportError::Link { path: tmp.clone(), source })?;
+        fs::rename(&tmp, &link).map_err(|source| {
+            let _ = fs::remove_file(&tmp);
+            ReportError::Link { path: link.clone(), source }
+        })
+    }
+}
+
+/// Write to `<path>.tmp` then rename over `path`, so readers never see half a file.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), ReportError> {
+    if let Some(parent) = path.parent() {
+        fs::create_dir_all(parent).map_err(|source| ReportError::CreateDir { path: parent.to_path_buf(), source })?;
+    }
+    let file_name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let tmp = path.with_file_name(format!(".{file_name}.tmp"));
+    let result = (|| {
+        let mut f = fs::File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        fs::rename(&tmp, path)
+    })();
+    result.map_err(|source| {
+        let _ = fs::remove_file(&tmp);
+        ReportError::Write { path: path.to_path_buf(), source }
+    })
+}
+
+#[cfg(unix)]
+fn symlink(target: &Path, link: &Path) -> std::io::Result<()> {
+    std::os::unix::fs::symlink(target, link)
+}
+
+#[cfg(not(unix))]
+fn symlink(_target: &Path, _link: &Path) -> std::io::Result<()> {
+    Ok(())
+}
+
+/// Six lowercase hex digits: short enough to type, enough to tell runs of one second apart.
+fn short_id() -> String {
+    use rand::Rng;
+    format!("{:06x}", rand::thread_rng().gen_range(0..0x100_0000u32))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn create_writes_status_and_latest() {
+        let tmp = tempfile::tempdir().unwrap();
+        let a = RunDir::create(tmp.path(), "p").unwrap();
+        assert_eq!(a.status().unwrap(), RunStatus::Running);
+        let b = RunDir::create(tmp.path(), "p").unwrap();
+        let latest = fs::read_link(tmp.path().join("p/latest")).unwrap();
+        assert_eq!(latest, PathBuf::from(b.name()));
+        b.set_status("aborted: interrupted").unwrap();
+        assert_eq!(b.status().unwrap(), RunStatus::Aborted("interrupted".into()));
+        a.write_json("x/y.json", &vec![1, 2]).unwrap();
+        let reopened = RunDir::open(a.path()).unwrap();
+        assert_eq!(reopened.id(), a.id());
+        assert!(reopened.file("x/y.json").is_file());
+    }
+
+    #[test]
+    fn unwritable_root_is_actionable() {
+        let tmp = tempfile::tempdir().unwrap();
+        let file = tmp.path().join("not-a-dir");
+        fs::write(&file, b"").unwrap();
+        let err = RunDir::create(&file, "p").unwrap_err();
+        assert!(err.to_string().contains("--results"), "{err}");
+    }
+}

@@ -1,0 +1,216 @@
+//! `zkchaos run`: one profile from nothing to results on disk, and back to nothing in Docker.
+//!
+//! [`run_profile`] owns the lifecycle and the exit paths: it creates the results directory (so an
+//! early failure still leaves `profile.toml`, `plan.json`, `meta.json` and a `status`), creates the
+//! cluster, and runs the phases ([`phases::execute`]) racing Ctrl-C/SIGTERM and catching panics.
+//! Whatever happened, it then saves the node logs, writes the summary from what was recorded
+//! (complete or partial), sets `status`, and removes the run's containers, network and volumes
+//! (unless `--keep`). The first error is the one reported; cleanup problems are printed after it.
+
+mod phases;
+mod signals;
+
+use crate::cli::RunArgs;
+use crate::cluster::{self, Cluster, ClusterSpec};
+use crate::plan::{Plan, ProcedurePlan, ReconfigAuth};
+use crate::profile::{self, LoadedProfile};
+use crate::record::Epoch;
+use crate::report::{self, RunDir, RunMeta};
+use crate::{Error, Result};
+use futures_util::FutureExt;
+use std::panic::AssertUnwindSafe;
+use std::sync::{Arc, Mutex};
+use tokio_util::sync::CancellationToken;
+
+pub use phases::RunOptions;
+
+/// `zkchaos run <profiles>...`: validate every profile first, then run them one after another.
+/// Returns the first harness error, else `CheckFailed` if any run's verdict was FAIL.
+pub async fn run_command(args: RunArgs) -> Result<()> {
+    let mut loaded = Vec::new();
+    for path in &args.profiles {
+        let mut p = profile::load(path)?;
+        apply_overrides(&mut p.plan, &args);
+        profile::validate(&p.plan)?;
+        loaded.push(p);
+    }
+    let opts = RunOptions { results: args.results.clone(), keep: args.keep };
+    let mut failed_checks = Vec::new();
+    for p in loaded {
+        let outcome = run_profile(p, &opts).await?;
+        if outcome.verdict_failed {
+            failed_checks.push(outcome.dir.display().to_string());
+        }
+    }
+    if failed_checks.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::CheckFailed(format!("safety checks failed in {}", failed_checks.join(", "))))
+    }
+}
+
+fn apply_overrides(plan: &mut Plan, args: &RunArgs) {
+    if let Some(seed) = args.seed {
+        plan.seed = Some(seed);
+    }
+    if let Some(w) = args.warmup {
+        plan.phases.warmup_s = w;
+    }
+    if let Some(p) = args.post {
+        plan.phases.post_s = p;
+    }
+    if let Some(r) = args.rate {
+        plan.load.rate = r;
+    }
+}
+
+/// What one run left behind.
+#[derive(Debug)]
+pub struct RunOutcome {
+    pub dir: std::path::PathBuf,
+    pub summary: Option<report::summary::Summary>,
+    pub verdict_failed: bool,
+}
+
+/// Run one validated profile. Results are written even when the run fails; the returned error
+/// is the first failure of the run itself.
+pub async fn run_profile(loaded: LoadedProfile, opts: &RunOptions) -> Result<RunOutcome> {
+    let mut plan = loaded.plan;
+    let seed = plan.seed.unwrap_or_else(rand::random);
+    plan.seed = Some(seed);
+
+    let docker = cluster::connect_docker().await?;
+    cluster::warn_leftovers(&docker).await;
+    let dir = RunDir::create(&opts.results, &plan.name)?;
+    let run_id = dir.id().to_string();
+    let epoch = Epoch::now();
+    dir.write_text("profile.toml", &loaded.text)?;
+    dir.write_json("plan.json", &plan)?;
+    let mut meta = RunMeta::new(&run_id, epoch.unix_ms);
+    meta.image = plan.cluster.image.clone();
+    meta.command_line = std::env::args().collect();
+    dir.write_json("meta.json", &meta)?;
+    eprintln!("zkchaos: run {} of profile {} → {}", run_id, plan.name, dir.path().display());
+
+    let (extra_jvm_flags, super_password, skip_acl) = auth_settings(&plan);
+    let spec = ClusterSpec {
+        run_id: run_id.clone(),
+        profile: plan.name.clone(),
+        plan: plan.cluster.clone(),
+        extra_jvm_flags,
+        skip_acl,
+    };
+    let mut cluster = match Cluster::create(spec).await {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = dir.set_status(&format!("aborted: {e}"));
+            return Err(e.into());
+        }
+    };
+    fill_meta(&mut meta, &cluster, &docker).await;
+    let _ = dir.write_json("meta.json", &meta);
+
+    // Phases race the signals; a panic in any phase is caught and becomes the run's error.
+    let cancel = CancellationToken::new();
+    let interrupted = Arc::new(Mutex::new(None));
+    let watcher = signals::watch(docker.clone(), run_id.clone(), cancel.clone(), interrupted.clone())?;
+    let ctx = phases::PhaseCtx { plan: &plan, dir: &dir, epoch, seed, super_password, cancel: cancel.clone() };
+    let result = {
+        let body = AssertUnwindSafe(phases::execute(&ctx, &mut cluster)).catch_unwind();
+        tokio::select! {
+            biased;
+            r = body => match r {
+                Ok(r) => r,
+                Err(panic) => Err(Error::Failed(format!("panic during the run: {}", panic_message(&panic)))),
+            },
+            _ = cancel.cancelled() => {
+                let name = interrupted.lock().ok().and_then(|s| *s).unwrap_or("cancellation");
+                Err(Error::Interrupted(format!("interrupted by {name}")))
+            }
+        }
+    };
+    // Stop whatever the phases left running (load, monitor, recorder flush on cancel).
+    cancel.cancel();
+
+    let outcome = finish(&dir, &mut cluster, opts, result.as_ref().err()).await;
+    watcher.abort();
+    let summary = outcome?;
+    let verdict_failed = summary.as_ref().is_some_and(|s| s.verdict == crate::check::Verdict::Fail);
+    result?;
+    Ok(RunOutcome { dir: dir.path().to_path_buf(), summary, verdict_failed })
+}
+
+/// After the phases, on every path: logs, summary, status, teardown.
+async fn finish(
+    dir: &RunDir,
+    cluster: &mut Cluster,
+    opts: &RunOptions,
+    error: Option<&Error>,
+) -> Result<Option<report::summary::Summary>> {
+    if let Err(e) = cluster.save_logs(&dir.file("logs")).await {
+        eprintln!("zkchaos: saving node logs: {e}");
+    }
+    let summary = match report::finish_run(dir) {
+        Ok(s) => Some(s),
+        Err(e) => {
+            eprintln!("zkchaos: writing the summary of {}: {e}", dir.path().display());
+            None
+        }
+    };
+    let status = match error {
+        None => "complete".to_string(),
+        Some(e) => format!("aborted: {e}"),
+    };
+    let _ = dir.set_status(&status);
+    if opts.keep {
+        cluster.keep();
+        eprintln!(
+            "zkchaos: --keep: run {} left in place; remove it with `zkchaos clean --run {}`",
+            cluster.run_id(),
+            cluster.run_id()
+        );
+    } else if let Err(e) = cluster.teardown().await {
+        eprintln!("zkchaos: tearing down run {}: {e}; run `zkchaos clean --run {}`", cluster.run_id(), cluster.run_id());
+    }
+    if let Some(s) = &summary {
+        println!("{}", report::console::render_console(s));
+    }
+    println!("results: {}", dir.path().display());
+    Ok(summary)
+}
+
+/// JVM flags, super password and skipACL for the plan's procedure: reconfig gets a per-run random
+/// super password (its digest goes to the servers) unless the profile asked for `skip-acl`.
+fn auth_settings(plan: &Plan) -> (Vec<String>, Option<String>, bool) {
+    match &plan.procedure {
+        ProcedurePlan::ReconfigExpand { auth: ReconfigAuth::SkipAcl, .. } => (Vec::new(), None, true),
+        ProcedurePlan::ReconfigExpand { auth: ReconfigAuth::SuperDigest, .. } => {
+            let password = format!("{:032x}", rand::random::<u128>());
+            (vec![cluster::image::super_digest_flag(&password)], Some(password), false)
+        }
+        _ => (Vec::new(), None, false),
+    }
+}
+
+async fn fill_meta(meta: &mut RunMeta, cluster: &Cluster, docker: &bollard::Docker) {
+    if let Ok(image) = docker.inspect_image(&cluster.image().name).await {
+        meta.image_id = image.id;
+        meta.zookeeper_version = image
+            .config
+            .and_then(|c| c.labels)
+            .and_then(|l| l.get("zkchaos.zookeeper-version").cloned());
+    }
+    if let Ok(v) = docker.version().await {
+        meta.docker_version = v.version;
+    }
+}
+
+fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {
+    if let Some(s) = panic.downcast_ref::<&str>() {
+        s.to_string()
+    } else if let Some(s) = panic.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "unknown panic".into()
+    }
+}

@@ -1,0 +1,168 @@
+//! The phases of a run, in order: initial ensemble → recorder, monitor and load → warm-up →
+//! procedure → convergence → post-procedure load → stop load → read back every server.
+//!
+//! Each phase is a Start/End mark pair (`phase:warmup`, `phase:procedure`, `phase:post`), and the
+//! procedure phase ends at convergence (or its timeout), marked with a `converged` point, so the
+//! summary can split latency by phase and compute the convergence time from the marks alone.
+//! Background tasks (load, monitor, recorder) are stopped through the run's cancellation token on
+//! every path; on the normal path they are stopped here, in order, so their files are complete.
+
+use crate::check::{monitor, readback};
+use crate::cluster::config::ZooCfg;
+use crate::cluster::Cluster;
+use crate::plan::{Plan, ProcedurePlan, ReconfigAuth};
+use crate::procedure::{self, MarkSink, ProcedureCtx};
+use crate::record::{recorder, Epoch, Mark, MarkKind, RecorderHandle};
+use crate::report::RunDir;
+use crate::workload::{self, Workload};
+use crate::{Error, Result};
+use futures_util::FutureExt;
+use std::net::SocketAddr;
+use std::panic::AssertUnwindSafe;
+use std::path::PathBuf;
+use std::time::Duration;
+use tokio::sync::watch;
+use tokio_util::sync::CancellationToken;
+
+/// Options that are not part of the plan.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    pub results: PathBuf,
+    pub keep: bool,
+}
+
+/// What the phases need besides the cluster.
+pub struct PhaseCtx<'a> {
+    pub plan: &'a Plan,
+    pub dir: &'a RunDir,
+    pub epoch: Epoch,
+    pub seed: u64,
+    pub super_password: Option<String>,
+    /// Cancelled on a signal and after the phases, whatever their outcome.
+    pub cancel: CancellationToken,
+}
+
+impl MarkSink for RecorderHandle {
+    fn mark(&self, mark: Mark) {
+        RecorderHandle::mark(self, mark)
+    }
+}
+
+/// How long the initial ensemble may take to serve.
+const ENSEMBLE_UP_TIMEOUT: Duration = Duration::from_secs(90);
+
+pub async fn execute(ctx: &PhaseCtx<'_>, cluster: &mut Cluster) -> Result<()> {
+    let plan = ctx.plan;
+    let initial: Vec<u32> = (1..=plan.cluster.size).collect();
+    let skip_acl = matches!(plan.procedure, ProcedurePlan::ReconfigExpand { auth: ReconfigAuth::SkipAcl, .. });
+
+    // Servers: the monitor learns about each one as it is started.
+    let (servers_tx, servers_rx) = watch::channel(Vec::<(u32, SocketAddr)>::new());
+    for &id in &initial {
+        let cfg = ZooCfg::from_plan(id, &initial, &plan.cluster).with_skip_acl(skip_acl);
+        cluster.start_server(id, &cfg).await?;
+    }
+    publish(cluster, &servers_tx);
+    cluster.wait_ensemble(&initial, ENSEMBLE_UP_TIMEOUT).await?;
+
+    // Recorder, monitor, load.
+    let rec_cfg = recorder::RecorderConfig::from_plan(ctx.dir.path().to_path_buf(), ctx.epoch, &plan.load);
+    let (rec, rec_task) = recorder::spawn(rec_cfg, ctx.cancel.child_token())?;
+    let monitor_cancel = ctx.cancel.child_token();
+    let monitor_task = monitor::spawn_monitor(
+        servers_rx,
+        Duration::from_millis(u64::from(plan.monitor.interval_ms)),
+        Duration::from_millis(u64::from(plan.monitor.timeout_ms)),
+        ctx.epoch,
+        ctx.dir.file("monitor.csv"),
+        monitor_cancel.clone(),
+    );
+    let load_cancel = ctx.cancel.child_token();
+    let workload = Workload::prepare(&plan.load, &cluster.connect_string(&initial), ctx.seed, ctx.epoch).await?;
+    let load_task = tokio::spawn(workload.run(rec.clone(), load_cancel.clone()));
+
+    // Warm-up.
+    phase(&rec, "phase:warmup", MarkKind::Start);
+    sleep_secs(plan.phases.warmup_s).await;
+    phase(&rec, "phase:warmup", MarkKind::End);
+
+    // Procedure, then convergence; both inside the procedure phase.
+    phase(&rec, "phase:procedure", MarkKind::Start);
+    let mut pctx = ProcedureCtx {
+        cluster,
+        plan,
+        marks: &rec,
+        epoch: ctx.epoch,
+        super_password: ctx.super_password.clone(),
+        servers: &servers_tx,
+    };
+    if crate::test_hooks::fault("procedure-error") {
+        return Err(Error::Failed("injected procedure error (ZKCHAOS_TEST_FAULT=procedure-error)".into()));
+    }
+    if crate::test_hooks::fault("procedure-panic") {
+        panic!("injected procedure panic (ZKCHAOS_TEST_FAULT=procedure-panic)");
+    }
+    let outcome = AssertUnwindSafe(procedure::run_procedure(&mut pctx))
+        .catch_unwind()
+        .await
+        .map_err(|_| Error::Failed("the procedure panicked".into()))??;
+    for note in &outcome.notes {
+        rec.mark_now(MarkKind::Point, "note", Some(note.clone()));
+    }
+    let timeout = Duration::from_secs_f64(plan.phases.converge_timeout_s);
+    match procedure::wait_converged(cluster, &outcome.target_ids, ctx.epoch, timeout).await {
+        Ok(at_us) => rec.mark(Mark { at_us, kind: MarkKind::Point, label: "converged".into(), detail: None }),
+        Err(reason) => rec.mark_now(
+            MarkKind::Point,
+            "not converged",
+            Some(format!("after {:.0} s: {reason}", plan.phases.converge_timeout_s)),
+        ),
+    }
+    phase(&rec, "phase:procedure", MarkKind::End);
+
+    // Post-procedure load.
+    phase(&rec, "phase:post", MarkKind::Start);
+    sleep_secs(plan.phases.post_s).await;
+    phase(&rec, "phase:post", MarkKind::End);
+
+    // Stop the load (in-flight operations end within their timeout), then the recorder.
+    load_cancel.cancel();
+    match load_task.await {
+        Ok(r) => r?,
+        Err(e) => return Err(Error::Failed(format!("the load driver task failed: {e}"))),
+    }
+    rec.finish().await?;
+    if let Ok(Err(e)) = rec_task.await {
+        return Err(e.into());
+    }
+
+    // Read every server back individually for the acknowledged-write audit.
+    if crate::test_hooks::fault("checker-panic") {
+        panic!("injected checker panic (ZKCHAOS_TEST_FAULT=checker-panic)");
+    }
+    let servers: Vec<(u32, SocketAddr)> =
+        cluster.server_ids().into_iter().filter_map(|id| cluster.client_addr(id).map(|a| (id, a))).collect();
+    let opts = readback::ReadbackOptions::default();
+    let readbacks = readback::read_all(&servers, &opts, &|b: &[u8]| workload::token_of(b).map(str::to_owned)).await;
+    readback::save_readbacks(&ctx.dir.file("readback.json.gz"), &readbacks)?;
+
+    // The monitor ran throughout; stop it last so it saw the read-back too.
+    monitor_cancel.cancel();
+    if let Err(e) = monitor_task.await {
+        return Err(Error::Failed(format!("the server monitor task failed: {e}")));
+    }
+    Ok(())
+}
+
+fn publish(cluster: &Cluster, tx: &watch::Sender<Vec<(u32, SocketAddr)>>) {
+    let list = cluster.server_ids().into_iter().filter_map(|id| cluster.client_addr(id).map(|a| (id, a))).collect();
+    tx.send_replace(list);
+}
+
+fn phase(rec: &RecorderHandle, label: &str, kind: MarkKind) {
+    rec.mark_now(kind, label, None);
+}
+
+async fn sleep_secs(s: f64) {
+    tokio::time::sleep(Duration::from_secs_f64(s.max(0.0))).await;
+}
