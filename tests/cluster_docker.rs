@@ -18,7 +18,7 @@ fn spec(size: u32, dynamic: bool) -> ClusterSpec {
     ClusterSpec {
         run_id: names::new_run_id(),
         profile: "test".into(),
-        plan: ClusterPlan { size, dynamic_config: dynamic, heap_mb: 128, ..ClusterPlan::default() },
+        plan: ClusterPlan { size, dynamic_config: dynamic, heap_mb: 128, tick_time_ms: 1000, ..ClusterPlan::default() },
         extra_jvm_flags: Vec::new(),
         skip_acl: false,
     }
@@ -123,6 +123,7 @@ async fn three_servers_restart_pause_and_data_survives() -> anyhow::Result<()> {
         let acl = zk::CreateMode::Persistent.with_acls(zk::Acls::anyone_all());
         tokio::time::timeout(Duration::from_secs(5), client.create("/before", b"kept", &acl)).await??;
         drop(client);
+        eprintln!("modes before restart: {modes:?}");
         let cfg = ZooCfg::static_ensemble(2, &[1, 2, 3], &c.spec().plan);
         let t = Instant::now();
         c.restart_with_config(2, &cfg).await?;

@@ -238,7 +238,7 @@ fn document() -> impl Strategy<Value = String> {
         if !foreign {
             if let Some(Value::Table(procedure)) = root.get_mut("procedure") {
                 let kind = procedure.get("kind").and_then(Value::as_str).unwrap_or("none").to_string();
-                procedure.retain(|key, _| key == "kind" || kind_keys(&kind).iter().any(|k| *k == key));
+                procedure.retain(|key, _| key == "kind" || kind_keys(&kind).contains(&key));
             }
         }
         for (key, value) in overrides {

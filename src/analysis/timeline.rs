@@ -200,7 +200,7 @@ mod tests {
     #[test]
     fn zero_filled() {
         let mut events = vec![ok(OpKind::Get, 50_000, 1000), ok(OpKind::Get, 60_000, 3000)];
-        let mut failed = ok(OpKind::Set, 450_000, 2_000_000);
+        let mut failed = ok(OpKind::Set, 450_000, 300_000);
         failed.outcome = Outcome::Indeterminate;
         failed.error = Some(ErrorClass::Timeout);
         events.push(failed);

@@ -12,7 +12,9 @@
 //!   among all sequential znodes. A create whose path was later deleted (delete ok or
 //!   indeterminate) is excused.
 //! - an acknowledged `multi` (set of one key + create of one sequential znode with the same token)
-//!   is checked as its set, and its create by token.
+//!   is checked as its set, and its create by token; since its created path is not recorded and
+//!   deletes may have removed it, each delete of a path no recorded create explains excuses one
+//!   unfound multi create.
 //! - an acknowledged `delete` whose path is still present is an **undone delete** (also a loss).
 //! - indeterminate writes are information only: present (their token is visible) or absent
 //!   (for sets this includes "overwritten later").
@@ -24,7 +26,7 @@ use super::readback::ServerReadback;
 use super::Verdict;
 use crate::record::{OpEvent, OpKind, Outcome};
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 /// How many offending paths the report keeps.
 pub const MAX_EXAMPLES: usize = 10;
@@ -90,11 +92,8 @@ impl AuditReport {
         let total = self.servers.len();
         match self.verdict {
             Verdict::Fail => {
-                let bad: Vec<u32> = readable
-                    .iter()
-                    .filter(|s| s.missing + s.stale + s.deletes_undone > 0)
-                    .map(|s| s.server)
-                    .collect();
+                let bad: Vec<u32> =
+                    readable.iter().filter(|s| s.missing + s.stale + s.deletes_undone > 0).map(|s| s.server).collect();
                 let missing = readable.iter().map(|s| s.missing).max().unwrap_or(0);
                 let stale = readable.iter().map(|s| s.stale).max().unwrap_or(0);
                 let what = if stale == 0 {
@@ -210,7 +209,10 @@ impl<'a> ServerIndex<'a> {
             return None; // version unknown: presence is all we can say
         }
         if *v < w.version {
-            return Some(Problem::Stale(format!("at version {v}, acknowledged version {} (token {})", w.version, w.token)));
+            return Some(Problem::Stale(format!(
+                "at version {v}, acknowledged version {} (token {})",
+                w.version, w.token
+            )));
         }
         if *v == w.version && !w.token.is_empty() && tok.as_deref() != Some(w.token) {
             return Some(Problem::Stale(format!(
@@ -287,6 +289,8 @@ pub fn audit(events: &[OpEvent], readbacks: &[ServerReadback]) -> AuditReport {
         }
     }
 
+    let create_paths: HashSet<&str> =
+        events.iter().filter(|e| e.kind == OpKind::Create && !e.path.is_empty()).map(|e| e.path.as_str()).collect();
     let mut servers = Vec::new();
     let mut unreadable = Vec::new();
     let mut lost: Vec<bool> = vec![false; acked.len()];
@@ -309,22 +313,29 @@ pub fn audit(events: &[OpEvent], readbacks: &[ServerReadback]) -> AuditReport {
             continue;
         }
         let idx = ServerIndex::new(rb);
-        let mut examples = Vec::new();
-        let mut note = |path: &str, problem: String| {
-            if examples.len() < MAX_EXAMPLES {
-                examples.push(AuditExample { server: rb.server, path: path.to_string(), problem });
+        // Examples by category (set, create, multi, delete) so one kind does not hide another.
+        let mut examples: BTreeMap<&'static str, Vec<AuditExample>> = BTreeMap::new();
+        let mut noted: HashSet<String> = HashSet::new();
+        let mut multi_unfound: Vec<usize> = Vec::new();
+        let mut note = |category: &'static str, path: &str, problem: String| {
+            let list = examples.entry(category).or_default();
+            if list.len() < MAX_EXAMPLES && noted.insert(path.to_string()) {
+                list.push(AuditExample { server: rb.server, path: path.to_string(), problem });
             }
         };
         for (i, w) in acked.iter().enumerate() {
             let problem = match w.kind {
                 OpKind::Set => idx.check_set(w),
                 OpKind::Create => idx.check_create(w, &deleted),
-                _ => idx.check_set(w).or_else(|| {
-                    idx.check_token_in_seq(w.token).map(|p| match p {
-                        Problem::Missing(m) => Problem::Missing(format!("multi's create: {m}")),
-                        other => other,
-                    })
-                }),
+                _ => match idx.check_set(w) {
+                    Some(p) => Some(p),
+                    None => {
+                        if idx.check_token_in_seq(w.token).is_some() {
+                            multi_unfound.push(i);
+                        }
+                        None
+                    }
+                },
             };
             let shown = if w.path.is_empty() { format!("<{} token {}>", w.kind, w.token) } else { w.path.to_string() };
             match problem {
@@ -332,19 +343,30 @@ pub fn audit(events: &[OpEvent], readbacks: &[ServerReadback]) -> AuditReport {
                 Some(Problem::Missing(m)) => {
                     sa.missing += 1;
                     lost[i] = true;
-                    note(&shown, format!("acknowledged {} missing: {m}", w.kind));
+                    note(w.kind.as_str(), &shown, format!("acknowledged {} missing: {m}", w.kind));
                 }
                 Some(Problem::Stale(m)) => {
                     sa.stale += 1;
                     lost[i] = true;
-                    note(&shown, format!("acknowledged {} stale: {m}", w.kind));
+                    note(w.kind.as_str(), &shown, format!("acknowledged {} stale: {m}", w.kind));
                 }
             }
+        }
+        // A multi's created path is not recorded, and deletes pick victims among created znodes,
+        // so a multi's znode may have been deleted legitimately: every delete not explained by a
+        // recorded create path excuses one unfound multi create.
+        let excused = deleted.iter().filter(|p| !create_paths.contains(**p) && !rb.seq.contains_key(**p)).count();
+        let unexcused = multi_unfound.len().saturating_sub(excused);
+        for &i in &multi_unfound[multi_unfound.len() - unexcused..] {
+            let w = &acked[i];
+            sa.missing += 1;
+            lost[i] = true;
+            note("multi", w.path, format!("acknowledged multi missing: no sequential znode holds token {}", w.token));
         }
         for p in &acked_deletes {
             if rb.seq.contains_key(*p) || rb.keys.contains_key(*p) {
                 sa.deletes_undone += 1;
-                note(p, "acknowledged delete undone: znode present".to_string());
+                note("delete", p, "acknowledged delete undone: znode present".to_string());
             }
         }
         for w in &indeterminate {
@@ -354,7 +376,7 @@ pub fn audit(events: &[OpEvent], readbacks: &[ServerReadback]) -> AuditReport {
                 sa.indeterminate_absent += 1;
             }
         }
-        per_server_examples.push(examples);
+        per_server_examples.extend(examples.into_values());
         servers.push(sa);
     }
 
@@ -407,7 +429,8 @@ fn divergence(readable: &[&ServerReadback]) -> (u64, u64) {
     (divergent_keys, divergent_seq)
 }
 
-/// Take examples from each server in turn so one bad server does not hide the others.
+/// Take examples from each (server, category) list in turn so one bad server or one kind of
+/// write does not hide the others.
 fn round_robin(per_server: Vec<Vec<AuditExample>>, max: usize) -> Vec<AuditExample> {
     let mut iters: Vec<_> = per_server.into_iter().map(|v| v.into_iter()).collect();
     let mut out = Vec::new();

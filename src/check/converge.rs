@@ -87,7 +87,9 @@ pub fn check_converged(target: &BTreeSet<u32>, observed: &[ServerObservation]) -
         match &o.view {
             None if single && o.mode == ServerMode::Standalone => {}
             None => return NotYet(format!("zk{id} membership view unknown")),
-            Some(v) if v != target => return NotYet(format!("zk{id} view {} != target {}", fmt_ids(v), fmt_ids(target))),
+            Some(v) if v != target => {
+                return NotYet(format!("zk{id} view {} != target {}", fmt_ids(v), fmt_ids(target)))
+            }
             Some(_) => {}
         }
     }
@@ -110,16 +112,14 @@ mod tests {
     #[test]
     fn five_converged() {
         let all = [1, 2, 3, 4, 5];
-        let o: Vec<_> =
-            all.iter().map(|i| obs(*i, if *i == 2 { Leader } else { Follower }, Some(&all))).collect();
+        let o: Vec<_> = all.iter().map(|i| obs(*i, if *i == 2 { Leader } else { Follower }, Some(&all))).collect();
         assert_eq!(check_converged(&t(&all), &o), Convergence::Converged);
     }
 
     #[test]
     fn stale_view_named() {
         let all = [1, 2, 3, 4, 5];
-        let mut o: Vec<_> =
-            all.iter().map(|i| obs(*i, if *i == 1 { Leader } else { Follower }, Some(&all))).collect();
+        let mut o: Vec<_> = all.iter().map(|i| obs(*i, if *i == 1 { Leader } else { Follower }, Some(&all))).collect();
         o[3].view = Some(t(&[1, 2, 3]));
         let c = check_converged(&t(&all), &o);
         assert_eq!(c.reason(), Some("zk4 view {1..3} != target {1..5}"));
@@ -148,7 +148,12 @@ mod tests {
         let o = vec![obs(1, Standalone, None), obs(2, Leader, Some(&v)), obs(3, Follower, Some(&v))];
         assert!(check_converged(&target, &o).reason().unwrap().contains("standalone"));
         // A server outside the target still leading (e.g. an old standalone).
-        let o = vec![obs(1, Leader, Some(&v)), obs(2, Follower, Some(&v)), obs(3, Follower, Some(&v)), obs(9, Standalone, None)];
+        let o = vec![
+            obs(1, Leader, Some(&v)),
+            obs(2, Follower, Some(&v)),
+            obs(3, Follower, Some(&v)),
+            obs(9, Standalone, None),
+        ];
         assert!(check_converged(&target, &o).reason().unwrap().contains("outside target"));
     }
 

@@ -109,15 +109,18 @@ where
     }
 }
 
-async fn read_inner<F>(server: u32, addr: SocketAddr, opts: &ReadbackOptions, token_of: &F) -> Result<ServerReadback, String>
+async fn read_inner<F>(
+    server: u32,
+    addr: SocketAddr,
+    opts: &ReadbackOptions,
+    token_of: &F,
+) -> Result<ServerReadback, String>
 where
     F: Fn(&[u8]) -> Option<String> + Sync,
 {
     let connect_string = addr.to_string();
-    let connect = zk::Client::connector()
-        .with_session_timeout(opts.session_timeout)
-        .with_fail_eagerly()
-        .connect(&connect_string);
+    let connect =
+        zk::Client::connector().with_session_timeout(opts.session_timeout).with_fail_eagerly().connect(&connect_string);
     // fail_eagerly gives up after one try; retry until the connect deadline, since a server that
     // just restarted may take a moment to serve.
     let deadline = tokio::time::Instant::now() + opts.connect_timeout;
@@ -189,7 +192,13 @@ async fn call<T>(
 }
 
 /// Children of `parent`; a missing parent means none (e.g. a wiped server).
-async fn list(client: &zk::Client, parent: &str, t: Duration, server: u32, addr: SocketAddr) -> Result<Vec<String>, String> {
+async fn list(
+    client: &zk::Client,
+    parent: &str,
+    t: Duration,
+    server: u32,
+    addr: SocketAddr,
+) -> Result<Vec<String>, String> {
     match tokio::time::timeout(t, client.list_children(parent)).await {
         Ok(Ok(v)) => Ok(v),
         Ok(Err(zk::Error::NoNode)) => Ok(Vec::new()),

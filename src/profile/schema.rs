@@ -77,7 +77,7 @@ const MONITOR: &[Key] = &[key("interval_ms", Ty::U32, MS), key("timeout_ms", Ty:
 const TOP: &[Key] = &[
     key("name", Ty::Str, "e.g. name = \"steady-3\""),
     key("description", Ty::Str, "free text"),
-    key("seed", Ty::U64, "a whole number ≥ 0"),
+    key("seed", Ty::U64, "the seed of the operation mix, e.g. seed = 42"),
     key("cluster", Ty::Table(CLUSTER), "[cluster]"),
     key("load", Ty::Table(LOAD), "[load]"),
     key("phases", Ty::Table(PHASES), "[phases]"),
@@ -206,7 +206,7 @@ fn integer_in_range(i: i64, max: i64, key: &Key, path: &str) -> Result<(), Profi
         Err(ProfileError::Invalid {
             field: path.into(),
             value: i.to_string(),
-            reason: format!("is negative; it must be a whole number ≥ 0 ({})", key.valid),
+            reason: format!("is negative; it takes a whole number ({})", key.valid),
         })
     } else if i > max {
         Err(ProfileError::Invalid {
@@ -329,8 +329,8 @@ fn edit_distance(a: &str, b: &str) -> usize {
     for (i, row) in d.iter_mut().enumerate() {
         row[0] = i;
     }
-    for j in 0..=b.len() {
-        d[0][j] = j;
+    for (j, cell) in d[0].iter_mut().enumerate() {
+        *cell = j;
     }
     for i in 1..=a.len() {
         for j in 1..=b.len() {

@@ -84,7 +84,7 @@ fn validate_name(name: &str) -> Result<(), ProfileError> {
 /// Even ensembles are legal in ZooKeeper, but rejected here: they cost one more server than the
 /// odd size below them and tolerate no more failures, which would confound a comparison.
 fn odd_size(field: &str, size: u32) -> Result<(), ProfileError> {
-    if size % 2 == 0 {
+    if size.is_multiple_of(2) {
         return Err(invalid(
             field,
             size,

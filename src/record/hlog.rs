@@ -41,7 +41,10 @@ impl HlogWriter {
             .with_start_time(base)
             .with_base_time(base)
             .with_max_value_divisor(1000.0);
-        builder.begin_log_with(&mut w.out, &mut w.serializer).map_err(|source| w.write_err(source))?;
+        let path = w.path.clone();
+        builder
+            .begin_log_with(&mut w.out, &mut w.serializer)
+            .map_err(|source| RecordError::Write { path, source })?;
         w.out
             .write_all(b"\"StartTimestamp\",\"Interval_Length\",\"Interval_Max\",\"Interval_Compressed_Histogram\"\n")
             .map_err(|source| w.write_err(source))?;

@@ -484,7 +484,8 @@ mod tests {
         let live = std::fs::read_to_string(dir.path().join("timeline.csv")).unwrap();
         assert_eq!(live, std::fs::read_to_string(&again).unwrap());
         // Zero-filled stall: intervals 1 and 2 have no Ok.
-        assert!(live.lines().count() > 1 + 3 * 5);
+        assert_eq!(live.lines().count(), 1 + 3 * 5);
+        assert!(live.lines().nth(4).unwrap().starts_with("100,get,0,"), "{live}");
         let marks = crate::record::read_marks(&dir.path().join("marks.json")).unwrap();
         assert_eq!(marks.len(), 1);
         assert!(dir.path().join("latency-get.hlog").exists());

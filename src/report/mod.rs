@@ -7,18 +7,24 @@
 //! `zkchaos analyze` reproduces a run's summary and charts without Docker, and
 //! `zkchaos compare` puts runs side by side per strategy.
 
+pub mod build;
 pub mod charts;
+pub mod compare;
 pub mod console;
 pub mod error;
+pub mod load;
 pub mod meta;
 pub mod rundir;
 pub mod summary;
+pub mod write;
 
+pub use build::build_summary;
+pub use console::render_console;
 pub use error::ReportError;
+pub use load::{load_run, RunData};
+pub use summary::Summary;
+pub use write::{analyze_dir, finish_run, write_results, AnalyzeOutcome};
 pub use meta::{HostInfo, RunMeta};
 pub use rundir::{RunDir, RunStatus};
 
-pub mod commands {
-    pub async fn compare(_args: crate::cli::CompareArgs) -> crate::Result<()> { Err(crate::Error::Failed("not yet".into())) }
-    pub async fn analyze(_args: crate::cli::AnalyzeArgs) -> crate::Result<()> { Err(crate::Error::Failed("not yet".into())) }
-}
+pub mod commands;

@@ -1,7 +1,308 @@
-//! (being written) Open-loop load.
-pub mod commands {
-    pub async fn load(_args: crate::cli::LoadArgs) -> crate::Result<()> { Err(crate::Error::Failed("not yet".into())) }
+//! The load: generator + client (Jepsen's terms). It is zkchaos' measuring instrument — every
+//! outage and latency figure comes from it.
+//!
+//! - A [`Schedule`] (open loop at a fixed rate, or closed loop with N in flight) is a value
+//!   handed to one driver loop ([`driver`]). In open loop the driver runs on its own thread,
+//!   sleeps precisely until each intended start and spawns one task per operation, so a slow
+//!   completion never delays later sends. Latency is always `end − intended`.
+//! - The operation sequence (kind and key of operation `i`) comes from a `SmallRng` seeded with
+//!   the run's seed, so it is reproducible. Operation `i` runs on session `i mod sessions`.
+//! - Keys `/zkchaos/keys/k<i>` are pre-populated; creates are persistent sequential under
+//!   `/zkchaos/seq/s-`; deletes remove znodes this run created (or a missing path, which yields
+//!   `NoNode`, when none is left). Every write carries a unique token `<session>-<op index>` and
+//!   writes [`payload`]`(token, value_size)`; [`token_of`] maps bytes back to the token.
+//! - Every ZooKeeper call is bounded by `tokio::time::timeout(op_timeout)`. Outcomes and error
+//!   classes: see the table in [`ops`].
+//! - A session that expires (or whose client closed) is recreated in the background; meanwhile
+//!   its operations are recorded as failures and a `session-expired s<idx>` mark is emitted.
+//!   The schedule never waits for it.
+
+pub mod bench;
+pub mod commands;
+pub mod driver;
+pub mod ops;
+pub mod schedule;
+
+pub use driver::WorkloadReport;
+pub use ops::{payload, token_of};
+pub use schedule::{Pace, Schedule};
+
+use crate::plan::LoadPlan;
+use crate::record::{Epoch, OpKind};
+use rand::distributions::{Distribution, WeightedIndex};
+use rand::rngs::SmallRng;
+use rand::{Rng, SeedableRng};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+use zookeeper_client as zk;
+
+pub const ROOT: &str = "/zkchaos";
+pub const KEYS_DIR: &str = "/zkchaos/keys";
+pub const SEQ_DIR: &str = "/zkchaos/seq";
+/// Prefix of sequential creates.
+pub const SEQ_PREFIX: &str = "/zkchaos/seq/s-";
+
+pub fn key_path(i: u32) -> String {
+    format!("{KEYS_DIR}/k{i}")
 }
-pub mod bench {
-    pub async fn bench(_args: crate::cli::BenchArgs) -> crate::Result<()> { Err(crate::Error::Failed("not yet".into())) }
+
+#[derive(Debug, thiserror::Error)]
+pub enum WorkloadError {
+    #[error("invalid operation mix {value:?}: {detail} (valid kinds: get, set, create, exists, delete, multi; e.g. get=80,set=10,create=10)")]
+    BadMix { value: String, detail: String },
+    #[error("invalid load setting {field} = {value}: {detail}")]
+    BadSetting { field: &'static str, value: String, detail: String },
+    #[error("cannot open ZooKeeper session {session} to {connect}: {detail}")]
+    Connect { session: u32, connect: String, detail: String },
+    #[error("cannot create {path} while preparing the key space: {detail}")]
+    Prepare { path: String, detail: String },
+    #[error("cannot start the load driver thread: {0}")]
+    Thread(std::io::Error),
+    #[error("cannot create results directory {path}: {source}")]
+    ResultsDir { path: std::path::PathBuf, source: std::io::Error },
+    #[error("cannot write {path}: {detail}")]
+    WriteFile { path: std::path::PathBuf, detail: String },
+}
+
+impl From<WorkloadError> for crate::Error {
+    fn from(e: WorkloadError) -> Self {
+        match e {
+            WorkloadError::BadMix { .. } | WorkloadError::BadSetting { .. } => crate::Error::BadInput(e.to_string()),
+            WorkloadError::Connect { .. } => crate::Error::Environment(e.to_string()),
+            _ => crate::Error::Failed(e.to_string()),
+        }
+    }
+}
+
+/// Parse `get=80,set=10,create=10`.
+pub fn parse_mix(s: &str) -> Result<BTreeMap<String, u32>, WorkloadError> {
+    let bad = |detail: String| WorkloadError::BadMix { value: s.to_string(), detail };
+    let mut out = BTreeMap::new();
+    for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let (k, w) = part.split_once('=').ok_or_else(|| bad(format!("{part:?} is not kind=weight")))?;
+        let k = k.trim();
+        OpKind::parse(k).ok_or_else(|| bad(format!("unknown kind {k:?}")))?;
+        let w: u32 = w.trim().parse().map_err(|_| bad(format!("weight {w:?} of {k} is not a whole number")))?;
+        out.insert(k.to_string(), w);
+    }
+    Mix::new(&out).map_err(|e| match e {
+        WorkloadError::BadMix { detail, .. } => bad(detail),
+        other => other,
+    })?;
+    Ok(out)
+}
+
+/// Kinds with a positive weight, in [`OpKind::ALL`] order.
+pub fn mix_kinds(mix: &BTreeMap<String, u32>) -> Vec<OpKind> {
+    OpKind::ALL.into_iter().filter(|k| mix.get(k.as_str()).copied().unwrap_or(0) > 0).collect()
+}
+
+/// Weighted choice of operation kind.
+#[derive(Debug, Clone)]
+pub struct Mix {
+    kinds: Vec<OpKind>,
+    dist: WeightedIndex<u32>,
+}
+
+impl Mix {
+    pub fn new(weights: &BTreeMap<String, u32>) -> Result<Mix, WorkloadError> {
+        let bad = |detail: String| WorkloadError::BadMix { value: format!("{weights:?}"), detail };
+        for k in weights.keys() {
+            OpKind::parse(k).ok_or_else(|| bad(format!("unknown kind {k:?}")))?;
+        }
+        let kinds = mix_kinds(weights);
+        if kinds.is_empty() {
+            return Err(bad("no kind has a positive weight".into()));
+        }
+        let dist = WeightedIndex::new(kinds.iter().map(|k| weights[k.as_str()])).map_err(|e| bad(e.to_string()))?;
+        Ok(Mix { kinds, dist })
+    }
+
+    pub fn kinds(&self) -> &[OpKind] {
+        &self.kinds
+    }
+
+    pub fn sample<R: Rng>(&self, rng: &mut R) -> OpKind {
+        self.kinds[self.dist.sample(rng)]
+    }
+}
+
+/// One scheduled operation: what to do, decided by the seeded generator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OpSpec {
+    pub index: u64,
+    pub kind: OpKind,
+    pub key: u32,
+}
+
+/// The reproducible operation sequence.
+#[derive(Debug, Clone)]
+pub struct OpGen {
+    rng: SmallRng,
+    mix: Mix,
+    keys: u32,
+    next: u64,
+}
+
+impl OpGen {
+    pub fn new(mix: Mix, keys: u32, seed: u64) -> OpGen {
+        OpGen { rng: SmallRng::seed_from_u64(seed), mix, keys: keys.max(1), next: 0 }
+    }
+}
+
+impl Iterator for OpGen {
+    type Item = OpSpec;
+    fn next(&mut self) -> Option<OpSpec> {
+        let kind = self.mix.sample(&mut self.rng);
+        let key = self.rng.gen_range(0..self.keys);
+        let index = self.next;
+        self.next += 1;
+        Some(OpSpec { index, kind, key })
+    }
+}
+
+/// Connected sessions and a prepared key space, ready to [`Workload::run`].
+pub struct Workload {
+    pub(crate) plan: LoadPlan,
+    pub(crate) seed: u64,
+    pub(crate) epoch: Epoch,
+    pub(crate) mix: Mix,
+    pub(crate) clients: Vec<zk::Client>,
+    pub(crate) servers_tx: tokio::sync::watch::Sender<String>,
+}
+
+pub(crate) fn connector(plan: &LoadPlan) -> zk::Connector {
+    zk::Client::connector().with_session_timeout(Duration::from_millis(u64::from(plan.session_timeout_ms)))
+}
+
+/// Connect one session, bounded by the session timeout plus the operation timeout.
+pub(crate) async fn connect_session(plan: &LoadPlan, connect: &str, session: u32) -> Result<zk::Client, WorkloadError> {
+    let limit = Duration::from_millis(u64::from(plan.session_timeout_ms) + u64::from(plan.op_timeout_ms));
+    let err = |detail: String| WorkloadError::Connect { session, connect: connect.to_string(), detail };
+    match tokio::time::timeout(limit, connector(plan).connect(connect)).await {
+        Ok(Ok(c)) => Ok(c),
+        Ok(Err(e)) => Err(err(e.to_string())),
+        Err(_) => Err(err(format!("no session within {} ms", limit.as_millis()))),
+    }
+}
+
+async fn ensure(client: &zk::Client, path: &str, data: &[u8], op_timeout: Duration) -> Result<(), WorkloadError> {
+    let opts = zk::CreateMode::Persistent.with_acls(zk::Acls::anyone_all());
+    let err = |detail: String| WorkloadError::Prepare { path: path.to_string(), detail };
+    match tokio::time::timeout(op_timeout, client.create(path, data, &opts)).await {
+        Ok(Ok(_)) | Ok(Err(zk::Error::NodeExists)) => Ok(()),
+        Ok(Err(e)) => Err(err(e.to_string())),
+        Err(_) => Err(err(format!("timed out after {} ms", op_timeout.as_millis()))),
+    }
+}
+
+impl Workload {
+    /// Validate the plan, connect `plan.sessions` sessions and create the key space
+    /// (`/zkchaos/keys/k0..k<keys>` with an `init` value, `/zkchaos/seq`), tolerating what exists.
+    pub async fn prepare(plan: &LoadPlan, connect: &str, seed: u64, epoch: Epoch) -> Result<Workload, WorkloadError> {
+        let mix = Mix::new(&plan.mix)?;
+        let setting = |field: &'static str, value: u32, detail: &str| WorkloadError::BadSetting {
+            field,
+            value: value.to_string(),
+            detail: detail.to_string(),
+        };
+        if plan.sessions == 0 {
+            return Err(setting("sessions", 0, "at least one session is needed"));
+        }
+        if plan.keys == 0 {
+            return Err(setting("keys", 0, "at least one key is needed"));
+        }
+        if plan.op_timeout_ms == 0 {
+            return Err(setting("op_timeout_ms", 0, "must be positive"));
+        }
+        let clients = futures_util::future::try_join_all((0..plan.sessions).map(|s| connect_session(plan, connect, s))).await?;
+        let op_timeout = Duration::from_millis(u64::from(plan.op_timeout_ms));
+        let c = &clients[0];
+        for dir in [ROOT, KEYS_DIR, SEQ_DIR] {
+            ensure(c, dir, b"", op_timeout).await?;
+        }
+        let init = payload("init", plan.value_size as usize);
+        let keys: Vec<String> = (0..plan.keys).map(key_path).collect();
+        for chunk in keys.chunks(256) {
+            futures_util::future::try_join_all(chunk.iter().map(|p| ensure(c, p, &init, op_timeout))).await?;
+        }
+        let (servers_tx, _) = tokio::sync::watch::channel(connect.to_string());
+        Ok(Workload { plan: plan.clone(), seed, epoch, mix, clients, servers_tx })
+    }
+
+    /// Send a new connect string here (e.g. after an expansion): every session is replaced by
+    /// one connected with the new server list, in the background (marks
+    /// `server-list-updated s<idx>`). The replaced sessions are closed (the client library has
+    /// no in-place `updateServerList`).
+    pub fn server_list(&self) -> tokio::sync::watch::Sender<String> {
+        self.servers_tx.clone()
+    }
+
+    /// The reproducible operation sequence of this workload.
+    pub fn op_gen(&self) -> OpGen {
+        OpGen::new(self.mix.clone(), self.plan.keys, self.seed)
+    }
+
+    pub fn plan(&self) -> &LoadPlan {
+        &self.plan
+    }
+
+    pub fn epoch(&self) -> Epoch {
+        self.epoch
+    }
+
+    /// Drive the plan's schedule (open loop at `plan.rate`, or closed with `plan.in_flight`),
+    /// starting now, until `cancel` fires; in-flight operations then finish (each bounded by
+    /// `op_timeout`) before the future resolves. Events and marks go to `recorder`. This is what
+    /// the run orchestrator uses; see [`Workload::run_schedule`] for an explicit schedule.
+    pub fn run(
+        self,
+        recorder: crate::record::RecorderHandle,
+        cancel: tokio_util::sync::CancellationToken,
+    ) -> impl std::future::Future<Output = Result<(), WorkloadError>> + Send + 'static {
+        let schedule = Schedule::from_plan(&self.plan, self.epoch.now_us(), None);
+        let fut = self.run_schedule(schedule, recorder, cancel);
+        async move { fut.await.map(|_| ()) }
+    }
+
+    /// Drive `schedule` (spawn the returned future, or await it). Ends when the schedule ends
+    /// or `cancel` fires, after every in-flight operation finished.
+    pub fn run_schedule(
+        self,
+        schedule: Schedule,
+        recorder: crate::record::RecorderHandle,
+        cancel: tokio_util::sync::CancellationToken,
+    ) -> impl std::future::Future<Output = Result<WorkloadReport, WorkloadError>> + Send + 'static {
+        driver::run(Arc::new(self), schedule, recorder, cancel)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mix_parsing() {
+        let m = parse_mix("get=80, set=10,create=10").unwrap();
+        assert_eq!(m["get"], 80);
+        assert!(parse_mix("get=80,foo=1").is_err());
+        assert!(parse_mix("get=0").is_err());
+        assert!(parse_mix("get").is_err());
+        assert_eq!(mix_kinds(&m), vec![OpKind::Get, OpKind::Set, OpKind::Create]);
+    }
+
+    #[test]
+    fn sequence_is_reproducible_and_weighted() {
+        let m = parse_mix("get=80,set=10,create=10").unwrap();
+        let a: Vec<OpSpec> = OpGen::new(Mix::new(&m).unwrap(), 100, 42).take(10_000).collect();
+        let b: Vec<OpSpec> = OpGen::new(Mix::new(&m).unwrap(), 100, 42).take(10_000).collect();
+        assert_eq!(a, b);
+        let c: Vec<OpSpec> = OpGen::new(Mix::new(&m).unwrap(), 100, 43).take(10_000).collect();
+        assert_ne!(a, c);
+        let gets = a.iter().filter(|o| o.kind == OpKind::Get).count();
+        assert!((7700..8300).contains(&gets), "{gets}");
+        assert!(a.iter().all(|o| o.key < 100));
+        assert_eq!(a[17].index, 17);
+    }
 }

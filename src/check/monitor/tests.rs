@@ -46,13 +46,8 @@ fn overlap_at_one_sample_is_flagged() {
 fn mode_holds_until_next_sample_of_that_server() {
     // zk1's last word is "leader" at 0; zk2 becomes leader at 50: overlap from 50 until zk1's
     // next sample at 120.
-    let v = vec![
-        s(0, 1, Leader, 1),
-        s(0, 2, Follower, 1),
-        s(50, 2, Leader, 2),
-        s(120, 1, Down, 0),
-        s(150, 2, Leader, 2),
-    ];
+    let v =
+        vec![s(0, 1, Leader, 1), s(0, 2, Follower, 1), s(50, 2, Leader, 2), s(120, 1, Down, 0), s(150, 2, Leader, 2)];
     let r = analyze_modes(&v);
     assert_eq!(r.two_leader_intervals, vec![Interval { from_us: 50, to_us: 120, servers: vec![1, 2] }]);
 }
@@ -146,7 +141,7 @@ async fn poller_samples_joiners_and_marks_removed_down() {
     let samples = h.await.unwrap();
     assert!(samples.iter().any(|s| s.server == 2 && s.mode == Follower));
     assert!(samples.iter().any(|s| s.server == 3 && s.mode == Down));
-    let last2 = samples.iter().filter(|s| s.server == 2).last().unwrap();
+    let last2 = samples.iter().rfind(|s| s.server == 2).unwrap();
     assert_eq!(last2.mode, Down, "removed server gets a final Down");
     let on_disk = read_monitor_csv(&p).unwrap();
     assert_eq!(on_disk, samples);

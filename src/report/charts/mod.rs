@@ -4,6 +4,7 @@
 //! embedded font and one fixed palette ([`style`]). Drawing errors are returned, never unwrapped.
 
 pub mod overlay;
+pub mod compare;
 pub mod run;
 pub mod style;
 

@@ -1,0 +1,262 @@
+//! [`build_summary`]: every figure of `summary.json`, computed from a run's recorded inputs with
+//! the analysis functions ([`crate::analysis`]) and the safety checkers ([`crate::check`]).
+//!
+//! Pure and deterministic (maps are ordered, nothing depends on the clock), so `zkchaos analyze`
+//! reproduces the live run's `summary.json` byte for byte.
+
+use super::load::RunData;
+use super::summary::*;
+use crate::analysis::{self, latency, OutageFigures};
+use crate::check::{self, Verdict};
+use crate::plan::{LoadMode, ProcedurePlan, ReconfigAuth};
+use crate::record::{Mark, MarkKind, OpEvent, OpKind};
+use std::collections::BTreeMap;
+
+/// Gaps shorter than this are not counted as outages (unless the resolution is coarser: then
+/// ten times the resolution), so a gap count means the same at any rate.
+pub const OUTAGE_THRESHOLD_MS: f64 = 100.0;
+
+/// Compute the summary of a run from its recorded inputs only.
+pub fn build_summary(d: &RunData) -> Summary {
+    let plan = &d.plan;
+    let events = &d.events;
+    let phases = analysis::phase_windows(&d.marks);
+    let window = event_window(events);
+
+    let whole = analysis::outages(events, window, OUTAGE_THRESHOLD_MS);
+    let threshold = threshold_ms(&whole);
+    let whole = analysis::outages(events, window, threshold);
+    let counts = analysis::counts(events);
+
+    let mut phase_map = BTreeMap::new();
+    for (name, w) in [("warmup", phases.warmup), ("procedure", phases.procedure), ("post", phases.post)] {
+        if let Some(w) = w {
+            phase_map.insert(name.to_string(), phase_summary(events, w, threshold));
+        }
+    }
+
+    let leaders = check::analyze_modes(&d.samples);
+    let data_loss = match &d.readbacks {
+        Some(rb) => {
+            let report = check::audit(events, rb);
+            CheckSummary { verdict: report.verdict, detail: report.headline(), figures: figures_of(&report) }
+        }
+        None => CheckSummary {
+            verdict: Verdict::Unknown,
+            detail: "no read-back was stored (the run ended before the audit), so acknowledged writes were not checked"
+                .into(),
+            figures: BTreeMap::new(),
+        },
+    };
+    let single_leader =
+        CheckSummary { verdict: leaders.verdict, detail: leaders.headline(), figures: figures_of(&leaders) };
+    let verdict = data_loss.verdict.combine(single_leader.verdict);
+
+    let from_size = plan.cluster.size;
+    let mut notes = d.notes.clone();
+    if events.is_empty() {
+        notes.push("no operations were recorded".into());
+    }
+    if phases.procedure.is_some() && !d.marks.iter().any(|m| m.label == "phase:procedure" && m.kind == MarkKind::End) {
+        notes.push("the procedure phase never ended (run interrupted?)".into());
+    }
+    let to_size = plan.procedure.target_size(from_size);
+    if to_size != from_size && d.converge_ms.is_none() && phases.procedure.is_some() {
+        notes.push(format!("the ensemble was not seen to converge to {to_size} servers"));
+    }
+
+    Summary {
+        schema_version: SCHEMA_VERSION,
+        run_id: d.run_id.clone(),
+        profile: plan.name.clone(),
+        strategy: plan.procedure.strategy(),
+        from_size,
+        to_size,
+        seed: plan.seed,
+        started_at: d.meta.as_ref().map(|m| m.started_at.clone()).unwrap_or_default(),
+        duration_s: last_time_us(d) as f64 / 1e6,
+        load: LoadSummary {
+            mode: match plan.load.mode {
+                LoadMode::Open => "open".into(),
+                LoadMode::Closed => "closed".into(),
+            },
+            intended_rate: plan.load.rate,
+            sessions: plan.load.sessions,
+            interval_ms: plan.load.interval_ms,
+            op_timeout_ms: plan.load.op_timeout_ms,
+        },
+        ops: ops_summary(&counts),
+        errors_by_class: counts.by_class.clone(),
+        error_rate: error_rate(&counts),
+        outage_ms: outage_ms(&whole),
+        outage_resolution_ms: OutageResolution {
+            read: whole.resolution_ms.read,
+            write: whole.resolution_ms.write,
+        },
+        outage_at_ms: OutageMs {
+            any: whole.any.map(|o| o.longest_from_us as f64 / 1e3),
+            read: whole.read.map(|o| o.longest_from_us as f64 / 1e3),
+            write: whole.write.map(|o| o.longest_from_us as f64 / 1e3),
+        },
+        outage_gaps: outage_gaps(&whole),
+        latency_us: latency_map(events, None),
+        schedule_lag_us: latency::lag_quantiles(events, None),
+        phases: phase_map,
+        procedure: procedure_summary(&d.marks),
+        converge_ms: d.converge_ms,
+        leader_changes: leaders.leader_changes,
+        checks: Checks { data_loss, single_leader },
+        auth: match &plan.procedure {
+            ProcedurePlan::ReconfigExpand { auth: ReconfigAuth::SuperDigest, .. } => Some("super-digest".into()),
+            ProcedurePlan::ReconfigExpand { auth: ReconfigAuth::SkipAcl, .. } => Some("skip-acl: insecure".into()),
+            _ => None,
+        },
+        verdict,
+        notes,
+    }
+}
+
+/// From the first intended start to the last completion (empty run: (0, 0)).
+pub fn event_window(events: &[OpEvent]) -> (u64, u64) {
+    let start = events.iter().map(|e| e.intended_us).min().unwrap_or(0);
+    let end = events.iter().map(|e| e.end_us).max().unwrap_or(0);
+    (start, end.max(start))
+}
+
+/// Latest recorded time of any kind, µs.
+pub fn last_time_us(d: &RunData) -> u64 {
+    let e = d.events.iter().map(|e| e.end_us).max().unwrap_or(0);
+    let m = d.marks.iter().map(|m| m.at_us).max().unwrap_or(0);
+    let s = d.samples.iter().map(|s| s.at_us).max().unwrap_or(0);
+    e.max(m).max(s)
+}
+
+fn threshold_ms(f: &OutageFigures) -> f64 {
+    let coarsest = [f.resolution_ms.read, f.resolution_ms.write].into_iter().flatten().fold(0.0, f64::max);
+    OUTAGE_THRESHOLD_MS.max(10.0 * coarsest)
+}
+
+fn ops_summary(c: &analysis::OpCounts) -> OpsSummary {
+    OpsSummary {
+        total: c.total,
+        ok: c.ok,
+        fail: c.fail,
+        indeterminate: c.indeterminate,
+        achieved_rate: c.achieved_rate,
+        ok_rate: c.ok_rate,
+    }
+}
+
+fn error_rate(c: &analysis::OpCounts) -> f64 {
+    if c.total == 0 {
+        0.0
+    } else {
+        (c.fail + c.indeterminate) as f64 / c.total as f64
+    }
+}
+
+fn outage_ms(f: &OutageFigures) -> OutageMs {
+    OutageMs {
+        any: f.any.map(|o| o.longest_ms),
+        read: f.read.map(|o| o.longest_ms),
+        write: f.write.map(|o| o.longest_ms),
+    }
+}
+
+fn outage_gaps(f: &OutageFigures) -> OutageGaps {
+    let n = |o: Option<analysis::Outage>| o.map(|o| o.gaps_over_threshold).unwrap_or(0);
+    OutageGaps { threshold_ms: f.threshold_ms, any: n(f.any), read: n(f.read), write: n(f.write) }
+}
+
+/// Quantiles per kind plus `all`, for operations whose intended start is in `range`.
+fn latency_map(events: &[OpEvent], range: Option<(u64, u64)>) -> BTreeMap<String, Quantiles> {
+    let hists = latency::histograms_by_kind(events, range);
+    let mut out: BTreeMap<String, Quantiles> =
+        hists.iter().map(|(k, h)| (k.as_str().to_string(), Quantiles::from_histogram(h))).collect();
+    let mut all: Option<hdrhistogram::Histogram<u64>> = None;
+    for h in hists.values() {
+        match all.as_mut() {
+            None => all = Some(h.clone()),
+            // Auto-resizing histograms of one precision: `add` cannot fail on range.
+            Some(a) => {
+                let _ = a.add(h);
+            }
+        }
+    }
+    if let Some(a) = all {
+        out.insert("all".into(), Quantiles::from_histogram(&a));
+    }
+    out
+}
+
+fn phase_summary(events: &[OpEvent], w: (u64, u64), threshold: f64) -> PhaseSummary {
+    let inside: Vec<OpEvent> = events.iter().filter(|e| e.intended_us >= w.0 && e.intended_us < w.1).cloned().collect();
+    let c = analysis::counts(&inside);
+    let o = analysis::outages(events, w, threshold);
+    PhaseSummary {
+        start_ms: w.0 as f64 / 1e3,
+        end_ms: w.1 as f64 / 1e3,
+        ops: ops_summary(&c),
+        errors_by_class: c.by_class.clone(),
+        error_rate: error_rate(&c),
+        outage_ms: outage_ms(&o),
+        outage_gaps: outage_gaps(&o),
+        latency_us: latency_map(events, Some(w)),
+    }
+}
+
+/// Procedure steps from marks: a Start is paired with the next End of the same label.
+pub fn procedure_summary(marks: &[Mark]) -> ProcedureSummary {
+    let mut sorted: Vec<&Mark> = marks.iter().collect();
+    sorted.sort_by_key(|m| m.at_us);
+    let is_step = |m: &Mark| !m.label.starts_with("phase:") && m.label != "converged";
+    let mut steps = Vec::new();
+    let mut reconfig_attempts = 0;
+    let mut reconfig_failures = 0;
+    for (i, m) in sorted.iter().enumerate() {
+        if !is_step(m) || m.kind == MarkKind::End {
+            continue;
+        }
+        let end = (m.kind == MarkKind::Start)
+            .then(|| sorted[i + 1..].iter().find(|e| e.kind == MarkKind::End && e.label == m.label))
+            .flatten();
+        let detail = end.and_then(|e| e.detail.clone()).or_else(|| m.detail.clone());
+        if m.label.starts_with("reconfig") {
+            reconfig_attempts += 1;
+            if detail.as_deref().is_some_and(looks_failed) {
+                reconfig_failures += 1;
+            }
+        }
+        steps.push(StepSummary {
+            label: m.label.clone(),
+            at_ms: m.at_us as f64 / 1e3,
+            duration_ms: end.map(|e| (e.at_us - m.at_us) as f64 / 1e3),
+            detail,
+        });
+    }
+    ProcedureSummary { steps, reconfig_attempts, reconfig_failures }
+}
+
+/// A step detail that reports a failure (procedures put the error text there).
+fn looks_failed(detail: &str) -> bool {
+    let d = detail.to_ascii_lowercase();
+    ["error", "fail", "badversion", "noauth", "timeout", "timed out"].iter().any(|w| d.contains(w))
+}
+
+/// A checker report as JSON figures, without its `verdict` (the summary has its own).
+fn figures_of<T: serde::Serialize>(report: &T) -> BTreeMap<String, serde_json::Value> {
+    match serde_json::to_value(report) {
+        Ok(serde_json::Value::Object(map)) => map.into_iter().filter(|(k, _)| k != "verdict").collect(),
+        _ => BTreeMap::new(),
+    }
+}
+
+/// Kinds in `OpKind::ALL` order that the plan's mix uses or the events contain.
+pub fn kinds_of(d: &RunData) -> Vec<OpKind> {
+    OpKind::ALL
+        .into_iter()
+        .filter(|k| {
+            d.plan.load.mix.get(k.as_str()).is_some_and(|w| *w > 0) || d.events.iter().any(|e| e.kind == *k)
+        })
+        .collect()
+}

@@ -1,0 +1,408 @@
+//! `zkchaos compare`: runs side by side per strategy, with the spread over repetitions.
+//!
+//! Inputs are run directories or directories above them (a profile directory, or the results
+//! root): every run directory found below is used once (the `latest` link is not followed), and
+//! runs whose status is not `complete` or that have no `summary.json` are skipped, saying why.
+//! Output: `comparison.md` (tables, links to charts), `comparison.html` (one self-contained file
+//! with the SVG charts inline) and the charts, PNG and SVG.
+
+use super::charts::compare::{median, verdict_cell, BarsChart, CdfChart, VerdictChart};
+use super::charts::style::{fmt_ms, fmt_us, C_BLUE, C_ORANGE, C_VERMILION, C_GREEN};
+use super::charts::{save, ChartFiles};
+use super::load::{load_run, read_summary, SUMMARY_FILE};
+use super::rundir::{write_atomic, RunDir, RunStatus, LATEST_LINK};
+use super::summary::Summary;
+use super::ReportError;
+use crate::analysis::latency;
+use crate::check::Verdict;
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+/// One run taken into the comparison.
+#[derive(Debug, Clone)]
+pub struct ComparedRun {
+    pub dir: PathBuf,
+    pub summary: Summary,
+    /// Procedure-phase latency CDF of all successful operations, (ms, fraction ≤).
+    pub cdf_hist: Option<hdrhistogram::Histogram<u64>>,
+}
+
+/// What `compare` wrote and skipped.
+#[derive(Debug, Clone)]
+pub struct CompareOutcome {
+    pub runs: usize,
+    /// `<dir>: <why>` for every run left out.
+    pub skipped: Vec<String>,
+    pub markdown: PathBuf,
+    pub html: PathBuf,
+    pub charts: Vec<ChartFiles>,
+    /// The key-figure table as plain text.
+    pub console: String,
+}
+
+/// Find every run directory at or below `input` (depth ≤ 3, symlinks not followed).
+pub fn find_run_dirs(input: &Path) -> Result<Vec<PathBuf>, ReportError> {
+    let mut out = Vec::new();
+    walk(input, 0, &mut out)?;
+    out.sort();
+    out.dedup();
+    Ok(out)
+}
+
+fn is_run_dir(p: &Path) -> bool {
+    p.join("status").is_file() || p.join("plan.json").is_file()
+}
+
+fn walk(dir: &Path, depth: usize, out: &mut Vec<PathBuf>) -> Result<(), ReportError> {
+    if is_run_dir(dir) {
+        out.push(std::fs::canonicalize(dir).map_err(|source| ReportError::Read { path: dir.to_path_buf(), source })?);
+        return Ok(());
+    }
+    if depth >= 3 {
+        return Ok(());
+    }
+    let entries = std::fs::read_dir(dir).map_err(|source| ReportError::Read { path: dir.to_path_buf(), source })?;
+    for entry in entries {
+        let entry = entry.map_err(|source| ReportError::Read { path: dir.to_path_buf(), source })?;
+        let ft = entry.file_type().map_err(|source| ReportError::Read { path: entry.path(), source })?;
+        if ft.is_dir() && !ft.is_symlink() && entry.file_name() != LATEST_LINK {
+            walk(&entry.path(), depth + 1, out)?;
+        }
+    }
+    Ok(())
+}
+
+/// Label of a run's group: the strategy, plus the sizes when runs of different sizes are mixed.
+fn group_key(s: &Summary, mixed_sizes: bool) -> String {
+    if mixed_sizes {
+        format!("{} {}→{}", s.strategy, s.from_size, s.to_size)
+    } else {
+        s.strategy.clone()
+    }
+}
+
+/// Compare the runs found under `inputs`; write results into `out`.
+pub fn compare(inputs: &[PathBuf], out: &Path) -> Result<CompareOutcome, ReportError> {
+    let mut dirs = Vec::new();
+    for i in inputs {
+        dirs.extend(find_run_dirs(i)?);
+    }
+    dirs.sort();
+    dirs.dedup();
+    let mut skipped = Vec::new();
+    let mut runs = Vec::new();
+    for d in dirs {
+        let rd = RunDir::open(&d)?;
+        match rd.status()? {
+            RunStatus::Complete => {}
+            other => {
+                skipped.push(format!("{}: status is `{other}`, not complete", d.display()));
+                continue;
+            }
+        }
+        let summary = match read_summary(&rd.file(SUMMARY_FILE)) {
+            Ok(s) => s,
+            Err(e) => {
+                skipped.push(format!("{}: {e}", d.display()));
+                continue;
+            }
+        };
+        // The CDF needs the raw events; a run without them still counts in the other figures.
+        let cdf_hist = load_run(&d).ok().and_then(|data| {
+            let w = crate::analysis::phase_windows(&data.marks).procedure?;
+            let hists = latency::histograms_by_kind(&data.events, Some(w));
+            let mut it = hists.into_values();
+            let mut all = it.next()?;
+            for h in it {
+                let _ = all.add(&h);
+            }
+            Some(all)
+        });
+        runs.push(ComparedRun { dir: d, summary, cdf_hist });
+    }
+    if runs.is_empty() {
+        let why = if skipped.is_empty() { "no run directories found".to_string() } else { skipped.join("; ") };
+        return Err(ReportError::NothingToCompare(why));
+    }
+
+    let mixed = {
+        let mut sizes: Vec<(u32, u32)> = runs.iter().map(|r| (r.summary.from_size, r.summary.to_size)).collect();
+        sizes.sort();
+        sizes.dedup();
+        sizes.len() > 1
+    };
+    let mut groups: BTreeMap<String, Vec<&ComparedRun>> = BTreeMap::new();
+    for r in &runs {
+        groups.entry(group_key(&r.summary, mixed)).or_default().push(r);
+    }
+    std::fs::create_dir_all(out).map_err(|source| ReportError::CreateDir { path: out.to_path_buf(), source })?;
+    let names: Vec<String> = groups.keys().cloned().collect();
+    let subtitle = format!("{} runs, {} strategies; bars: median over repetitions, dots: each repetition", runs.len(), names.len());
+
+    let per = |f: &dyn Fn(&Summary) -> Option<f64>| -> Vec<Vec<Option<f64>>> {
+        groups.values().map(|rs| rs.iter().map(|r| f(&r.summary)).collect()).collect()
+    };
+    let zip2 = |a: Vec<Vec<Option<f64>>>, b: Vec<Vec<Option<f64>>>| -> Vec<Vec<Vec<Option<f64>>>> {
+        a.into_iter().zip(b).map(|(x, y)| vec![x, y]).collect()
+    };
+    let one = |a: Vec<Vec<Option<f64>>>| -> Vec<Vec<Vec<Option<f64>>>> { a.into_iter().map(|x| vec![x]).collect() };
+
+    let outage = BarsChart {
+        stem: "outage".into(),
+        title: "Longest client outage per strategy".into(),
+        subtitle: subtitle.clone(),
+        y_desc: "longest gap without a successful op (ms)".into(),
+        groups: names.clone(),
+        series: vec![("read".into(), C_BLUE), ("write".into(), C_VERMILION)],
+        values: zip2(per(&|s| s.outage_ms.read), per(&|s| s.outage_ms.write)),
+        none_label: "no ops".into(),
+    };
+    let errors = BarsChart {
+        stem: "error_rate".into(),
+        title: "Error rate per strategy".into(),
+        subtitle: subtitle.clone(),
+        y_desc: "failed + indeterminate operations (%)".into(),
+        groups: names.clone(),
+        series: vec![("error rate".into(), C_ORANGE)],
+        values: one(per(&|s| Some(100.0 * s.error_rate))),
+        none_label: String::new(),
+    };
+    let converge = BarsChart {
+        stem: "convergence".into(),
+        title: "Time to converge per strategy".into(),
+        subtitle: subtitle.clone(),
+        y_desc: "procedure start → target membership (s)".into(),
+        groups: names.clone(),
+        series: vec![("convergence".into(), C_GREEN)],
+        values: one(per(&|s| s.converge_ms.map(|ms| ms as f64 / 1000.0))),
+        none_label: "never".into(),
+    };
+    let cdf = CdfChart {
+        title: "Latency CDF during the procedure phase".into(),
+        subtitle: format!("successful operations of every repetition pooled per strategy; {}", runs.len()) + " runs",
+        lines: groups
+            .iter()
+            .map(|(name, rs)| {
+                let mut pooled: Option<hdrhistogram::Histogram<u64>> = None;
+                for h in rs.iter().filter_map(|r| r.cdf_hist.as_ref()) {
+                    match pooled.as_mut() {
+                        None => pooled = Some(h.clone()),
+                        Some(p) => {
+                            let _ = p.add(h);
+                        }
+                    }
+                }
+                let pts = pooled.map(|h| latency::cdf(&h)).unwrap_or_default();
+                (name.clone(), pts.into_iter().map(|(us, f)| (us as f64 / 1000.0, f)).collect())
+            })
+            .collect(),
+    };
+    let verdicts = VerdictChart {
+        title: "Safety verdicts per strategy (worst over repetitions)".into(),
+        rows: groups
+            .iter()
+            .map(|(n, rs)| {
+                (
+                    n.clone(),
+                    rs.iter().map(|r| r.summary.checks.data_loss.verdict).collect(),
+                    rs.iter().map(|r| r.summary.checks.single_leader.verdict).collect(),
+                )
+            })
+            .collect(),
+    };
+    let charts = vec![
+        save(&outage, out)?,
+        save(&errors, out)?,
+        save(&converge, out)?,
+        save(&cdf, out)?,
+        save(&verdicts, out)?,
+    ];
+
+    let table = key_table(&groups);
+    let md = markdown(&table, &groups, &skipped, &charts);
+    let html = html(&table, &groups, &skipped, &charts)?;
+    let md_path = out.join("comparison.md");
+    let html_path = out.join("comparison.html");
+    write_atomic(&md_path, md.as_bytes())?;
+    write_atomic(&html_path, html.as_bytes())?;
+    Ok(CompareOutcome { runs: runs.len(), skipped, markdown: md_path, html: html_path, charts, console: plain(&table) })
+}
+
+/// Rows of the key-figure table: header then one row per strategy, cells as text.
+struct Table {
+    header: Vec<String>,
+    rows: Vec<Vec<String>>,
+}
+
+/// `median (min–max)` of the present values, formatted; `n/a` if none.
+fn spread(v: &[Option<f64>], fmt: &dyn Fn(f64) -> String) -> String {
+    let present: Vec<f64> = v.iter().flatten().copied().collect();
+    let missing = v.len() - present.len();
+    let Some(m) = median(&present) else { return "n/a".into() };
+    let lo = present.iter().copied().fold(f64::INFINITY, f64::min);
+    let hi = present.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let mut s = if present.len() > 1 { format!("{} ({}–{})", fmt(m), fmt(lo), fmt(hi)) } else { fmt(m) };
+    if missing > 0 {
+        let _ = write!(s, " +{missing} n/a");
+    }
+    s
+}
+
+fn key_table(groups: &BTreeMap<String, Vec<&ComparedRun>>) -> Table {
+    let header = [
+        "strategy",
+        "runs",
+        "outage read",
+        "outage write",
+        "error rate",
+        "p99 (procedure)",
+        "p99.9 (procedure)",
+        "convergence",
+        "leader changes",
+        "data loss",
+        "single leader",
+    ]
+    .map(String::from)
+    .to_vec();
+    let pct = |x: f64| format!("{x:.3} %");
+    let us = |x: f64| fmt_us(x);
+    let ms = |x: f64| fmt_ms(x);
+    let int = |x: f64| format!("{x:.0}");
+    let rows = groups
+        .iter()
+        .map(|(name, rs)| {
+            let col = |f: &dyn Fn(&Summary) -> Option<f64>| -> Vec<Option<f64>> { rs.iter().map(|r| f(&r.summary)).collect() };
+            let proc_q = |s: &Summary| s.phases.get("procedure").and_then(|p| p.latency_us.get("all")).copied();
+            let loss: Vec<Verdict> = rs.iter().map(|r| r.summary.checks.data_loss.verdict).collect();
+            let lead: Vec<Verdict> = rs.iter().map(|r| r.summary.checks.single_leader.verdict).collect();
+            vec![
+                name.clone(),
+                rs.len().to_string(),
+                spread(&col(&|s| s.outage_ms.read), &ms),
+                spread(&col(&|s| s.outage_ms.write), &ms),
+                spread(&col(&|s| Some(100.0 * s.error_rate)), &pct),
+                spread(&col(&|s| proc_q(s).map(|q| q.p99 as f64)), &us),
+                spread(&col(&|s| proc_q(s).map(|q| q.p999 as f64)), &us),
+                spread(&col(&|s| s.converge_ms.map(|x| x as f64)), &ms),
+                spread(&col(&|s| Some(f64::from(s.leader_changes))), &int),
+                verdict_cell(&loss).1,
+                verdict_cell(&lead).1,
+            ]
+        })
+        .collect();
+    Table { header, rows }
+}
+
+fn plain(t: &Table) -> String {
+    let mut widths: Vec<usize> = t.header.iter().map(|h| h.chars().count()).collect();
+    for r in &t.rows {
+        for (w, c) in widths.iter_mut().zip(r) {
+            *w = (*w).max(c.chars().count());
+        }
+    }
+    let mut o = String::new();
+    for r in std::iter::once(&t.header).chain(&t.rows) {
+        let cells: Vec<String> = r.iter().zip(&widths).map(|(c, w)| format!("{c:<w$}")).collect();
+        let _ = writeln!(o, "{}", cells.join("  ").trim_end());
+    }
+    o
+}
+
+fn rel(p: &Path) -> String {
+    p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
+}
+
+fn markdown(t: &Table, groups: &BTreeMap<String, Vec<&ComparedRun>>, skipped: &[String], charts: &[ChartFiles]) -> String {
+    let mut o = String::new();
+    let _ = writeln!(o, "# zkchaos comparison\n");
+    let _ = writeln!(
+        o,
+        "Figures per strategy: median over repetitions, with (min–max) when there are several. \
+         Outage = longest gap without a successful operation of that kind; latency from the intended start.\n"
+    );
+    let _ = writeln!(o, "| {} |", t.header.join(" | "));
+    let _ = writeln!(o, "|{}|", t.header.iter().map(|_| "---").collect::<Vec<_>>().join("|"));
+    for r in &t.rows {
+        let _ = writeln!(o, "| {} |", r.join(" | "));
+    }
+    let _ = writeln!(o, "\n## Charts\n");
+    for c in charts {
+        let name = rel(&c.png);
+        let _ = writeln!(o, "- [{name}]({name}) ([SVG]({}))\n\n  ![{name}]({name})\n", rel(&c.svg));
+    }
+    let _ = writeln!(o, "## Runs\n");
+    for (name, rs) in groups {
+        for r in rs {
+            let _ = writeln!(o, "- {name}: `{}` ({})", r.dir.display(), r.summary.verdict);
+        }
+    }
+    if !skipped.is_empty() {
+        let _ = writeln!(o, "\n## Skipped\n");
+        for s in skipped {
+            let _ = writeln!(o, "- {s}");
+        }
+    }
+    o
+}
+
+fn esc(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+}
+
+fn html(
+    t: &Table,
+    groups: &BTreeMap<String, Vec<&ComparedRun>>,
+    skipped: &[String],
+    charts: &[ChartFiles],
+) -> Result<String, ReportError> {
+    let mut o = String::new();
+    let _ = writeln!(
+        o,
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>zkchaos comparison</title>\n<style>\
+         body{{font-family:'DejaVu Sans',sans-serif;margin:2em;color:#282828;max-width:1300px}}\
+         table{{border-collapse:collapse;margin:1em 0}}td,th{{border:1px solid #ccc;padding:4px 8px;text-align:left}}\
+         th{{background:#eee}}.PASS{{background:#d5f0e6}}.FAIL{{background:#f7d4c2;font-weight:bold}}.UNKNOWN{{background:#fbe9bf}}\
+         figure{{margin:1.5em 0}}svg{{max-width:100%;height:auto}}</style></head><body>"
+    );
+    let _ = writeln!(o, "<h1>zkchaos comparison</h1>");
+    let _ = writeln!(
+        o,
+        "<p>Median over repetitions, (min–max) when there are several. Outage: longest gap without a successful \
+         operation of that kind. Latency measured from the intended start.</p>"
+    );
+    let _ = writeln!(o, "<table><tr>{}</tr>", t.header.iter().map(|h| format!("<th>{}</th>", esc(h))).collect::<String>());
+    for r in &t.rows {
+        let cells: String = r
+            .iter()
+            .map(|c| {
+                let class = ["PASS", "FAIL", "UNKNOWN"].into_iter().find(|v| c.starts_with(v)).unwrap_or("");
+                format!("<td class=\"{class}\">{}</td>", esc(c))
+            })
+            .collect();
+        let _ = writeln!(o, "<tr>{cells}</tr>");
+    }
+    let _ = writeln!(o, "</table>");
+    for c in charts {
+        let svg = std::fs::read_to_string(&c.svg).map_err(|source| ReportError::Read { path: c.svg.clone(), source })?;
+        let svg = svg.trim_start_matches(|ch| ch != '<');
+        let svg = if svg.starts_with("<?xml") { svg.split_once("?>").map(|x| x.1).unwrap_or(svg) } else { svg };
+        let _ = writeln!(o, "<figure>{svg}<figcaption>{}</figcaption></figure>", esc(&rel(&c.png)));
+    }
+    let _ = writeln!(o, "<h2>Runs</h2><ul>");
+    for (name, rs) in groups {
+        for r in rs {
+            let _ = writeln!(o, "<li>{}: <code>{}</code> ({})</li>", esc(name), esc(&r.dir.display().to_string()), r.summary.verdict);
+        }
+    }
+    let _ = writeln!(o, "</ul>");
+    if !skipped.is_empty() {
+        let _ = writeln!(o, "<h2>Skipped</h2><ul>");
+        for s in skipped {
+            let _ = writeln!(o, "<li>{}</li>", esc(s));
+        }
+        let _ = writeln!(o, "</ul>");
+    }
+    let _ = writeln!(o, "</body></html>");
+    Ok(o)
+}

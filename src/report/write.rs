@@ -1,0 +1,138 @@
+//! Writing a run's derived files — `summary.json`, `timeline.csv`, `charts/` — from its recorded
+//! files. The live run calls [`write_results`] once recording has stopped; `zkchaos analyze`
+//! calls [`analyze_dir`], which also recomputes `timeline.csv` and says whether the stored
+//! summary was reproduced.
+
+use super::build::{build_summary, event_window, kinds_of, last_time_us};
+use super::charts::overlay::Annotations;
+use super::charts::run::{leader_change_times, LatencyChart, ModeChart, ThroughputChart};
+use super::charts::{save, ChartFiles};
+use super::load::{load_run, RunData, CHARTS_DIR, SUMMARY_FILE, TIMELINE_FILE};
+use super::rundir::{RunDir, RunStatus};
+use super::summary::Summary;
+use super::ReportError;
+use crate::analysis::{timeline, write_timeline_csv, TimelineRow};
+use std::path::{Path, PathBuf};
+
+/// Build the summary from the files in `dir`, write `summary.json` and the charts.
+pub fn write_results(dir: &RunDir) -> Result<Summary, ReportError> {
+    let data = load_run(dir.path())?;
+    let summary = build_summary(&data);
+    write_summary(dir, &summary)?;
+    write_run_charts(&data, &dir.file(CHARTS_DIR))?;
+    Ok(summary)
+}
+
+/// Write `summary.json` in its canonical serialisation.
+pub fn write_summary(dir: &RunDir, summary: &Summary) -> Result<(), ReportError> {
+    let text = summary
+        .to_canonical_json()
+        .map_err(|source| ReportError::Serialize { what: SUMMARY_FILE.into(), source })?;
+    dir.write_text(SUMMARY_FILE, &text)
+}
+
+/// The timeline of a run: zero-filled from time 0 (as the recorder writes it) to the last
+/// completion, every interval × every kind.
+pub fn timeline_rows(data: &RunData) -> Vec<TimelineRow> {
+    let interval_us = u64::from(data.plan.load.interval_ms.max(1)) * 1000;
+    let (_, end) = event_window(&data.events);
+    if data.events.is_empty() {
+        return Vec::new();
+    }
+    timeline(&data.events, interval_us, (0, end + 1), &kinds_of(data))
+}
+
+/// Title context shared by the run's charts.
+fn subtitle(data: &RunData) -> String {
+    let p = &data.plan;
+    let to = p.procedure.target_size(p.cluster.size);
+    let sizes = if to == p.cluster.size { format!("{} servers", to) } else { format!("{} → {} servers", p.cluster.size, to) };
+    let started = data.meta.as_ref().map(|m| m.started_at.as_str()).unwrap_or("");
+    format!(
+        "profile {} · strategy {} · {sizes} · {} ops/s intended · run {} {started}",
+        p.name,
+        p.procedure.strategy(),
+        p.load.rate,
+        data.run_id
+    )
+}
+
+/// Draw the per-run charts into `out` (throughput, latency, modes), PNG and SVG.
+pub fn write_run_charts(data: &RunData, out: &Path) -> Result<Vec<ChartFiles>, ReportError> {
+    let rows = timeline_rows(data);
+    let interval_us = u64::from(data.plan.load.interval_ms.max(1)) * 1000;
+    let end_s = last_time_us(data) as f64 / 1e6;
+    let x_max = end_s.max(1.0) * 1.01;
+    let ann = Annotations::from_marks(&data.marks, &leader_change_times(&data.samples), end_s);
+    let sub = subtitle(data);
+    let throughput = ThroughputChart::from_rows("Throughput by outcome", &sub, &rows, interval_us, ann.clone());
+    let throughput = ThroughputChart { x_max, ..throughput };
+    let latency = LatencyChart::from_rows(
+        "Latency from intended start, per interval (successful operations)",
+        &sub,
+        &rows,
+        x_max,
+        ann.clone(),
+    );
+    let poll_s = f64::from(data.plan.monitor.interval_ms.max(1)) / 1e3;
+    let modes = ModeChart::from_samples("Server modes (srvr monitor)", &sub, &data.samples, poll_s, x_max, ann);
+    Ok(vec![save(&throughput, out)?, save(&latency, out)?, save(&modes, out)?])
+}
+
+/// What `zkchaos analyze` found.
+#[derive(Debug, Clone)]
+pub struct AnalyzeOutcome {
+    pub summary: Summary,
+    pub status: RunStatus,
+    /// `None`: no summary was stored before; `Some(true)`: reproduced byte for byte.
+    pub matched: Option<bool>,
+    /// Top-level summary fields whose values differed from the stored summary.
+    pub differing: Vec<String>,
+    pub charts: Vec<PathBuf>,
+}
+
+/// Recompute `summary.json`, `timeline.csv` and `charts/` of the run in `path` (no Docker).
+pub fn analyze_dir(path: &Path) -> Result<AnalyzeOutcome, ReportError> {
+    let dir = RunDir::open(path)?;
+    let status = dir.status()?;
+    let data = load_run(dir.path())?;
+    let summary = build_summary(&data);
+    let text = summary
+        .to_canonical_json()
+        .map_err(|source| ReportError::Serialize { what: SUMMARY_FILE.into(), source })?;
+
+    let stored_path = dir.file(SUMMARY_FILE);
+    let (matched, differing) = match std::fs::read_to_string(&stored_path) {
+        Ok(old) if old == text => (Some(true), Vec::new()),
+        Ok(old) => (Some(false), differing_fields(&old, &text)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => (None, Vec::new()),
+        Err(source) => return Err(ReportError::Read { path: stored_path, source }),
+    };
+    dir.write_text(SUMMARY_FILE, &text)?;
+    let rows = timeline_rows(&data);
+    write_timeline_csv(&dir.file(TIMELINE_FILE), &rows)
+        .map_err(|e| ReportError::Parse { path: dir.file(TIMELINE_FILE), detail: e.to_string() })?;
+    let charts = write_run_charts(&data, &dir.file(CHARTS_DIR))?;
+    let charts = charts.into_iter().flat_map(|c| [c.png, c.svg]).collect();
+    Ok(AnalyzeOutcome { summary, status, matched, differing, charts })
+}
+
+/// Top-level keys whose values differ between the stored and the new summary text. Both are
+/// parsed the same way: serde_json's default float parsing is not exact, so comparing a parsed
+/// text with an unparsed value would report differences that are not there.
+fn differing_fields(old: &str, new: &str) -> Vec<String> {
+    let Ok(serde_json::Value::Object(old)) = serde_json::from_str::<serde_json::Value>(old) else {
+        return vec!["(stored summary.json is not a JSON object)".into()];
+    };
+    let Ok(serde_json::Value::Object(new)) = serde_json::from_str::<serde_json::Value>(new) else { return Vec::new() };
+    let mut keys: Vec<String> = old.keys().chain(new.keys()).cloned().collect();
+    keys.sort();
+    keys.dedup();
+    keys.into_iter().filter(|k| old.get(k) != new.get(k)).collect()
+}
+
+/// What the live run calls once recording has stopped (every exit path): the same as
+/// [`write_results`]; the caller sets the status afterwards.
+pub fn finish_run(dir: &RunDir) -> Result<Summary, ReportError> {
+    write_results(dir)
+}

@@ -1,0 +1,141 @@
+//! `zkchaos bench`: measure the load driver itself. These figures prove the performance targets;
+//! tests never assert on timing.
+//!
+//! - `lag`: schedule lag p50/p99/max at 5,000 ops/s (default mix);
+//! - `cpu`: process CPU (user + system, `getrusage(RUSAGE_SELF)`) per completed operation at
+//!   2,000 ops/s, everything included (driver, client, recorder, gzip);
+//! - `saturation`: closed loop, 64 in flight, 100 % get: completed ops/s;
+//! - `memory`: RSS every 10 s over a 10-minute run at 2,000 ops/s with events streamed to disk.
+//!
+//! Without `--connect`, a 3-server ensemble is started with [`crate::cluster`] and removed after.
+
+use super::commands::{run_load, LoadSummary};
+use crate::cli::BenchArgs;
+use crate::cluster::{Cluster, ClusterSpec, ZooCfg};
+use crate::plan::{ClusterPlan, LoadMode, LoadPlan};
+use std::path::PathBuf;
+use std::time::Duration;
+use tokio_util::sync::CancellationToken;
+
+fn cpu_us() -> u64 {
+    // SAFETY: getrusage writes into the zeroed struct we pass; no other memory is touched.
+    let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
+    if unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut ru) } != 0 {
+        return 0;
+    }
+    let tv = |t: libc::timeval| t.tv_sec as u64 * 1_000_000 + t.tv_usec as u64;
+    tv(ru.ru_utime) + tv(ru.ru_stime)
+}
+
+fn rss_mib() -> f64 {
+    std::fs::read_to_string("/proc/self/statm")
+        .ok()
+        .and_then(|s| s.split_whitespace().nth(1).and_then(|p| p.parse::<u64>().ok()))
+        .map(|pages| pages as f64 * 4096.0 / (1024.0 * 1024.0))
+        .unwrap_or(0.0)
+}
+
+fn scratch_dir(name: &str) -> crate::Result<PathBuf> {
+    let d = std::env::temp_dir().join(format!("zkchaos-bench-{}-{name}", std::process::id()));
+    std::fs::create_dir_all(&d).map_err(|e| crate::Error::Failed(format!("cannot create {}: {e}", d.display())))?;
+    Ok(d)
+}
+
+async fn measure(plan: &LoadPlan, connect: &str, secs: u64, name: &str) -> crate::Result<LoadSummary> {
+    let dir = scratch_dir(name)?;
+    let r = run_load(plan, connect, 1, Duration::from_secs(secs), &dir, CancellationToken::new()).await;
+    let _ = std::fs::remove_dir_all(&dir);
+    r
+}
+
+async fn start_ensemble() -> crate::Result<Cluster> {
+    let plan = ClusterPlan::default();
+    let spec = ClusterSpec {
+        run_id: crate::cluster::names::new_run_id(),
+        profile: "bench".into(),
+        plan: plan.clone(),
+        extra_jvm_flags: Vec::new(),
+        skip_acl: false,
+    };
+    let mut cluster = Cluster::create(spec).await?;
+    let ids = [1, 2, 3];
+    for id in ids {
+        let cfg = ZooCfg::from_plan(id, &ids, &plan);
+        cluster.start_server(id, &cfg).await?;
+    }
+    cluster.wait_ensemble(&ids, Duration::from_secs(60)).await?;
+    Ok(cluster)
+}
+
+pub async fn bench(args: BenchArgs) -> crate::Result<()> {
+    let only: Vec<String> = args.only.split(',').map(|s| s.trim().to_string()).collect();
+    let mut cluster = None;
+    let connect = match &args.connect {
+        Some(c) => c.clone(),
+        None => {
+            let c = start_ensemble().await?;
+            let s = c.connect_string(&[1, 2, 3]);
+            cluster = Some(c);
+            s
+        }
+    };
+    let result = run_benches(&only, &connect, args.seconds).await;
+    if let Some(mut c) = cluster {
+        if let Err(e) = c.teardown().await {
+            eprintln!("zkchaos bench: teardown failed: {e}");
+        }
+    }
+    result
+}
+
+async fn run_benches(only: &[String], connect: &str, secs: u64) -> crate::Result<()> {
+    let want = |s: &str| only.iter().any(|o| o == s);
+    if want("lag") {
+        let plan = LoadPlan { rate: 5000, ..LoadPlan::default() };
+        let s = measure(&plan, connect, secs, "lag").await?;
+        println!(
+            "lag @5000 ops/s: p50 {} µs  p99 {} µs  max {} µs  (ops {}, ok {}, achieved {:.1}/s)",
+            s.lag.p50, s.lag.p99, s.lag.max, s.counts.total, s.counts.ok, s.counts.achieved_rate
+        );
+    }
+    if want("cpu") {
+        let plan = LoadPlan { rate: 2000, ..LoadPlan::default() };
+        let before = cpu_us();
+        let s = measure(&plan, connect, secs, "cpu").await?;
+        let used = cpu_us().saturating_sub(before);
+        println!(
+            "cpu @2000 ops/s: {:.1} µs per completed op ({} µs over {} ops; whole process incl. setup)",
+            used as f64 / s.counts.total.max(1) as f64,
+            used,
+            s.counts.total
+        );
+    }
+    if want("saturation") {
+        let mix = [("get".to_string(), 100u32)].into_iter().collect();
+        let plan = LoadPlan { mode: LoadMode::Closed, in_flight: 64, mix, ..LoadPlan::default() };
+        let s = measure(&plan, connect, secs, "saturation").await?;
+        println!(
+            "saturation closed 64 in flight, 100% get: {:.0} ok ops/s (p50 {} µs, p99 {} µs)",
+            s.counts.ok_rate,
+            s.latency.values().next().map(|q| q.p50).unwrap_or(0),
+            s.latency.values().next().map(|q| q.p99).unwrap_or(0)
+        );
+    }
+    if want("memory") {
+        let plan = LoadPlan { rate: 2000, ..LoadPlan::default() };
+        let sampler = tokio::spawn(async {
+            let mut tick = tokio::time::interval(Duration::from_secs(10));
+            let mut t = 0;
+            loop {
+                tick.tick().await;
+                println!("memory t={t:>4} s rss {:.1} MiB", rss_mib());
+                t += 10;
+            }
+        });
+        let s = measure(&plan, connect, 600, "memory").await;
+        sampler.abort();
+        let s = s?;
+        println!("memory run: ops {} ok {} final rss {:.1} MiB", s.counts.total, s.counts.ok, rss_mib());
+    }
+    Ok(())
+}

@@ -1,0 +1,341 @@
+//! The one driver loop, the per-operation task, and session replacement.
+//!
+//! The loop runs on a dedicated OS thread: in open loop it sleeps with `std::thread::sleep`
+//! (timer slack lowered to 1 µs on Linux) until each intended start — tokio's timer has 1 ms
+//! granularity, which would issue a 5,000 ops/s schedule in bursts — then spawns the operation
+//! onto the runtime. In closed loop it waits for one of `in_flight` permits. Either way each
+//! operation is its own task, so late completions never delay later sends.
+
+use super::ops::{classify, session_lost, Failure};
+use super::schedule::{Pace, Schedule};
+use super::{connect_session, key_path, payload, OpSpec, Workload, WorkloadError, SEQ_DIR, SEQ_PREFIX};
+use crate::record::{MarkKind, OpEvent, OpKind, Outcome, RecorderHandle};
+use serde::Serialize;
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
+use tokio::sync::{mpsc, oneshot, OwnedSemaphorePermit, Semaphore};
+use tokio_util::sync::CancellationToken;
+use zookeeper_client as zk;
+
+/// What the driver did.
+#[derive(Debug, Clone, Serialize)]
+pub struct WorkloadReport {
+    /// Operations issued.
+    pub issued: u64,
+    /// Sessions that expired or closed and were replaced.
+    pub session_expiries: u64,
+    /// Intended start of the first operation, µs.
+    pub start_us: u64,
+    /// When scheduling stopped (end of schedule or cancellation), µs.
+    pub stop_us: u64,
+    pub cancelled: bool,
+}
+
+struct Slot {
+    client: RwLock<Option<zk::Client>>,
+    replacing: AtomicBool,
+}
+
+struct Ctx {
+    wl: Arc<Workload>,
+    slots: Vec<Slot>,
+    recorder: RecorderHandle,
+    cancel: CancellationToken,
+    op_timeout: Duration,
+    created: Mutex<VecDeque<String>>,
+    expiries: AtomicU64,
+}
+
+pub(crate) async fn run(
+    wl: Arc<Workload>,
+    schedule: Schedule,
+    recorder: RecorderHandle,
+    cancel: CancellationToken,
+) -> Result<WorkloadReport, WorkloadError> {
+    let slots = wl
+        .clients
+        .iter()
+        .map(|c| Slot { client: RwLock::new(Some(c.clone())), replacing: AtomicBool::new(false) })
+        .collect();
+    let ctx = Arc::new(Ctx {
+        op_timeout: Duration::from_millis(u64::from(wl.plan.op_timeout_ms)),
+        wl: wl.clone(),
+        slots,
+        recorder,
+        cancel: cancel.clone(),
+        created: Mutex::new(VecDeque::new()),
+        expiries: AtomicU64::new(0),
+    });
+    let server_list = tokio::spawn(follow_server_list(ctx.clone()));
+    let (done_tx, mut done_rx) = mpsc::channel::<()>(1);
+    let (report_tx, report_rx) = oneshot::channel();
+    let handle = tokio::runtime::Handle::current();
+    let thread_ctx = ctx.clone();
+    let thread_cancel = cancel.clone();
+    std::thread::Builder::new()
+        .name("zkchaos-driver".into())
+        .spawn(move || {
+            let r = drive(schedule, thread_ctx, handle, thread_cancel, done_tx);
+            let _ = report_tx.send(r);
+        })
+        .map_err(WorkloadError::Thread)?;
+    let (issued, stop_us, cancelled) = report_rx.await.unwrap_or((0, ctx.wl.epoch.now_us(), true));
+    // Every operation task holds a sender: recv() returns None once all have finished.
+    let _ = done_rx.recv().await;
+    server_list.abort();
+    Ok(WorkloadReport {
+        issued,
+        session_expiries: ctx.expiries.load(Ordering::Relaxed),
+        start_us: schedule.start_us,
+        stop_us,
+        cancelled,
+    })
+}
+
+#[cfg(target_os = "linux")]
+fn precise_timers() {
+    // SAFETY: PR_SET_TIMERSLACK only changes this thread's timer slack; no memory is involved.
+    unsafe {
+        libc::prctl(libc::PR_SET_TIMERSLACK, 1000 as libc::c_ulong, 0, 0, 0);
+    }
+}
+#[cfg(not(target_os = "linux"))]
+fn precise_timers() {}
+
+/// Sleep until `t_us` since the epoch; false if cancelled first.
+fn sleep_until(ctx: &Ctx, t_us: u64, cancel: &CancellationToken) -> bool {
+    loop {
+        if cancel.is_cancelled() {
+            return false;
+        }
+        let now = ctx.wl.epoch.now_us();
+        if now >= t_us {
+            return true;
+        }
+        std::thread::sleep(Duration::from_micros((t_us - now).min(20_000)));
+    }
+}
+
+/// The driver loop. Returns (ops issued, stop time, cancelled).
+fn drive(
+    schedule: Schedule,
+    ctx: Arc<Ctx>,
+    handle: tokio::runtime::Handle,
+    cancel: CancellationToken,
+    done: mpsc::Sender<()>,
+) -> (u64, u64, bool) {
+    precise_timers();
+    let epoch = ctx.wl.epoch;
+    let sem = match schedule.pace {
+        Pace::Closed { in_flight } => Some(Arc::new(Semaphore::new(in_flight as usize))),
+        Pace::Open { .. } => None,
+    };
+    let end = schedule.end_us();
+    if !sleep_until(&ctx, schedule.start_us, &cancel) {
+        return (0, epoch.now_us(), true);
+    }
+    let mut ops = ctx.wl.op_gen();
+    let mut issued = 0u64;
+    loop {
+        let (intended, permit): (u64, Option<OwnedSemaphorePermit>) = match (&schedule.pace, &sem) {
+            (Pace::Open { .. }, _) => {
+                let Some(t) = schedule.intended_us(issued) else { break };
+                if !sleep_until(&ctx, t, &cancel) {
+                    return (issued, epoch.now_us(), true);
+                }
+                (t, None)
+            }
+            (Pace::Closed { .. }, Some(sem)) => {
+                let permit = handle.block_on(async {
+                    tokio::select! {
+                        p = sem.clone().acquire_owned() => p.ok(),
+                        _ = cancel.cancelled() => None,
+                    }
+                });
+                let Some(permit) = permit else { return (issued, epoch.now_us(), true) };
+                let now = epoch.now_us();
+                if end.is_some_and(|e| now >= e) {
+                    break;
+                }
+                (now, Some(permit))
+            }
+            (Pace::Closed { .. }, None) => break,
+        };
+        let Some(spec) = ops.next() else { break };
+        let ctx = ctx.clone();
+        let done = done.clone();
+        handle.spawn(async move {
+            execute(&ctx, spec, intended).await;
+            drop(permit);
+            drop(done);
+        });
+        issued += 1;
+    }
+    (issued, end.unwrap_or_else(|| epoch.now_us()), false)
+}
+
+type OpResult = Result<(String, i64), Failure>;
+
+async fn execute(ctx: &Arc<Ctx>, spec: OpSpec, intended_us: u64) {
+    let session = (spec.index % ctx.slots.len() as u64) as u32;
+    let slot = &ctx.slots[session as usize];
+    let client = slot.client.read().ok().and_then(|c| c.clone());
+    let token = if spec.kind.is_write() { format!("{session}-{}", spec.index) } else { String::new() };
+    let key = key_path(spec.key);
+    let epoch = ctx.wl.epoch;
+    let start_us = epoch.now_us();
+    let result: OpResult = match &client {
+        None => Err(Failure::NoClient),
+        Some(c) if c.state().is_terminated() => Err(Failure::NotSent(match c.state() {
+            zk::SessionState::Expired => zk::Error::SessionExpired,
+            zk::SessionState::AuthFailed => zk::Error::AuthFailed,
+            _ => zk::Error::ClientClosed,
+        })),
+        Some(c) => match tokio::time::timeout(ctx.op_timeout, call(ctx, c, spec.kind, &key, &token)).await {
+            Ok(r) => r.map_err(Failure::Zk),
+            Err(_) => Err(Failure::Elapsed),
+        },
+    };
+    let end_us = epoch.now_us();
+    let (outcome, error, path, version) = match result {
+        Ok((path, version)) => (Outcome::Ok, None, path, version),
+        Err(f) => {
+            let (outcome, class) = classify(spec.kind, &f);
+            if session_lost(&f) {
+                replace_session(ctx, session, "session-expired", format!("{f:?}"));
+            }
+            let path = match spec.kind {
+                OpKind::Create | OpKind::Delete => String::new(),
+                _ => key,
+            };
+            (outcome, Some(class), path, -1)
+        }
+    };
+    ctx.recorder.op(OpEvent {
+        intended_us,
+        start_us,
+        end_us,
+        kind: spec.kind,
+        session,
+        path,
+        outcome,
+        error,
+        token,
+        version,
+    });
+}
+
+/// Issue one operation; returns the path to record and the version (-1 if none).
+async fn call(ctx: &Ctx, c: &zk::Client, kind: OpKind, key: &str, token: &str) -> Result<(String, i64), zk::Error> {
+    let size = ctx.wl.plan.value_size as usize;
+    let seq_opts = zk::CreateMode::PersistentSequential.with_acls(zk::Acls::anyone_all());
+    match kind {
+        OpKind::Get => {
+            let (_, stat) = c.get_data(key).await?;
+            Ok((key.to_string(), i64::from(stat.version)))
+        }
+        OpKind::Exists => {
+            let stat = c.check_stat(key).await?;
+            Ok((key.to_string(), stat.map(|s| i64::from(s.version)).unwrap_or(-1)))
+        }
+        OpKind::Set => {
+            let stat = c.set_data(key, &payload(token, size), None).await?;
+            Ok((key.to_string(), i64::from(stat.version)))
+        }
+        OpKind::Create => {
+            let (_, seq) = c.create(SEQ_PREFIX, &payload(token, size), &seq_opts).await?;
+            let path = format!("{SEQ_PREFIX}{seq}");
+            remember(ctx, &path);
+            Ok((path, -1))
+        }
+        OpKind::Delete => {
+            let victim = ctx.created.lock().ok().and_then(|mut q| q.pop_front());
+            let path = victim.unwrap_or_else(|| format!("{SEQ_DIR}/none"));
+            c.delete(&path, None).await?;
+            Ok((path, -1))
+        }
+        OpKind::Multi => {
+            let data = payload(token, size);
+            let mut w = c.new_multi_writer();
+            w.add_set_data(key, &data, None)?;
+            w.add_create(SEQ_PREFIX, &data, &seq_opts)?;
+            let results = w.commit().await.map_err(zk::Error::from)?;
+            let mut version = -1;
+            for r in results {
+                match r {
+                    zk::MultiWriteResult::SetData { stat } => version = i64::from(stat.version),
+                    zk::MultiWriteResult::Create { path, .. } => remember(ctx, &path),
+                    _ => {}
+                }
+            }
+            Ok((key.to_string(), version))
+        }
+    }
+}
+
+fn remember(ctx: &Ctx, path: &str) {
+    if let Ok(mut q) = ctx.created.lock() {
+        // Bounded: deletes only need some recent victims.
+        if q.len() < 100_000 {
+            q.push_back(path.to_string());
+        }
+    }
+}
+
+/// Replace session `idx` in the background (once at a time); failures keep being recorded
+/// meanwhile. `why` names the mark.
+fn replace_session(ctx: &Arc<Ctx>, idx: u32, why: &'static str, detail: String) {
+    let slot = &ctx.slots[idx as usize];
+    if slot.replacing.swap(true, Ordering::AcqRel) || ctx.cancel.is_cancelled() {
+        return;
+    }
+    if why == "session-expired" {
+        ctx.expiries.fetch_add(1, Ordering::Relaxed);
+    }
+    ctx.recorder.mark_now(MarkKind::Point, format!("{why} s{idx}"), Some(detail));
+    let ctx = ctx.clone();
+    tokio::spawn(async move {
+        let slot = &ctx.slots[idx as usize];
+        loop {
+            let connect = ctx.wl.servers_tx.borrow().clone();
+            let attempt = tokio::select! {
+                r = connect_session(&ctx.wl.plan, &connect, idx) => r,
+                _ = ctx.cancel.cancelled() => break,
+            };
+            match attempt {
+                Ok(c) => {
+                    if let Ok(mut g) = slot.client.write() {
+                        *g = Some(c);
+                    }
+                    ctx.recorder.mark_now(MarkKind::Point, format!("session-recreated s{idx}"), None);
+                    break;
+                }
+                Err(e) => {
+                    tracing::debug!("{e}; retrying");
+                    tokio::select! {
+                        _ = tokio::time::sleep(Duration::from_millis(200)) => {}
+                        _ = ctx.cancel.cancelled() => break,
+                    }
+                }
+            }
+        }
+        slot.replacing.store(false, Ordering::Release);
+    });
+}
+
+/// Replace every session when the connect string changes.
+async fn follow_server_list(ctx: Arc<Ctx>) {
+    let mut rx = ctx.wl.servers_tx.subscribe();
+    loop {
+        tokio::select! {
+            r = rx.changed() => if r.is_err() { return },
+            _ = ctx.cancel.cancelled() => return,
+        }
+        let connect = rx.borrow_and_update().clone();
+        for idx in 0..ctx.slots.len() as u32 {
+            replace_session(&ctx, idx, "server-list-updated", connect.clone());
+        }
+    }
+}

@@ -1,0 +1,287 @@
+//! Safety checks against real ZooKeeper containers.
+//!
+//! - A deliberately unsafe scenario (a standalone server whose data directory is wiped) must make
+//!   the acknowledged-write audit FAIL and name the lost paths.
+//! - A steady 3-server ensemble must PASS the audit (read back from each server separately), the
+//!   leader monitor and the convergence check.
+//! - Read-back speed is printed (not asserted) for a large number of znodes.
+//!
+//! Every test tears its cluster down before asserting (and `Cluster`'s drop guard removes it if
+//! the body panics).
+
+use anyhow::{ensure, Context};
+use futures_util::stream::{self, StreamExt, TryStreamExt};
+use std::collections::BTreeSet;
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+use zkchaos::check::{self, ReadbackOptions, ServerObservation, ServerReadback, Verdict};
+use zkchaos::cluster::{names, Cluster, ClusterSpec, ZooCfg};
+use zkchaos::plan::ClusterPlan;
+use zkchaos::record::{Epoch, OpEvent, OpKind, Outcome};
+use zkchaos::workload::{payload, token_of};
+use zookeeper_client as zk;
+
+const READY: Duration = Duration::from_secs(60);
+const OP: Duration = Duration::from_secs(10);
+
+async fn with_cluster(size: u32, body: impl AsyncFnOnce(&mut Cluster) -> anyhow::Result<()>) -> anyhow::Result<()> {
+    let spec = ClusterSpec {
+        run_id: names::new_run_id(),
+        profile: "check-test".into(),
+        plan: ClusterPlan { size, heap_mb: 256, ..ClusterPlan::default() },
+        extra_jvm_flags: Vec::new(),
+        skip_acl: false,
+    };
+    let plan = spec.plan.clone();
+    let mut c = Cluster::create(spec).await?;
+    let ids: Vec<u32> = (1..=size).collect();
+    let mut result: anyhow::Result<()> = async {
+        for &id in &ids {
+            c.start_server(id, &ZooCfg::from_plan(id, &ids, &plan)).await?;
+        }
+        c.wait_ensemble(&ids, READY).await?;
+        Ok(())
+    }
+    .await;
+    if result.is_ok() {
+        result = body(&mut c).await;
+    }
+    let report = c.teardown().await;
+    eprintln!("run {}: teardown {:?}", c.run_id(), report.as_ref().map(|r| r.to_string()));
+    report?;
+    result
+}
+
+fn tok(b: &[u8]) -> Option<String> {
+    token_of(b).map(str::to_owned)
+}
+
+fn addrs(c: &Cluster, ids: &[u32]) -> anyhow::Result<Vec<(u32, SocketAddr)>> {
+    ids.iter().map(|&i| Ok((i, c.client_addr(i).context("no client addr")?))).collect()
+}
+
+fn event(kind: OpKind, path: String, token: String, version: i64) -> OpEvent {
+    OpEvent {
+        intended_us: 0,
+        start_us: 0,
+        end_us: 0,
+        kind,
+        session: 0,
+        path,
+        outcome: Outcome::Ok,
+        error: None,
+        token,
+        version,
+    }
+}
+
+/// Create the key space, then `sets` sets over `keys` keys and `creates` sequential creates,
+/// `in_flight` at a time; returns the acknowledged events.
+async fn write_history(
+    client: &zk::Client,
+    keys: u32,
+    sets: u32,
+    creates: u32,
+    in_flight: usize,
+) -> anyhow::Result<Vec<OpEvent>> {
+    let acl = zk::CreateMode::Persistent.with_acls(zk::Acls::anyone_all());
+    for p in ["/zkchaos", "/zkchaos/keys", "/zkchaos/seq"] {
+        match tokio::time::timeout(OP, client.create(p, b"", &acl)).await? {
+            Ok(_) | Err(zk::Error::NodeExists) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    let init = payload("init", 32);
+    stream::iter(0..keys)
+        .map(|k| {
+            let (client, acl, init) = (client.clone(), acl.clone(), init.clone());
+            async move {
+                let p = format!("/zkchaos/keys/k{k}");
+                tokio::time::timeout(OP, client.create(&p, &init, &acl)).await??;
+                anyhow::Ok(())
+            }
+        })
+        .buffer_unordered(in_flight)
+        .try_collect::<Vec<()>>()
+        .await?;
+    let mut events = Vec::new();
+    // Sets: one key at a time in order so versions are known; many keys in parallel.
+    let per_key: Vec<Vec<OpEvent>> = stream::iter(0..keys)
+        .map(|k| {
+            let client = client.clone();
+            async move {
+                let mut out = Vec::new();
+                let p = format!("/zkchaos/keys/k{k}");
+                for j in 0..sets.div_ceil(keys.max(1)) {
+                    let token = format!("s{k}-{j}");
+                    let stat = tokio::time::timeout(OP, client.set_data(&p, &payload(&token, 32), None)).await??;
+                    out.push(event(OpKind::Set, p.clone(), token, i64::from(stat.version)));
+                }
+                anyhow::Ok(out)
+            }
+        })
+        .buffer_unordered(in_flight)
+        .try_collect()
+        .await?;
+    events.extend(per_key.into_iter().flatten());
+    let seq_acl = zk::CreateMode::PersistentSequential.with_acls(zk::Acls::anyone_all());
+    let created: Vec<OpEvent> = stream::iter(0..creates)
+        .map(|i| {
+            let (client, acl) = (client.clone(), seq_acl.clone());
+            async move {
+                let token = format!("c{i}");
+                let data = payload(&token, 100);
+                let (_, seq) = tokio::time::timeout(OP, client.create("/zkchaos/seq/s-", &data, &acl)).await??;
+                anyhow::Ok(event(OpKind::Create, format!("/zkchaos/seq/s-{seq}"), token, -1))
+            }
+        })
+        .buffer_unordered(in_flight)
+        .try_collect()
+        .await?;
+    events.extend(created);
+    Ok(events)
+}
+
+async fn connect(addr: SocketAddr) -> anyhow::Result<zk::Client> {
+    Ok(tokio::time::timeout(OP, zk::Client::connect(&addr.to_string())).await.context("connect timed out")??)
+}
+
+#[tokio::test]
+async fn wiped_standalone_fails_the_audit_with_lost_paths() -> anyhow::Result<()> {
+    with_cluster(1, async |c: &mut Cluster| {
+        let servers = addrs(c, &[1])?;
+        let client = connect(servers[0].1).await?;
+        let events = write_history(&client, 20, 100, 200, 64).await?;
+        drop(client);
+        ensure!(events.len() == 300, "{} events", events.len());
+        let opts = ReadbackOptions::default();
+
+        let before = check::read_all(&servers, &opts, &tok).await;
+        let r = check::audit(&events, &before);
+        eprintln!("before wipe: {}", r.headline());
+        ensure!(r.verdict == Verdict::Pass, "{r:#?}");
+
+        c.wipe_data(1).await?;
+        c.start_existing(1).await?;
+        c.wait_serving(1, READY).await?;
+        let after = check::read_all(&servers, &opts, &tok).await;
+        ensure!(after[0].error.is_none(), "{:?}", after[0].error);
+        let r = check::audit(&events, &after);
+        eprintln!("after wipe: {}", r.headline());
+        for e in &r.examples {
+            eprintln!("  zk{} {}: {}", e.server, e.path, e.problem);
+        }
+        ensure!(r.verdict == Verdict::Fail, "{r:#?}");
+        ensure!(r.lost_writes == 300 && r.servers[0].missing == 300, "{r:#?}");
+        ensure!(
+            r.headline() == "DATA LOSS: 300 of 300 acknowledged writes missing on server 1 of 1",
+            "{}",
+            r.headline()
+        );
+        ensure!(r.examples.len() == 10);
+        ensure!(r
+            .examples
+            .iter()
+            .any(|e| e.path.starts_with("/zkchaos/seq/s-") || e.path.starts_with("/zkchaos/keys/k")));
+
+        // The stored read-back re-runs to the same report without Docker.
+        let dir = tempfile::tempdir()?;
+        let file = dir.path().join("readback.json.gz");
+        check::save_readbacks(&file, &after)?;
+        ensure!(check::audit(&events, &check::load_readbacks(&file)?) == r);
+        Ok(())
+    })
+    .await
+}
+
+#[tokio::test]
+async fn steady_three_servers_pass_audit_monitor_and_convergence() -> anyhow::Result<()> {
+    with_cluster(3, async |c: &mut Cluster| {
+        let ids = [1, 2, 3];
+        let servers = addrs(c, &ids)?;
+        let dir = tempfile::tempdir()?;
+        let csv = dir.path().join("monitor.csv");
+        let (tx, rx) = tokio::sync::watch::channel(servers[..2].to_vec());
+        let cancel = tokio_util::sync::CancellationToken::new();
+        let monitor = check::spawn_monitor(
+            rx,
+            Duration::from_millis(200),
+            Duration::from_millis(150),
+            Epoch::now(),
+            csv.clone(),
+            cancel.clone(),
+        );
+        tx.send_replace(servers.clone()); // a "joiner" appears mid-run
+
+        let connect_string = c.connect_string(&ids);
+        let client = tokio::time::timeout(OP, zk::Client::connect(&connect_string)).await??;
+        let events = write_history(&client, 50, 500, 1000, 64).await?;
+        drop(client);
+        tokio::time::sleep(Duration::from_millis(600)).await;
+        cancel.cancel();
+        let samples = monitor.await?;
+
+        let t = Instant::now();
+        let rbs = check::read_all(&servers, &ReadbackOptions::default(), &tok).await;
+        eprintln!("read back 3 servers x {} znodes in {:?}", rbs[0].keys.len() + rbs[0].seq.len(), t.elapsed());
+        let r = check::audit(&events, &rbs);
+        eprintln!("{}", r.headline());
+        ensure!(r.verdict == Verdict::Pass, "{r:#?}");
+        ensure!(r.headline() == "no acknowledged write lost (1500 checked on 3 servers)", "{}", r.headline());
+        ensure!(r.divergent_keys == 0 && r.divergent_seq == 0, "{r:#?}");
+
+        let lr = check::analyze_modes(&samples);
+        eprintln!("{}", lr.headline());
+        ensure!(lr.verdict == Verdict::Pass, "{lr:#?}");
+        ensure!(lr.leaders_seen.len() == 1, "{lr:#?}");
+        ensure!(samples.iter().any(|s| s.server == 3), "joiner never polled");
+        ensure!(check::read_monitor_csv(&csv)? == samples, "monitor.csv differs from samples");
+
+        let mut observed = Vec::new();
+        for id in ids {
+            let view = c.membership_view(id).await?;
+            observed.push(ServerObservation { id, mode: c.mode(id).await, view: Some(view.voting.clone()) });
+        }
+        let target: BTreeSet<u32> = ids.into();
+        let conv = check::check_converged(&target, &observed);
+        ensure!(conv.is_converged(), "{conv:?}");
+        let conv = check::check_converged(&(1..=5).collect::<BTreeSet<u32>>(), &observed);
+        ensure!(conv.reason() == Some("zk4 not observed"), "{conv:?}");
+
+        // One server stopped: the audit cannot vouch for it.
+        c.stop_server(3, Duration::from_secs(2)).await?;
+        let quick = ReadbackOptions { connect_timeout: Duration::from_secs(2), ..Default::default() };
+        let rbs: Vec<ServerReadback> = check::read_all(&servers, &quick, &tok).await;
+        let r = check::audit(&events, &rbs);
+        eprintln!("{}", r.headline());
+        ensure!(r.verdict == Verdict::Unknown && r.unreadable[0].server == 3, "{r:#?}");
+        Ok(())
+    })
+    .await
+}
+
+/// Read-back speed on many znodes: `ZKCHAOS_READBACK_N` (default 100000) sequential znodes of
+/// 100 bytes on a standalone server. Prints the time; asserts only completeness.
+#[tokio::test]
+async fn readback_timing_many_znodes() -> anyhow::Result<()> {
+    let n: u32 = std::env::var("ZKCHAOS_READBACK_N").ok().and_then(|v| v.parse().ok()).unwrap_or(100_000);
+    with_cluster(1, async |c: &mut Cluster| {
+        let servers = addrs(c, &[1])?;
+        let client = connect(servers[0].1).await?;
+        let t = Instant::now();
+        let events = write_history(&client, 100, 100, n, 256).await?;
+        eprintln!("wrote {} znodes in {:?}", n + 100, t.elapsed());
+        drop(client);
+        let t = Instant::now();
+        let rbs = check::read_all(&servers, &ReadbackOptions::default(), &tok).await;
+        let took = t.elapsed();
+        ensure!(rbs[0].error.is_none(), "{:?}", rbs[0].error);
+        eprintln!("READ-BACK TIMING: {} znodes from 1 server in {:?}", rbs[0].keys.len() + rbs[0].seq.len(), took);
+        let t = Instant::now();
+        let r = check::audit(&events, &rbs);
+        eprintln!("audit of {} writes in {:?}: {}", events.len(), t.elapsed(), r.headline());
+        ensure!(r.verdict == Verdict::Pass, "{}", r.headline());
+        Ok(())
+    })
+    .await
+}

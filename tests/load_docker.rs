@@ -1,0 +1,107 @@
+//! The load against real ZooKeeper containers.
+//!
+//! - 3-server ensemble, 10 s at 500 ops/s: ≥ 99 % Ok, achieved rate within 2 % of the target.
+//! - Standalone server paused for 3 s mid-run: the measured outage is 3 s within
+//!   ±(2/rate + 20 ms) — the load's ground-truth calibration.
+//!
+//! Every test tears its cluster down before asserting.
+
+use anyhow::{ensure, Context};
+use std::time::{Duration, Instant};
+use tokio_util::sync::CancellationToken;
+use zkchaos::cluster::{names, Cluster, ClusterSpec, ZooCfg};
+use zkchaos::plan::{ClusterPlan, LoadPlan};
+use zkchaos::workload::commands::{format_summary, run_load, LoadSummary};
+
+const READY: Duration = Duration::from_secs(60);
+
+async fn with_cluster(size: u32, body: impl AsyncFnOnce(&mut Cluster, String) -> anyhow::Result<()>) -> anyhow::Result<()> {
+    let spec = ClusterSpec {
+        run_id: names::new_run_id(),
+        profile: "load-test".into(),
+        plan: ClusterPlan { size, heap_mb: 256, ..ClusterPlan::default() },
+        extra_jvm_flags: Vec::new(),
+        skip_acl: false,
+    };
+    let plan = spec.plan.clone();
+    let mut c = Cluster::create(spec).await?;
+    let ids: Vec<u32> = (1..=size).collect();
+    let result: anyhow::Result<()> = async {
+        for &id in &ids {
+            c.start_server(id, &ZooCfg::from_plan(id, &ids, &plan)).await?;
+        }
+        c.wait_ensemble(&ids, READY).await?;
+        let connect = c.connect_string(&ids);
+        body(&mut c, connect).await
+    }
+    .await;
+    let down = c.teardown().await;
+    result?;
+    down?;
+    Ok(())
+}
+
+async fn load(plan: &LoadPlan, connect: &str, secs: u64, dir: &std::path::Path) -> anyhow::Result<LoadSummary> {
+    let s = run_load(plan, connect, 7, Duration::from_secs(secs), dir, CancellationToken::new()).await?;
+    println!("{}", format_summary(&s));
+    Ok(s)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn steady_load_on_three_servers() -> anyhow::Result<()> {
+    let tmp = tempfile::tempdir()?;
+    let dir = tmp.path().to_owned();
+    with_cluster(3, async move |_c, connect| {
+        let plan = LoadPlan { rate: 500, ..LoadPlan::default() };
+        let s = load(&plan, &connect, 10, &dir).await?;
+        let c = &s.counts;
+        ensure!(c.total == 5000, "expected exactly 5000 ops, got {}", c.total);
+        ensure!(c.ok as f64 >= 0.99 * c.total as f64, "only {} of {} Ok", c.ok, c.total);
+        ensure!((c.achieved_rate - 500.0).abs() <= 10.0, "achieved rate {:.1}", c.achieved_rate);
+        for f in ["events.csv.gz", "timeline.csv", "marks.json", "latency-get.hlog", "load-summary.json"] {
+            ensure!(dir.join(f).exists(), "{f} missing");
+        }
+        ensure!(s.late_events == 0, "{} late events", s.late_events);
+        Ok(())
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn paused_standalone_outage_is_measured() -> anyhow::Result<()> {
+    let tmp = tempfile::tempdir()?;
+    let dir = tmp.path().to_owned();
+    let rate = 500u32;
+    with_cluster(1, async move |c, connect| {
+        let plan = LoadPlan { rate, ..LoadPlan::default() };
+        let run = tokio::spawn({
+            let connect = connect.clone();
+            let dir = dir.clone();
+            async move { load(&plan, &connect, 9, &dir).await }
+        });
+        tokio::time::sleep(Duration::from_secs(3)).await;
+        let t0 = Instant::now();
+        c.pause(1).await.context("pause")?;
+        let t1 = Instant::now();
+        // The freeze happened somewhere inside the pause call: thaw 3 s after its midpoint.
+        let thaw_at = t0 + (t1 - t0) / 2 + Duration::from_secs(3);
+        tokio::time::sleep_until(thaw_at.into()).await;
+        let t2 = Instant::now();
+        c.unpause(1).await.context("unpause")?;
+        let t3 = Instant::now();
+        println!("pause call {:?}, unpause call {:?}", t1 - t0, t3 - t2);
+        let s = run.await??;
+        let any = s.outages.any.context("no outage figures")?;
+        let tolerance_ms = 2000.0 / f64::from(rate) + 20.0;
+        println!("measured outage {:.1} ms (tolerance ±{tolerance_ms:.1} ms)", any.longest_ms);
+        ensure!(
+            (any.longest_ms - 3000.0).abs() <= tolerance_ms,
+            "outage {:.1} ms, expected 3000 ± {tolerance_ms:.1} (pause call {:?}, unpause call {:?})",
+            any.longest_ms,
+            t1 - t0,
+            t3 - t2
+        );
+        Ok(())
+    })
+    .await
+}

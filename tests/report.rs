@@ -1,0 +1,364 @@
+//! Results files of a synthetic run (literal events, marks, monitor samples, read-backs): the
+//! summary validates against `schema/summary.schema.json`, `analyze` reproduces it exactly,
+//! charts are drawn, an aborted run is still analysable, and `compare` puts runs side by side.
+//! Pure: no Docker.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use zkchaos::check::{save_readbacks, write_monitor_csv, ServerReadback, Verdict};
+use zkchaos::plan::Plan;
+use zkchaos::record::{ErrorClass, EventWriter, Mark, MarkKind, ModeSample, OpEvent, OpKind, Outcome, ServerMode};
+use zkchaos::report::{self, analyze_dir, finish_run, RunDir, RunMeta, RunStatus};
+
+const S: u64 = 1_000_000;
+
+fn plan(strategy: &str) -> Plan {
+    let procedure = match strategy {
+        "reconfig" => serde_json::json!({"kind": "reconfig-expand", "to": 3, "auth": "skip-acl"}),
+        _ => serde_json::json!({"kind": "restart-expand", "to": 3}),
+    };
+    serde_json::from_value(serde_json::json!({
+        "name": "expand-1-3",
+        "seed": 42,
+        "cluster": {"size": 1, "dynamic_config": strategy == "reconfig"},
+        "load": {"rate": 200, "sessions": 2, "keys": 20},
+        "procedure": procedure,
+    }))
+    .expect("literal plan")
+}
+
+fn mark(at: f64, kind: MarkKind, label: &str, detail: Option<&str>) -> Mark {
+    Mark { at_us: (at * S as f64) as u64, kind, label: label.into(), detail: detail.map(String::from) }
+}
+
+fn marks(complete: bool) -> Vec<Mark> {
+    let mut m = vec![
+        mark(0.5, MarkKind::Start, "phase:warmup", None),
+        mark(10.0, MarkKind::End, "phase:warmup", None),
+        mark(10.0, MarkKind::Start, "phase:procedure", None),
+        mark(10.0, MarkKind::Start, "start zk2", None),
+        mark(11.2, MarkKind::End, "start zk2", None),
+        mark(11.2, MarkKind::Start, "start zk3", None),
+        mark(12.4, MarkKind::End, "start zk3", None),
+        mark(12.5, MarkKind::Start, "reconfig add 2,3 attempt 1", None),
+        mark(12.6, MarkKind::End, "reconfig add 2,3 attempt 1", Some("BadVersion: stale config version")),
+        mark(12.7, MarkKind::Start, "reconfig add 2,3 attempt 2", None),
+    ];
+    if complete {
+        m.extend([
+            mark(12.8, MarkKind::End, "reconfig add 2,3 attempt 2", None),
+            mark(14.0, MarkKind::Point, "converged", None),
+            mark(14.5, MarkKind::End, "phase:procedure", None),
+            mark(14.5, MarkKind::Start, "phase:post", None),
+            mark(20.0, MarkKind::End, "phase:post", None),
+        ]);
+    }
+    m
+}
+
+/// 200 ops/s from 0.5 s to `until` s; everything intended in [12.75, 14.0) s fails.
+fn events(until: f64, outage: bool) -> (Vec<OpEvent>, Vec<ServerReadback>) {
+    let mut out = Vec::new();
+    let mut versions: BTreeMap<String, (i64, Option<String>)> = BTreeMap::new();
+    let mut seq: BTreeMap<String, Option<String>> = BTreeMap::new();
+    let mut next_seq = 0u64;
+    let n = ((until - 0.5) * 200.0) as u64;
+    for i in 0..n {
+        let intended = S / 2 + i * 5_000;
+        let kind = match i % 10 {
+            8 => OpKind::Set,
+            9 => OpKind::Create,
+            _ => OpKind::Get,
+        };
+        let failed = outage && intended >= 12_750_000 && intended < 14_000_000;
+        let lat = 800 + (i % 17) * 60 + if intended > 12_000_000 && intended < 15_000_000 { 4_000 } else { 0 };
+        let key = format!("/zkchaos/keys/k{}", i % 20);
+        let token = format!("t{i}");
+        let mut e = OpEvent {
+            intended_us: intended,
+            start_us: intended + 20,
+            end_us: intended + if failed { 300_000 } else { lat },
+            kind,
+            session: (i % 2) as u32,
+            path: key.clone(),
+            outcome: Outcome::Ok,
+            error: None,
+            token: String::new(),
+            version: -1,
+        };
+        match (kind, failed) {
+            (OpKind::Get, true) => {
+                e.outcome = Outcome::Fail;
+                e.error = Some(ErrorClass::ConnectionLoss);
+            }
+            (OpKind::Get, false) => e.version = versions.get(&key).map(|v| v.0).unwrap_or(0),
+            (_, true) => {
+                e.outcome = Outcome::Indeterminate;
+                e.error = Some(ErrorClass::Timeout);
+                e.token = token;
+                if kind == OpKind::Create {
+                    e.path = String::new();
+                }
+            }
+            (OpKind::Set, false) => {
+                let v = versions.get(&key).map(|v| v.0).unwrap_or(0) + 1;
+                versions.insert(key, (v, Some(token.clone())));
+                e.version = v;
+                e.token = token;
+            }
+            (_, false) => {
+                let path = format!("/zkchaos/seq/s-{next_seq:010}");
+                next_seq += 1;
+                seq.insert(path.clone(), Some(token.clone()));
+                e.path = path;
+                e.token = token;
+            }
+        }
+        out.push(e);
+    }
+    out.sort_by_key(|e| e.end_us);
+    for k in 0..20 {
+        versions.entry(format!("/zkchaos/keys/k{k}")).or_insert((0, None));
+    }
+    let rb = (1..=3).map(|server| ServerReadback { server, error: None, keys: versions.clone(), seq: seq.clone() }).collect();
+    (out, rb)
+}
+
+fn samples(until: f64) -> Vec<ModeSample> {
+    let mut v = Vec::new();
+    let mut t = 0.2;
+    while t < until {
+        let at_us = (t * S as f64) as u64;
+        for server in 1..=3u32 {
+            let mode = match server {
+                1 if t < 12.8 => ServerMode::Leader,
+                1 if t < 13.6 => ServerMode::NotServing,
+                1 => ServerMode::Follower,
+                2 if t < 10.0 => ServerMode::Down,
+                2 if t < 10.8 => ServerMode::NotServing,
+                2 if t < 12.8 => ServerMode::Follower,
+                2 if t < 13.6 => ServerMode::NotServing,
+                2 => ServerMode::Leader,
+                _ if t < 11.2 => ServerMode::Down,
+                _ if t < 12.0 => ServerMode::NotServing,
+                _ if t >= 12.8 && t < 13.6 => ServerMode::NotServing,
+                _ => ServerMode::Follower,
+            };
+            v.push(ModeSample { at_us, server, mode, zxid: Some(1u64 << 32 | at_us / 1000) });
+        }
+        t += 0.2;
+    }
+    v
+}
+
+/// Write a run's recorded files like the live run does; `complete` false simulates a crash at
+/// 13 s (events cut mid-stream, no read-back, procedure never ended).
+fn synthetic_run(root: &Path, strategy: &str, complete: bool, lossy: bool) -> RunDir {
+    let p = plan(strategy);
+    let dir = RunDir::create(root, &p.name).expect("create run dir");
+    dir.write_json("plan.json", &p).unwrap();
+    let mut meta = RunMeta::new(dir.id(), 1_750_000_000_000);
+    meta.image = p.cluster.image.clone();
+    meta.zookeeper_version = Some("3.8.0".into());
+    dir.write_json("meta.json", &meta).unwrap();
+    let until = if complete { 20.0 } else { 13.0 };
+    let (evs, mut rb) = events(until, true);
+    let mut w = EventWriter::create(&dir.file("events.csv.gz")).unwrap();
+    for e in &evs {
+        w.write(e).unwrap();
+    }
+    if complete {
+        w.finish().unwrap();
+    } else {
+        // A crash after a sync flush: the gzip stream has no trailer.
+        w.flush().unwrap();
+        std::mem::forget(w);
+    }
+    dir.write_json("marks.json", &marks(complete)).unwrap();
+    write_monitor_csv(&dir.file("monitor.csv"), &samples(until)).unwrap();
+    if complete {
+        if lossy {
+            // k8 is written (i % 10 == 8 lands on keys 8 and 18).
+            rb[2].keys.remove("/zkchaos/keys/k8");
+        }
+        save_readbacks(&dir.file("readback.json.gz"), &rb).unwrap();
+    }
+    dir
+}
+
+fn schema_errors(summary_path: &Path) -> Vec<String> {
+    let schema: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("schema/summary.schema.json")).unwrap())
+            .unwrap();
+    let instance: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(summary_path).unwrap()).unwrap();
+    let validator = jsonschema::validator_for(&schema).expect("schema compiles");
+    validator.iter_errors(&instance).map(|e| format!("{} at {}", e, e.instance_path)).collect()
+}
+
+#[test]
+fn summary_of_a_synthetic_run_validates_and_has_the_figures() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = synthetic_run(tmp.path(), "reconfig", true, false);
+    let s = finish_run(&dir).expect("finish_run");
+    dir.set_status("complete").unwrap();
+    let errors = schema_errors(&dir.file("summary.json"));
+    assert!(errors.is_empty(), "schema violations: {errors:#?}");
+
+    assert_eq!(s.schema_version, 1);
+    assert_eq!(s.strategy, "reconfig-expand/together");
+    assert_eq!((s.from_size, s.to_size), (1, 3));
+    assert_eq!(s.ops.total, 3900);
+    assert_eq!(s.ops.ok + s.ops.fail + s.ops.indeterminate, s.ops.total);
+    assert_eq!(s.errors_by_class.get("ConnectionLoss"), Some(&200));
+    assert_eq!(s.errors_by_class.get("Timeout"), Some(&50));
+    // Last successful read ends just after 12.745 s; the next one just after 14.0 s.
+    let read = s.outage_ms.read.unwrap();
+    assert!((1250.0..1270.0).contains(&read), "read outage {read}");
+    assert!(s.outage_ms.write.unwrap() >= read);
+    let res = s.outage_resolution_ms.read.unwrap();
+    assert!((res - 6.25).abs() < 0.01, "read resolution {res}");
+    assert_eq!(s.converge_ms, Some(4000));
+    assert_eq!(s.leader_changes, 1);
+    assert_eq!(s.procedure.reconfig_attempts, 2);
+    assert_eq!(s.procedure.reconfig_failures, 1);
+    assert_eq!(s.procedure.steps.len(), 4);
+    assert_eq!(s.procedure.steps[0].duration_ms, Some(1200.0));
+    assert_eq!(s.auth.as_deref(), Some("skip-acl: insecure"));
+    assert_eq!(s.checks.data_loss.verdict, Verdict::Pass, "{}", s.checks.data_loss.detail);
+    assert_eq!(s.checks.single_leader.verdict, Verdict::Pass, "{}", s.checks.single_leader.detail);
+    assert_eq!(s.verdict, Verdict::Pass);
+    assert!(s.phases.contains_key("warmup") && s.phases.contains_key("procedure") && s.phases.contains_key("post"));
+    assert!(s.phases["procedure"].error_rate > 0.0 && s.phases["warmup"].error_rate == 0.0);
+    assert!(s.latency_us["get"].p50 >= 800 && s.latency_us["all"].count == s.ops.ok);
+
+    let console = report::render_console(&s);
+    assert!(console.contains("VERDICT PASS"), "{console}");
+    assert!(console.contains("ConnectionLoss 200"), "{console}");
+}
+
+#[test]
+fn analyze_reproduces_the_summary_exactly() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = synthetic_run(tmp.path(), "restart", true, false);
+    finish_run(&dir).unwrap();
+    dir.set_status("complete").unwrap();
+    let before = std::fs::read(dir.file("summary.json")).unwrap();
+    let outcome = analyze_dir(dir.path()).expect("analyze");
+    assert_eq!(outcome.matched, Some(true), "differing: {:?}", outcome.differing);
+    assert_eq!(outcome.status, RunStatus::Complete);
+    assert_eq!(std::fs::read(dir.file("summary.json")).unwrap(), before);
+    let timeline = std::fs::read_to_string(dir.file("timeline.csv")).unwrap();
+    assert!(timeline.starts_with("t_ms,kind,ok,fail,indeterminate,Timeout,"));
+    // 0..20.3 s in 100 ms intervals × 3 kinds, zero-filled.
+    assert!(timeline.lines().count() > 600);
+
+    // A tampered summary is detected and named.
+    let tampered = String::from_utf8(before).unwrap().replace("\"converge_ms\": 4000", "\"converge_ms\": 3999");
+    std::fs::write(dir.file("summary.json"), tampered).unwrap();
+    let outcome = analyze_dir(dir.path()).unwrap();
+    assert_eq!(outcome.matched, Some(false));
+    assert_eq!(outcome.differing, vec!["converge_ms".to_string()]);
+}
+
+#[test]
+fn charts_are_drawn_with_titles() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = synthetic_run(tmp.path(), "reconfig", true, false);
+    finish_run(&dir).unwrap();
+    for (stem, title) in [
+        ("throughput", "Throughput by outcome"),
+        ("latency", "Latency from intended start"),
+        ("modes", "Server modes"),
+    ] {
+        let png = std::fs::read(dir.file(&format!("charts/{stem}.png"))).unwrap();
+        assert!(png.len() > 10_000 && png.starts_with(b"\x89PNG"), "{stem}.png: {} bytes", png.len());
+        let svg = std::fs::read_to_string(dir.file(&format!("charts/{stem}.svg"))).unwrap();
+        assert!(svg.contains("<svg") && svg.contains(title), "{stem}.svg lacks {title:?}");
+        assert!(svg.contains("time since run start (s)"), "{stem}.svg lacks the x-axis label");
+    }
+    // To look at the charts: ZKCHAOS_REPORT_TEST_OUT=/some/dir cargo test --test report charts
+    if let Some(keep) = std::env::var_os("ZKCHAOS_REPORT_TEST_OUT") {
+        let keep = PathBuf::from(keep);
+        std::fs::create_dir_all(&keep).unwrap();
+        for entry in std::fs::read_dir(dir.file("charts")).unwrap() {
+            let entry = entry.unwrap();
+            std::fs::copy(entry.path(), keep.join(entry.file_name())).unwrap();
+        }
+    }
+    let throughput = std::fs::read_to_string(dir.file("charts/throughput.svg")).unwrap();
+    assert!(throughput.contains("error: ConnectionLoss") && throughput.contains("procedure phase"));
+    assert!(throughput.contains("reconfig add 2,3 attempt 1"));
+}
+
+#[test]
+fn an_aborted_run_leaves_readable_files_and_analyze_works() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = synthetic_run(tmp.path(), "reconfig", false, false);
+    dir.set_status("aborted: interrupted (Ctrl-C)").unwrap();
+    let outcome = analyze_dir(dir.path()).expect("analyze an aborted run");
+    assert_eq!(outcome.status, RunStatus::Aborted("interrupted (Ctrl-C)".into()));
+    assert_eq!(outcome.matched, None);
+    let s = &outcome.summary;
+    assert!(s.ops.total > 2000, "events up to the last flush are kept: {}", s.ops.total);
+    assert_eq!(s.checks.data_loss.verdict, Verdict::Unknown);
+    assert_eq!(s.verdict, Verdict::Unknown);
+    assert_eq!(s.converge_ms, None);
+    assert!(s.notes.iter().any(|n| n.contains("never ended")), "{:?}", s.notes);
+    assert!(schema_errors(&dir.file("summary.json")).is_empty());
+    assert!(dir.file("charts/throughput.png").is_file());
+    let latest = std::fs::read_link(tmp.path().join("expand-1-3/latest")).unwrap();
+    assert_eq!(latest, PathBuf::from(dir.name()));
+}
+
+#[test]
+fn data_loss_is_said_loudly() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = synthetic_run(tmp.path(), "restart", true, true);
+    let s = finish_run(&dir).unwrap();
+    assert_eq!(s.checks.data_loss.verdict, Verdict::Fail);
+    assert_eq!(s.verdict, Verdict::Fail);
+    let console = report::render_console(&s);
+    assert!(console.contains("!!! DATA LOSS"), "{console}");
+    assert!(console.contains("VERDICT FAIL"), "{console}");
+}
+
+#[test]
+fn compare_tables_and_charts_per_strategy() {
+    let tmp = tempfile::tempdir().unwrap();
+    let results = tmp.path().join("results");
+    for strategy in ["reconfig", "reconfig", "restart", "restart"] {
+        let d = synthetic_run(&results, strategy, true, false);
+        finish_run(&d).unwrap();
+        d.set_status("complete").unwrap();
+        // Distinct directory names within one second.
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    let aborted = synthetic_run(&results, "restart", false, false);
+    aborted.set_status("aborted: boom").unwrap();
+    let out = tmp.path().join("cmp");
+    let outcome = report::compare::compare(&[results.join("expand-1-3")], &out).expect("compare");
+    assert_eq!(outcome.runs, 4);
+    assert_eq!(outcome.skipped.len(), 1, "{:?}", outcome.skipped);
+    assert!(outcome.skipped[0].contains("aborted: boom"));
+    let md = std::fs::read_to_string(&outcome.markdown).unwrap();
+    assert!(md.contains("| reconfig-expand/together | 2 |"), "{md}");
+    assert!(md.contains("restart-expand/new-first"), "{md}");
+    assert!(md.contains("outage.png"));
+    let html = std::fs::read_to_string(&outcome.html).unwrap();
+    assert_eq!(html.matches("<svg").count(), 5);
+    assert!(!html.contains("<?xml"));
+    for stem in ["outage", "error_rate", "convergence", "latency_cdf", "verdicts"] {
+        let png = std::fs::read(out.join(format!("{stem}.png"))).unwrap();
+        assert!(png.starts_with(b"\x89PNG"), "{stem}");
+    }
+    if let Some(keep) = std::env::var_os("ZKCHAOS_REPORT_TEST_OUT") {
+        let keep = PathBuf::from(keep).join("compare");
+        std::fs::create_dir_all(&keep).unwrap();
+        for entry in std::fs::read_dir(&out).unwrap() {
+            let entry = entry.unwrap();
+            std::fs::copy(entry.path(), keep.join(entry.file_name())).unwrap();
+        }
+    }
+    let svg = std::fs::read_to_string(out.join("latency_cdf.svg")).unwrap();
+    assert!(svg.contains("Latency CDF during the procedure phase"));
+}

@@ -1,0 +1,144 @@
+//! End to end, against real containers: every expansion profile runs from its file (shortened
+//! phases, lower rate), converges to the target membership as each server itself reports it, and
+//! leaves nothing behind. The calibration profile measures the injected pause.
+
+mod common;
+
+use common::*;
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+use zkchaos::cluster::fourlw::{four_letter, parse_conf_membership};
+
+/// Run a profile with `--keep` so the test can question the servers afterwards.
+fn run_kept(profile_file: &str, extra: &[&str]) -> (tempfile::TempDir, PathBuf, String, std::process::Output) {
+    let results = tempfile::tempdir().expect("tempdir");
+    let path = profile(profile_file);
+    let mut args = vec!["run", path.to_str().unwrap(), "--results", results.path().to_str().unwrap(), "--keep"];
+    args.extend_from_slice(extra);
+    let out = zkchaos(&args);
+    let name = profile_file.trim_end_matches(".toml");
+    let dir = only_run_dir(results.path(), name);
+    let run = run_id(&dir);
+    (results, dir, run, out)
+}
+
+/// Every server's own membership view (from `conf` on its published port).
+async fn views(run: &str) -> Vec<(u32, BTreeSet<u32>)> {
+    let mut out = Vec::new();
+    let mut addrs: Vec<_> = client_addrs(run).await.into_iter().collect();
+    addrs.sort();
+    for (id, addr) in addrs {
+        let conf = four_letter(addr, "conf", std::time::Duration::from_secs(2)).await.expect("conf answers");
+        let m = parse_conf_membership(&conf).expect("membership in conf");
+        out.push((id, m.voting));
+    }
+    out
+}
+
+async fn assert_converged_to(run: &str, dir: &std::path::Path, target: &[u32], out: &std::process::Output) {
+    let target: BTreeSet<u32> = target.iter().copied().collect();
+    let marks = json(&dir.join("marks.json"));
+    let converged = marks.as_array().unwrap().iter().any(|m| m["label"] == "converged");
+    let views = views(run).await;
+    let ok = converged && views.len() == target.len() && views.iter().all(|(_, v)| *v == target);
+    if !ok {
+        clean(run);
+    }
+    assert!(converged, "no `converged` mark: {}", text(out));
+    assert_eq!(views.len(), target.len(), "servers: {views:?}");
+    for (id, v) in &views {
+        assert_eq!(v, &target, "zk{id}'s own view");
+    }
+    let summary = json(&dir.join("summary.json"));
+    assert_eq!(summary["schema_version"], 1);
+    assert!(summary["converge_ms"].as_f64().is_some(), "converge_ms in summary");
+    assert_eq!(std::fs::read_to_string(dir.join("status")).unwrap().trim(), "complete");
+}
+
+const QUICK: &[&str] = &["--warmup", "3", "--post", "3", "--rate", "300"];
+
+async fn static_zoo_cfg_lists(run: &str, ids: &[u32]) {
+    for &id in ids {
+        let cfg = read_container_file(run, id, "/zkchaos/conf/zoo.cfg").await;
+        for &member in ids {
+            assert!(cfg.contains(&format!("server.{member}=zk{member}:2888:3888")), "zk{id} zoo.cfg lacks server.{member}:\n{cfg}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn restart_1to3_new_first_converges() {
+    let (_r, dir, run, out) = run_kept("restart-1to3-new-first.toml", QUICK);
+    // Exit 3 (a safety check failed) is an allowed finding for this order; harness errors are not.
+    assert!(matches!(out.status.code(), Some(0) | Some(3)), "{}", text(&out));
+    assert_converged_to(&run, &dir, &[1, 2, 3], &out).await;
+    static_zoo_cfg_lists(&run, &[1, 2, 3]).await;
+    clean(&run);
+}
+
+#[tokio::test]
+async fn restart_1to3_old_first_converges() {
+    let (_r, dir, run, out) = run_kept("restart-1to3-old-first.toml", QUICK);
+    assert!(matches!(out.status.code(), Some(0) | Some(3)), "{}", text(&out));
+    assert_converged_to(&run, &dir, &[1, 2, 3], &out).await;
+    static_zoo_cfg_lists(&run, &[1, 2, 3]).await;
+    clean(&run);
+}
+
+#[tokio::test]
+async fn rolling_3to5_converges() {
+    let (_r, dir, run, out) = run_kept("rolling-3to5.toml", QUICK);
+    assert!(matches!(out.status.code(), Some(0) | Some(3)), "{}", text(&out));
+    assert_converged_to(&run, &dir, &[1, 2, 3, 4, 5], &out).await;
+    static_zoo_cfg_lists(&run, &[1, 2, 3, 4, 5]).await;
+    clean(&run);
+}
+
+#[tokio::test]
+async fn reconfig_1to3_converges() {
+    let (_r, dir, run, out) = run_kept("reconfig-1to3.toml", QUICK);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert_converged_to(&run, &dir, &[1, 2, 3], &out).await;
+    clean(&run);
+}
+
+#[tokio::test]
+async fn reconfig_3to5_makes_joiners_voting_participants() {
+    let (_r, dir, run, out) = run_kept("reconfig-3to5.toml", QUICK);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert_converged_to(&run, &dir, &[1, 2, 3, 4, 5], &out).await;
+    // /zookeeper/config through a session on one of the joiners lists all five as participants.
+    let addrs = client_addrs(&run).await;
+    let client = zookeeper_client::Client::connect(&addrs[&5].to_string()).await.expect("connect to zk5");
+    let (data, _) = client.get_config().await.expect("get_config");
+    let config = String::from_utf8_lossy(&data).to_string();
+    clean(&run);
+    for id in 1..=5 {
+        assert!(config.contains(&format!("server.{id}=zk{id}:2888:3888:participant")), "/zookeeper/config:\n{config}");
+    }
+}
+
+#[tokio::test]
+async fn pause_calibration_measures_the_injected_pause() {
+    let results = tempfile::tempdir().expect("tempdir");
+    let path = profile("pause-calibration.toml");
+    let out = zkchaos(&["run", path.to_str().unwrap(), "--results", results.path().to_str().unwrap(), "--warmup", "3", "--post", "3"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let dir = only_run_dir(results.path(), "pause-calibration");
+    let (c, n, v) = objects_of_run(&run_id(&dir)).await;
+    assert_eq!((c, n, v), (0, 0, 0), "objects left behind");
+    let summary = json(&dir.join("summary.json"));
+    let plan = json(&dir.join("plan.json"));
+    let rate = plan["load"]["rate"].as_f64().unwrap();
+    let pause_ms = plan["procedure"]["duration_ms"].as_f64().unwrap();
+    for class in ["read", "write"] {
+        let outage = summary["outage_ms"][class].as_f64().unwrap_or_else(|| panic!("outage_ms.{class}: {summary}"));
+        // Each class gets its share of the rate; its resolution floor is 1/rate_class.
+        let resolution = summary["outage_resolution_ms"][class].as_f64().unwrap();
+        let tolerance = 2.0 * resolution + 20.0;
+        assert!(
+            (outage - pause_ms).abs() <= tolerance,
+            "{class} outage {outage} ms vs injected {pause_ms} ms (tolerance ±{tolerance} ms at rate {rate})"
+        );
+    }
+}
