@@ -14,6 +14,8 @@ use zkchaos::plan::{ClusterPlan, LoadPlan};
 use zkchaos::workload::commands::{format_summary, run_load, LoadSummary};
 
 const READY: Duration = Duration::from_secs(60);
+/// Time a thawed ZooKeeper server needs to answer again (see the pause test).
+const SERVER_RESUME_ALLOWANCE_MS: f64 = 150.0;
 
 async fn with_cluster(size: u32, body: impl AsyncFnOnce(&mut Cluster, String) -> anyhow::Result<()>) -> anyhow::Result<()> {
     let spec = ClusterSpec {
@@ -92,14 +94,30 @@ async fn paused_standalone_outage_is_measured() -> anyhow::Result<()> {
         println!("pause call {:?}, unpause call {:?}", t1 - t0, t3 - t2);
         let s = run.await??;
         let any = s.outages.any.context("no outage figures")?;
+        let events = zkchaos::record::read_events(&dir.join("events.csv.gz"))?;
+        let gap_end = any.longest_from_us + (any.longest_ms * 1000.0) as u64;
+        if let Some(first) = events.iter().filter(|e| e.end_us == gap_end).next() {
+            println!("first success after the gap: {first:?}");
+        }
         let tolerance_ms = 2000.0 / f64::from(rate) + 20.0;
-        println!("measured outage {:.1} ms (tolerance ±{tolerance_ms:.1} ms)", any.longest_ms);
+        // The frozen interval lies between the two calls: at least t1→t2, at most t0→t3.
+        let frozen_min = (t2 - t1).as_secs_f64() * 1000.0;
+        let frozen_max = (t3 - t0).as_secs_f64() * 1000.0;
+        println!(
+            "measured outage {:.1} ms; frozen between {frozen_min:.1} and {frozen_max:.1} ms; tolerance ±{tolerance_ms:.1} ms",
+            any.longest_ms
+        );
+        // The instrument must never report less than the certain freeze.
+        ensure!(any.longest_ms >= frozen_min - tolerance_ms, "outage {:.1} ms shorter than the freeze", any.longest_ms);
+        // ZooKeeper 3.8 answers its first request 60–130 ms after a thaw (measured: the first
+        // success after the gap is often a request sent *after* the thaw, with ~70 ms latency).
+        // That is real client-visible unavailability, not instrument error, so it is allowed
+        // for explicitly here rather than hidden in the tolerance.
         ensure!(
-            (any.longest_ms - 3000.0).abs() <= tolerance_ms,
-            "outage {:.1} ms, expected 3000 ± {tolerance_ms:.1} (pause call {:?}, unpause call {:?})",
+            any.longest_ms <= frozen_max + tolerance_ms + SERVER_RESUME_ALLOWANCE_MS,
+            "outage {:.1} ms, expected at most {:.1} (freeze ≤ {frozen_max:.1} ms + {tolerance_ms:.1} + resume {SERVER_RESUME_ALLOWANCE_MS})",
             any.longest_ms,
-            t1 - t0,
-            t3 - t2
+            frozen_max + tolerance_ms + SERVER_RESUME_ALLOWANCE_MS
         );
         Ok(())
     })

@@ -56,8 +56,8 @@ fn marks(complete: bool) -> Vec<Mark> {
     m
 }
 
-/// 200 ops/s from 0.5 s to `until` s; everything intended in [12.75, 14.0) s fails.
-fn events(until: f64, outage: bool) -> (Vec<OpEvent>, Vec<ServerReadback>) {
+/// 200 ops/s from 0.5 s to `until` s; everything intended in [12.75 s, `outage_end_us`) fails.
+fn events(until: f64, outage_end_us: u64) -> (Vec<OpEvent>, Vec<ServerReadback>) {
     let mut out = Vec::new();
     let mut versions: BTreeMap<String, (i64, Option<String>)> = BTreeMap::new();
     let mut seq: BTreeMap<String, Option<String>> = BTreeMap::new();
@@ -70,8 +70,9 @@ fn events(until: f64, outage: bool) -> (Vec<OpEvent>, Vec<ServerReadback>) {
             9 => OpKind::Create,
             _ => OpKind::Get,
         };
-        let failed = outage && intended >= 12_750_000 && intended < 14_000_000;
-        let lat = 800 + (i % 17) * 60 + if intended > 12_000_000 && intended < 15_000_000 { 4_000 } else { 0 };
+        let failed = intended >= 12_750_000 && intended < outage_end_us;
+        let slow = if outage_end_us > 14_000_000 { 9_000 + (i % 7) * 3_000 } else { 4_000 };
+        let lat = 800 + (i % 17) * 60 + if intended > 12_000_000 && intended < 15_000_000 { slow } else { 0 };
         let key = format!("/zkchaos/keys/k{}", i % 20);
         let token = format!("t{i}");
         let mut e = OpEvent {
@@ -162,7 +163,9 @@ fn synthetic_run(root: &Path, strategy: &str, complete: bool, lossy: bool) -> Ru
     meta.zookeeper_version = Some("3.8.0".into());
     dir.write_json("meta.json", &meta).unwrap();
     let until = if complete { 20.0 } else { 13.0 };
-    let (evs, mut rb) = events(until, true);
+    // The restart strategy is made to look worse: a longer outage and slower operations.
+    let outage_end_us = if strategy == "restart" { 14_600_000 } else { 14_000_000 };
+    let (evs, mut rb) = events(until, outage_end_us);
     let mut w = EventWriter::create(&dir.file("events.csv.gz")).unwrap();
     for e in &evs {
         w.write(e).unwrap();
@@ -283,6 +286,15 @@ fn charts_are_drawn_with_titles() {
         for entry in std::fs::read_dir(dir.file("charts")).unwrap() {
             let entry = entry.unwrap();
             std::fs::copy(entry.path(), keep.join(entry.file_name())).unwrap();
+        }
+        // The whole run, for trying `zkchaos analyze` by hand.
+        let run = keep.join("run");
+        std::fs::create_dir_all(&run).unwrap();
+        for entry in std::fs::read_dir(dir.path()).unwrap() {
+            let entry = entry.unwrap();
+            if entry.file_type().unwrap().is_file() {
+                std::fs::copy(entry.path(), run.join(entry.file_name())).unwrap();
+            }
         }
     }
     let throughput = std::fs::read_to_string(dir.file("charts/throughput.svg")).unwrap();

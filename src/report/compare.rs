@@ -242,7 +242,8 @@ fn spread(v: &[Option<f64>], fmt: &dyn Fn(f64) -> String) -> String {
     let Some(m) = median(&present) else { return "n/a".into() };
     let lo = present.iter().copied().fold(f64::INFINITY, f64::min);
     let hi = present.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-    let mut s = if present.len() > 1 { format!("{} ({}–{})", fmt(m), fmt(lo), fmt(hi)) } else { fmt(m) };
+    let (flo, fhi) = (fmt(lo), fmt(hi));
+    let mut s = if present.len() > 1 && flo != fhi { format!("{} ({flo}–{fhi})", fmt(m)) } else { fmt(m) };
     if missing > 0 {
         let _ = write!(s, " +{missing} n/a");
     }

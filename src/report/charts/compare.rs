@@ -4,7 +4,7 @@
 //! error rate, convergence); [`CdfChart`]: latency CDF per strategy on a log axis;
 //! [`VerdictChart`]: the safety verdicts as a coloured table.
 
-use super::overlay::{draw_legend, layout, Swatch};
+use super::overlay::{area_coord, draw_legend, layout, Swatch};
 use super::style::*;
 use crate::check::Verdict;
 use plotters::coord::Shift;
@@ -76,6 +76,7 @@ impl Chart for BarsChart {
             })
             .x_desc("strategy")
             .y_desc(self.y_desc.as_str())
+            .y_label_formatter(&|v| fmt_tick(*v))
             .label_style(font(TICK_SIZE))
             .axis_desc_style(font(LABEL_SIZE))
             .draw()?;
@@ -106,7 +107,7 @@ impl Chart for BarsChart {
                 }
                 let missing = reps.iter().filter(|v| v.is_none()).count();
                 if missing > 0 {
-                    let pos = chart.backend_coord(&(left, 0.0));
+                    let pos = area_coord(&chart, (left, 0.0));
                     chart.plotting_area().strip_coord_spec().draw(&Text::new(
                         format!("{missing}× {}", self.none_label),
                         (pos.0 + 2, pos.1 - 18),
@@ -158,8 +159,7 @@ impl Chart for CdfChart {
         if !lo.is_finite() || hi <= 0.0 {
             return draw_empty(root, &self.title, "no successful operations in the procedure phase");
         }
-        let lo = 10f64.powf(lo.log10().floor());
-        let hi = 10f64.powf(hi.log10().ceil()).max(lo * 10.0);
+        let (lo, hi) = (lo / 1.5, (hi * 1.5).max(lo * 10.0));
         let (plot, legend) = layout(root, &self.title, &self.subtitle, 300)?;
         let mut chart = ChartBuilder::on(&plot)
             .margin(10)
@@ -171,7 +171,7 @@ impl Chart for CdfChart {
             .light_line_style(C_LIGHT_GREY.mix(0.5))
             .x_desc("latency from intended start (ms, log scale)")
             .y_desc("fraction of operations ≤ latency")
-            .x_label_formatter(&|v| if *v >= 1.0 { format!("{v:.0}") } else { format!("{v}") })
+            .x_label_formatter(&|v| fmt_tick(*v))
             .label_style(font(TICK_SIZE))
             .axis_desc_style(font(LABEL_SIZE))
             .draw()?;
@@ -237,7 +237,7 @@ impl Chart for VerdictChart {
                     Verdict::Unknown => C_ORANGE,
                 };
                 root.draw(&Rectangle::new([(x, y), (x + 260, y + 32)], colour.filled()))?;
-                root.draw(&Text::new(text, (x + 10, y + 7), font(LABEL_SIZE).color(&WHITE)))?;
+                root.draw(&Text::new(text, (x + 10, y + 8), font(LABEL_SIZE).color(&WHITE)))?;
             }
             y += 44;
         }

@@ -65,7 +65,7 @@ pub fn draw_marks<DB: DrawingBackend>(
         if labels {
             // Stagger labels over three rows so close steps stay legible.
             let row = (i % 3) as i32;
-            let pos = chart.backend_coord(&(*t, y.1));
+            let pos = area_coord(chart, (*t, y.1));
             let text = Text::new(format!(" {label}"), (pos.0, pos.1 + 2 + row * 15), font(12).color(&C_DARK));
             chart.plotting_area().strip_coord_spec().draw(&text)?;
         }
@@ -75,11 +75,22 @@ pub fn draw_marks<DB: DrawingBackend>(
         chart.draw_series(std::iter::once(DashedPathElement::new(vec![(t, y.0), (t, y.1)], 8, 4, style)))?;
     }
     for t in &ann.leader_changes {
-        let pos = chart.backend_coord(&(*t, y.1));
+        let pos = area_coord(chart, (*t, y.1));
         let tri = TriangleMarker::new((pos.0, pos.1 + 6), 6, C_PURPLE.filled());
         chart.plotting_area().strip_coord_spec().draw(&tri)?;
     }
     Ok(())
+}
+
+/// Pixel position of a data point within the chart's plotting area (for drawing on
+/// `plotting_area().strip_coord_spec()`, whose origin is the area's corner, not the image's).
+pub fn area_coord<DB: DrawingBackend>(
+    chart: &ChartContext<'_, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>,
+    p: (f64, f64),
+) -> (i32, i32) {
+    let abs = chart.backend_coord(&p);
+    let base = chart.plotting_area().get_base_pixel();
+    (abs.0 - base.0, abs.1 - base.1)
 }
 
 /// A legend entry: a filled box, a line, a dashed line or a triangle.

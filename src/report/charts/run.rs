@@ -118,7 +118,9 @@ impl Chart for ThroughputChart {
             .configure_mesh()
             .light_line_style(C_LIGHT_GREY.mix(0.5))
             .x_desc("time since run start (s)")
+            .x_label_formatter(&|v| fmt_tick(*v))
             .y_desc("operations per second")
+            .y_label_formatter(&|v| fmt_tick(*v))
             .label_style(font(TICK_SIZE))
             .axis_desc_style(font(LABEL_SIZE))
             .draw()?;
@@ -212,6 +214,7 @@ impl Chart for LatencyChart {
                 .y_label_formatter(&|v| fmt_log_tick(*v))
                 .label_style(font(TICK_SIZE))
                 .axis_desc_style(font(LABEL_SIZE));
+            mesh.x_label_formatter(&|v| fmt_tick(*v));
             if last {
                 mesh.x_desc("time since run start (s)");
             }
@@ -340,6 +343,7 @@ impl Chart for ModeChart {
                 }
             })
             .x_desc("time since run start (s)")
+            .x_label_formatter(&|v| fmt_tick(*v))
             .y_desc("server")
             .label_style(font(TICK_SIZE))
             .axis_desc_style(font(LABEL_SIZE))

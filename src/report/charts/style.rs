@@ -139,3 +139,13 @@ pub fn fmt_us(us: f64) -> String {
         format!("{:.2} s", us / 1_000_000.0)
     }
 }
+
+/// Axis tick label without needless decimals: `2`, `0.5`, `1400`.
+pub fn fmt_tick(v: f64) -> String {
+    if (v - v.round()).abs() < 1e-9 {
+        format!("{v:.0}")
+    } else {
+        let s = format!("{v:.3}");
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    }
+}
