@@ -74,7 +74,9 @@ impl ProfileError {
         }
     }
 
-    fn in_profile(self, source_name: &str) -> ProfileError {
+    /// Prefix the error with where it came from (a path, or e.g. "profiles/x.toml with --rate"),
+    /// as [`parse`] does; for callers that validate a plan they changed after loading it.
+    pub fn in_source(self, source_name: &str) -> ProfileError {
         ProfileError::InProfile { source_name: source_name.to_string(), error: Box::new(self) }
     }
 }
@@ -107,7 +109,7 @@ pub fn load(path: &Path) -> Result<LoadedProfile, ProfileError> {
 
 /// Parse and validate profile text; `source_name` (a path, usually) prefixes every error.
 pub fn parse(text: &str, source_name: &str) -> Result<Plan, ProfileError> {
-    parse_inner(text).map_err(|e| e.in_profile(source_name))
+    parse_inner(text).map_err(|e| e.in_source(source_name))
 }
 
 fn parse_inner(text: &str) -> Result<Plan, ProfileError> {

@@ -142,10 +142,10 @@ fn samples(until: f64) -> Vec<ModeSample> {
                 2 => ServerMode::Leader,
                 _ if t < 11.2 => ServerMode::Down,
                 _ if t < 12.0 => ServerMode::NotServing,
-                _ if t >= 12.8 && t < 13.6 => ServerMode::NotServing,
+                _ if (12.8..13.6).contains(&t) => ServerMode::NotServing,
                 _ => ServerMode::Follower,
             };
-            v.push(ModeSample { at_us, server, mode, zxid: Some(1u64 << 32 | at_us / 1000) });
+            v.push(ModeSample { at_us, server, mode, zxid: Some((1u64 << 32) | (at_us / 1000)) });
         }
         t += 0.2;
     }

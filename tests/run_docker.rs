@@ -118,6 +118,17 @@ async fn reconfig_3to5_makes_joiners_voting_participants() {
     }
 }
 
+/// Time of the mark `(label, kind)` in ms.
+fn mark_ms(marks: &serde_json::Value, label: &str, kind: &str) -> f64 {
+    marks.as_array().unwrap().iter().find(|m| m["label"] == label && m["kind"] == kind).map(|m| m["at_us"].as_f64().unwrap() / 1000.0)
+        .unwrap_or_else(|| panic!("no {kind} mark `{label}` in {marks}"))
+}
+
+/// The calibration: the measured client-visible outage equals the injected pause within
+/// ±(2 × resolution + 20 ms). "The injected pause" is what the server lived through: at least the
+/// interval between the `docker pause` call's return and the `docker unpause` call's start (the
+/// profile's 3 s), at most from the pause call's start to the unpause call's end (the freeze and
+/// thaw happen somewhere inside those API calls, which take 20-60 ms here).
 #[tokio::test]
 async fn pause_calibration_measures_the_injected_pause() {
     let results = tempfile::tempdir().expect("tempdir");
@@ -128,17 +139,18 @@ async fn pause_calibration_measures_the_injected_pause() {
     let (c, n, v) = objects_of_run(&run_id(&dir)).await;
     assert_eq!((c, n, v), (0, 0, 0), "objects left behind");
     let summary = json(&dir.join("summary.json"));
+    let marks = json(&dir.join("marks.json"));
+    let inner = mark_ms(&marks, "pause zk1", "end") - mark_ms(&marks, "pause zk1", "start");
+    let outer = mark_ms(&marks, "docker unpause zk1", "end") - mark_ms(&marks, "docker pause zk1", "start");
     let plan = json(&dir.join("plan.json"));
-    let rate = plan["load"]["rate"].as_f64().unwrap();
-    let pause_ms = plan["procedure"]["duration_ms"].as_f64().unwrap();
+    assert!((inner - plan["procedure"]["duration_ms"].as_f64().unwrap()).abs() < 20.0, "frozen for {inner} ms");
     for class in ["read", "write"] {
         let outage = summary["outage_ms"][class].as_f64().unwrap_or_else(|| panic!("outage_ms.{class}: {summary}"));
-        // Each class gets its share of the rate; its resolution floor is 1/rate_class.
         let resolution = summary["outage_resolution_ms"][class].as_f64().unwrap();
         let tolerance = 2.0 * resolution + 20.0;
         assert!(
-            (outage - pause_ms).abs() <= tolerance,
-            "{class} outage {outage} ms vs injected {pause_ms} ms (tolerance ±{tolerance} ms at rate {rate})"
+            outage >= inner - tolerance && outage <= outer + tolerance,
+            "{class} outage {outage:.1} ms outside the injected pause [{inner:.1}, {outer:.1}] ms ± {tolerance:.1} ms"
         );
     }
 }

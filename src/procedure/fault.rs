@@ -1,7 +1,7 @@
 //! Faults and the baseline: `none` (steady load for a while) and `pause` (freeze one server's
 //! container for an exact duration: the ground truth against which outage figures are calibrated).
 
-use super::{ProcedureCtx, ProcedureError, ProcedureOutcome};
+use super::{marked, ProcedureCtx, ProcedureError, ProcedureOutcome};
 use crate::plan::Target;
 use std::time::Duration;
 
@@ -27,16 +27,20 @@ pub async fn pause(ctx: &mut ProcedureCtx<'_>, target: Target, duration_ms: u64)
         })?,
     };
     let label = format!("pause zk{id}");
-    // The pause mark brackets exactly the time the container was frozen: it opens when the pause
-    // call has returned and closes right before the unpause call is sent.
-    ctx.cluster.pause(id).await.map_err(|source| ProcedureError::Cluster { step: label.clone(), source })?;
+    // Three marks bracket the fault: `docker pause zkN` (the freeze happens somewhere inside this
+    // API call), `pause zkN` (certainly frozen: from the pause call's return to the unpause call's
+    // start, `duration_ms` long), and `docker unpause zkN` (the thaw happens inside this call).
+    let (marks, epoch) = (ctx.marks, ctx.epoch);
+    marked(marks, epoch, &format!("docker pause zk{id}"), ctx.cluster.pause(id))
+        .await
+        .map_err(|source| ProcedureError::Cluster { step: label.clone(), source })?;
     let frozen = ctx
         .step(&label, async {
             tokio::time::sleep(Duration::from_millis(duration_ms)).await;
             Ok::<(), ProcedureError>(())
         })
         .await;
-    let thawed = ctx.cluster.unpause(id).await;
+    let thawed = marked(marks, epoch, &format!("docker unpause zk{id}"), ctx.cluster.unpause(id)).await;
     frozen?;
     thawed.map_err(|source| ProcedureError::Cluster { step: format!("unpause zk{id}"), source })?;
     Ok(ProcedureOutcome { target_ids: ids, notes: vec![format!("paused zk{id} for {duration_ms} ms")] })

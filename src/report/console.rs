@@ -35,7 +35,7 @@ fn write_console(o: &mut String, s: &Summary) -> std::fmt::Result {
     let pct = |n: u64| if s.ops.total == 0 { 0.0 } else { 100.0 * n as f64 / s.ops.total as f64 };
     writeln!(
         o,
-        "  operations    {} total, {} ok ({:.2} %), {} failed, {} indeterminate; {:.1} ok/s achieved",
+        "  operations    {} total, {} ok ({:.2} %), {} failed, {} indeterminate; {:.1} ops/s issued",
         s.ops.total,
         s.ops.ok,
         pct(s.ops.ok),
@@ -91,7 +91,9 @@ fn write_console(o: &mut String, s: &Summary) -> std::fmt::Result {
     writeln!(o)?;
 
     writeln!(o, "  latency from intended start    count       p50       p99     p99.9       max")?;
-    for (kind, q) in &s.latency_us {
+    // Kinds first, then all of them together.
+    let rows = s.latency_us.iter().filter(|(k, _)| *k != "all").chain(s.latency_us.iter().filter(|(k, _)| *k == "all"));
+    for (kind, q) in rows {
         writeln!(
             o,
             "    {kind:<26} {:>9} {:>9} {:>9} {:>9} {:>9}",

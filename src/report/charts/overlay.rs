@@ -154,13 +154,16 @@ pub fn draw_legend<DB: DrawingBackend>(
     Ok(())
 }
 
+/// The plot area and the legend strip beside it.
+pub type PlotAndLegend<DB> = (DrawingArea<DB, Shift>, DrawingArea<DB, Shift>);
+
 /// Split `root` into a title strip, a plot area and a legend strip on the right.
 pub fn layout<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     title: &str,
     subtitle: &str,
     legend_width: u32,
-) -> Result<(DrawingArea<DB, Shift>, DrawingArea<DB, Shift>), DrawingAreaErrorKind<DB::ErrorType>> {
+) -> Result<PlotAndLegend<DB>, DrawingAreaErrorKind<DB::ErrorType>> {
     root.fill(&WHITE)?;
     let (top, body) = root.split_vertically(if subtitle.is_empty() { 50 } else { 72 });
     top.draw(&Text::new(title.to_string(), (20, 12), title_font().color(&C_DARK)))?;

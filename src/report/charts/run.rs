@@ -144,13 +144,18 @@ impl Chart for ThroughputChart {
     }
 }
 
+/// Interval start (s) and p50, p99, max (ms); `None` when the interval had no successful op.
+pub type QuantilePoint = (f64, Option<[f64; 3]>);
+/// A span of one server's lane: from (s), to (s), mode.
+pub type ModeSpan = (f64, f64, ServerMode);
+
 /// Latency quantiles per interval, one panel per operation kind.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LatencyChart {
     pub title: String,
     pub subtitle: String,
     /// Per kind: interval start (s) and p50, p99, max in milliseconds (None: no ok op then).
-    pub panels: Vec<(OpKind, Vec<(f64, Option<[f64; 3]>)>)>,
+    pub panels: Vec<(OpKind, Vec<QuantilePoint>)>,
     pub x_max: f64,
     /// Log-scale y range shared by all panels, ms.
     pub y_range: (f64, f64),
@@ -159,7 +164,7 @@ pub struct LatencyChart {
 
 impl LatencyChart {
     pub fn from_rows(title: &str, subtitle: &str, rows: &[TimelineRow], x_max: f64, ann: Annotations) -> Self {
-        let mut by_kind: BTreeMap<OpKind, Vec<(f64, Option<[f64; 3]>)>> = BTreeMap::new();
+        let mut by_kind: BTreeMap<OpKind, Vec<QuantilePoint>> = BTreeMap::new();
         for r in rows {
             let q = (r.ok > 0).then(|| [r.p50_us as f64 / 1e3, r.p99_us as f64 / 1e3, r.max_us as f64 / 1e3]);
             by_kind.entry(r.kind).or_default().push((r.t_start_us as f64 / 1e6, q));
@@ -277,7 +282,7 @@ pub struct ModeChart {
     pub title: String,
     pub subtitle: String,
     /// Per server: spans (start s, end s, mode).
-    pub lanes: Vec<(u32, Vec<(f64, f64, ServerMode)>)>,
+    pub lanes: Vec<(u32, Vec<ModeSpan>)>,
     pub x_max: f64,
     pub ann: Annotations,
 }
@@ -293,7 +298,7 @@ impl ModeChart {
             .into_iter()
             .map(|(id, mut v)| {
                 v.sort_by_key(|s| s.at_us);
-                let mut spans: Vec<(f64, f64, ServerMode)> = Vec::new();
+                let mut spans: Vec<ModeSpan> = Vec::new();
                 for (i, s) in v.iter().enumerate() {
                     let a = s.at_us as f64 / 1e6;
                     let b = v.get(i + 1).map(|n| n.at_us as f64 / 1e6).unwrap_or(a + poll_s);
