@@ -31,7 +31,8 @@ pub async fn run_command(args: RunArgs) -> Result<()> {
     for path in &args.profiles {
         let mut p = profile::load(path)?;
         apply_overrides(&mut p.plan, &args);
-        profile::validate(&p.plan)?;
+        profile::validate(&p.plan)
+            .map_err(|e| e.in_source(&format!("{} with command-line overrides", path.display())))?;
         loaded.push(p);
     }
     let opts = RunOptions { results: args.results.clone(), keep: args.keep };
@@ -80,6 +81,8 @@ pub async fn run_profile(loaded: LoadedProfile, opts: &RunOptions) -> Result<Run
     plan.seed = Some(seed);
 
     let docker = cluster::connect_docker().await?;
+    // Memory for the largest the ensemble will be, not just its initial size.
+    cluster::memory_preflight(plan.procedure.target_size(plan.cluster.size), plan.cluster.heap_mb)?;
     cluster::warn_leftovers(&docker).await;
     let dir = RunDir::create(&opts.results, &plan.name)?;
     let run_id = dir.id().to_string();
