@@ -79,6 +79,7 @@ pub async fn execute(ctx: &PhaseCtx<'_>, cluster: &mut Cluster) -> Result<()> {
     );
     let load_cancel = ctx.cancel.child_token();
     let workload = Workload::prepare(&plan.load, &cluster.connect_string(&initial), ctx.seed, ctx.epoch).await?;
+    let server_list = workload.server_list();
     let load_task = tokio::spawn(workload.run(rec.clone(), load_cancel.clone()));
 
     // Warm-up.
@@ -119,6 +120,13 @@ pub async fn execute(ctx: &PhaseCtx<'_>, cluster: &mut Cluster) -> Result<()> {
         ),
     }
     phase(&rec, "phase:procedure", MarkKind::End);
+    if plan.load.update_server_list_after_expansion && outcome.target_ids != initial {
+        // The client library has no in-place updateServerList: each session is replaced by one
+        // on the new connect string (the workload marks it).
+        let connect = cluster.connect_string(&outcome.target_ids);
+        rec.mark_now(MarkKind::Point, "update server list", Some(connect.clone()));
+        server_list.send_replace(connect);
+    }
 
     // Post-procedure load.
     phase(&rec, "phase:post", MarkKind::Start);
