@@ -9,13 +9,15 @@
 //! Every test tears its cluster down before asserting (and `Cluster`'s drop guard removes it if
 //! the body panics).
 
+mod common;
+
 use anyhow::{ensure, Context};
 use futures_util::stream::{self, StreamExt, TryStreamExt};
 use std::collections::BTreeSet;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 use zkchaos::check::{self, ReadbackOptions, ServerObservation, ServerReadback, Verdict};
-use zkchaos::cluster::{names, Cluster, ClusterSpec, ZooCfg};
+use zkchaos::cluster::Cluster;
 use zkchaos::plan::ClusterPlan;
 use zkchaos::record::{Epoch, OpEvent, OpKind, Outcome};
 use zkchaos::workload::{payload, token_of};
@@ -25,31 +27,8 @@ const READY: Duration = Duration::from_secs(60);
 const OP: Duration = Duration::from_secs(10);
 
 async fn with_cluster(size: u32, body: impl AsyncFnOnce(&mut Cluster) -> anyhow::Result<()>) -> anyhow::Result<()> {
-    let spec = ClusterSpec {
-        run_id: names::new_run_id(),
-        profile: "check-test".into(),
-        plan: ClusterPlan { size, heap_mb: 256, ..ClusterPlan::default() },
-        extra_jvm_flags: Vec::new(),
-        skip_acl: false,
-    };
-    let plan = spec.plan.clone();
-    let mut c = Cluster::create(spec).await?;
-    let ids: Vec<u32> = (1..=size).collect();
-    let mut result: anyhow::Result<()> = async {
-        for &id in &ids {
-            c.start_server(id, &ZooCfg::from_plan(id, &ids, &plan)).await?;
-        }
-        c.wait_ensemble(&ids, READY).await?;
-        Ok(())
-    }
-    .await;
-    if result.is_ok() {
-        result = body(&mut c).await;
-    }
-    let report = c.teardown().await;
-    eprintln!("run {}: teardown {:?}", c.run_id(), report.as_ref().map(|r| r.to_string()));
-    report?;
-    result
+    common::with_cluster(common::cluster_spec("check-test", ClusterPlan { size, heap_mb: 256, ..ClusterPlan::default() }), body)
+        .await
 }
 
 fn tok(b: &[u8]) -> Option<String> {

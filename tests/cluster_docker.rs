@@ -4,10 +4,12 @@
 //! is asserted (and `Cluster`'s drop guard removes it if the body panics), then checks that no
 //! object with the run's label is left.
 
+mod common;
+
 use anyhow::{ensure, Context};
-use bollard::query_parameters::{ListContainersOptionsBuilder, ListNetworksOptionsBuilder, ListVolumesOptionsBuilder};
+use common::cluster_spec;
 use std::time::{Duration, Instant};
-use zkchaos::cluster::{self, names, Cluster, ClusterSpec, ZooCfg};
+use zkchaos::cluster::{self, Cluster, ClusterSpec, ZooCfg};
 use zkchaos::plan::ClusterPlan;
 use zkchaos::record::ServerMode;
 use zookeeper_client as zk;
@@ -15,60 +17,19 @@ use zookeeper_client as zk;
 const READY: Duration = Duration::from_secs(60);
 
 fn spec(size: u32, dynamic: bool) -> ClusterSpec {
-    ClusterSpec {
-        run_id: names::new_run_id(),
-        profile: "test".into(),
-        plan: ClusterPlan { size, dynamic_config: dynamic, heap_mb: 128, tick_time_ms: 1000, ..ClusterPlan::default() },
-        extra_jvm_flags: Vec::new(),
-        skip_acl: false,
-    }
+    cluster_spec(
+        "test",
+        ClusterPlan { size, dynamic_config: dynamic, heap_mb: 128, tick_time_ms: 1000, ..ClusterPlan::default() },
+    )
 }
 
-/// Start `size` servers, wait for the ensemble, run `body`, tear down, assert nothing labelled
-/// with the run is left, then return the body's result.
+/// Start `size` servers, run `body`, tear down and check nothing is left (see common).
 async fn with_cluster(
     size: u32,
     dynamic: bool,
     body: impl AsyncFnOnce(&mut Cluster) -> anyhow::Result<()>,
 ) -> anyhow::Result<()> {
-    let spec = spec(size, dynamic);
-    let run = spec.run_id.clone();
-    let plan = spec.plan.clone();
-    let mut c = Cluster::create(spec).await?;
-    let ids: Vec<u32> = (1..=size).collect();
-    let mut result: anyhow::Result<()> = async {
-        for &id in &ids {
-            c.start_server(id, &ZooCfg::from_plan(id, &ids, &plan)).await?;
-        }
-        c.wait_ensemble(&ids, READY).await?;
-        Ok(())
-    }
-    .await;
-    if result.is_ok() {
-        result = body(&mut c).await;
-    }
-    if result.is_err() {
-        let dir = std::env::temp_dir().join(format!("zkchaos-test-logs-{run}"));
-        if c.save_logs(&dir).await.is_ok() {
-            eprintln!("server logs in {}", dir.display());
-        }
-    }
-    let report = c.teardown().await?;
-    eprintln!("run {run}: {report}");
-    assert_nothing_labelled(&run).await?;
-    result
-}
-
-async fn assert_nothing_labelled(run: &str) -> anyhow::Result<()> {
-    let docker = cluster::connect_docker().await?;
-    let f = names::label_filter(Some(run));
-    let cs = docker.list_containers(Some(ListContainersOptionsBuilder::new().all(true).filters(&f).build())).await?;
-    let vs = docker.list_volumes(Some(ListVolumesOptionsBuilder::new().filters(&f).build())).await?;
-    let ns = docker.list_networks(Some(ListNetworksOptionsBuilder::new().filters(&f).build())).await?;
-    ensure!(cs.is_empty(), "containers left: {cs:?}");
-    ensure!(vs.volumes.unwrap_or_default().is_empty(), "volumes left");
-    ensure!(ns.is_empty(), "networks left: {ns:?}");
-    Ok(())
+    common::with_cluster(spec(size, dynamic), body).await
 }
 
 async fn zk_connect(addr: &str) -> anyhow::Result<zk::Client> {

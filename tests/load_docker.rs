@@ -6,41 +6,25 @@
 //!
 //! Every test tears its cluster down before asserting.
 
+mod common;
+
 use anyhow::{ensure, Context};
 use std::time::{Duration, Instant};
 use tokio_util::sync::CancellationToken;
-use zkchaos::cluster::{names, Cluster, ClusterSpec, ZooCfg};
+use zkchaos::cluster::Cluster;
 use zkchaos::plan::{ClusterPlan, LoadPlan};
 use zkchaos::workload::commands::{format_summary, run_load, LoadSummary};
 
-const READY: Duration = Duration::from_secs(60);
 /// Time a thawed ZooKeeper server needs to answer again (see the pause test).
 const SERVER_RESUME_ALLOWANCE_MS: f64 = 150.0;
 
 async fn with_cluster(size: u32, body: impl AsyncFnOnce(&mut Cluster, String) -> anyhow::Result<()>) -> anyhow::Result<()> {
-    let spec = ClusterSpec {
-        run_id: names::new_run_id(),
-        profile: "load-test".into(),
-        plan: ClusterPlan { size, heap_mb: 256, ..ClusterPlan::default() },
-        extra_jvm_flags: Vec::new(),
-        skip_acl: false,
-    };
-    let plan = spec.plan.clone();
-    let mut c = Cluster::create(spec).await?;
-    let ids: Vec<u32> = (1..=size).collect();
-    let result: anyhow::Result<()> = async {
-        for &id in &ids {
-            c.start_server(id, &ZooCfg::from_plan(id, &ids, &plan)).await?;
-        }
-        c.wait_ensemble(&ids, READY).await?;
-        let connect = c.connect_string(&ids);
-        body(&mut c, connect).await
-    }
-    .await;
-    let down = c.teardown().await;
-    result?;
-    down?;
-    Ok(())
+    let spec = common::cluster_spec("load-test", ClusterPlan { size, heap_mb: 256, ..ClusterPlan::default() });
+    common::with_cluster(spec, async move |c| {
+        let connect = c.connect_string(&c.server_ids());
+        body(c, connect).await
+    })
+    .await
 }
 
 async fn load(plan: &LoadPlan, connect: &str, secs: u64, dir: &std::path::Path) -> anyhow::Result<LoadSummary> {
@@ -96,7 +80,7 @@ async fn paused_standalone_outage_is_measured() -> anyhow::Result<()> {
         let any = s.outages.any.context("no outage figures")?;
         let events = zkchaos::record::read_events(&dir.join("events.csv.gz"))?;
         let gap_end = any.longest_from_us + (any.longest_ms * 1000.0) as u64;
-        if let Some(first) = events.iter().filter(|e| e.end_us == gap_end).next() {
+        if let Some(first) = events.iter().find(|e| e.end_us == gap_end) {
             println!("first success after the gap: {first:?}");
         }
         let tolerance_ms = 2000.0 / f64::from(rate) + 20.0;

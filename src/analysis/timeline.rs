@@ -145,7 +145,7 @@ impl<W: Write> TimelineCsv<W> {
         use std::fmt::Write as _;
         let mut line = std::mem::take(&mut self.line);
         line.clear();
-        if r.t_start_us % 1000 == 0 {
+        if r.t_start_us.is_multiple_of(1000) {
             let _ = write!(line, "{}", r.t_start_us / 1000);
         } else {
             let _ = write!(line, "{}.{:03}", r.t_start_us / 1000, r.t_start_us % 1000);

@@ -2,7 +2,6 @@
 //! over [`super::Cluster`] and the label-based cleanup, printing what they did.
 
 use super::cleanup::{self, TeardownReport};
-use super::config::ZooCfg;
 use super::docker::{connect_docker, Cluster, ClusterSpec};
 use super::names::{self, LABEL_PROFILE, LABEL_RUN, LABEL_SERVER};
 use super::{error::ClusterError, fourlw, image};
@@ -45,21 +44,13 @@ async fn up(size: u32, image: String, dynamic: bool) -> Result<()> {
     let spec = ClusterSpec {
         run_id: run_id.clone(),
         profile: MANUAL.into(),
-        plan: plan.clone(),
+        plan,
         extra_jvm_flags: Vec::new(),
         skip_acl: dynamic,
     };
     let t = Instant::now();
     let mut c = Cluster::create(spec).await?;
-    let ids: Vec<u32> = (1..=size).collect();
-    let started: std::result::Result<_, ClusterError> = async {
-        for &id in &ids {
-            c.start_server(id, &ZooCfg::from_plan(id, &ids, &plan)).await?;
-        }
-        c.wait_ensemble(&ids, Duration::from_secs(120)).await
-    }
-    .await;
-    let modes = match started {
+    let modes = match c.start_initial(Duration::from_secs(120)).await {
         Ok(m) => m,
         Err(e) => {
             let dir = std::env::temp_dir().join(format!("zkchaos-{run_id}-logs"));
@@ -78,7 +69,7 @@ async fn up(size: u32, image: String, dynamic: bool) -> Result<()> {
     if dynamic {
         println!("  dynamic configuration, skipACL=yes (anyone may reconfig: for throwaway use only)");
     }
-    println!("connect string: {}", c.connect_string(&ids));
+    println!("connect string: {}", c.connect_string(&c.server_ids()));
     println!("remove it with: zkchaos cluster down --run {run_id}");
     Ok(())
 }

@@ -215,6 +215,18 @@ impl Cluster {
         cfg.clone().with_skip_acl(cfg.skip_acl || self.spec.skip_acl)
     }
 
+    /// Start the plan's initial ensemble, servers `1..=size` in the form the plan asks for
+    /// (standalone, static or dynamic), and wait until it serves with exactly one leader.
+    /// Returns each server's mode once it did.
+    pub async fn start_initial(&mut self, timeout: Duration) -> Result<Vec<(u32, ServerMode)>> {
+        let ids: Vec<u32> = (1..=self.spec.plan.size).collect();
+        for &id in &ids {
+            let cfg = ZooCfg::from_plan(id, &ids, &self.spec.plan);
+            self.start_server(id, &cfg).await?;
+        }
+        self.wait_ensemble(&ids, timeout).await
+    }
+
     /// Create and start server `id` with `cfg`, on a harness-chosen free 127.0.0.1 port.
     pub async fn start_server(&mut self, id: u32, cfg: &ZooCfg) -> Result<()> {
         self.start_server_on_port(id, cfg, None).await

@@ -122,13 +122,12 @@ impl ProcedureCtx<'_> {
     /// Wait until server `id` reports one of `modes` (polling `srvr` every 100 ms).
     pub async fn wait_mode(&self, id: u32, modes: &[ServerMode], timeout: Duration) -> Result<ServerMode, String> {
         let deadline = Instant::now() + timeout;
-        let mut last = String::from("no answer yet");
         loop {
-            match self.cluster.srvr(id).await {
+            let last = match self.cluster.srvr(id).await {
                 Ok(info) if modes.contains(&info.mode) => return Ok(info.mode),
-                Ok(info) => last = format!("mode {}", info.mode.as_str()),
-                Err(e) => last = e.to_string(),
-            }
+                Ok(info) => format!("mode {}", info.mode.as_str()),
+                Err(e) => e.to_string(),
+            };
             if Instant::now() >= deadline {
                 return Err(format!("zk{id} did not reach {modes:?} within {timeout:?} (last: {last})"));
             }

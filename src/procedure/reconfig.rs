@@ -13,7 +13,7 @@
 
 use super::{marked, ProcedureCtx, ProcedureError, ProcedureOutcome};
 use crate::cluster::config::{dynamic_line, line_id, ZooCfg};
-use crate::plan::{ProcedurePlan, ReconfigAuth, ReconfigStep};
+use crate::plan::ReconfigStep;
 use crate::record::ServerMode;
 use std::time::Duration;
 use zookeeper_client as zk;
@@ -32,10 +32,10 @@ async fn bounded<T>(what: &str, fut: impl std::future::Future<Output = Result<T,
 /// The administrative session used for `getConfig` and `reconfig`.
 async fn connect_admin(ctx: &ProcedureCtx<'_>, ids: &[u32]) -> Result<zk::Client, ProcedureError> {
     let connect = ctx.cluster.connect_string(ids);
-    let mut connector = zk::Client::connector();
-    connector.session_timeout(Duration::from_millis(u64::from(ctx.plan.load.session_timeout_ms)));
+    let mut connector =
+        zk::Client::connector().with_session_timeout(Duration::from_millis(u64::from(ctx.plan.load.session_timeout_ms)));
     if let Some(pw) = &ctx.super_password {
-        connector.auth("digest".to_string(), format!("super:{pw}").into_bytes());
+        connector = connector.with_auth("digest", format!("super:{pw}").as_bytes());
     }
     bounded(&format!("connect admin session to {connect}"), connector.connect(&connect))
         .await
@@ -63,8 +63,8 @@ pub fn parse_config(text: &str) -> (Vec<String>, String) {
 
 /// Start `id` as a joiner of the committed configuration, then wait until it follows.
 async fn start_joiner(ctx: &mut ProcedureCtx<'_>, id: u32, committed: &[String]) -> Result<(), ProcedureError> {
-    let skip_acl = matches!(ctx.plan.procedure, ProcedurePlan::ReconfigExpand { auth: ReconfigAuth::SkipAcl, .. });
-    let cfg = ZooCfg::joiner(id, committed, &ctx.plan.cluster).with_skip_acl(skip_acl);
+    // skipACL, when the plan asks for it, is applied by the cluster to every server it starts.
+    let cfg = ZooCfg::joiner(id, committed, &ctx.plan.cluster);
     let label = format!("start zk{id}");
     marked(ctx.marks, ctx.epoch, &label, ctx.cluster.start_server(id, &cfg))
         .await

@@ -197,12 +197,12 @@ mod tests {
             intended_us: i * 1000,
             start_us: i * 1000 + 3,
             end_us: i * 1000 + 900,
-            kind: if i % 2 == 0 { OpKind::Get } else { OpKind::Create },
+            kind: if i.is_multiple_of(2) { OpKind::Get } else { OpKind::Create },
             session: (i % 4) as u32,
             path: format!("/zkchaos/keys/k{i}"),
-            outcome: if i % 5 == 0 { Outcome::Indeterminate } else { Outcome::Ok },
-            error: if i % 5 == 0 { Some(ErrorClass::Timeout) } else { None },
-            token: if i % 2 == 0 { String::new() } else { format!("1-{i}") },
+            outcome: if i.is_multiple_of(5) { Outcome::Indeterminate } else { Outcome::Ok },
+            error: if i.is_multiple_of(5) { Some(ErrorClass::Timeout) } else { None },
+            token: if i.is_multiple_of(2) { String::new() } else { format!("1-{i}") },
             version: -1 + i as i64,
         }
     }

@@ -8,9 +8,8 @@
 //! every path; on the normal path they are stopped here, in order, so their files are complete.
 
 use crate::check::{monitor, readback};
-use crate::cluster::config::ZooCfg;
 use crate::cluster::Cluster;
-use crate::plan::{Plan, ProcedurePlan, ReconfigAuth};
+use crate::plan::Plan;
 use crate::procedure::{self, MarkSink, ProcedureCtx};
 use crate::record::{recorder, Epoch, Mark, MarkKind, RecorderHandle};
 use crate::report::RunDir;
@@ -53,17 +52,10 @@ const ENSEMBLE_UP_TIMEOUT: Duration = Duration::from_secs(90);
 
 pub async fn execute(ctx: &PhaseCtx<'_>, cluster: &mut Cluster) -> Result<()> {
     let plan = ctx.plan;
-    let initial: Vec<u32> = (1..=plan.cluster.size).collect();
-    let skip_acl = matches!(plan.procedure, ProcedurePlan::ReconfigExpand { auth: ReconfigAuth::SkipAcl, .. });
-
-    // Servers: the monitor learns about each one as it is started.
+    let initial: Vec<u32> = cluster.start_initial(ENSEMBLE_UP_TIMEOUT).await?.into_iter().map(|(id, _)| id).collect();
+    // The monitor learns about each server as it is started (the procedure publishes joiners).
     let (servers_tx, servers_rx) = watch::channel(Vec::<(u32, SocketAddr)>::new());
-    for &id in &initial {
-        let cfg = ZooCfg::from_plan(id, &initial, &plan.cluster).with_skip_acl(skip_acl);
-        cluster.start_server(id, &cfg).await?;
-    }
     publish(cluster, &servers_tx);
-    cluster.wait_ensemble(&initial, ENSEMBLE_UP_TIMEOUT).await?;
 
     // Recorder, monitor, load.
     let rec_cfg = recorder::RecorderConfig::from_plan(ctx.dir.path().to_path_buf(), ctx.epoch, &plan.load);

@@ -11,7 +11,7 @@
 
 use super::commands::{run_load, LoadSummary};
 use crate::cli::BenchArgs;
-use crate::cluster::{Cluster, ClusterSpec, ZooCfg};
+use crate::cluster::{Cluster, ClusterSpec};
 use crate::plan::{ClusterPlan, LoadMode, LoadPlan};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -49,21 +49,15 @@ async fn measure(plan: &LoadPlan, connect: &str, secs: u64, name: &str) -> crate
 }
 
 async fn start_ensemble() -> crate::Result<Cluster> {
-    let plan = ClusterPlan::default();
     let spec = ClusterSpec {
         run_id: crate::cluster::names::new_run_id(),
         profile: "bench".into(),
-        plan: plan.clone(),
+        plan: ClusterPlan::default(),
         extra_jvm_flags: Vec::new(),
         skip_acl: false,
     };
     let mut cluster = Cluster::create(spec).await?;
-    let ids = [1, 2, 3];
-    for id in ids {
-        let cfg = ZooCfg::from_plan(id, &ids, &plan);
-        cluster.start_server(id, &cfg).await?;
-    }
-    cluster.wait_ensemble(&ids, Duration::from_secs(60)).await?;
+    cluster.start_initial(Duration::from_secs(60)).await?;
     Ok(cluster)
 }
 

@@ -122,3 +122,41 @@ pub fn write_profile(dir: &Path, name: &str, body: &str) -> PathBuf {
     std::fs::write(&path, format!("name = \"{name}\"\n{body}")).expect("write profile");
     path
 }
+
+/// A test ensemble's spec: a fresh run id, the given plan.
+pub fn cluster_spec(profile: &str, plan: zkchaos::plan::ClusterPlan) -> zkchaos::cluster::ClusterSpec {
+    zkchaos::cluster::ClusterSpec {
+        run_id: zkchaos::cluster::names::new_run_id(),
+        profile: profile.into(),
+        plan,
+        extra_jvm_flags: Vec::new(),
+        skip_acl: false,
+    }
+}
+
+/// Start the spec's initial ensemble, run `body`, tear down (saving server logs to a temp dir if
+/// anything failed), assert the Docker API lists nothing with the run's label, then return the
+/// body's result. `Cluster`'s drop guard removes the run if the body panics.
+pub async fn with_cluster(
+    spec: zkchaos::cluster::ClusterSpec,
+    body: impl AsyncFnOnce(&mut zkchaos::cluster::Cluster) -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
+    let run = spec.run_id.clone();
+    let mut c = zkchaos::cluster::Cluster::create(spec).await?;
+    let mut result: anyhow::Result<()> =
+        c.start_initial(std::time::Duration::from_secs(60)).await.map(|_| ()).map_err(Into::into);
+    if result.is_ok() {
+        result = body(&mut c).await;
+    }
+    if result.is_err() {
+        let dir = std::env::temp_dir().join(format!("zkchaos-test-logs-{run}"));
+        if c.save_logs(&dir).await.is_ok() {
+            eprintln!("server logs in {}", dir.display());
+        }
+    }
+    let report = c.teardown().await?;
+    eprintln!("run {run}: {report}");
+    let left = objects_of_run(&run).await;
+    anyhow::ensure!(left == (0, 0, 0), "run {run} left (containers, networks, volumes) = {left:?}");
+    result
+}
