@@ -51,6 +51,8 @@ pub struct ClusterPlan {
     pub sync_limit: u32,
     /// JVM heap per server (`-Xmx`), MiB.
     pub heap_mb: u32,
+    /// Further JVM options for every server, one option per entry (`-XX:...` or `-D...`).
+    pub jvm_flags: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -72,8 +74,16 @@ impl Default for ClusterPlan {
             init_limit: 10,
             sync_limit: 5,
             heap_mb: 256,
+            jvm_flags: default_jvm_flags(),
         }
     }
+}
+
+/// Several JVMs share a small host in a test ensemble (five servers and the harness on two cores
+/// here), where JIT compiler and GC threads of freshly started servers otherwise compete with the
+/// servers that are serving. These keep each JVM light; set `jvm_flags = []` for stock JVMs.
+pub fn default_jvm_flags() -> Vec<String> {
+    ["-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1"].into_iter().map(String::from).collect()
 }
 
 /// Open- or closed-loop client load.

@@ -211,6 +211,11 @@ impl Cluster {
         ids.iter().filter_map(|&i| self.client_addr(i)).map(|a| a.to_string()).collect::<Vec<_>>().join(",")
     }
 
+    /// The plan's JVM options, then the run's own (e.g. the super digest).
+    fn jvm_flags(&self) -> Vec<String> {
+        self.spec.plan.jvm_flags.iter().chain(&self.spec.extra_jvm_flags).cloned().collect()
+    }
+
     fn effective_cfg(&self, cfg: &ZooCfg) -> ZooCfg {
         cfg.clone().with_skip_acl(cfg.skip_acl || self.spec.skip_acl)
     }
@@ -307,7 +312,7 @@ impl Cluster {
             hostname: Some(super::config::host(id)),
             entrypoint: Some(self.image.entrypoint()),
             cmd: Some(self.image.cmd()),
-            env: Some(self.image.env(self.spec.plan.heap_mb, &self.spec.extra_jvm_flags)),
+            env: Some(self.image.env(self.spec.plan.heap_mb, &self.jvm_flags())),
             labels: Some(names::server_labels(&self.spec.run_id, &self.spec.profile, id)),
             exposed_ports: Some(vec![port_key]),
             host_config: Some(host_config),

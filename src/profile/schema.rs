@@ -22,6 +22,8 @@ enum Ty {
     Target,
     /// A table of operation name → weight (names are checked by `validate`).
     Mix,
+    /// An array of strings.
+    StrList,
     Table(&'static [Key]),
     /// The `[procedure]` table, whose keys depend on `kind`.
     Procedure,
@@ -49,6 +51,7 @@ const CLUSTER: &[Key] = &[
     key("init_limit", Ty::U32, "ticks"),
     key("sync_limit", Ty::U32, "ticks"),
     key("heap_mb", Ty::U32, "MiB per server"),
+    key("jvm_flags", Ty::StrList, "a list of JVM options, e.g. [\"-XX:+UseSerialGC\"]"),
 ];
 
 const LOAD: &[Key] = &[
@@ -151,6 +154,8 @@ fn check_value(value: &Value, key: &Key, path: &str) -> Result<(), ProfileError>
     let wrong = |expected: String| ProfileError::WrongType { field: path.to_string(), expected, found: describe(value) };
     match (key.ty, value) {
         (Ty::Str, Value::String(_)) | (Ty::Bool, Value::Boolean(_)) => Ok(()),
+        (Ty::StrList, Value::Array(items)) if items.iter().all(Value::is_str) => Ok(()),
+        (Ty::StrList, _) => Err(wrong(key.valid.into())),
         (Ty::F64, Value::Float(_) | Value::Integer(_)) => Ok(()),
         (Ty::U32, Value::Integer(i)) => integer_in_range(*i, u32::MAX.into(), key, path),
         (Ty::U64, Value::Integer(i)) => integer_in_range(*i, i64::MAX, key, path),
@@ -401,6 +406,7 @@ mod tests {
                 Ty::Bool => Value::Boolean(true),
                 Ty::Enum(names) => Value::String(names[names.len() - 1].into()),
                 Ty::Mix => toml::from_str::<Table>("get = 1").map(Value::Table).unwrap(),
+                Ty::StrList => Value::Array(vec![Value::String("-Dx=1".into())]),
                 Ty::Table(_) | Ty::Procedure => Value::Table(Table::new()),
             }
         };

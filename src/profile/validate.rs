@@ -107,7 +107,22 @@ fn validate_cluster(c: &ClusterPlan) -> Result<(), ProfileError> {
     range_u32("cluster.tick_time_ms", c.tick_time_ms, 10, 60_000, "ZooKeeper's basic time unit (default 2000)")?;
     range_u32("cluster.init_limit", c.init_limit, 1, 1000, "ticks a follower may take to connect and sync (default 10)")?;
     range_u32("cluster.sync_limit", c.sync_limit, 1, 1000, "ticks a follower may lag the leader (default 5)")?;
-    range_u32("cluster.heap_mb", c.heap_mb, 32, 16_384, "JVM heap per server in MiB (default 256)")
+    range_u32("cluster.heap_mb", c.heap_mb, 32, 16_384, "JVM heap per server in MiB (default 256)")?;
+    // The flags reach the JVM through JVMFLAGS, which the start scripts split on white space:
+    // one option per entry, and only option-shaped strings.
+    for flag in &c.jvm_flags {
+        let option_like = (flag.starts_with("-X") || flag.starts_with("-D"))
+            && flag.len() > 2
+            && !flag.chars().any(|ch| ch.is_whitespace() || "$`\\\"';|&<>*?()[]{}".contains(ch));
+        if !option_like {
+            return Err(invalid(
+                "cluster.jvm_flags",
+                format!("{flag:?}"),
+                "is not a single JVM option; each entry must start with -X or -D and contain no white space or shell characters, e.g. \"-XX:+UseSerialGC\"",
+            ));
+        }
+    }
+    Ok(())
 }
 
 fn validate_load(l: &LoadPlan, c: &ClusterPlan) -> Result<(), ProfileError> {

@@ -15,9 +15,7 @@ use crate::record::{recorder, Epoch, Mark, MarkKind, RecorderHandle};
 use crate::report::RunDir;
 use crate::workload::{self, Workload};
 use crate::{Error, Result};
-use futures_util::FutureExt;
 use std::net::SocketAddr;
-use std::panic::AssertUnwindSafe;
 use std::path::PathBuf;
 use std::time::Duration;
 use tokio::sync::watch;
@@ -95,10 +93,8 @@ pub async fn execute(ctx: &PhaseCtx<'_>, cluster: &mut Cluster) -> Result<()> {
     if crate::test_hooks::fault("procedure-panic") {
         panic!("injected procedure panic (ZKCHAOS_TEST_FAULT=procedure-panic)");
     }
-    let outcome = AssertUnwindSafe(procedure::run_procedure(&mut pctx))
-        .catch_unwind()
-        .await
-        .map_err(|_| Error::Failed("the procedure panicked".into()))??;
+    // A panic here is caught (with its message) by the run's owner, which cleans up.
+    let outcome = procedure::run_procedure(&mut pctx).await?;
     for note in &outcome.notes {
         rec.mark_now(MarkKind::Point, "note", Some(note.clone()));
     }

@@ -22,6 +22,14 @@ pub struct Annotations {
     pub converged: Option<f64>,
 }
 
+/// Whether a mark is a procedure step worth a line: not a phase boundary, not convergence, not
+/// client-side session events or informational points (they are in marks.json, not on charts).
+fn is_step(label: &str) -> bool {
+    !(label.starts_with("phase:")
+        || label.starts_with("session-")
+        || matches!(label, "converged" | "note" | "committed config"))
+}
+
 impl Annotations {
     /// Derive annotations from marks; `end_s` closes an unterminated procedure phase.
     pub fn from_marks(marks: &[Mark], leader_changes_us: &[u64], end_s: f64) -> Annotations {
@@ -31,7 +39,7 @@ impl Annotations {
         let procedure = start.map(|a| (a, end.unwrap_or(end_s).max(a)));
         let steps = marks
             .iter()
-            .filter(|m| !m.label.starts_with("phase:") && m.label != "converged" && m.kind != MarkKind::End)
+            .filter(|m| m.kind != MarkKind::End && is_step(&m.label))
             .map(|m| (s(m.at_us), m.label.clone()))
             .collect();
         let converged = marks.iter().find(|m| m.label == "converged").map(|m| s(m.at_us));
