@@ -83,6 +83,8 @@ pub async fn run_profile(loaded: LoadedProfile, opts: &RunOptions) -> Result<Run
     let docker = cluster::connect_docker().await?;
     // Memory for the largest the ensemble will be, not just its initial size.
     cluster::memory_preflight(plan.procedure.target_size(plan.cluster.size), plan.cluster.heap_mb)?;
+    // A missing image is the user's to fix before anything is written.
+    cluster::image::ensure_image(&docker, &plan.cluster.image, plan.cluster.image_kind).await?;
     cluster::warn_leftovers(&docker).await;
     let dir = RunDir::create(&opts.results, &plan.name)?;
     let run_id = dir.id().to_string();
