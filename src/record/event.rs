@@ -247,6 +247,15 @@ pub enum ServerMode {
 }
 
 impl ServerMode {
+    pub const ALL: [ServerMode; 6] = [
+        ServerMode::Leader,
+        ServerMode::Follower,
+        ServerMode::Observer,
+        ServerMode::Standalone,
+        ServerMode::NotServing,
+        ServerMode::Down,
+    ];
+
     pub fn as_str(&self) -> &'static str {
         match self {
             ServerMode::Leader => "leader",
@@ -259,16 +268,7 @@ impl ServerMode {
     }
 
     pub fn parse(s: &str) -> Option<ServerMode> {
-        [
-            ServerMode::Leader,
-            ServerMode::Follower,
-            ServerMode::Observer,
-            ServerMode::Standalone,
-            ServerMode::NotServing,
-            ServerMode::Down,
-        ]
-        .into_iter()
-        .find(|m| m.as_str() == s)
+        ServerMode::ALL.into_iter().find(|m| m.as_str() == s)
     }
 
     /// Serving client requests.

@@ -2,7 +2,7 @@
 //! a short table of the figures, and the safety verdicts in words a user cannot miss.
 
 use super::charts::style::{fmt_ms, fmt_us};
-use super::summary::{CheckSummary, Summary};
+use super::summary::{CheckSummary, Quantiles, Summary};
 use crate::check::Verdict;
 use std::fmt::Write as _;
 
@@ -93,30 +93,22 @@ fn write_console(o: &mut String, s: &Summary) -> std::fmt::Result {
     writeln!(o, "  latency from intended start    count       p50       p99     p99.9       max")?;
     // Kinds first, then all of them together.
     let rows = s.latency_us.iter().filter(|(k, _)| *k != "all").chain(s.latency_us.iter().filter(|(k, _)| *k == "all"));
-    for (kind, q) in rows {
+    let row = |o: &mut String, label: &str, q: &Quantiles| {
         writeln!(
             o,
-            "    {kind:<26} {:>9} {:>9} {:>9} {:>9} {:>9}",
+            "    {label:<26} {:>9} {:>9} {:>9} {:>9} {:>9}",
             q.count,
             fmt_us(q.p50 as f64),
             fmt_us(q.p99 as f64),
             fmt_us(q.p999 as f64),
             fmt_us(q.max as f64)
-        )?;
+        )
+    };
+    for (kind, q) in rows {
+        row(o, kind, q)?;
     }
-    if let Some(p) = s.phases.get("procedure") {
-        if let Some(q) = p.latency_us.get("all") {
-            writeln!(
-                o,
-                "    {:<26} {:>9} {:>9} {:>9} {:>9} {:>9}",
-                "all, procedure phase",
-                q.count,
-                fmt_us(q.p50 as f64),
-                fmt_us(q.p99 as f64),
-                fmt_us(q.p999 as f64),
-                fmt_us(q.max as f64)
-            )?;
-        }
+    if let Some(q) = s.phases.get("procedure").and_then(|p| p.latency_us.get("all")) {
+        row(o, "all, procedure phase", q)?;
     }
     writeln!(o)?;
 

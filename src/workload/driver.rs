@@ -45,6 +45,8 @@ struct Ctx {
     cancel: CancellationToken,
     op_timeout: Duration,
     created: Mutex<VecDeque<String>>,
+    /// Created paths are only kept as delete victims when the mix deletes.
+    keep_created: bool,
     expiries: AtomicU64,
 }
 
@@ -66,6 +68,7 @@ pub(crate) async fn run(
         recorder,
         cancel: cancel.clone(),
         created: Mutex::new(VecDeque::new()),
+        keep_created: wl.plan.mix.get("delete").is_some_and(|w| *w > 0),
         expiries: AtomicU64::new(0),
     });
     let server_list = tokio::spawn(follow_server_list(ctx.clone()));
@@ -276,6 +279,9 @@ async fn call(ctx: &Ctx, c: &zk::Client, kind: OpKind, key: &str, token: &str) -
 }
 
 fn remember(ctx: &Ctx, path: &str) {
+    if !ctx.keep_created {
+        return;
+    }
     if let Ok(mut q) = ctx.created.lock() {
         // Bounded: deletes only need some recent victims.
         if q.len() < 100_000 {

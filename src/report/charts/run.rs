@@ -364,14 +364,7 @@ impl Chart for ModeChart {
         }
         draw_marks(&mut chart, &self.ann, (0.0, n), false)?;
         let mut seen: Vec<ServerMode> = Vec::new();
-        for m in [
-            ServerMode::Leader,
-            ServerMode::Follower,
-            ServerMode::Observer,
-            ServerMode::Standalone,
-            ServerMode::NotServing,
-            ServerMode::Down,
-        ] {
+        for m in ServerMode::ALL {
             if self.lanes.iter().any(|(_, s)| s.iter().any(|x| x.2 == m)) {
                 seen.push(m);
             }
