@@ -129,6 +129,21 @@ pub async fn rolling_expand(
     Ok(ProcedureOutcome { target_ids: target, notes })
 }
 
+/// The documented hazard of starting new servers first with the full static config: when the new
+/// servers alone are a majority of the target, they elect a leader with empty state, and old
+/// servers restarted into the target config join it and are synchronised to it. Returns a warning
+/// for plans that set this up (zkchaos runs them anyway: measuring it is the point).
+pub fn new_majority_warning(from: u32, to: u32, new_first: bool) -> Option<String> {
+    let new = to.saturating_sub(from);
+    let majority = to / 2 + 1;
+    (new_first && new >= majority).then(|| {
+        format!(
+            "the {new} new servers started first are a majority of the {to}-server config ({majority} needed): \
+             they can elect a leader with empty state that the old servers then join (expect data loss)"
+        )
+    })
+}
+
 /// The order in which old servers are restarted.
 pub fn restart_sequence(old: &[u32], leader: Option<u32>, order: RollingOrder) -> Vec<u32> {
     let mut ids = old.to_vec();
@@ -152,6 +167,15 @@ pub fn restart_sequence(old: &[u32], leader: Option<u32>, order: RollingOrder) -
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn warns_when_new_servers_are_a_majority() {
+        assert!(new_majority_warning(1, 3, true).is_some());
+        assert!(new_majority_warning(1, 3, false).is_none());
+        assert!(new_majority_warning(3, 5, true).is_none());
+        assert!(new_majority_warning(3, 7, true).is_some());
+        assert!(new_majority_warning(5, 7, true).is_none());
+    }
 
     #[test]
     fn sequences_follow_the_order() {

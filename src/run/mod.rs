@@ -33,6 +33,9 @@ pub async fn run_command(args: RunArgs) -> Result<()> {
         apply_overrides(&mut p.plan, &args);
         profile::validate(&p.plan)
             .map_err(|e| e.in_source(&format!("{} with command-line overrides", path.display())))?;
+        if let Some(w) = hazard_warning(&p.plan) {
+            eprintln!("zkchaos: warning: {}: {w}", path.display());
+        }
         loaded.push(p);
     }
     let opts = RunOptions { results: args.results.clone(), keep: args.keep };
@@ -47,6 +50,18 @@ pub async fn run_command(args: RunArgs) -> Result<()> {
         Ok(())
     } else {
         Err(Error::CheckFailed(format!("safety checks failed in {}", failed_checks.join(", "))))
+    }
+}
+
+/// Plans that set up a known unsafe ordering (see [`crate::procedure::restart::new_majority_warning`]).
+fn hazard_warning(plan: &Plan) -> Option<String> {
+    let from = plan.cluster.size;
+    match plan.procedure {
+        ProcedurePlan::RestartExpand { to, order } => {
+            crate::procedure::restart::new_majority_warning(from, to, order == crate::plan::RestartOrder::NewFirst)
+        }
+        ProcedurePlan::RollingExpand { to, .. } => crate::procedure::restart::new_majority_warning(from, to, true),
+        _ => None,
     }
 }
 
