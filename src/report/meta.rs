@@ -47,6 +47,10 @@ pub struct HostInfo {
     pub memory_bytes: Option<u64>,
     pub os: String,
     pub arch: String,
+    /// 1, 5 and 15-minute load averages when the run started (/proc/loadavg): a run made while
+    /// something else loaded the host measures the host.
+    #[serde(default)]
+    pub load_average: Option<[f64; 3]>,
 }
 
 impl RunMeta {
@@ -80,8 +84,15 @@ impl HostInfo {
             memory_bytes: std::fs::read_to_string("/proc/meminfo").ok().and_then(|s| parse_mem_total(&s)),
             os: std::env::consts::OS.to_string(),
             arch: std::env::consts::ARCH.to_string(),
+            load_average: std::fs::read_to_string("/proc/loadavg").ok().and_then(|s| parse_loadavg(&s)),
         }
     }
+}
+
+/// `0.52 0.58 0.59 1/467 12345` → [0.52, 0.58, 0.59].
+fn parse_loadavg(text: &str) -> Option<[f64; 3]> {
+    let mut it = text.split_whitespace().map(|v| v.parse::<f64>().ok());
+    Some([it.next()??, it.next()??, it.next()??])
 }
 
 /// `MemTotal:  16303412 kB` → bytes.
@@ -124,6 +135,12 @@ mod tests {
     #[test]
     fn meminfo_parses() {
         assert_eq!(parse_mem_total("MemTotal:       2048 kB\nMemFree: 1 kB\n"), Some(2048 * 1024));
+    }
+
+    #[test]
+    fn loadavg_parses() {
+        assert_eq!(parse_loadavg("0.52 1.50 2.00 1/467 12345\n"), Some([0.52, 1.5, 2.0]));
+        assert_eq!(parse_loadavg("garbage"), None);
     }
 
     #[test]

@@ -111,6 +111,14 @@ pub async fn run_profile(loaded: LoadedProfile, opts: &RunOptions) -> Result<Run
     meta.command_line = std::env::args().collect();
     dir.write_json("meta.json", &meta)?;
     eprintln!("zkchaos: run {} of profile {} → {}", run_id, plan.name, dir.path().display());
+    if let Some([one, _, _]) = meta.host.load_average {
+        if one > f64::from(meta.host.cores.max(1)) {
+            eprintln!(
+                "zkchaos: warning: the host is busy (load average {one:.1} on {} cores): latency and outage figures may measure the host, not ZooKeeper",
+                meta.host.cores
+            );
+        }
+    }
 
     let (extra_jvm_flags, super_password, skip_acl) = auth_settings(&plan);
     let spec = ClusterSpec {
