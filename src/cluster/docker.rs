@@ -206,6 +206,11 @@ impl Cluster {
         self.servers.get(&id).map(|s| SocketAddr::from((Ipv4Addr::LOCALHOST, s.port)))
     }
 
+    /// Every started server with its published client address, ascending by id.
+    pub fn client_addrs(&self) -> Vec<(u32, SocketAddr)> {
+        self.servers.iter().map(|(&id, s)| (id, SocketAddr::from((Ipv4Addr::LOCALHOST, s.port)))).collect()
+    }
+
     /// "127.0.0.1:p1,127.0.0.1:p2" for the listed servers (unknown ids are skipped).
     pub fn connect_string(&self, ids: &[u32]) -> String {
         ids.iter().filter_map(|&i| self.client_addr(i)).map(|a| a.to_string()).collect::<Vec<_>>().join(",")

@@ -91,13 +91,7 @@ impl ProcedureCtx<'_> {
 
     /// Tell the monitor about every server the cluster has started so far.
     pub fn publish_servers(&self) {
-        let list: Vec<(u32, SocketAddr)> = self
-            .cluster
-            .server_ids()
-            .into_iter()
-            .filter_map(|id| self.cluster.client_addr(id).map(|a| (id, a)))
-            .collect();
-        self.servers.send_replace(list);
+        self.servers.send_replace(self.cluster.client_addrs());
     }
 
     /// How long to wait for one server to become ready after a start or restart: the JVM start

@@ -15,7 +15,6 @@ use crate::record::{recorder, Epoch, Mark, MarkKind, RecorderHandle};
 use crate::report::RunDir;
 use crate::workload::{self, Workload};
 use crate::{Error, Result};
-use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 use tokio::sync::watch;
@@ -52,8 +51,7 @@ pub async fn execute(ctx: &PhaseCtx<'_>, cluster: &mut Cluster) -> Result<()> {
     let plan = ctx.plan;
     let initial: Vec<u32> = cluster.start_initial(ENSEMBLE_UP_TIMEOUT).await?.into_iter().map(|(id, _)| id).collect();
     // The monitor learns about each server as it is started (the procedure publishes joiners).
-    let (servers_tx, servers_rx) = watch::channel(Vec::<(u32, SocketAddr)>::new());
-    publish(cluster, &servers_tx);
+    let (servers_tx, servers_rx) = watch::channel(cluster.client_addrs());
 
     // Recorder, monitor, load.
     let rec_cfg = recorder::RecorderConfig::from_plan(ctx.dir.path().to_path_buf(), ctx.epoch, &plan.load);
@@ -136,8 +134,7 @@ pub async fn execute(ctx: &PhaseCtx<'_>, cluster: &mut Cluster) -> Result<()> {
     if crate::test_hooks::fault("checker-panic") {
         panic!("injected checker panic (ZKCHAOS_TEST_FAULT=checker-panic)");
     }
-    let servers: Vec<(u32, SocketAddr)> =
-        cluster.server_ids().into_iter().filter_map(|id| cluster.client_addr(id).map(|a| (id, a))).collect();
+    let servers = cluster.client_addrs();
     let opts = readback::ReadbackOptions::default();
     let readbacks = readback::read_all(&servers, &opts, &|b: &[u8]| workload::token_of(b).map(str::to_owned)).await;
     readback::save_readbacks(&ctx.dir.file("readback.json.gz"), &readbacks)?;
@@ -148,11 +145,6 @@ pub async fn execute(ctx: &PhaseCtx<'_>, cluster: &mut Cluster) -> Result<()> {
         return Err(Error::Failed(format!("the server monitor task failed: {e}")));
     }
     Ok(())
-}
-
-fn publish(cluster: &Cluster, tx: &watch::Sender<Vec<(u32, SocketAddr)>>) {
-    let list = cluster.server_ids().into_iter().filter_map(|id| cluster.client_addr(id).map(|a| (id, a))).collect();
-    tx.send_replace(list);
 }
 
 fn phase(rec: &RecorderHandle, label: &str, kind: MarkKind) {
