@@ -21,7 +21,7 @@ pub mod reconfig;
 pub mod restart;
 
 use crate::check::converge::{check_converged, ServerObservation};
-use crate::cluster::{Cluster, ClusterError};
+use crate::cluster::{Cluster, ClusterError, ZooCfg};
 use crate::plan::{Plan, ProcedurePlan};
 use crate::record::{Epoch, Mark, MarkKind, ServerMode};
 use std::future::Future;
@@ -44,6 +44,24 @@ pub struct ProcedureCtx<'a> {
     pub super_password: Option<String>,
     /// Published to the server-mode monitor whenever a server is started.
     pub servers: &'a watch::Sender<Vec<(u32, SocketAddr)>>,
+}
+
+/// What [`ProcedureCtx::server_step`] does to a server.
+#[derive(Debug, Clone, Copy)]
+pub enum ServerAction {
+    /// Create and start it.
+    Start,
+    /// Rewrite its configuration and restart it in place.
+    Restart,
+}
+
+impl ServerAction {
+    fn as_str(self) -> &'static str {
+        match self {
+            ServerAction::Start => "start",
+            ServerAction::Restart => "restart",
+        }
+    }
 }
 
 /// What happened, beyond the marks.
@@ -87,6 +105,30 @@ impl ProcedureCtx<'_> {
         fut: impl Future<Output = Result<T, E>>,
     ) -> Result<T, E> {
         marked(self.marks, self.epoch, label, fut).await
+    }
+
+    /// Start (or rewrite and restart) server `id` with `cfg` as one marked step (`start zkN` /
+    /// `restart zkN`), then tell the monitor about it.
+    pub async fn server_step(&mut self, action: ServerAction, id: u32, cfg: &ZooCfg) -> Result<(), ProcedureError> {
+        let (marks, epoch) = (self.marks, self.epoch);
+        let label = format!("{} zk{id}", action.as_str());
+        let cluster = &mut *self.cluster;
+        let result = match action {
+            ServerAction::Start => marked(marks, epoch, &label, cluster.start_server(id, cfg)).await,
+            ServerAction::Restart => marked(marks, epoch, &label, cluster.restart_with_config(id, cfg)).await,
+        };
+        result.map_err(|source| ProcedureError::Cluster { step: label, source })?;
+        self.publish_servers();
+        Ok(())
+    }
+
+    /// Wait, as the marked step `wait zkN <what>`, until `id` reports one of `modes` (bounded by
+    /// [`Self::server_ready_timeout`]). The error says what was seen last.
+    pub async fn wait_step(&self, id: u32, modes: &[ServerMode], what: &str) -> Result<ServerMode, ProcedureError> {
+        let label = format!("wait zk{id} {what}");
+        self.step(&label, self.wait_mode(id, modes, self.server_ready_timeout()))
+            .await
+            .map_err(|detail| ProcedureError::Step { step: label, detail })
     }
 
     /// Tell the monitor about every server the cluster has started so far.

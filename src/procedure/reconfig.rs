@@ -11,7 +11,7 @@
 //! every attempt is its own mark carrying the error. After the last reconfig one quorum write is
 //! issued, because committed is not yet active (ZOOKEEPER.md).
 
-use super::{marked, ProcedureCtx, ProcedureError, ProcedureOutcome};
+use super::{ProcedureCtx, ProcedureError, ProcedureOutcome, ServerAction};
 use crate::cluster::config::{dynamic_line, line_id, ZooCfg};
 use crate::plan::ReconfigStep;
 use crate::record::ServerMode;
@@ -65,17 +65,10 @@ pub fn parse_config(text: &str) -> (Vec<String>, String) {
 async fn start_joiner(ctx: &mut ProcedureCtx<'_>, id: u32, committed: &[String]) -> Result<(), ProcedureError> {
     // skipACL, when the plan asks for it, is applied by the cluster to every server it starts.
     let cfg = ZooCfg::joiner(id, committed, &ctx.plan.cluster);
-    let label = format!("start zk{id}");
-    marked(ctx.marks, ctx.epoch, &label, ctx.cluster.start_server(id, &cfg))
-        .await
-        .map_err(|source| ProcedureError::Cluster { step: label, source })?;
-    ctx.publish_servers();
-    let timeout = ctx.server_ready_timeout();
+    ctx.server_step(ServerAction::Start, id, &cfg).await?;
     // A joiner that is not yet in the configuration syncs with the leader as a non-voting
     // follower; only then may it be added (adding an unsynced server can lose quorum).
-    ctx.step(&format!("wait zk{id} following"), ctx.wait_mode(id, &[ServerMode::Follower, ServerMode::Observer], timeout))
-        .await
-        .map_err(|detail| ProcedureError::Step { step: format!("wait zk{id} following"), detail })?;
+    ctx.wait_step(id, &[ServerMode::Follower, ServerMode::Observer], "following").await?;
     Ok(())
 }
 

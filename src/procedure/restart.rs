@@ -14,7 +14,7 @@
 //! A wait that times out is recorded on its step's end mark and the procedure goes on: how the
 //! ensemble behaves when a step does not complete is part of what is measured.
 
-use super::{marked, ProcedureCtx, ProcedureError, ProcedureOutcome};
+use super::{ProcedureCtx, ProcedureError, ProcedureOutcome, ServerAction};
 use crate::cluster::config::ZooCfg;
 use crate::plan::{RestartOrder, RollingOrder};
 use crate::record::ServerMode;
@@ -22,32 +22,21 @@ use std::time::Duration;
 
 const SERVING: &[ServerMode] = &[ServerMode::Leader, ServerMode::Follower, ServerMode::Standalone, ServerMode::Observer];
 
-/// Start server `id` with the static config of `members`, as one marked step.
+/// Start server `id` with the static config of `members`.
 async fn start_new(ctx: &mut ProcedureCtx<'_>, id: u32, members: &[u32]) -> Result<(), ProcedureError> {
     let cfg = ZooCfg::static_ensemble(id, members, &ctx.plan.cluster);
-    let label = format!("start zk{id}");
-    marked(ctx.marks, ctx.epoch, &label, ctx.cluster.start_server(id, &cfg))
-        .await
-        .map_err(|source| ProcedureError::Cluster { step: label, source })?;
-    ctx.publish_servers();
-    Ok(())
+    ctx.server_step(ServerAction::Start, id, &cfg).await
 }
 
-/// Rewrite server `id`'s zoo.cfg to `members` and restart it, as one marked step.
+/// Rewrite server `id`'s zoo.cfg to `members` and restart it.
 async fn restart_with(ctx: &mut ProcedureCtx<'_>, id: u32, members: &[u32]) -> Result<(), ProcedureError> {
     let cfg = ZooCfg::static_ensemble(id, members, &ctx.plan.cluster);
-    let label = format!("restart zk{id}");
-    marked(ctx.marks, ctx.epoch, &label, ctx.cluster.restart_with_config(id, &cfg))
-        .await
-        .map_err(|source| ProcedureError::Cluster { step: label, source })?;
-    ctx.publish_servers();
-    Ok(())
+    ctx.server_step(ServerAction::Restart, id, &cfg).await
 }
 
-/// Wait (as a marked step) until `id` reports one of `modes`; a timeout is recorded, not fatal.
+/// Wait until `id` reports one of `modes`; a timeout is recorded on the mark, not fatal.
 async fn wait_for(ctx: &ProcedureCtx<'_>, id: u32, modes: &[ServerMode], what: &str) -> bool {
-    let timeout = ctx.server_ready_timeout();
-    ctx.step(&format!("wait zk{id} {what}"), ctx.wait_mode(id, modes, timeout)).await.is_ok()
+    ctx.wait_step(id, modes, what).await.is_ok()
 }
 
 pub async fn restart_expand(
