@@ -18,6 +18,6 @@ pub mod timeline;
 
 pub use counts::{counts, OpCounts};
 pub use latency::{histograms_by_kind, lag_quantiles, quantiles_by_kind, Quantiles};
-pub use outage::{outages, Outage, OutageFigures};
+pub use outage::{default_threshold_ms, outages, Outage, OutageFigures};
 pub use phases::{phase_windows, Phases};
 pub use timeline::{timeline, write_timeline_csv, TimelineRow};

@@ -92,6 +92,19 @@ pub fn resolution_ms(events: &[OpEvent], window: (u64, u64), class: impl Fn(OpKi
     Some(1000.0 / rate)
 }
 
+/// Gaps shorter than this never count as outages.
+pub const MIN_THRESHOLD_MS: f64 = 100.0;
+
+/// The gap length above which a gap counts as an outage: [`MIN_THRESHOLD_MS`], or ten times the
+/// coarsest resolution when that is larger, so a gap count means the same at any rate.
+pub fn default_threshold_ms(events: &[OpEvent], window: (u64, u64)) -> f64 {
+    let coarsest = [resolution_ms(events, window, |k| !k.is_write()), resolution_ms(events, window, |k| k.is_write())]
+        .into_iter()
+        .flatten()
+        .fold(0.0, f64::max);
+    MIN_THRESHOLD_MS.max(10.0 * coarsest)
+}
+
 pub fn outages(events: &[OpEvent], window: (u64, u64), threshold_ms: f64) -> OutageFigures {
     let read = |k: OpKind| !k.is_write();
     let write = |k: OpKind| k.is_write();

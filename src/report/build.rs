@@ -12,10 +12,6 @@ use crate::plan::{LoadMode, ProcedurePlan, ReconfigAuth};
 use crate::record::{Mark, MarkKind, OpEvent, OpKind};
 use std::collections::BTreeMap;
 
-/// Gaps shorter than this are not counted as outages (unless the resolution is coarser: then
-/// ten times the resolution), so a gap count means the same at any rate.
-pub const OUTAGE_THRESHOLD_MS: f64 = 100.0;
-
 /// Compute the summary of a run from its recorded inputs only.
 pub fn build_summary(d: &RunData) -> Summary {
     let plan = &d.plan;
@@ -23,8 +19,7 @@ pub fn build_summary(d: &RunData) -> Summary {
     let phases = analysis::phase_windows(&d.marks);
     let window = event_window(events);
 
-    let whole = analysis::outages(events, window, OUTAGE_THRESHOLD_MS);
-    let threshold = threshold_ms(&whole);
+    let threshold = analysis::default_threshold_ms(events, window);
     let whole = analysis::outages(events, window, threshold);
     let counts = analysis::counts(events);
 
@@ -129,11 +124,6 @@ pub fn last_time_us(d: &RunData) -> u64 {
     let m = d.marks.iter().map(|m| m.at_us).max().unwrap_or(0);
     let s = d.samples.iter().map(|s| s.at_us).max().unwrap_or(0);
     e.max(m).max(s)
-}
-
-fn threshold_ms(f: &OutageFigures) -> f64 {
-    let coarsest = [f.resolution_ms.read, f.resolution_ms.write].into_iter().flatten().fold(0.0, f64::max);
-    OUTAGE_THRESHOLD_MS.max(10.0 * coarsest)
 }
 
 fn ops_summary(c: &analysis::OpCounts) -> OpsSummary {

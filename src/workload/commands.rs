@@ -16,9 +16,6 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
-/// Gaps longer than this count as outages in the summary.
-pub const OUTAGE_THRESHOLD_MS: f64 = 100.0;
-
 /// Figures of one load run (from `events.csv.gz`, exact).
 #[derive(Debug, Clone, Serialize)]
 pub struct LoadSummary {
@@ -81,7 +78,7 @@ pub async fn run_load(
             analysis::counts(&events),
             analysis::quantiles_by_kind(&events, None),
             analysis::lag_quantiles(&events, None),
-            analysis::outages(&events, window, OUTAGE_THRESHOLD_MS),
+            analysis::outages(&events, window, analysis::default_threshold_ms(&events, window)),
         )
     } else {
         let c = &stats.counts;
