@@ -77,40 +77,21 @@ pub fn load_run(dir: &Path) -> Result<RunData, ReportError> {
     let plan: Plan = read_json(&plan_path)?;
     let mut notes = Vec::new();
 
-    let meta_path = dir.join(META_FILE);
-    let meta: Option<RunMeta> = if meta_path.is_file() {
-        Some(read_json(&meta_path)?)
-    } else {
-        notes.push(format!("{META_FILE} missing: start time and environment unknown"));
-        None
-    };
-
-    let events_path = dir.join(EVENTS_FILE);
-    let events = if events_path.is_file() {
-        crate::record::read_events(&events_path)
-            .map_err(|e| ReportError::Parse { path: events_path.clone(), detail: e.to_string() })?
-    } else {
-        notes.push(format!("{EVENTS_FILE} missing: no per-operation figures"));
-        Vec::new()
-    };
-
-    let marks_path = dir.join(MARKS_FILE);
-    let marks = if marks_path.is_file() {
-        crate::record::read_marks(&marks_path)
-            .map_err(|e| ReportError::Parse { path: marks_path.clone(), detail: e.to_string() })?
-    } else {
-        notes.push(format!("{MARKS_FILE} missing: no phases or procedure steps"));
-        Vec::new()
-    };
-
-    let monitor_path = dir.join(MONITOR_FILE);
-    let samples = if monitor_path.is_file() {
-        crate::check::read_monitor_csv(&monitor_path)
-            .map_err(|e| ReportError::Parse { path: monitor_path.clone(), detail: e.to_string() })?
-    } else {
-        notes.push(format!("{MONITOR_FILE} missing: leadership cannot be judged"));
-        Vec::new()
-    };
+    let meta = present(dir, META_FILE, "start time and environment unknown", &mut notes)
+        .map(|p| read_json::<RunMeta>(&p))
+        .transpose()?;
+    let events = present(dir, EVENTS_FILE, "no per-operation figures", &mut notes)
+        .map(|p| parsed(&p, crate::record::read_events(&p)))
+        .transpose()?
+        .unwrap_or_default();
+    let marks = present(dir, MARKS_FILE, "no phases or procedure steps", &mut notes)
+        .map(|p| parsed(&p, crate::record::read_marks(&p)))
+        .transpose()?
+        .unwrap_or_default();
+    let samples = present(dir, MONITOR_FILE, "leadership cannot be judged", &mut notes)
+        .map(|p| parsed(&p, crate::check::read_monitor_csv(&p)))
+        .transpose()?
+        .unwrap_or_default();
 
     let mut readbacks = None;
     for name in READBACK_FILES {
@@ -133,6 +114,23 @@ pub fn load_run(dir: &Path) -> Result<RunData, ReportError> {
     }
     data.notes = notes;
     Ok(data)
+}
+
+/// `dir/name` if it exists; otherwise "<name> missing: <consequence>" goes to `notes` (a partial
+/// run is still analysed without it).
+fn present(dir: &Path, name: &str, consequence: &str, notes: &mut Vec<String>) -> Option<std::path::PathBuf> {
+    let path = dir.join(name);
+    if path.is_file() {
+        Some(path)
+    } else {
+        notes.push(format!("{name} missing: {consequence}"));
+        None
+    }
+}
+
+/// A reader's result, its error naming the file.
+fn parsed<T, E: std::fmt::Display>(path: &Path, r: Result<T, E>) -> Result<T, ReportError> {
+    r.map_err(|e| ReportError::Parse { path: path.to_path_buf(), detail: e.to_string() })
 }
 
 fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, ReportError> {
