@@ -97,9 +97,7 @@ pub fn load_run(dir: &Path) -> Result<RunData, ReportError> {
     for name in READBACK_FILES {
         let p = dir.join(name);
         if p.is_file() {
-            readbacks = Some(
-                crate::check::load_readbacks(&p).map_err(|e| ReportError::Parse { path: p.clone(), detail: e.to_string() })?,
-            );
+            readbacks = Some(parsed(&p, crate::check::load_readbacks(&p))?);
             break;
         }
     }

@@ -207,7 +207,7 @@ async fn execute(ctx: &Arc<Ctx>, spec: OpSpec, intended_us: u64) {
         Err(f) => {
             let (outcome, class) = classify(spec.kind, &f);
             if session_lost(&f) {
-                replace_session(ctx, session, "session-expired", format!("{f:?}"));
+                replace_session(ctx, session, "session-expired", || format!("{f:?}"));
             }
             let path = match spec.kind {
                 OpKind::Create | OpKind::Delete => String::new(),
@@ -292,7 +292,7 @@ fn remember(ctx: &Ctx, path: &str) {
 
 /// Replace session `idx` in the background (once at a time); failures keep being recorded
 /// meanwhile. `why` names the mark.
-fn replace_session(ctx: &Arc<Ctx>, idx: u32, why: &'static str, detail: String) {
+fn replace_session(ctx: &Arc<Ctx>, idx: u32, why: &'static str, detail: impl FnOnce() -> String) {
     let slot = &ctx.slots[idx as usize];
     if slot.replacing.swap(true, Ordering::AcqRel) || ctx.cancel.is_cancelled() {
         return;
@@ -300,7 +300,8 @@ fn replace_session(ctx: &Arc<Ctx>, idx: u32, why: &'static str, detail: String) 
     if why == "session-expired" {
         ctx.expiries.fetch_add(1, Ordering::Relaxed);
     }
-    ctx.recorder.mark_now(MarkKind::Point, format!("{why} s{idx}"), Some(detail));
+    // Formatted only here, past the guard: every op of a lost session reaches this function.
+    ctx.recorder.mark_now(MarkKind::Point, format!("{why} s{idx}"), Some(detail()));
     let ctx = ctx.clone();
     tokio::spawn(async move {
         let slot = &ctx.slots[idx as usize];
@@ -341,7 +342,7 @@ async fn follow_server_list(ctx: Arc<Ctx>) {
         }
         let connect = rx.borrow_and_update().clone();
         for idx in 0..ctx.slots.len() as u32 {
-            replace_session(&ctx, idx, "server-list-updated", connect.clone());
+            replace_session(&ctx, idx, "server-list-updated", || connect.clone());
         }
     }
 }
