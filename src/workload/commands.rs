@@ -31,10 +31,11 @@ pub struct LoadSummary {
     pub late_events: u64,
 }
 
+/// Pretty JSON, written atomically like every results file (see [`crate::report::rundir::write_atomic`]).
 fn write_json<T: Serialize>(path: &Path, v: &T) -> Result<(), WorkloadError> {
-    let bytes = serde_json::to_vec_pretty(v)
-        .map_err(|e| WorkloadError::WriteFile { path: path.to_owned(), detail: e.to_string() })?;
-    std::fs::write(path, bytes).map_err(|e| WorkloadError::WriteFile { path: path.to_owned(), detail: e.to_string() })
+    let err = |detail: String| WorkloadError::WriteFile { path: path.to_owned(), detail };
+    let bytes = serde_json::to_vec_pretty(v).map_err(|e| err(e.to_string()))?;
+    crate::report::rundir::write_atomic(path, &bytes).map_err(|e| err(e.to_string()))
 }
 
 /// Run `plan` for `duration` against `connect`, recording into `dir` (which must exist).
