@@ -108,7 +108,6 @@ pub async fn run_profile(loaded: LoadedProfile, opts: &RunOptions) -> Result<Run
     dir.write_json("plan.json", &plan)?;
     let mut meta = RunMeta::new(&run_id, epoch.unix_ms);
     meta.image = plan.cluster.image.clone();
-    meta.command_line = std::env::args().collect();
     dir.write_json("meta.json", &meta)?;
     eprintln!("zkchaos: run {} of profile {} → {}", run_id, plan.name, dir.path().display());
     if let Some([one, _, _]) = meta.host.load_average {
@@ -160,9 +159,8 @@ pub async fn run_profile(loaded: LoadedProfile, opts: &RunOptions) -> Result<Run
     // Stop whatever the phases left running (load, monitor, recorder flush on cancel).
     cancel.cancel();
 
-    let outcome = finish(&dir, &mut cluster, opts, result.as_ref().err()).await;
+    let summary = finish(&dir, &mut cluster, opts, result.as_ref().err()).await;
     watcher.abort();
-    let summary = outcome?;
     let verdict_failed = summary.as_ref().is_some_and(|s| s.verdict == crate::check::Verdict::Fail);
     result?;
     Ok(RunOutcome { dir: dir.path().to_path_buf(), summary, verdict_failed })
@@ -174,7 +172,7 @@ async fn finish(
     cluster: &mut Cluster,
     opts: &RunOptions,
     error: Option<&Error>,
-) -> Result<Option<report::summary::Summary>> {
+) -> Option<report::summary::Summary> {
     if let Err(e) = cluster.save_logs(&dir.file("logs")).await {
         eprintln!("zkchaos: saving node logs: {e}");
     }
@@ -204,7 +202,7 @@ async fn finish(
         println!("{}", report::console::render_console(s));
     }
     println!("results: {}", dir.path().display());
-    Ok(summary)
+    summary
 }
 
 /// JVM flags, super password and skipACL for the plan's procedure: reconfig gets a per-run random
