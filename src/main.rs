@@ -3,10 +3,10 @@
 use clap::Parser;
 
 fn main() {
-    let cli = zkchaos::cli::Cli::parse();
-    zkchaos::init_tracing();
+    let cli = zkchaos::commands::Cli::parse();
+    zkchaos::commands::init_tracing();
     let code = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
-        Ok(rt) => rt.block_on(zkchaos::dispatch(cli)),
+        Ok(rt) => rt.block_on(zkchaos::commands::dispatch(cli)),
         Err(e) => {
             eprintln!("zkchaos: cannot start the async runtime: {e}");
             1

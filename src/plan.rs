@@ -9,6 +9,7 @@
 
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+use std::fmt;
 
 /// A fully resolved scenario.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -102,7 +103,7 @@ pub struct LoadPlan {
     /// Bytes per written value.
     pub value_size: u32,
     /// Operation mix as relative weights, e.g. `{ get = 80, set = 10, create = 10 }`.
-    pub mix: BTreeMap<String, u32>,
+    pub mix: BTreeMap<OpKind, u32>,
     pub session_timeout_ms: u32,
     pub op_timeout_ms: u32,
     /// Time-series bucket width.
@@ -120,6 +121,18 @@ pub enum LoadMode {
     Closed,
 }
 
+impl LoadPlan {
+    /// Kinds with a positive weight, in [`OpKind::ALL`] order.
+    pub fn mix_kinds(&self) -> Vec<OpKind> {
+        OpKind::ALL.into_iter().filter(|k| self.weight(*k) > 0).collect()
+    }
+
+    /// The weight of `kind` in the mix (0 when absent).
+    pub fn weight(&self, kind: OpKind) -> u32 {
+        self.mix.get(&kind).copied().unwrap_or(0)
+    }
+}
+
 impl Default for LoadPlan {
     fn default() -> Self {
         LoadPlan {
@@ -129,10 +142,7 @@ impl Default for LoadPlan {
             sessions: 4,
             keys: 100,
             value_size: 100,
-            mix: [("get", 80), ("set", 10), ("create", 10)]
-                .into_iter()
-                .map(|(k, v)| (k.to_string(), v))
-                .collect(),
+            mix: [(OpKind::Get, 80), (OpKind::Set, 10), (OpKind::Create, 10)].into_iter().collect(),
             session_timeout_ms: 10_000,
             op_timeout_ms: 2_000,
             interval_ms: 100,
@@ -387,4 +397,70 @@ pub enum ReconfigAuth {
     SuperDigest,
     /// `skipACL=yes` on every server (insecure; the summary says so).
     SkipAcl,
+}
+
+/// A client operation kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OpKind {
+    /// getData of a pre-populated key.
+    Get,
+    /// setData of a pre-populated key to a unique value.
+    Set,
+    /// create of a persistent sequential znode with a unique payload.
+    Create,
+    /// exists of a pre-populated key.
+    Exists,
+    /// delete of a znode this run created.
+    Delete,
+    /// multi: setData of one key plus create of one sequential znode, atomically.
+    Multi,
+}
+
+impl OpKind {
+    pub const ALL: [OpKind; 6] =
+        [OpKind::Get, OpKind::Set, OpKind::Create, OpKind::Exists, OpKind::Delete, OpKind::Multi];
+
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            OpKind::Get => "get",
+            OpKind::Set => "set",
+            OpKind::Create => "create",
+            OpKind::Exists => "exists",
+            OpKind::Delete => "delete",
+            OpKind::Multi => "multi",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<OpKind> {
+        OpKind::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+
+    /// Writes change state; reads do not. Outage "read" covers get/exists, "write" the rest.
+    pub fn is_write(&self) -> bool {
+        !matches!(self, OpKind::Get | OpKind::Exists)
+    }
+}
+
+impl fmt::Display for OpKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+
+/// Where the workload's znodes live: the driver writes there, the read-back reads there, and the
+/// audit interprets paths under it. One definition for all three.
+pub mod keyspace {
+    pub const ROOT: &str = "/zkchaos";
+    /// Parent of the pre-populated keys `k<i>`.
+    pub const KEYS_DIR: &str = "/zkchaos/keys";
+    /// Parent of the sequential znodes created by the workload.
+    pub const SEQ_DIR: &str = "/zkchaos/seq";
+    /// Prefix of sequential creates.
+    pub const SEQ_PREFIX: &str = "/zkchaos/seq/s-";
+
+    pub fn key_path(i: u32) -> String {
+        format!("{KEYS_DIR}/k{i}")
+    }
 }

@@ -83,7 +83,7 @@ impl ProfileError {
 
 impl From<ProfileError> for crate::Error {
     fn from(e: ProfileError) -> Self {
-        crate::Error::BadInput(e.to_string())
+        crate::Error::BadInput(Box::new(e))
     }
 }
 

@@ -16,7 +16,9 @@ use futures_util::stream::{self, StreamExt, TryStreamExt};
 use std::collections::BTreeSet;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
-use zkchaos::check::{self, ReadbackOptions, ServerObservation, ServerReadback, Verdict};
+use zkchaos::check::{self, ServerObservation, Verdict};
+use zkchaos::record::{self, ServerReadback};
+use zkchaos::workload::readback::{self, ReadbackOptions};
 use zkchaos::cluster::Cluster;
 use zkchaos::plan::ClusterPlan;
 use zkchaos::record::{Epoch, OpEvent, OpKind, Outcome};
@@ -135,7 +137,7 @@ async fn wiped_standalone_fails_the_audit_with_lost_paths() -> anyhow::Result<()
         ensure!(events.len() == 300, "{} events", events.len());
         let opts = ReadbackOptions::default();
 
-        let before = check::read_all(&servers, &opts, &tok).await;
+        let before = readback::read_all(&servers, &opts, &tok).await;
         let r = check::audit(&events, &before);
         eprintln!("before wipe: {}", r.headline());
         ensure!(r.verdict == Verdict::Pass, "{r:#?}");
@@ -143,7 +145,7 @@ async fn wiped_standalone_fails_the_audit_with_lost_paths() -> anyhow::Result<()
         c.wipe_data(1).await?;
         c.start_existing(1).await?;
         c.wait_serving(1, READY).await?;
-        let after = check::read_all(&servers, &opts, &tok).await;
+        let after = readback::read_all(&servers, &opts, &tok).await;
         ensure!(after[0].error.is_none(), "{:?}", after[0].error);
         let r = check::audit(&events, &after);
         eprintln!("after wipe: {}", r.headline());
@@ -166,8 +168,8 @@ async fn wiped_standalone_fails_the_audit_with_lost_paths() -> anyhow::Result<()
         // The stored read-back re-runs to the same report without Docker.
         let dir = tempfile::tempdir()?;
         let file = dir.path().join("readback.json.gz");
-        check::save_readbacks(&file, &after)?;
-        ensure!(check::audit(&events, &check::load_readbacks(&file)?) == r);
+        record::save_readbacks(&file, &after)?;
+        ensure!(check::audit(&events, &record::load_readbacks(&file)?) == r);
         Ok(())
     })
     .await
@@ -182,7 +184,7 @@ async fn steady_three_servers_pass_audit_monitor_and_convergence() -> anyhow::Re
         let csv = dir.path().join("monitor.csv");
         let (tx, rx) = tokio::sync::watch::channel(servers[..2].to_vec());
         let cancel = tokio_util::sync::CancellationToken::new();
-        let monitor = check::spawn_monitor(
+        let monitor = zkchaos::cluster::monitor::spawn_monitor(
             rx,
             Duration::from_millis(200),
             Duration::from_millis(150),
@@ -201,7 +203,7 @@ async fn steady_three_servers_pass_audit_monitor_and_convergence() -> anyhow::Re
         let samples = monitor.await?;
 
         let t = Instant::now();
-        let rbs = check::read_all(&servers, &ReadbackOptions::default(), &tok).await;
+        let rbs = readback::read_all(&servers, &ReadbackOptions::default(), &tok).await;
         eprintln!("read back 3 servers x {} znodes in {:?}", rbs[0].keys.len() + rbs[0].seq.len(), t.elapsed());
         let r = check::audit(&events, &rbs);
         eprintln!("{}", r.headline());
@@ -214,7 +216,7 @@ async fn steady_three_servers_pass_audit_monitor_and_convergence() -> anyhow::Re
         ensure!(lr.verdict == Verdict::Pass, "{lr:#?}");
         ensure!(lr.leaders_seen.len() == 1, "{lr:#?}");
         ensure!(samples.iter().any(|s| s.server == 3), "joiner never polled");
-        ensure!(check::read_monitor_csv(&csv)? == samples, "monitor.csv differs from samples");
+        ensure!(record::read_monitor_csv(&csv)? == samples, "monitor.csv differs from samples");
 
         let mut observed = Vec::new();
         for id in ids {
@@ -230,7 +232,7 @@ async fn steady_three_servers_pass_audit_monitor_and_convergence() -> anyhow::Re
         // One server stopped: the audit cannot vouch for it.
         c.stop_server(3, Duration::from_secs(2)).await?;
         let quick = ReadbackOptions { connect_timeout: Duration::from_secs(2), ..Default::default() };
-        let rbs: Vec<ServerReadback> = check::read_all(&servers, &quick, &tok).await;
+        let rbs: Vec<ServerReadback> = readback::read_all(&servers, &quick, &tok).await;
         let r = check::audit(&events, &rbs);
         eprintln!("{}", r.headline());
         ensure!(r.verdict == Verdict::Unknown && r.unreadable[0].server == 3, "{r:#?}");
@@ -252,7 +254,7 @@ async fn readback_timing_many_znodes() -> anyhow::Result<()> {
         eprintln!("wrote {} znodes in {:?}", n + 100, t.elapsed());
         drop(client);
         let t = Instant::now();
-        let rbs = check::read_all(&servers, &ReadbackOptions::default(), &tok).await;
+        let rbs = readback::read_all(&servers, &ReadbackOptions::default(), &tok).await;
         let took = t.elapsed();
         ensure!(rbs[0].error.is_none(), "{:?}", rbs[0].error);
         eprintln!("READ-BACK TIMING: {} znodes from 1 server in {:?}", rbs[0].keys.len() + rbs[0].seq.len(), took);

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use tokio_util::sync::CancellationToken;
 use zkchaos::cluster::Cluster;
 use zkchaos::plan::{ClusterPlan, LoadPlan};
-use zkchaos::workload::commands::{format_summary, run_load, LoadSummary};
+use zkchaos::commands::load::{format_summary, run_load, LoadSummary};
 
 /// Time a thawed ZooKeeper server needs to answer again (see the pause test).
 const SERVER_RESUME_ALLOWANCE_MS: f64 = 150.0;

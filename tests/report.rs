@@ -5,10 +5,11 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use zkchaos::check::{save_readbacks, write_monitor_csv, ServerReadback, Verdict};
+use zkchaos::check::Verdict;
+use zkchaos::record::{save_readbacks, write_monitor_csv, RunDir, RunMeta, RunStatus, ServerReadback};
 use zkchaos::plan::Plan;
 use zkchaos::record::{ErrorClass, EventWriter, Mark, MarkKind, ModeSample, OpEvent, OpKind, Outcome, ServerMode};
-use zkchaos::report::{self, analyze_dir, finish_run, RunDir, RunMeta, RunStatus};
+use zkchaos::report::{self, analyze_dir, finish_run};
 
 const S: u64 = 1_000_000;
 
@@ -28,7 +29,7 @@ fn plan(strategy: &str) -> Plan {
 }
 
 fn mark(at: f64, kind: MarkKind, label: &str, detail: Option<&str>) -> Mark {
-    Mark { at_us: (at * S as f64) as u64, kind, label: label.into(), detail: detail.map(String::from) }
+    Mark::new((at * S as f64) as u64, kind, label, detail.map(String::from))
 }
 
 fn marks(complete: bool) -> Vec<Mark> {
@@ -41,7 +42,8 @@ fn marks(complete: bool) -> Vec<Mark> {
         mark(11.2, MarkKind::Start, "start zk3", None),
         mark(12.4, MarkKind::End, "start zk3", None),
         mark(12.5, MarkKind::Start, "reconfig add 2,3 attempt 1", None),
-        mark(12.6, MarkKind::End, "reconfig add 2,3 attempt 1", Some("BadVersion: stale config version")),
+        // As the procedure emits a failed step: End mark flagged `failed`, the error as detail.
+        Mark::failed_end((12.6 * S as f64) as u64, "reconfig add 2,3 attempt 1", "BadVersion: stale config version".into()),
         mark(12.7, MarkKind::Start, "reconfig add 2,3 attempt 2", None),
     ];
     if complete {

@@ -1,11 +1,14 @@
 //! Figures derived from recorded data: pure functions over [`OpEvent`]s and [`Mark`]s, so a
 //! stored run can be re-analysed without Docker and checkers can be tested on literal histories.
 //!
-//! - [`timeline`]: zero-filled per-interval series (`timeline.csv`), shared with the recorder;
 //! - [`outage`]: longest interval without a successful completion, per class, exact;
 //! - [`latency`]: per-kind quantiles and histograms (coordinated omission explained there);
 //! - [`phases`]: phase windows from `phase:<name>` marks;
-//! - [`counts`]: operation counts by outcome and error class, achieved rate.
+//! - [`counts`]: operation counts by outcome and error class, achieved rate;
+//! - [`run`]: event window, run length, kinds in play, procedure steps, convergence time.
+//!
+//! Timeline aggregation (`timeline.csv`) lives in [`crate::record::timeline`], shared with the
+//! recorder; it is re-exported here.
 //!
 //! [`OpEvent`]: crate::record::OpEvent
 //! [`Mark`]: crate::record::Mark
@@ -14,10 +17,11 @@ pub mod counts;
 pub mod latency;
 pub mod outage;
 pub mod phases;
-pub mod timeline;
+pub mod run;
 
 pub use counts::{counts, OpCounts};
 pub use latency::{histograms_by_kind, lag_quantiles, quantiles_by_kind, Quantiles};
 pub use outage::{default_threshold_ms, outages, Outage, OutageFigures};
 pub use phases::{phase_windows, Phases};
-pub use timeline::{timeline, write_timeline_csv, TimelineRow};
+pub use run::{converge_ms, event_window, kinds_of, last_time_us, procedure_steps};
+pub use crate::record::timeline::{timeline, write_timeline_csv, TimelineRow};

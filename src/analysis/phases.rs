@@ -14,7 +14,7 @@ pub struct Phases {
 
 /// The window of one `phase:<name>`: first Start to the first End after it.
 pub fn phase_window(marks: &[Mark], name: &str) -> Option<(u64, u64)> {
-    let label = format!("phase:{name}");
+    let label = crate::record::labels::phase(name);
     let start = marks.iter().filter(|m| m.label == label && m.kind == MarkKind::Start).map(|m| m.at_us).min()?;
     let end = marks
         .iter()
@@ -38,7 +38,7 @@ mod tests {
     use super::*;
 
     fn m(at_us: u64, kind: MarkKind, label: &str) -> Mark {
-        Mark { at_us, kind, label: label.into(), detail: None }
+        Mark::new(at_us, kind, label, None)
     }
 
     #[test]

@@ -22,7 +22,7 @@
 //! Verdict `data_loss`: FAIL if anything acknowledged is missing, stale or undone on any readable
 //! server; otherwise UNKNOWN if some server could not be read; otherwise PASS.
 
-use super::readback::ServerReadback;
+use crate::record::ServerReadback;
 use super::Verdict;
 use crate::record::{OpEvent, OpKind, Outcome};
 use serde::{Deserialize, Serialize};

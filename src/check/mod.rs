@@ -2,29 +2,27 @@
 //!
 //! - [`audit`]: every acknowledged write must be present, at its acknowledged version or later,
 //!   on every server (pure; input is the event history plus [`readback::ServerReadback`]s).
-//! - [`readback`]: reads the zkchaos znodes back from each server separately, and stores them
-//!   (`readback.json.gz`) so `zkchaos analyze` can re-run the audit without Docker.
-//! - [`monitor`]: the `srvr` poller that records every server's mode (`monitor.csv`) and the
-//!   pure analysis that finds two simultaneous leaders.
-//! - [`converge`]: has the ensemble reached its target membership (pure)?
+//! - [`monitor`]: from the monitor's mode samples (`monitor.csv`), were there ever two writable
+//!   authorities at once?
+//! - [`converge`]: has the ensemble reached its target membership? (The predicate the procedure
+//!   layer polls live; pure.)
+//!
+//! Everything here is pure: inputs are what [`crate::record`] stored (events, read-backs, mode
+//! samples), so `zkchaos analyze` re-runs every check without Docker. This layer imports only
+//! `plan`, `record` and `analysis`.
 //!
 //! Every check ends in a [`Verdict`]; verdicts combine FAIL > UNKNOWN > PASS.
 
 pub mod audit;
 pub mod converge;
 pub mod monitor;
-pub mod readback;
 
 pub use audit::{audit, AuditExample, AuditReport, ServerAudit, UnreadableServer};
 pub use converge::{check_converged, Convergence, ServerObservation};
-pub use monitor::{
-    analyze_modes, read_monitor_csv, spawn_monitor, spawn_monitor_with, write_monitor_csv, Interval, LeaderReport,
-};
-pub use readback::{load_readbacks, read_all, read_server, save_readbacks, ReadbackOptions, ServerReadback};
+pub use monitor::{analyze_modes, Interval, LeaderReport};
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
-use std::path::PathBuf;
 
 /// Outcome of one safety check.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -72,38 +70,6 @@ impl Verdict {
 impl fmt::Display for Verdict {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
-    }
-}
-
-/// Failures of the check module's own I/O. Read-back failures of a server are not errors: they
-/// are recorded in [`ServerReadback::error`] and make the audit UNKNOWN.
-#[derive(Debug, thiserror::Error)]
-pub enum CheckError {
-    #[error("saving read-backs to {path}: {source}")]
-    SaveReadback { path: PathBuf, source: std::io::Error },
-    #[error("encoding read-backs for {path}: {source}")]
-    EncodeReadback { path: PathBuf, source: serde_json::Error },
-    #[error("loading read-backs from {path}: {source}")]
-    LoadReadback { path: PathBuf, source: std::io::Error },
-    #[error("parsing read-backs in {path}: {source}")]
-    ParseReadback { path: PathBuf, source: serde_json::Error },
-    #[error("writing monitor samples to {path}: {source}")]
-    WriteMonitor { path: PathBuf, source: csv::Error },
-    #[error("reading monitor samples from {path}: {source}")]
-    ReadMonitor { path: PathBuf, source: csv::Error },
-}
-
-impl From<CheckError> for crate::Error {
-    fn from(e: CheckError) -> Self {
-        match e {
-            // Files of a stored run that are missing or corrupt: the user pointed at the wrong thing.
-            CheckError::LoadReadback { .. } | CheckError::ParseReadback { .. } | CheckError::ReadMonitor { .. } => {
-                crate::Error::BadInput(e.to_string())
-            }
-            CheckError::SaveReadback { .. } | CheckError::EncodeReadback { .. } | CheckError::WriteMonitor { .. } => {
-                crate::Error::Failed(e.to_string())
-            }
-        }
     }
 }
 

@@ -1,7 +1,7 @@
-//! Leader monitor: poll every server's mode (`srvr`) a few times a second, and find the intervals
-//! where two servers both acted as the writable authority.
+//! Leader analysis: from the monitor's mode samples (`monitor.csv`), find the intervals where two
+//! servers both acted as the writable authority.
 //!
-//! The poller ([`spawn_monitor`]) asks all servers in parallel once per tick; every sample of one
+//! The poller ([`crate::cluster::monitor`]) asks all servers in parallel once per tick; every sample of one
 //! tick carries the tick's start time, so a tick is a snapshot and two samples of one tick are
 //! compared as simultaneous. A server that does not answer within the timeout is `Down`. The
 //! server list is a `watch` channel so joiners are polled from the moment the cluster code
@@ -14,124 +14,10 @@
 //! sample; every instant where more than one server is `leader`, or a `standalone` coexists with
 //! another leader or standalone, is a violation (verdict `single_leader` FAIL).
 
-use super::{CheckError, Verdict};
-use crate::record::{Epoch, ModeSample, ServerMode};
-use futures_util::future::BoxFuture;
+use super::Verdict;
+use crate::record::{ModeSample, ServerMode};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
-use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
-use std::sync::Arc;
-use std::time::Duration;
-use tokio::sync::watch;
-use tokio::task::JoinHandle;
-use tokio_util::sync::CancellationToken;
-
-/// One `srvr`-like poll: mode and zxid of the server at `addr`, or why it did not answer.
-pub type Probe =
-    Arc<dyn Fn(SocketAddr, Duration) -> BoxFuture<'static, Result<(ServerMode, Option<u64>), String>> + Send + Sync>;
-
-/// The real probe: `srvr` over the published client port.
-pub fn srvr_probe() -> Probe {
-    Arc::new(|addr, timeout| {
-        Box::pin(async move {
-            crate::cluster::fourlw::srvr(addr, timeout).await.map(|i| (i.mode, i.zxid)).map_err(|e| e.to_string())
-        })
-    })
-}
-
-/// Start the poller with the real `srvr` probe. The task ends when `cancel` fires and returns
-/// every sample it took. CSV write errors are logged once and stop the file (the samples are
-/// still returned; [`write_monitor_csv`] can rewrite the file).
-pub fn spawn_monitor(
-    servers: watch::Receiver<Vec<(u32, SocketAddr)>>,
-    interval: Duration,
-    timeout: Duration,
-    epoch: Epoch,
-    out_csv: PathBuf,
-    cancel: CancellationToken,
-) -> JoinHandle<Vec<ModeSample>> {
-    spawn_monitor_with(srvr_probe(), servers, interval, timeout, epoch, out_csv, cancel)
-}
-
-/// [`spawn_monitor`] with another probe (tests use a scripted one).
-pub fn spawn_monitor_with(
-    probe: Probe,
-    servers: watch::Receiver<Vec<(u32, SocketAddr)>>,
-    interval: Duration,
-    timeout: Duration,
-    epoch: Epoch,
-    out_csv: PathBuf,
-    cancel: CancellationToken,
-) -> JoinHandle<Vec<ModeSample>> {
-    tokio::spawn(async move {
-        let mut samples = Vec::new();
-        let mut csv = match csv::Writer::from_path(&out_csv) {
-            Ok(w) => Some(w),
-            Err(e) => {
-                tracing::warn!("monitor: cannot create {}: {e}; samples kept in memory only", out_csv.display());
-                None
-            }
-        };
-        let mut ticker = tokio::time::interval(interval.max(Duration::from_millis(1)));
-        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        let mut polled: BTreeSet<u32> = BTreeSet::new();
-        loop {
-            tokio::select! {
-                _ = cancel.cancelled() => break,
-                _ = ticker.tick() => {}
-            }
-            let list: Vec<(u32, SocketAddr)> = servers.borrow().clone();
-            let at_us = epoch.now_us();
-            let polls = list.iter().map(|(id, addr)| {
-                let probe = probe.clone();
-                let (id, addr) = (*id, *addr);
-                async move {
-                    // The probe bounds itself; this outer bound guards against a probe that does not.
-                    let r = tokio::time::timeout(timeout + Duration::from_millis(50), probe(addr, timeout)).await;
-                    let (mode, zxid) = match r {
-                        Ok(Ok(v)) => v,
-                        _ => (ServerMode::Down, None),
-                    };
-                    ModeSample { at_us, server: id, mode, zxid }
-                }
-            });
-            let mut tick: Vec<ModeSample> = futures_util::future::join_all(polls).await;
-            let now: BTreeSet<u32> = list.iter().map(|(id, _)| *id).collect();
-            for gone in polled.difference(&now) {
-                tick.push(ModeSample { at_us, server: *gone, mode: ServerMode::Down, zxid: None });
-            }
-            polled = now;
-            if let Some(w) = csv.as_mut() {
-                let r: Result<(), csv::Error> =
-                    tick.iter().try_for_each(|s| w.serialize(s)).and_then(|_| w.flush().map_err(csv::Error::from));
-                if let Err(e) = r {
-                    tracing::warn!("monitor: writing {}: {e}; no further rows written", out_csv.display());
-                    csv = None;
-                }
-            }
-            samples.extend(tick);
-        }
-        samples
-    })
-}
-
-/// Write samples as `monitor.csv` (same format as the poller).
-pub fn write_monitor_csv(path: &Path, samples: &[ModeSample]) -> Result<(), CheckError> {
-    let err = |source| CheckError::WriteMonitor { path: path.into(), source };
-    let mut w = csv::Writer::from_path(path).map_err(err)?;
-    for s in samples {
-        w.serialize(s).map_err(err)?;
-    }
-    w.flush().map_err(|e| err(e.into()))
-}
-
-/// Read `monitor.csv`.
-pub fn read_monitor_csv(path: &Path) -> Result<Vec<ModeSample>, CheckError> {
-    let err = |source| CheckError::ReadMonitor { path: path.into(), source };
-    let mut r = csv::Reader::from_path(path).map_err(err)?;
-    r.deserialize().collect::<Result<Vec<ModeSample>, _>>().map_err(err)
-}
 
 /// A span of time during which a condition held, and the servers involved.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

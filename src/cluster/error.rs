@@ -75,9 +75,9 @@ impl From<ClusterError> for crate::Error {
             | ClusterError::ImageMissing { .. }
             | ClusterError::PortInUse { .. }
             | ClusterError::Memory { .. }
-            | ClusterError::ImageBuild(_) => crate::Error::Environment(e.to_string()),
-            ClusterError::BadRunId(_) => crate::Error::BadInput(e.to_string()),
-            _ => crate::Error::Failed(e.to_string()),
+            | ClusterError::ImageBuild(_) => crate::Error::Environment(Box::new(e)),
+            ClusterError::BadRunId(_) => crate::Error::BadInput(Box::new(e)),
+            _ => crate::Error::Failed(Box::new(e)),
         }
     }
 }

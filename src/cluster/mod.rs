@@ -5,15 +5,15 @@
 //! pause, wipe data, and `srvr` polling through the 127.0.0.1-published client ports.
 //! [`config`] renders zoo.cfg files purely; [`fourlw`] speaks four-letter words; [`names`] holds
 //! labels and object names; [`image`] knows the two supported image layouts; [`cleanup`]
-//! removes objects by label; [`commands`] implements `zkchaos image|cluster|clean`.
+//! removes objects by label; [`monitor`] polls every server's mode into `monitor.csv`.
 
 pub mod cleanup;
-pub mod commands;
 pub mod config;
 pub mod docker;
 pub mod error;
 pub mod fourlw;
 pub mod image;
+pub mod monitor;
 pub mod names;
 
 pub use cleanup::{find_leftovers, remove_all, remove_run, warn_leftovers, Leftover, TeardownReport};

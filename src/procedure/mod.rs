@@ -85,7 +85,7 @@ pub enum ProcedureError {
 
 impl From<ProcedureError> for crate::Error {
     fn from(e: ProcedureError) -> Self {
-        crate::Error::Failed(e.to_string())
+        crate::Error::Failed(Box::new(e))
     }
 }
 
@@ -95,7 +95,7 @@ impl ProcedureCtx<'_> {
     }
 
     pub fn point(&self, label: impl Into<String>, detail: Option<String>) {
-        self.marks.mark(Mark { at_us: self.now_us(), kind: MarkKind::Point, label: label.into(), detail });
+        self.marks.mark(Mark::new(self.now_us(), MarkKind::Point, label, detail));
     }
 
     /// Run `fut` as one timeline step (see [`marked`]).
@@ -172,7 +172,8 @@ impl ProcedureCtx<'_> {
     }
 }
 
-/// Run `fut` as one timeline step: a start mark, then an end mark carrying the error if any.
+/// Run `fut` as one timeline step: a start mark, then an end mark (flagged `failed`, with the
+/// error as its detail, if the step failed).
 /// A free function so a step can borrow the cluster mutably while marking.
 pub async fn marked<T, E: std::fmt::Display>(
     marks: &dyn MarkSink,
@@ -180,10 +181,12 @@ pub async fn marked<T, E: std::fmt::Display>(
     label: &str,
     fut: impl Future<Output = Result<T, E>>,
 ) -> Result<T, E> {
-    marks.mark(Mark { at_us: epoch.now_us(), kind: MarkKind::Start, label: label.to_string(), detail: None });
+    marks.mark(Mark::new(epoch.now_us(), MarkKind::Start, label, None));
     let result = fut.await;
-    let detail = result.as_ref().err().map(|e| e.to_string());
-    marks.mark(Mark { at_us: epoch.now_us(), kind: MarkKind::End, label: label.to_string(), detail });
+    match &result {
+        Ok(_) => marks.mark(Mark::new(epoch.now_us(), MarkKind::End, label, None)),
+        Err(e) => marks.mark(Mark::failed_end(epoch.now_us(), label, e.to_string())),
+    }
     result
 }
 

@@ -14,7 +14,7 @@
 use super::{ProcedureCtx, ProcedureError, ProcedureOutcome, ServerAction};
 use crate::cluster::config::{dynamic_line, line_id, ZooCfg};
 use crate::plan::ReconfigStep;
-use crate::record::ServerMode;
+use crate::record::{labels, ServerMode};
 use std::time::Duration;
 use zookeeper_client as zk;
 
@@ -108,7 +108,7 @@ pub async fn reconfig_expand(
     match step {
         ReconfigStep::Together => {
             let (committed, version) = committed_config(&admin).await?;
-            ctx.point("committed config", Some(format!("version {version}: {}", committed.join(" "))));
+            ctx.point(labels::COMMITTED_CONFIG, Some(format!("version {version}: {}", committed.join(" "))));
             for &id in &new {
                 start_joiner(ctx, id, &committed).await?;
             }
@@ -117,7 +117,7 @@ pub async fn reconfig_expand(
         ReconfigStep::OneByOne => {
             for &id in &new {
                 let (committed, version) = committed_config(&admin).await?;
-                ctx.point("committed config", Some(format!("version {version}: {}", committed.join(" "))));
+                ctx.point(labels::COMMITTED_CONFIG, Some(format!("version {version}: {}", committed.join(" "))));
                 start_joiner(ctx, id, &committed).await?;
                 attempts += reconfig_add(ctx, &admin, &[id], max_attempts).await?;
             }
@@ -132,7 +132,7 @@ pub async fn reconfig_expand(
     .await
     .map_err(|detail| ProcedureError::Step { step: "quorum write".into(), detail })?;
     let (committed, version) = committed_config(&admin).await?;
-    ctx.point("committed config", Some(format!("version {version}: {}", committed.join(" "))));
+    ctx.point(labels::COMMITTED_CONFIG, Some(format!("version {version}: {}", committed.join(" "))));
     Ok(ProcedureOutcome { target_ids: (1..=to).collect(), notes })
 }
 

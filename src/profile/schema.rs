@@ -176,6 +176,14 @@ fn check_value(value: &Value, key: &Key, path: &str) -> Result<(), ProfileError>
         (Ty::Mix, Value::Table(mix)) => {
             for (op, weight) in mix {
                 let field = format!("{path}.{op}");
+                if crate::plan::OpKind::parse(op).is_none() {
+                    let names: Vec<&str> = crate::plan::OpKind::ALL.iter().map(|k| k.as_str()).collect();
+                    let hint = closest(op, &names).map(|c| format!("did you mean `{c}`? ")).unwrap_or_default();
+                    return Err(ProfileError::UnknownKey {
+                        key: field,
+                        hint: format!(": not an operation; {hint}valid operations: {}", names.join(", ")),
+                    });
+                }
                 match weight {
                     Value::Integer(i) => integer_in_range(*i, u32::MAX.into(), &key_weight(), &field)?,
                     other => {

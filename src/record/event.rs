@@ -36,54 +36,7 @@ impl Epoch {
     }
 }
 
-/// A client operation kind.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum OpKind {
-    /// getData of a pre-populated key.
-    Get,
-    /// setData of a pre-populated key to a unique value.
-    Set,
-    /// create of a persistent sequential znode with a unique payload.
-    Create,
-    /// exists of a pre-populated key.
-    Exists,
-    /// delete of a znode this run created.
-    Delete,
-    /// multi: setData of one key plus create of one sequential znode, atomically.
-    Multi,
-}
-
-impl OpKind {
-    pub const ALL: [OpKind; 6] =
-        [OpKind::Get, OpKind::Set, OpKind::Create, OpKind::Exists, OpKind::Delete, OpKind::Multi];
-
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            OpKind::Get => "get",
-            OpKind::Set => "set",
-            OpKind::Create => "create",
-            OpKind::Exists => "exists",
-            OpKind::Delete => "delete",
-            OpKind::Multi => "multi",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<OpKind> {
-        OpKind::ALL.into_iter().find(|k| k.as_str() == s)
-    }
-
-    /// Writes change state; reads do not. Outage "read" covers get/exists, "write" the rest.
-    pub fn is_write(&self) -> bool {
-        !matches!(self, OpKind::Get | OpKind::Exists)
-    }
-}
-
-impl fmt::Display for OpKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+pub use crate::plan::OpKind;
 
 /// Three-way outcome (Jepsen's ok / fail / info).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -218,10 +171,8 @@ pub enum MarkKind {
 
 /// A procedure step on the timeline. `marks.json` is a list of these.
 ///
-/// Well-known labels: `phase:warmup`, `phase:procedure`, `phase:post` (Start/End pairs; the
-/// procedure phase runs from the first procedure step until convergence or its timeout),
-/// `converged` (Point), and the procedure's own step labels (e.g. `start zk2`, `restart zk1`,
-/// `reconfig add 2,3 attempt 1`).
+/// Well-known labels are the constants of [`labels`] (phases, convergence, notes); the rest are
+/// the procedure's own step labels (e.g. `start zk2`, `restart zk1`, `reconfig add 2,3 attempt 1`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Mark {
     pub at_us: u64,
@@ -230,6 +181,54 @@ pub struct Mark {
     /// Free-form detail (error text of a failed step, the order chosen, ...).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub detail: Option<String>,
+    /// Set by the procedure on the End mark of a step that failed (its error is the detail).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub failed: bool,
+}
+
+impl Mark {
+    pub fn new(at_us: u64, kind: MarkKind, label: impl Into<String>, detail: Option<String>) -> Mark {
+        Mark { at_us, kind, label: label.into(), detail, failed: false }
+    }
+
+    /// The End mark of a step that failed with `error`.
+    pub fn failed_end(at_us: u64, label: impl Into<String>, error: String) -> Mark {
+        Mark { at_us, kind: MarkKind::End, label: label.into(), detail: Some(error), failed: true }
+    }
+}
+
+/// The timeline's well-known mark labels: written by the run's phases, read by analysis and
+/// charts. Procedure step labels are free text and never one of these.
+pub mod labels {
+    pub const PHASE_WARMUP: &str = "phase:warmup";
+    pub const PHASE_PROCEDURE: &str = "phase:procedure";
+    pub const PHASE_POST: &str = "phase:post";
+    /// Point: the ensemble reached its target membership (held for the required rounds).
+    pub const CONVERGED: &str = "converged";
+    /// Point: the convergence wait timed out (detail: the last reason).
+    pub const NOT_CONVERGED: &str = "not converged";
+    /// Point: a fact worth a line in the summary (detail: the text).
+    pub const NOTE: &str = "note";
+    /// Point: `/zookeeper/config` as read by a reconfig procedure (detail: version and members).
+    pub const COMMITTED_CONFIG: &str = "committed config";
+    /// Point: clients were given the new connect string.
+    pub const UPDATE_SERVER_LIST: &str = "update server list";
+    /// Start/End around a `zkchaos load` run.
+    pub const LOAD: &str = "load";
+
+    /// `phase:<name>` for a phase name (`warmup`, `procedure`, `post`).
+    pub fn phase(name: &str) -> String {
+        format!("phase:{name}")
+    }
+
+    pub fn is_phase(label: &str) -> bool {
+        label.starts_with("phase:")
+    }
+
+    /// A procedure step (not a phase, convergence, note or config point).
+    pub fn is_step(label: &str) -> bool {
+        !is_phase(label) && !matches!(label, CONVERGED | NOT_CONVERGED | NOTE | COMMITTED_CONFIG | UPDATE_SERVER_LIST | LOAD)
+    }
 }
 
 /// A server's mode as seen by the `srvr` poller.

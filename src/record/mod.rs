@@ -1,18 +1,35 @@
-//! The history: what a run records, and the recorder task that owns all aggregates.
+//! The history: everything a run observed, its files, and reading them back.
 //!
 //! Workers send [`OpEvent`]s and [`Mark`]s through a cloneable [`RecorderHandle`]; one recorder
 //! task ([`recorder`]) owns every aggregate and file: `events.csv.gz` ([`events_csv`]),
-//! `latency-<kind>.hlog` ([`hlog`]), `timeline.csv` (rows from [`crate::analysis::timeline`]) and
-//! `marks.json`.
+//! `latency-<kind>.hlog` ([`hlog`]), `timeline.csv` ([`timeline`]) and `marks.json`. The monitor
+//! writes `monitor.csv` ([`monitor_csv`]), the read-back `readback.json.gz` ([`readback`]); the run
+//! directory itself is [`rundir`], its `meta.json` [`meta`]. [`load`] reads a run directory back
+//! into [`RunData`]: where `zkchaos analyze` re-enters the pipeline.
+//!
+//! This layer imports only [`crate::plan`]: analysis, checks and reports read what it recorded.
 
 pub mod event;
 pub mod events_csv;
 pub mod hlog;
+pub mod load;
+pub mod meta;
+pub mod monitor_csv;
+pub mod quantiles;
+pub mod readback;
 pub mod recorder;
+pub mod rundir;
+pub mod timeline;
 
 pub use event::*;
 pub use events_csv::{for_each_event, read_events, EventWriter};
+pub use load::{load_run, RunData};
+pub use meta::{HostInfo, RunMeta};
+pub use monitor_csv::{read_monitor_csv, write_monitor_csv};
+pub use quantiles::Quantiles;
+pub use readback::{load_readbacks, save_readbacks, ServerReadback};
 pub use recorder::{RecorderConfig, RecorderHandle, RecorderSnapshot, RecorderStats};
+pub use rundir::{write_atomic, RunDir, RunStatus};
 
 use std::path::PathBuf;
 
@@ -31,6 +48,19 @@ pub enum RecordError {
     Parse { path: PathBuf, detail: String },
     #[error("the recorder task is gone (it finished, was cancelled or failed) while {what}")]
     RecorderGone { what: &'static str },
+    /// The results root (or a group below it) cannot be created or written.
+    #[error("cannot create results directory {path}: {source} (is it writable? choose another with --results)")]
+    CreateDir { path: PathBuf, source: std::io::Error },
+    #[error("cannot read {path}: {source}")]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error("cannot update the `latest` link {path}: {source}")]
+    Link { path: PathBuf, source: std::io::Error },
+    #[error("{path} is not a zkchaos run directory (no `status` or `plan.json` in it)")]
+    NotARunDir { path: PathBuf },
+    #[error("{path} is missing: {what}")]
+    Missing { path: PathBuf, what: String },
+    #[error("cannot serialise {what}: {source}")]
+    Serialize { what: String, source: serde_json::Error },
 }
 
 impl RecordError {
@@ -45,7 +75,15 @@ impl RecordError {
 
 impl From<RecordError> for crate::Error {
     fn from(e: RecordError) -> Self {
-        crate::Error::Failed(e.to_string())
+        match e {
+            RecordError::CreateDir { .. } => crate::Error::Environment(Box::new(e)),
+            // Files of a stored run that are missing or corrupt: the user pointed at the wrong thing.
+            RecordError::NotARunDir { .. }
+            | RecordError::Missing { .. }
+            | RecordError::Parse { .. }
+            | RecordError::ParseEvents { .. } => crate::Error::BadInput(Box::new(e)),
+            _ => crate::Error::Failed(Box::new(e)),
+        }
     }
 }
 

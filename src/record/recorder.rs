@@ -17,8 +17,8 @@ use super::event::{Epoch, ErrorClass, Mark, MarkKind, OpEvent, OpKind, Outcome};
 use super::events_csv::EventWriter;
 use super::hlog::{new_histogram, HlogWriter};
 use super::RecordError;
-use crate::analysis::latency::Quantiles;
-use crate::analysis::timeline::{IntervalAgg, TimelineCsv};
+use super::quantiles::Quantiles;
+use super::timeline::{IntervalAgg, TimelineCsv};
 use hdrhistogram::Histogram;
 use serde::Serialize;
 use std::collections::{BTreeMap, VecDeque};
@@ -50,7 +50,7 @@ pub struct RecorderConfig {
 
 impl RecorderConfig {
     pub fn from_plan(dir: PathBuf, epoch: Epoch, plan: &crate::plan::LoadPlan) -> RecorderConfig {
-        let kinds = crate::workload::mix_kinds(&plan.mix);
+        let kinds = plan.mix_kinds();
         let interval_us = u64::from(plan.interval_ms.max(1)) * 1000;
         RecorderConfig {
             dir,
@@ -126,7 +126,7 @@ impl RecorderHandle {
 
     /// A mark stamped now.
     pub fn mark_now(&self, kind: MarkKind, label: impl Into<String>, detail: Option<String>) {
-        self.mark(Mark { at_us: self.epoch.now_us(), kind, label: label.into(), detail });
+        self.mark(Mark::new(self.epoch.now_us(), kind, label, detail));
     }
 
     pub fn epoch(&self) -> Epoch {
@@ -424,7 +424,7 @@ impl State {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::analysis::timeline::{timeline, write_timeline_csv};
+    use crate::record::timeline::{timeline, write_timeline_csv};
 
     #[tokio::test(flavor = "current_thread")]
     async fn live_timeline_equals_analysis() {

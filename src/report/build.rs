@@ -4,12 +4,12 @@
 //! Pure and deterministic (maps are ordered, nothing depends on the clock), so `zkchaos analyze`
 //! reproduces the live run's `summary.json` byte for byte.
 
-use super::load::RunData;
+use crate::record::RunData;
 use super::summary::*;
 use crate::analysis::{self, latency, OutageFigures};
 use crate::check::{self, Verdict};
 use crate::plan::{LoadMode, ProcedurePlan, ReconfigAuth};
-use crate::record::{Mark, MarkKind, OpEvent, OpKind};
+use crate::record::{labels, MarkKind, OpEvent};
 use std::collections::BTreeMap;
 
 /// Compute the summary of a run from its recorded inputs only.
@@ -17,7 +17,7 @@ pub fn build_summary(d: &RunData) -> Summary {
     let plan = &d.plan;
     let events = &d.events;
     let phases = analysis::phase_windows(&d.marks);
-    let window = event_window(events);
+    let window = analysis::event_window(events);
 
     let threshold = analysis::default_threshold_ms(events, window);
     let whole = analysis::outages(events, window, threshold);
@@ -52,11 +52,11 @@ pub fn build_summary(d: &RunData) -> Summary {
     if events.is_empty() {
         notes.push("no operations were recorded".into());
     }
-    if phases.procedure.is_some() && !d.marks.iter().any(|m| m.label == "phase:procedure" && m.kind == MarkKind::End) {
+    if phases.procedure.is_some() && !d.marks.iter().any(|m| m.label == labels::PHASE_PROCEDURE && m.kind == MarkKind::End) {
         notes.push("the procedure phase never ended (run interrupted?)".into());
     }
     let to_size = plan.procedure.target_size(from_size);
-    if to_size != from_size && d.converge_ms.is_none() && phases.procedure.is_some() {
+    if to_size != from_size && analysis::converge_ms(&d.marks).is_none() && phases.procedure.is_some() {
         notes.push(format!("the ensemble was not seen to converge to {to_size} servers"));
     }
 
@@ -69,7 +69,7 @@ pub fn build_summary(d: &RunData) -> Summary {
         to_size,
         seed: plan.seed,
         started_at: d.meta.as_ref().map(|m| m.started_at.clone()).unwrap_or_default(),
-        duration_s: last_time_us(d) as f64 / 1e6,
+        duration_s: analysis::last_time_us(d) as f64 / 1e6,
         load: LoadSummary {
             mode: match plan.load.mode {
                 LoadMode::Open => "open".into(),
@@ -97,8 +97,8 @@ pub fn build_summary(d: &RunData) -> Summary {
         latency_us: latency_map(events, None),
         schedule_lag_us: latency::lag_quantiles(events, None),
         phases: phase_map,
-        procedure: procedure_summary(&d.marks),
-        converge_ms: d.converge_ms,
+        procedure: analysis::procedure_steps(&d.marks),
+        converge_ms: analysis::converge_ms(&d.marks),
         leader_changes: leaders.leader_changes,
         checks: Checks { data_loss, single_leader },
         auth: match &plan.procedure {
@@ -109,21 +109,6 @@ pub fn build_summary(d: &RunData) -> Summary {
         verdict,
         notes,
     }
-}
-
-/// From the first intended start to the last completion (empty run: (0, 0)).
-pub fn event_window(events: &[OpEvent]) -> (u64, u64) {
-    let start = events.iter().map(|e| e.intended_us).min().unwrap_or(0);
-    let end = events.iter().map(|e| e.end_us).max().unwrap_or(0);
-    (start, end.max(start))
-}
-
-/// Latest recorded time of any kind, µs.
-pub fn last_time_us(d: &RunData) -> u64 {
-    let e = d.events.iter().map(|e| e.end_us).max().unwrap_or(0);
-    let m = d.marks.iter().map(|m| m.at_us).max().unwrap_or(0);
-    let s = d.samples.iter().map(|s| s.at_us).max().unwrap_or(0);
-    e.max(m).max(s)
 }
 
 fn ops_summary(c: &analysis::OpCounts) -> OpsSummary {
@@ -195,44 +180,6 @@ fn phase_summary(events: &[OpEvent], w: (u64, u64), threshold: f64) -> PhaseSumm
     }
 }
 
-/// Procedure steps from marks: a Start is paired with the next End of the same label.
-pub fn procedure_summary(marks: &[Mark]) -> ProcedureSummary {
-    let mut sorted: Vec<&Mark> = marks.iter().collect();
-    sorted.sort_by_key(|m| m.at_us);
-    let is_step = |m: &Mark| !m.label.starts_with("phase:") && m.label != "converged";
-    let mut steps = Vec::new();
-    let mut reconfig_attempts = 0;
-    let mut reconfig_failures = 0;
-    for (i, m) in sorted.iter().enumerate() {
-        if !is_step(m) || m.kind == MarkKind::End {
-            continue;
-        }
-        let end = (m.kind == MarkKind::Start)
-            .then(|| sorted[i + 1..].iter().find(|e| e.kind == MarkKind::End && e.label == m.label))
-            .flatten();
-        let detail = end.and_then(|e| e.detail.clone()).or_else(|| m.detail.clone());
-        if m.label.starts_with("reconfig") {
-            reconfig_attempts += 1;
-            if detail.as_deref().is_some_and(looks_failed) {
-                reconfig_failures += 1;
-            }
-        }
-        steps.push(StepSummary {
-            label: m.label.clone(),
-            at_ms: m.at_us as f64 / 1e3,
-            duration_ms: end.map(|e| (e.at_us - m.at_us) as f64 / 1e3),
-            detail,
-        });
-    }
-    ProcedureSummary { steps, reconfig_attempts, reconfig_failures }
-}
-
-/// A step detail that reports a failure (procedures put the error text there).
-fn looks_failed(detail: &str) -> bool {
-    let d = detail.to_ascii_lowercase();
-    ["error", "fail", "badversion", "noauth", "timeout", "timed out"].iter().any(|w| d.contains(w))
-}
-
 /// A checker report as JSON figures, without its `verdict` (the summary has its own).
 fn figures_of<T: serde::Serialize>(report: &T) -> BTreeMap<String, serde_json::Value> {
     match serde_json::to_value(report) {
@@ -241,12 +188,3 @@ fn figures_of<T: serde::Serialize>(report: &T) -> BTreeMap<String, serde_json::V
     }
 }
 
-/// Kinds in `OpKind::ALL` order that the plan's mix uses or the events contain.
-pub fn kinds_of(d: &RunData) -> Vec<OpKind> {
-    OpKind::ALL
-        .into_iter()
-        .filter(|k| {
-            d.plan.load.mix.get(k.as_str()).is_some_and(|w| *w > 0) || d.events.iter().any(|e| e.kind == *k)
-        })
-        .collect()
-}

@@ -9,8 +9,9 @@
 use super::charts::compare::{median, verdict_cell, BarsChart, CdfChart, VerdictChart};
 use super::charts::style::{fmt_ms, fmt_us, C_BLUE, C_ORANGE, C_VERMILION, C_GREEN};
 use super::charts::{save, ChartFiles};
-use super::load::{load_run, read_summary, SUMMARY_FILE};
-use super::rundir::{write_atomic, RunDir, RunStatus, LATEST_LINK};
+use super::summary::read_summary;
+use crate::record::load::{load_run, SUMMARY_FILE};
+use crate::record::rundir::{write_atomic, RunDir, RunStatus, LATEST_LINK};
 use super::summary::Summary;
 use super::ReportError;
 use crate::analysis::latency;

@@ -27,17 +27,21 @@ pub enum ReportError {
     Chart { path: PathBuf, detail: String },
     #[error("nothing to compare: {0}")]
     NothingToCompare(String),
+    /// Reading or writing the run's recorded files.
+    #[error(transparent)]
+    Record(#[from] crate::record::RecordError),
 }
 
 impl From<ReportError> for crate::Error {
     fn from(e: ReportError) -> Self {
         match e {
-            ReportError::CreateDir { .. } => crate::Error::Environment(e.to_string()),
+            ReportError::CreateDir { .. } => crate::Error::Environment(Box::new(e)),
             ReportError::NotARunDir { .. }
             | ReportError::Missing { .. }
             | ReportError::Parse { .. }
-            | ReportError::NothingToCompare(_) => crate::Error::BadInput(e.to_string()),
-            _ => crate::Error::Failed(e.to_string()),
+            | ReportError::NothingToCompare(_) => crate::Error::BadInput(Box::new(e)),
+            ReportError::Record(inner) => inner.into(),
+            _ => crate::Error::Failed(Box::new(e)),
         }
     }
 }

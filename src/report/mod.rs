@@ -12,19 +12,11 @@ pub mod charts;
 pub mod compare;
 pub mod console;
 pub mod error;
-pub mod load;
-pub mod meta;
-pub mod rundir;
 pub mod summary;
 pub mod write;
 
 pub use build::build_summary;
 pub use console::render_console;
 pub use error::ReportError;
-pub use load::{load_run, RunData};
-pub use summary::Summary;
+pub use summary::{read_summary, Summary};
 pub use write::{analyze_dir, finish_run, write_results, AnalyzeOutcome};
-pub use meta::{HostInfo, RunMeta};
-pub use rundir::{RunDir, RunStatus};
-
-pub mod commands;

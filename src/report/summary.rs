@@ -6,9 +6,12 @@
 //! never rename them, and bump [`SCHEMA_VERSION`] when a meaning changes.
 
 pub use crate::analysis::latency::Quantiles;
+pub use crate::analysis::run::{ProcedureSummary, StepSummary};
 use crate::check::Verdict;
 use serde::{Deserialize, Serialize};
+use crate::record::RecordError;
 use std::collections::BTreeMap;
+use std::path::Path;
 
 /// Version of the layout below.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -124,26 +127,6 @@ pub struct PhaseSummary {
     pub latency_us: BTreeMap<String, Quantiles>,
 }
 
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct ProcedureSummary {
-    /// Each procedure step (Start/End pair or Point mark), in time order.
-    pub steps: Vec<StepSummary>,
-    /// Marks whose label starts with `reconfig`, counted as attempts.
-    pub reconfig_attempts: u32,
-    /// Of those, how many carried an error detail.
-    pub reconfig_failures: u32,
-}
-
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct StepSummary {
-    pub label: String,
-    pub at_ms: f64,
-    /// Null for a point mark or a step that never ended.
-    pub duration_ms: Option<f64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub detail: Option<String>,
-}
-
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Checks {
     pub data_loss: CheckSummary,
@@ -170,4 +153,20 @@ impl Summary {
         s.push('\n');
         Ok(s)
     }
+}
+
+/// Read a stored `summary.json` (a later run, `compare` or the gate loads it as a baseline).
+pub fn read_summary(path: &Path) -> Result<Summary, RecordError> {
+    let value: serde_json::Value = crate::record::load::read_json(path)?;
+    let version = value.get("schema_version").and_then(|v| v.as_u64()).unwrap_or(0);
+    if version != u64::from(SCHEMA_VERSION) {
+        return Err(RecordError::Parse {
+            path: path.to_path_buf(),
+            detail: format!(
+                "summary schema_version {version}, this zkchaos reads {}; re-create it with `zkchaos analyze <run dir>`",
+                SCHEMA_VERSION
+            ),
+        });
+    }
+    serde_json::from_value(value).map_err(|e| RecordError::Parse { path: path.to_path_buf(), detail: e.to_string() })
 }

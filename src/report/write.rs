@@ -3,12 +3,13 @@
 //! calls [`analyze_dir`], which also recomputes `timeline.csv` and says whether the stored
 //! summary was reproduced.
 
-use super::build::{build_summary, event_window, kinds_of, last_time_us};
+use super::build::build_summary;
+use crate::analysis::{event_window, kinds_of, last_time_us};
 use super::charts::overlay::Annotations;
 use super::charts::run::{leader_change_times, LatencyChart, ModeChart, ThroughputChart};
 use super::charts::{save, ChartFiles};
-use super::load::{load_run, RunData, CHARTS_DIR, SUMMARY_FILE, TIMELINE_FILE};
-use super::rundir::{RunDir, RunStatus};
+use crate::record::load::{load_run, RunData, CHARTS_DIR, SUMMARY_FILE, TIMELINE_FILE};
+use crate::record::{RunDir, RunStatus};
 use super::summary::Summary;
 use super::ReportError;
 use crate::analysis::{timeline, write_timeline_csv, TimelineRow};
@@ -28,7 +29,7 @@ pub fn write_summary(dir: &RunDir, summary: &Summary) -> Result<(), ReportError>
     let text = summary
         .to_canonical_json()
         .map_err(|source| ReportError::Serialize { what: SUMMARY_FILE.into(), source })?;
-    dir.write_text(SUMMARY_FILE, &text)
+    Ok(dir.write_text(SUMMARY_FILE, &text)?)
 }
 
 /// The timeline of a run: zero-filled from time 0 (as the recorder writes it) to the last

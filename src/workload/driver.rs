@@ -68,7 +68,7 @@ pub(crate) async fn run(
         recorder,
         cancel: cancel.clone(),
         created: Mutex::new(VecDeque::new()),
-        keep_created: wl.plan.mix.get("delete").is_some_and(|w| *w > 0),
+        keep_created: wl.plan.weight(OpKind::Delete) > 0,
         expiries: AtomicU64::new(0),
     });
     let server_list = tokio::spawn(follow_server_list(ctx.clone()));

@@ -17,10 +17,9 @@
 //!   its operations are recorded as failures and a `session-expired s<idx>` mark is emitted.
 //!   The schedule never waits for it.
 
-pub mod bench;
-pub mod commands;
 pub mod driver;
 pub mod ops;
+pub mod readback;
 pub mod schedule;
 
 pub use driver::WorkloadReport;
@@ -37,15 +36,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use zookeeper_client as zk;
 
-pub const ROOT: &str = "/zkchaos";
-pub const KEYS_DIR: &str = "/zkchaos/keys";
-pub const SEQ_DIR: &str = "/zkchaos/seq";
-/// Prefix of sequential creates.
-pub const SEQ_PREFIX: &str = "/zkchaos/seq/s-";
-
-pub fn key_path(i: u32) -> String {
-    format!("{KEYS_DIR}/k{i}")
-}
+pub use crate::plan::keyspace::{key_path, KEYS_DIR, ROOT, SEQ_DIR, SEQ_PREFIX};
 
 #[derive(Debug, thiserror::Error)]
 pub enum WorkloadError {
@@ -68,34 +59,29 @@ pub enum WorkloadError {
 impl From<WorkloadError> for crate::Error {
     fn from(e: WorkloadError) -> Self {
         match e {
-            WorkloadError::BadMix { .. } | WorkloadError::BadSetting { .. } => crate::Error::BadInput(e.to_string()),
-            WorkloadError::Connect { .. } => crate::Error::Environment(e.to_string()),
-            _ => crate::Error::Failed(e.to_string()),
+            WorkloadError::BadMix { .. } | WorkloadError::BadSetting { .. } => crate::Error::BadInput(Box::new(e)),
+            WorkloadError::Connect { .. } => crate::Error::Environment(Box::new(e)),
+            _ => crate::Error::Failed(Box::new(e)),
         }
     }
 }
 
-/// Parse `get=80,set=10,create=10`.
-pub fn parse_mix(s: &str) -> Result<BTreeMap<String, u32>, WorkloadError> {
+/// Parse `get=80,set=10,create=10` (the `zkchaos load --mix` syntax).
+pub fn parse_mix(s: &str) -> Result<BTreeMap<OpKind, u32>, WorkloadError> {
     let bad = |detail: String| WorkloadError::BadMix { value: s.to_string(), detail };
     let mut out = BTreeMap::new();
     for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
         let (k, w) = part.split_once('=').ok_or_else(|| bad(format!("{part:?} is not kind=weight")))?;
         let k = k.trim();
-        OpKind::parse(k).ok_or_else(|| bad(format!("unknown kind {k:?}")))?;
+        let kind = OpKind::parse(k).ok_or_else(|| bad(format!("unknown kind {k:?}")))?;
         let w: u32 = w.trim().parse().map_err(|_| bad(format!("weight {w:?} of {k} is not a whole number")))?;
-        out.insert(k.to_string(), w);
+        out.insert(kind, w);
     }
     Mix::new(&out).map_err(|e| match e {
         WorkloadError::BadMix { detail, .. } => bad(detail),
         other => other,
     })?;
     Ok(out)
-}
-
-/// Kinds with a positive weight, in [`OpKind::ALL`] order.
-pub fn mix_kinds(mix: &BTreeMap<String, u32>) -> Vec<OpKind> {
-    OpKind::ALL.into_iter().filter(|k| mix.get(k.as_str()).copied().unwrap_or(0) > 0).collect()
 }
 
 /// Weighted choice of operation kind.
@@ -106,16 +92,13 @@ pub struct Mix {
 }
 
 impl Mix {
-    pub fn new(weights: &BTreeMap<String, u32>) -> Result<Mix, WorkloadError> {
+    pub fn new(weights: &BTreeMap<OpKind, u32>) -> Result<Mix, WorkloadError> {
         let bad = |detail: String| WorkloadError::BadMix { value: format!("{weights:?}"), detail };
-        for k in weights.keys() {
-            OpKind::parse(k).ok_or_else(|| bad(format!("unknown kind {k:?}")))?;
-        }
-        let kinds = mix_kinds(weights);
+        let kinds: Vec<OpKind> = OpKind::ALL.into_iter().filter(|k| weights.get(k).copied().unwrap_or(0) > 0).collect();
         if kinds.is_empty() {
             return Err(bad("no kind has a positive weight".into()));
         }
-        let dist = WeightedIndex::new(kinds.iter().map(|k| weights[k.as_str()])).map_err(|e| bad(e.to_string()))?;
+        let dist = WeightedIndex::new(kinds.iter().map(|k| weights[k])).map_err(|e| bad(e.to_string()))?;
         Ok(Mix { kinds, dist })
     }
 
@@ -285,11 +268,11 @@ mod tests {
     #[test]
     fn mix_parsing() {
         let m = parse_mix("get=80, set=10,create=10").unwrap();
-        assert_eq!(m["get"], 80);
+        assert_eq!(m[&OpKind::Get], 80);
         assert!(parse_mix("get=80,foo=1").is_err());
         assert!(parse_mix("get=0").is_err());
         assert!(parse_mix("get").is_err());
-        assert_eq!(mix_kinds(&m), vec![OpKind::Get, OpKind::Set, OpKind::Create]);
+        assert_eq!(Mix::new(&m).unwrap().kinds(), &[OpKind::Get, OpKind::Set, OpKind::Create]);
     }
 
     #[test]

@@ -1,4 +1,4 @@
-//! Leader analysis on literal mode series, and the poller with a scripted probe.
+//! Leader analysis on literal mode series.
 
 use super::*;
 use crate::record::ServerMode::{self, *};
@@ -91,59 +91,3 @@ fn no_samples_is_unknown() {
     assert_eq!(r.verdict, Verdict::Unknown);
 }
 
-#[test]
-fn csv_round_trip() {
-    let dir = tempfile::tempdir().unwrap();
-    let p = dir.path().join("monitor.csv");
-    let v = vec![s(0, 1, Leader, 1), s(0, 2, Down, 0), s(7, 3, NotServing, 0)];
-    write_monitor_csv(&p, &v).unwrap();
-    let text = std::fs::read_to_string(&p).unwrap();
-    assert!(text.starts_with("at_us,server,mode,zxid\n0,1,leader,4294967301\n0,2,down,\n"), "{text}");
-    assert_eq!(read_monitor_csv(&p).unwrap(), v);
-}
-
-#[tokio::test]
-async fn poller_samples_joiners_and_marks_removed_down() {
-    let dir = tempfile::tempdir().unwrap();
-    let p = dir.path().join("monitor.csv");
-    let a: SocketAddr = "127.0.0.1:1001".parse().unwrap();
-    let b: SocketAddr = "127.0.0.1:1002".parse().unwrap();
-    // zk1 leads; zk2 answers follower; any other address times out.
-    let probe: Probe = Arc::new(move |addr, timeout| {
-        Box::pin(async move {
-            match addr.port() {
-                1001 => Ok((Leader, Some(1 << 32))),
-                1002 => Ok((Follower, Some(1 << 32))),
-                _ => {
-                    tokio::time::sleep(timeout * 10).await;
-                    Err("silent".to_string())
-                }
-            }
-        })
-    });
-    let (tx, rx) = watch::channel(vec![(1, a)]);
-    let cancel = CancellationToken::new();
-    let h = spawn_monitor_with(
-        probe,
-        rx,
-        Duration::from_millis(20),
-        Duration::from_millis(10),
-        Epoch::now(),
-        p.clone(),
-        cancel.clone(),
-    );
-    tokio::time::sleep(Duration::from_millis(70)).await;
-    tx.send_replace(vec![(1, a), (2, b), (3, "127.0.0.1:1003".parse().unwrap())]);
-    tokio::time::sleep(Duration::from_millis(100)).await;
-    tx.send_replace(vec![(1, a)]);
-    tokio::time::sleep(Duration::from_millis(60)).await;
-    cancel.cancel();
-    let samples = h.await.unwrap();
-    assert!(samples.iter().any(|s| s.server == 2 && s.mode == Follower));
-    assert!(samples.iter().any(|s| s.server == 3 && s.mode == Down));
-    let last2 = samples.iter().rfind(|s| s.server == 2).unwrap();
-    assert_eq!(last2.mode, Down, "removed server gets a final Down");
-    let on_disk = read_monitor_csv(&p).unwrap();
-    assert_eq!(on_disk, samples);
-    assert_eq!(analyze_modes(&samples).verdict, Verdict::Pass);
-}

@@ -3,7 +3,7 @@
 //! drawn beside the plot so it never covers data.
 
 use super::style::*;
-use crate::record::{Mark, MarkKind};
+use crate::record::{labels, Mark, MarkKind};
 use plotters::coord::types::RangedCoordf64;
 use plotters::coord::Shift;
 use plotters::element::DashedPathElement;
@@ -25,24 +25,22 @@ pub struct Annotations {
 /// Whether a mark is a procedure step worth a line: not a phase boundary, not convergence, not
 /// client-side session events or informational points (they are in marks.json, not on charts).
 fn is_step(label: &str) -> bool {
-    !(label.starts_with("phase:")
-        || label.starts_with("session-")
-        || matches!(label, "converged" | "note" | "committed config"))
+    labels::is_step(label) && !label.starts_with("session-")
 }
 
 impl Annotations {
     /// Derive annotations from marks; `end_s` closes an unterminated procedure phase.
     pub fn from_marks(marks: &[Mark], leader_changes_us: &[u64], end_s: f64) -> Annotations {
         let s = |us: u64| us as f64 / 1e6;
-        let start = marks.iter().find(|m| m.label == "phase:procedure" && m.kind == MarkKind::Start).map(|m| s(m.at_us));
-        let end = marks.iter().find(|m| m.label == "phase:procedure" && m.kind == MarkKind::End).map(|m| s(m.at_us));
+        let start = marks.iter().find(|m| m.label == labels::PHASE_PROCEDURE && m.kind == MarkKind::Start).map(|m| s(m.at_us));
+        let end = marks.iter().find(|m| m.label == labels::PHASE_PROCEDURE && m.kind == MarkKind::End).map(|m| s(m.at_us));
         let procedure = start.map(|a| (a, end.unwrap_or(end_s).max(a)));
         let steps = marks
             .iter()
             .filter(|m| m.kind != MarkKind::End && is_step(&m.label))
             .map(|m| (s(m.at_us), m.label.clone()))
             .collect();
-        let converged = marks.iter().find(|m| m.label == "converged").map(|m| s(m.at_us));
+        let converged = marks.iter().find(|m| m.label == labels::CONVERGED).map(|m| s(m.at_us));
         Annotations { procedure, steps, leader_changes: leader_changes_us.iter().map(|&u| s(u)).collect(), converged }
     }
 }

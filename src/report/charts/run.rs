@@ -5,7 +5,7 @@
 
 use super::overlay::*;
 use super::style::*;
-use crate::analysis::timeline::TimelineRow;
+use crate::record::timeline::TimelineRow;
 use crate::record::{ErrorClass, ModeSample, OpKind, ServerMode};
 use plotters::coord::Shift;
 use plotters::element::DashedPathElement;

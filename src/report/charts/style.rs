@@ -4,7 +4,7 @@
 //! Plotters is built without font discovery (`ab_glyph`, no fontconfig), so DejaVu Sans is
 //! embedded in the binary and registered as `sans-serif` before the first chart is drawn.
 
-use crate::report::rundir::write_atomic;
+use crate::record::write_atomic;
 use crate::report::ReportError;
 use plotters::coord::Shift;
 use plotters::prelude::*;

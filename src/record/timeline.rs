@@ -9,7 +9,7 @@
 //! The recorder writes `timeline.csv` live with the same [`IntervalAgg`] and [`TimelineCsv`], so
 //! the live file and [`timeline`] recomputed from `events.csv.gz` are byte-identical.
 
-use crate::record::{ErrorClass, OpEvent, OpKind, Outcome, RecordError};
+use super::{ErrorClass, OpEvent, OpKind, Outcome, RecordError};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::fs::File;

@@ -9,40 +9,17 @@
 //! deadline; a server that cannot be read fully yields `error: Some(why)` (the audit then says
 //! UNKNOWN for it) rather than a partial picture that would look like loss.
 //!
-//! Read-backs are stored as `readback.json.gz` so `zkchaos analyze` can re-run the audit.
+//! Read-backs are stored as `readback.json.gz` ([`crate::record::readback`]) so `zkchaos analyze`
+//! can re-run the audit.
 
-use super::CheckError;
 use futures_util::stream::{self, StreamExt, TryStreamExt};
-use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-use std::io::{Read, Write};
 use std::net::SocketAddr;
-use std::path::Path;
 use std::time::Duration;
 use zookeeper_client as zk;
 
-/// Parent of the pre-populated keys `k<i>`.
-pub const KEYS_PARENT: &str = "/zkchaos/keys";
-/// Parent of the sequential znodes created by the workload.
-pub const SEQ_PARENT: &str = "/zkchaos/seq";
-
-/// What one server holds. Paths are absolute (`/zkchaos/keys/k3`, `/zkchaos/seq/s-0000000042`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ServerReadback {
-    pub server: u32,
-    /// Why this server could not be read (then `keys` and `seq` are empty).
-    pub error: Option<String>,
-    /// Key path → (data version, token decoded from the value, if any).
-    pub keys: BTreeMap<String, (i64, Option<String>)>,
-    /// Sequential znode path → token decoded from its value, if any.
-    pub seq: BTreeMap<String, Option<String>>,
-}
-
-impl ServerReadback {
-    pub fn unreadable(server: u32, error: impl Into<String>) -> Self {
-        ServerReadback { server, error: Some(error.into()), keys: BTreeMap::new(), seq: BTreeMap::new() }
-    }
-}
+use crate::plan::keyspace::{KEYS_DIR, SEQ_DIR};
+pub use crate::record::ServerReadback;
 
 /// Limits of a read-back.
 #[derive(Debug, Clone)]
@@ -149,8 +126,8 @@ where
     };
     let t = opts.call_timeout;
     call(t, client.sync("/"), || format!("sync on zk{server} at {addr}")).await?;
-    let keys_names = list(&client, KEYS_PARENT, t, server, addr).await?;
-    let seq_names = list(&client, SEQ_PARENT, t, server, addr).await?;
+    let keys_names = list(&client, KEYS_DIR, t, server, addr).await?;
+    let seq_names = list(&client, SEQ_DIR, t, server, addr).await?;
 
     let get_all = |parent: &'static str, names: Vec<String>| {
         let client = &client;
@@ -171,9 +148,9 @@ where
         .try_filter_map(|x| async move { Ok(x) })
     };
     let keys: BTreeMap<String, (i64, Option<String>)> =
-        get_all(KEYS_PARENT, keys_names).map_ok(|(p, v, tok)| (p, (v, tok))).try_collect().await?;
+        get_all(KEYS_DIR, keys_names).map_ok(|(p, v, tok)| (p, (v, tok))).try_collect().await?;
     let seq: BTreeMap<String, Option<String>> =
-        get_all(SEQ_PARENT, seq_names).map_ok(|(p, _, tok)| (p, tok)).try_collect().await?;
+        get_all(SEQ_DIR, seq_names).map_ok(|(p, _, tok)| (p, tok)).try_collect().await?;
     // Dropping the last handle closes the session.
     drop(client);
     Ok(ServerReadback { server, error: None, keys, seq })
@@ -207,75 +184,9 @@ async fn list(
     }
 }
 
-/// The file format: versioned so later changes can be detected.
-#[derive(Debug, Serialize, Deserialize)]
-struct ReadbackFile {
-    format: u32,
-    servers: Vec<ServerReadback>,
-}
-
-const FORMAT: u32 = 1;
-
-fn is_gz(path: &Path) -> bool {
-    path.extension().is_some_and(|e| e == "gz")
-}
-
-/// Write read-backs as JSON, gzip-compressed when `path` ends in `.gz`
-/// (`{"format":1,"servers":[{"server":1,"error":null,"keys":{"/zkchaos/keys/k0":[3,"tok"]},"seq":{...}}]}`).
-pub fn save_readbacks(path: &Path, readbacks: &[ServerReadback]) -> Result<(), CheckError> {
-    let file = ReadbackFile { format: FORMAT, servers: readbacks.to_vec() };
-    let json = serde_json::to_vec(&file).map_err(|source| CheckError::EncodeReadback { path: path.into(), source })?;
-    let io = |source| CheckError::SaveReadback { path: path.into(), source };
-    let f = std::fs::File::create(path).map_err(io)?;
-    let mut w = std::io::BufWriter::new(f);
-    if is_gz(path) {
-        let mut gz = flate2::write::GzEncoder::new(w, flate2::Compression::default());
-        gz.write_all(&json).map_err(io)?;
-        w = gz.finish().map_err(io)?;
-    } else {
-        w.write_all(&json).map_err(io)?;
-    }
-    w.flush().map_err(io)
-}
-
-/// Read what [`save_readbacks`] wrote.
-pub fn load_readbacks(path: &Path) -> Result<Vec<ServerReadback>, CheckError> {
-    let io = |source| CheckError::LoadReadback { path: path.into(), source };
-    let f = std::fs::File::open(path).map_err(io)?;
-    let mut bytes = Vec::new();
-    if is_gz(path) {
-        flate2::read::GzDecoder::new(f).read_to_end(&mut bytes).map_err(io)?;
-    } else {
-        std::io::BufReader::new(f).read_to_end(&mut bytes).map_err(io)?;
-    }
-    let file: ReadbackFile =
-        serde_json::from_slice(&bytes).map_err(|source| CheckError::ParseReadback { path: path.into(), source })?;
-    Ok(file.servers)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn sample() -> Vec<ServerReadback> {
-        let mut a = ServerReadback { server: 1, error: None, keys: BTreeMap::new(), seq: BTreeMap::new() };
-        a.keys.insert("/zkchaos/keys/k0".into(), (3, Some("t3".into())));
-        a.keys.insert("/zkchaos/keys/k1".into(), (0, None));
-        a.seq.insert("/zkchaos/seq/s-0000000001".into(), Some("c1".into()));
-        vec![a, ServerReadback::unreadable(2, "connect refused")]
-    }
-
-    #[test]
-    fn save_load_round_trip_json_and_gz() {
-        let dir = tempfile::tempdir().unwrap();
-        for name in ["readback.json", "readback.json.gz"] {
-            let p = dir.path().join(name);
-            save_readbacks(&p, &sample()).unwrap();
-            assert_eq!(load_readbacks(&p).unwrap(), sample(), "{name}");
-        }
-        let e = load_readbacks(&dir.path().join("nope.json")).unwrap_err();
-        assert!(e.to_string().contains("nope.json"), "{e}");
-    }
 
     #[tokio::test]
     async fn non_loopback_and_dead_servers_are_unreadable() {

@@ -5,7 +5,7 @@
 //! files or none. The `status` file says how far the run got: `running`, `complete` or
 //! `aborted: <why>`; `zkchaos compare` skips runs that did not complete.
 
-use super::error::ReportError;
+use super::RecordError;
 use serde::Serialize;
 use std::fs;
 use std::io::Write;
@@ -61,10 +61,10 @@ impl std::fmt::Display for RunStatus {
 impl RunDir {
     /// Create `<results_root>/<group>/<UTC timestamp>-<short id>/`, point `<group>/latest` at it
     /// and mark it `running`.
-    pub fn create(results_root: &Path, group: &str) -> Result<RunDir, ReportError> {
+    pub fn create(results_root: &Path, group: &str) -> Result<RunDir, RecordError> {
         let group_dir = results_root.join(group);
         fs::create_dir_all(&group_dir)
-            .map_err(|source| ReportError::CreateDir { path: group_dir.clone(), source })?;
+            .map_err(|source| RecordError::CreateDir { path: group_dir.clone(), source })?;
         let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%SZ").to_string();
         // A few attempts in case two runs start in the same second with the same random id.
         let mut last_err = None;
@@ -79,20 +79,20 @@ impl RunDir {
                     return Ok(dir);
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => last_err = Some((path, e)),
-                Err(source) => return Err(ReportError::CreateDir { path, source }),
+                Err(source) => return Err(RecordError::CreateDir { path, source }),
             }
         }
         let (path, source) = last_err.unwrap_or_else(|| {
             (group_dir.clone(), std::io::Error::other("could not choose a fresh directory name"))
         });
-        Err(ReportError::CreateDir { path, source })
+        Err(RecordError::CreateDir { path, source })
     }
 
     /// Open an existing run directory (it must hold `status` or `plan.json`).
-    pub fn open(path: &Path) -> Result<RunDir, ReportError> {
-        let path = fs::canonicalize(path).map_err(|source| ReportError::Read { path: path.to_path_buf(), source })?;
+    pub fn open(path: &Path) -> Result<RunDir, RecordError> {
+        let path = fs::canonicalize(path).map_err(|source| RecordError::Read { path: path.to_path_buf(), source })?;
         if !path.join(STATUS_FILE).is_file() && !path.join("plan.json").is_file() {
-            return Err(ReportError::NotARunDir { path });
+            return Err(RecordError::NotARunDir { path });
         }
         let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
         let id = name.rsplit('-').next().unwrap_or(&name).to_string();
@@ -119,55 +119,55 @@ impl RunDir {
     }
 
     /// Serialise `value` as pretty JSON into `name`, atomically.
-    pub fn write_json<T: Serialize + ?Sized>(&self, name: &str, value: &T) -> Result<(), ReportError> {
+    pub fn write_json<T: Serialize + ?Sized>(&self, name: &str, value: &T) -> Result<(), RecordError> {
         let mut text = serde_json::to_string_pretty(value)
-            .map_err(|source| ReportError::Serialize { what: name.to_string(), source })?;
+            .map_err(|source| RecordError::Serialize { what: name.to_string(), source })?;
         text.push('\n');
         self.write_bytes(name, text.as_bytes())
     }
 
-    pub fn write_text(&self, name: &str, text: &str) -> Result<(), ReportError> {
+    pub fn write_text(&self, name: &str, text: &str) -> Result<(), RecordError> {
         self.write_bytes(name, text.as_bytes())
     }
 
     /// Write `bytes` to `name` (a path relative to the run directory; parents are created).
-    pub fn write_bytes(&self, name: &str, bytes: &[u8]) -> Result<(), ReportError> {
+    pub fn write_bytes(&self, name: &str, bytes: &[u8]) -> Result<(), RecordError> {
         write_atomic(&self.file(name), bytes)
     }
 
     /// `running`, `complete` or `aborted: <why>`.
-    pub fn set_status(&self, status: &str) -> Result<(), ReportError> {
+    pub fn set_status(&self, status: &str) -> Result<(), RecordError> {
         self.write_text(STATUS_FILE, &format!("{}\n", status.trim()))
     }
 
-    pub fn status(&self) -> Result<RunStatus, ReportError> {
+    pub fn status(&self) -> Result<RunStatus, RecordError> {
         let path = self.file(STATUS_FILE);
         match fs::read_to_string(&path) {
             Ok(s) => Ok(RunStatus::parse(&s)),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(RunStatus::Other("unknown (no status file)".into())),
-            Err(source) => Err(ReportError::Read { path, source }),
+            Err(source) => Err(RecordError::Read { path, source }),
         }
     }
 
     /// Replace `<group>/latest` with a link to this run, atomically (new link + rename).
-    fn update_latest(&self) -> Result<(), ReportError> {
+    fn update_latest(&self) -> Result<(), RecordError> {
         let Some(group_dir) = self.path.parent() else { return Ok(()) };
         let link = group_dir.join(LATEST_LINK);
         let tmp = group_dir.join(format!(".{LATEST_LINK}.{}", self.id));
         let _ = fs::remove_file(&tmp);
         let target = PathBuf::from(self.name());
-        symlink(&target, &tmp).map_err(|source| ReportError::Link { path: tmp.clone(), source })?;
+        symlink(&target, &tmp).map_err(|source| RecordError::Link { path: tmp.clone(), source })?;
         fs::rename(&tmp, &link).map_err(|source| {
             let _ = fs::remove_file(&tmp);
-            ReportError::Link { path: link.clone(), source }
+            RecordError::Link { path: link.clone(), source }
         })
     }
 }
 
 /// Write to `<path>.tmp` then rename over `path`, so readers never see half a file.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), ReportError> {
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), RecordError> {
     if let Some(parent) = path.parent() {
-        fs::create_dir_all(parent).map_err(|source| ReportError::CreateDir { path: parent.to_path_buf(), source })?;
+        fs::create_dir_all(parent).map_err(|source| RecordError::CreateDir { path: parent.to_path_buf(), source })?;
     }
     let file_name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let tmp = path.with_file_name(format!(".{file_name}.tmp"));
@@ -179,7 +179,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), ReportError> {
     })();
     result.map_err(|source| {
         let _ = fs::remove_file(&tmp);
-        ReportError::Write { path: path.to_path_buf(), source }
+        RecordError::Write { path: path.to_path_buf(), source }
     })
 }
 

@@ -1,29 +1,47 @@
-//! `zkchaos image build`, `zkchaos cluster up|status|down` and `zkchaos clean`: thin commands
-//! over [`super::Cluster`] and the label-based cleanup, printing what they did.
+//! `zkchaos cluster up|status|down`: an ensemble for manual exploration, over
+//! [`crate::cluster::Cluster`] and the label-based cleanup, printing what it did.
 
-use super::cleanup::{self, TeardownReport};
-use super::docker::{connect_docker, Cluster, ClusterSpec};
-use super::names::{self, LABEL_PROFILE, LABEL_RUN, LABEL_SERVER};
-use super::{error::ClusterError, fourlw, image};
-use crate::cli::{CleanArgs, ClusterCommand};
+use crate::cluster::cleanup;
+use crate::cluster::names::{self, LABEL_PROFILE, LABEL_RUN, LABEL_SERVER};
+use crate::cluster::{connect_docker, fourlw, Cluster, ClusterError, ClusterSpec};
 use crate::plan::ClusterPlan;
 use crate::Result;
 use bollard::query_parameters::ListContainersOptionsBuilder;
+use clap::Subcommand;
 use std::collections::BTreeMap;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::time::{Duration, Instant};
 
+#[derive(Debug, Subcommand, Clone)]
+pub enum ClusterCommand {
+    /// Start an N-server ensemble and print its connect string.
+    Up {
+        /// Number of servers (ids 1..=N).
+        #[arg(long, default_value_t = 3)]
+        size: u32,
+        /// Docker image of the servers (built with `zkchaos image build`).
+        #[arg(long, default_value = "zkchaos/zookeeper:3.8.0")]
+        image: String,
+        /// Start with dynamic configuration (reconfig enabled).
+        #[arg(long)]
+        dynamic: bool,
+    },
+    /// Show the servers of running ensembles.
+    Status {
+        /// Only this run's ensemble (the id printed by `cluster up` or `run`).
+        #[arg(long)]
+        run: Option<String>,
+    },
+    /// Remove an ensemble started with `cluster up`.
+    Down {
+        /// Only this run's ensemble; without it, every ensemble started by `cluster up`.
+        #[arg(long)]
+        run: Option<String>,
+    },
+}
+
 /// Profile label of ensembles started by `cluster up`.
 const MANUAL: &str = "manual";
-
-/// Build the image with `docker/build-image.sh` (idempotent unless `force`).
-pub async fn image_build(tag: &str, force: bool) -> Result<()> {
-    let tag = tag.to_string();
-    tokio::task::spawn_blocking(move || image::build_image(&tag, force))
-        .await
-        .map_err(|e| crate::Error::Failed(format!("image build task: {e}")))??;
-    Ok(())
-}
 
 pub async fn cluster(cmd: ClusterCommand) -> Result<()> {
     match cmd {
@@ -35,7 +53,7 @@ pub async fn cluster(cmd: ClusterCommand) -> Result<()> {
 
 async fn up(size: u32, image: String, dynamic: bool) -> Result<()> {
     if size == 0 {
-        return Err(crate::Error::BadInput("--size must be at least 1".into()));
+        return Err(crate::Error::bad_input("--size must be at least 1"));
     }
     let docker = connect_docker().await?;
     cleanup::warn_leftovers(&docker).await;
@@ -57,7 +75,7 @@ async fn up(size: u32, image: String, dynamic: bool) -> Result<()> {
             let saved = c.save_logs(&dir).await.is_ok();
             let _ = c.teardown().await;
             let hint = if saved { format!(" (server logs in {})", dir.display()) } else { String::new() };
-            return Err(crate::Error::Failed(format!("{e}{hint}")));
+            return Err(crate::Error::failed(format!("{e}{hint}")));
         }
     };
     c.keep();
@@ -137,10 +155,6 @@ async fn status(run: Option<&str>) -> Result<()> {
     Ok(())
 }
 
-fn print_report(what: &str, report: &TeardownReport) {
-    println!("{what}: {report}");
-}
-
 async fn down(run: Option<&str>) -> Result<()> {
     let docker = connect_docker().await?;
     let runs: Vec<String> = match run {
@@ -158,35 +172,8 @@ async fn down(run: Option<&str>) -> Result<()> {
     }
     for r in runs {
         let report = cleanup::remove_run(&docker, &r).await?;
-        print_report(&format!("run {r}"), &report);
+        super::clean::print_report(&format!("run {r}"), &report);
     }
     Ok(())
 }
 
-/// Remove one run's objects (`--run`), or every run whose creating process is gone. Runs whose
-/// process is still alive on this host (a `zkchaos run` or test in progress) are skipped and
-/// named, so `clean` never pulls an ensemble from under a live run; `--run ID` removes one anyway.
-pub async fn clean(args: CleanArgs) -> Result<()> {
-    let docker = connect_docker().await?;
-    if let Some(r) = args.run.as_deref() {
-        let report = cleanup::remove_run(&docker, r).await?;
-        print_report(&format!("run {r}"), &report);
-        return Ok(());
-    }
-    let mut total = TeardownReport::default();
-    for l in cleanup::find_leftovers(&docker).await? {
-        if l.alive {
-            println!(
-                "skipped run {} (profile {}): its process {} is still running; `zkchaos clean --run {}` removes it anyway",
-                l.run_id,
-                l.profile.as_deref().unwrap_or("?"),
-                l.pid.map(|p| p.to_string()).unwrap_or_else(|| "?".into()),
-                l.run_id
-            );
-            continue;
-        }
-        total.merge(cleanup::remove_run(&docker, &l.run_id).await?);
-    }
-    print_report("runs whose process is gone", &total);
-    Ok(())
-}

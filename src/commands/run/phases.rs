@@ -7,13 +7,12 @@
 //! Background tasks (load, monitor, recorder) are stopped through the run's cancellation token on
 //! every path; on the normal path they are stopped here, in order, so their files are complete.
 
-use crate::check::{monitor, readback};
-use crate::cluster::Cluster;
+use super::super::recorded::RecordedLoad;
+use crate::cluster::{monitor, Cluster};
 use crate::plan::Plan;
 use crate::procedure::{self, MarkSink, ProcedureCtx};
-use crate::record::{recorder, Epoch, Mark, MarkKind, RecorderHandle};
-use crate::report::RunDir;
-use crate::workload::{self, Workload};
+use crate::record::{labels, save_readbacks, Epoch, Mark, MarkKind, RecorderHandle, RunDir};
+use crate::workload::{self, readback};
 use crate::{Error, Result};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -53,9 +52,7 @@ pub async fn execute(ctx: &PhaseCtx<'_>, cluster: &mut Cluster) -> Result<()> {
     // The monitor learns about each server as it is started (the procedure publishes joiners).
     let (servers_tx, servers_rx) = watch::channel(cluster.client_addrs());
 
-    // Recorder, monitor, load.
-    let rec_cfg = recorder::RecorderConfig::from_plan(ctx.dir.path().to_path_buf(), ctx.epoch, &plan.load);
-    let (rec, rec_task) = recorder::spawn(rec_cfg, ctx.cancel.child_token())?;
+    // Monitor, recorder, load.
     let monitor_cancel = ctx.cancel.child_token();
     let monitor_task = monitor::spawn_monitor(
         servers_rx,
@@ -66,17 +63,21 @@ pub async fn execute(ctx: &PhaseCtx<'_>, cluster: &mut Cluster) -> Result<()> {
         monitor_cancel.clone(),
     );
     let load_cancel = ctx.cancel.child_token();
-    let workload = Workload::prepare(&plan.load, &cluster.connect_string(&initial), ctx.seed, ctx.epoch).await?;
+    let connect = cluster.connect_string(&initial);
+    let dir = ctx.dir.path().to_path_buf();
+    let recorded =
+        RecordedLoad::start(&plan.load, &connect, ctx.seed, ctx.epoch, dir, 0, ctx.cancel.child_token()).await?;
+    let (workload, rec, recorder_finisher) = recorded.into_parts();
     let server_list = workload.server_list();
     let load_task = tokio::spawn(workload.run(rec.clone(), load_cancel.clone()));
 
     // Warm-up.
-    phase(&rec, "phase:warmup", MarkKind::Start);
+    phase(&rec, labels::PHASE_WARMUP, MarkKind::Start);
     sleep_secs(plan.phases.warmup_s).await;
-    phase(&rec, "phase:warmup", MarkKind::End);
+    phase(&rec, labels::PHASE_WARMUP, MarkKind::End);
 
     // Procedure, then convergence; both inside the procedure phase.
-    phase(&rec, "phase:procedure", MarkKind::Start);
+    phase(&rec, labels::PHASE_PROCEDURE, MarkKind::Start);
     let mut pctx = ProcedureCtx {
         cluster,
         plan,
@@ -85,64 +86,61 @@ pub async fn execute(ctx: &PhaseCtx<'_>, cluster: &mut Cluster) -> Result<()> {
         super_password: ctx.super_password.clone(),
         servers: &servers_tx,
     };
-    if crate::test_hooks::fault("procedure-error") {
-        return Err(Error::Failed("injected procedure error (ZKCHAOS_TEST_FAULT=procedure-error)".into()));
+    if super::test_hooks::fault("procedure-error") {
+        return Err(Error::failed("injected procedure error (ZKCHAOS_TEST_FAULT=procedure-error)"));
     }
-    if crate::test_hooks::fault("procedure-panic") {
+    if super::test_hooks::fault("procedure-panic") {
         panic!("injected procedure panic (ZKCHAOS_TEST_FAULT=procedure-panic)");
     }
     // A panic here is caught (with its message) by the run's owner, which cleans up.
     let outcome = procedure::run_procedure(&mut pctx).await?;
     for note in &outcome.notes {
-        rec.mark_now(MarkKind::Point, "note", Some(note.clone()));
+        rec.mark_now(MarkKind::Point, labels::NOTE, Some(note.clone()));
     }
     let timeout = Duration::from_secs_f64(plan.phases.converge_timeout_s);
     match procedure::wait_converged(cluster, &outcome.target_ids, ctx.epoch, timeout).await {
-        Ok(at_us) => rec.mark(Mark { at_us, kind: MarkKind::Point, label: "converged".into(), detail: None }),
+        Ok(at_us) => rec.mark(Mark::new(at_us, MarkKind::Point, labels::CONVERGED, None)),
         Err(reason) => rec.mark_now(
             MarkKind::Point,
-            "not converged",
+            labels::NOT_CONVERGED,
             Some(format!("after {:.0} s: {reason}", plan.phases.converge_timeout_s)),
         ),
     }
-    phase(&rec, "phase:procedure", MarkKind::End);
+    phase(&rec, labels::PHASE_PROCEDURE, MarkKind::End);
     if plan.load.update_server_list_after_expansion && outcome.target_ids != initial {
         // The client library has no in-place updateServerList: each session is replaced by one
         // on the new connect string (the workload marks it).
         let connect = cluster.connect_string(&outcome.target_ids);
-        rec.mark_now(MarkKind::Point, "update server list", Some(connect.clone()));
+        rec.mark_now(MarkKind::Point, labels::UPDATE_SERVER_LIST, Some(connect.clone()));
         server_list.send_replace(connect);
     }
 
     // Post-procedure load.
-    phase(&rec, "phase:post", MarkKind::Start);
+    phase(&rec, labels::PHASE_POST, MarkKind::Start);
     sleep_secs(plan.phases.post_s).await;
-    phase(&rec, "phase:post", MarkKind::End);
+    phase(&rec, labels::PHASE_POST, MarkKind::End);
 
     // Stop the load (in-flight operations end within their timeout), then the recorder.
     load_cancel.cancel();
     match load_task.await {
         Ok(r) => r?,
-        Err(e) => return Err(Error::Failed(format!("the load driver task failed: {e}"))),
+        Err(e) => return Err(Error::failed(format!("the load driver task failed: {e}"))),
     }
-    rec.finish().await?;
-    if let Ok(Err(e)) = rec_task.await {
-        return Err(e.into());
-    }
+    recorder_finisher.finish().await?;
 
     // Read every server back individually for the acknowledged-write audit.
-    if crate::test_hooks::fault("checker-panic") {
+    if super::test_hooks::fault("checker-panic") {
         panic!("injected checker panic (ZKCHAOS_TEST_FAULT=checker-panic)");
     }
     let servers = cluster.client_addrs();
     let opts = readback::ReadbackOptions::default();
     let readbacks = readback::read_all(&servers, &opts, &|b: &[u8]| workload::token_of(b).map(str::to_owned)).await;
-    readback::save_readbacks(&ctx.dir.file("readback.json.gz"), &readbacks)?;
+    save_readbacks(&ctx.dir.file("readback.json.gz"), &readbacks)?;
 
     // The monitor ran throughout; stop it last so it saw the read-back too.
     monitor_cancel.cancel();
     if let Err(e) = monitor_task.await {
-        return Err(Error::Failed(format!("the server monitor task failed: {e}")));
+        return Err(Error::failed(format!("the server monitor task failed: {e}")));
     }
     Ok(())
 }

@@ -9,16 +9,29 @@
 //!
 //! Without `--connect`, a 3-server ensemble is started with [`crate::cluster`] and removed after.
 
-use super::commands::{run_load, LoadSummary};
-use super::{Schedule, Workload};
-use crate::record::recorder::{self, RecorderConfig};
-use crate::record::Epoch;
-use crate::cli::BenchArgs;
+use super::load::{run_load, LoadSummary};
+use super::recorded::RecordedLoad;
 use crate::cluster::{Cluster, ClusterSpec};
-use crate::plan::{ClusterPlan, LoadMode, LoadPlan};
+use crate::plan::{ClusterPlan, LoadMode, LoadPlan, OpKind};
+use crate::record::Epoch;
+use crate::workload::Schedule;
+use clap::Args;
 use std::path::PathBuf;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
+
+#[derive(Debug, Args, Clone)]
+pub struct BenchArgs {
+    /// Connect string of an ensemble to measure against; a 3-server ensemble is started if absent.
+    #[arg(long)]
+    pub connect: Option<String>,
+    /// Length of each measurement (e.g. 20s, or a number of seconds).
+    #[arg(long, default_value = "20s")]
+    pub seconds: super::args::DurationArg,
+    /// Which measurements: lag,cpu,saturation,memory (memory runs 10 minutes).
+    #[arg(long, default_value = "lag,cpu,saturation")]
+    pub only: String,
+}
 
 fn cpu_us() -> u64 {
     // SAFETY: getrusage writes into the zeroed struct we pass; no other memory is touched.
@@ -40,7 +53,7 @@ fn rss_mib() -> f64 {
 
 fn scratch_dir(name: &str) -> crate::Result<PathBuf> {
     let d = std::env::temp_dir().join(format!("zkchaos-bench-{}-{name}", std::process::id()));
-    std::fs::create_dir_all(&d).map_err(|e| crate::Error::Failed(format!("cannot create {}: {e}", d.display())))?;
+    std::fs::create_dir_all(&d).map_err(|e| crate::Error::failed(format!("cannot create {}: {e}", d.display())))?;
     Ok(d)
 }
 
@@ -50,15 +63,12 @@ async fn driving_cpu(plan: &LoadPlan, connect: &str, secs: u64) -> crate::Result
     let dir = scratch_dir("cpu")?;
     let epoch = Epoch::now();
     let result = async {
-        let workload = Workload::prepare(plan, connect, 1, epoch).await?;
         let cancel = CancellationToken::new();
-        let (rec, rec_task) = recorder::spawn(RecorderConfig::from_plan(dir.clone(), epoch, plan), cancel.clone())?;
+        let recorded = RecordedLoad::start(plan, connect, 1, epoch, dir.clone(), 0, cancel.clone()).await?;
         let schedule = Schedule::from_plan(plan, epoch.now_us(), Some(Duration::from_secs(secs)));
         let before = cpu_us();
-        workload.run_schedule(schedule, rec.clone(), cancel).await?;
-        let stats = rec.finish().await?;
+        let (_, stats) = recorded.drive(schedule, cancel).await?;
         let used = cpu_us().saturating_sub(before);
-        let _ = rec_task.await;
         Ok::<_, crate::Error>((used, stats.counts.events))
     }
     .await;
@@ -98,7 +108,7 @@ pub async fn bench(args: BenchArgs) -> crate::Result<()> {
             s
         }
     };
-    let result = run_benches(&only, &connect, args.seconds).await;
+    let result = run_benches(&only, &connect, args.seconds.0.as_secs().max(1)).await;
     if let Some(mut c) = cluster {
         if let Err(e) = c.teardown().await {
             eprintln!("zkchaos bench: teardown failed: {e}");
@@ -126,7 +136,7 @@ async fn run_benches(only: &[String], connect: &str, secs: u64) -> crate::Result
         );
     }
     if want("saturation") {
-        let mix = [("get".to_string(), 100u32)].into_iter().collect();
+        let mix = [(OpKind::Get, 100u32)].into_iter().collect();
         let plan = LoadPlan { mode: LoadMode::Closed, in_flight: 64, mix, ..LoadPlan::default() };
         let s = measure(&plan, connect, secs, "saturation").await?;
         println!(

@@ -1,20 +1,65 @@
 //! `zkchaos load`: drive load alone against any ensemble and write the same files as a run.
 //!
-//! Files in `<results>/load/<UTC timestamp>-<short id>/`: `plan.json` (the [`LoadPlan`] in
-//! force), `meta.json` (connect string, seed, epoch wall-clock time, duration), `events.csv.gz`,
-//! `timeline.csv`, `latency-<kind>.hlog`, `marks.json` (`load` Start/End and session marks) and
+//! Files in `<results>/load/<UTC timestamp>-<short id>/`: `plan.json` (a real [`Plan`]: the
+//! [`LoadPlan`] in force, procedure `none` for the load's duration, cluster size from the connect
+//! string), `meta.json` ([`RunMeta`]), `events.csv.gz`, `timeline.csv`, `latency-<kind>.hlog`,
+//! `marks.json` (`load` Start/End and session marks), `summary.json` and `charts/` (the same
+//! report as a run, so `zkchaos analyze` and `zkchaos compare` accept load runs), and
 //! `load-summary.json` ([`LoadSummary`]), which is also printed as a table.
 
-use super::{parse_mix, Schedule, Workload, WorkloadError, WorkloadReport};
+use super::args::DurationArg;
+use super::recorded::RecordedLoad;
 use crate::analysis::{self, OpCounts, OutageFigures, Quantiles};
-use crate::cli::LoadArgs;
-use crate::plan::{LoadMode, LoadPlan};
-use crate::record::{recorder, Epoch, MarkKind, OpKind, RecorderConfig};
+use crate::plan::{LoadMode, LoadPlan, OpKind, Plan, ProcedurePlan};
+use crate::record::{labels, Epoch, MarkKind, RunDir, RunMeta};
+use crate::workload::{parse_mix, Schedule, WorkloadError, WorkloadReport};
+use clap::Args;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
+
+#[derive(Debug, Args, Clone)]
+pub struct LoadArgs {
+    /// Comma-separated host:port list, e.g. 127.0.0.1:2181,127.0.0.1:2182.
+    #[arg(long)]
+    pub connect: String,
+    /// Intended operations per second (open loop).
+    #[arg(long, default_value_t = 1000)]
+    pub rate: u32,
+    /// How long to run, e.g. 60s, 2m, or a number of seconds.
+    #[arg(long, default_value = "30s")]
+    pub duration: DurationArg,
+    /// Operation mix as weights (kinds: get, set, create, exists, delete, multi).
+    #[arg(long, default_value = "get=80,set=10,create=10")]
+    pub mix: String,
+    /// Closed loop with this many requests in flight instead of a fixed rate (the profile's
+    /// `load.in_flight`).
+    #[arg(long = "in-flight", alias = "closed")]
+    pub in_flight: Option<u32>,
+    /// ZooKeeper sessions sharing the load (operation i runs on session i mod N).
+    #[arg(long, default_value_t = 4)]
+    pub sessions: u32,
+    /// Pre-populated keys /zkchaos/keys/k<i> read and written by get and set.
+    #[arg(long, default_value_t = 100)]
+    pub keys: u32,
+    /// Bytes per written value.
+    #[arg(long, default_value_t = 100)]
+    pub value_size: u32,
+    /// Per-operation deadline (e.g. 2s); must be shorter than the session timeout.
+    #[arg(long, default_value = "2s")]
+    pub op_timeout: DurationArg,
+    /// Session timeout asked of the servers (e.g. 10s).
+    #[arg(long, default_value = "10s")]
+    pub session_timeout: DurationArg,
+    /// Seed of the operation sequence (recorded in plan.json; random when absent).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Results root directory (files go to <results>/load/<timestamp>-<id>/).
+    #[arg(long, default_value = "results")]
+    pub results: PathBuf,
+}
 
 /// Figures of one load run (from `events.csv.gz`, exact).
 #[derive(Debug, Clone, Serialize)]
@@ -31,11 +76,31 @@ pub struct LoadSummary {
     pub late_events: u64,
 }
 
-/// Pretty JSON, written atomically like every results file (see [`crate::report::rundir::write_atomic`]).
+/// Pretty JSON, written atomically like every results file (see [`crate::record::write_atomic`]).
 fn write_json<T: Serialize>(path: &Path, v: &T) -> Result<(), WorkloadError> {
     let err = |detail: String| WorkloadError::WriteFile { path: path.to_owned(), detail };
     let bytes = serde_json::to_vec_pretty(v).map_err(|e| err(e.to_string()))?;
-    crate::report::rundir::write_atomic(path, &bytes).map_err(|e| err(e.to_string()))
+    crate::record::write_atomic(path, &bytes).map_err(|e| err(e.to_string()))
+}
+
+/// The [`Plan`] a load run records: the load in force, no procedure for `duration`, and an
+/// external ensemble whose size is the number of hosts in `connect`.
+pub fn load_run_plan(load: &LoadPlan, connect: &str, seed: u64, duration: Duration) -> Plan {
+    let mut plan = Plan {
+        name: "load".into(),
+        description: format!("zkchaos load against {connect}"),
+        seed: Some(seed),
+        cluster: Default::default(),
+        load: load.clone(),
+        phases: Default::default(),
+        procedure: ProcedurePlan::None { duration_s: duration.as_secs_f64() },
+        monitor: Default::default(),
+    };
+    plan.cluster.image = "(external ensemble)".into();
+    plan.cluster.size = connect.split(',').filter(|h| !h.trim().is_empty()).count().max(1) as u32;
+    plan.phases.warmup_s = 0.0;
+    plan.phases.post_s = 0.0;
+    plan
 }
 
 /// Run `plan` for `duration` against `connect`, recording into `dir` (which must exist).
@@ -49,29 +114,24 @@ pub async fn run_load(
     cancel: CancellationToken,
 ) -> crate::Result<LoadSummary> {
     let epoch = Epoch::now();
-    write_json(&dir.join("plan.json"), plan)?;
-    write_json(
-        &dir.join("meta.json"),
-        &serde_json::json!({
-            "command": "load",
-            "connect": connect,
-            "seed": seed,
-            "epoch_unix_ms": epoch.unix_ms,
-            "duration_s": duration.as_secs_f64(),
-        }),
-    )?;
-    let workload = Workload::prepare(plan, connect, seed, epoch).await?;
+    write_json(&dir.join("plan.json"), &load_run_plan(plan, connect, seed, duration))?;
+    let run_id = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let mut meta = RunMeta::new(run_id.rsplit('-').next().unwrap_or(&run_id), epoch.unix_ms);
+    meta.image = format!("(external ensemble at {connect})");
+    write_json(&dir.join("meta.json"), &meta)?;
     let start_us = epoch.now_us() + 20_000;
-    let mut cfg = RecorderConfig::from_plan(dir.to_owned(), epoch, plan);
-    cfg.timeline_start_us = start_us;
-    let rec_cancel = CancellationToken::new();
-    let (rec, rec_task) = recorder::spawn(cfg, rec_cancel.clone())?;
+    let recorded =
+        RecordedLoad::start(plan, connect, seed, epoch, dir.to_owned(), start_us, CancellationToken::new()).await?;
+    let rec = recorded.rec.clone();
     let schedule = Schedule::from_plan(plan, start_us, Some(duration));
-    rec.mark_now(MarkKind::Start, "load", None);
-    let report = workload.run_schedule(schedule, rec.clone(), cancel).await?;
-    rec.mark_now(MarkKind::End, "load", None);
-    let stats = rec.finish().await?;
-    let _ = rec_task.await;
+    rec.mark_now(MarkKind::Start, labels::LOAD, None);
+    // The load's End mark goes in before the recorder finishes, from the driver's own stop time.
+    let (report, stats) = {
+        let (workload, rec, finisher) = recorded.into_parts();
+        let report = workload.run_schedule(schedule, rec.clone(), cancel).await?;
+        rec.mark_now(MarkKind::End, labels::LOAD, None);
+        (report, finisher.finish().await?)
+    };
     let window = (start_us, report.stop_us.max(start_us));
     let (counts, latency, lag, outages) = if plan.events {
         let events = crate::record::read_events(&dir.join("events.csv.gz"))?;
@@ -112,20 +172,17 @@ pub async fn run_load(
 
 /// Build the plan `zkchaos load` uses from its arguments.
 pub fn plan_from_args(args: &LoadArgs) -> Result<LoadPlan, WorkloadError> {
-    let mut plan = LoadPlan::default();
-    if let Some(m) = &args.mix {
-        plan.mix = parse_mix(m)?;
-    }
+    let mut plan = LoadPlan { mix: parse_mix(&args.mix)?, ..LoadPlan::default() };
     plan.rate = args.rate;
-    if let Some(n) = args.closed {
+    if let Some(n) = args.in_flight {
         plan.mode = LoadMode::Closed;
         plan.in_flight = n;
     }
     plan.sessions = args.sessions;
     plan.keys = args.keys;
     plan.value_size = args.value_size;
-    plan.op_timeout_ms = Duration::from(args.op_timeout).as_millis() as u32;
-    plan.session_timeout_ms = Duration::from(args.session_timeout).as_millis() as u32;
+    plan.op_timeout_ms = args.op_timeout.0.as_millis() as u32;
+    plan.session_timeout_ms = args.session_timeout.0.as_millis() as u32;
     if plan.mode == LoadMode::Open && plan.rate == 0 {
         return Err(WorkloadError::BadSetting { field: "rate", value: "0".into(), detail: "must be positive".into() });
     }
@@ -135,7 +192,7 @@ pub fn plan_from_args(args: &LoadArgs) -> Result<LoadPlan, WorkloadError> {
 pub async fn load(args: LoadArgs) -> crate::Result<()> {
     let plan = plan_from_args(&args)?;
     let seed = args.seed.unwrap_or_else(rand::random);
-    let run_dir = crate::report::rundir::RunDir::create(&args.results, "load")?;
+    let run_dir = RunDir::create(&args.results, "load")?;
     let dir = run_dir.path().to_owned();
     let cancel = CancellationToken::new();
     let on_signal = cancel.clone();
@@ -144,7 +201,7 @@ pub async fn load(args: LoadArgs) -> crate::Result<()> {
             on_signal.cancel();
         }
     });
-    let summary = run_load(&plan, &args.connect, seed, args.duration.into(), &dir, cancel.clone()).await;
+    let summary = run_load(&plan, &args.connect, seed, args.duration.0, &dir, cancel.clone()).await;
     signal.abort();
     let summary = match summary {
         Ok(s) => s,
@@ -156,9 +213,12 @@ pub async fn load(args: LoadArgs) -> crate::Result<()> {
     print!("{}", format_summary(&summary));
     if cancel.is_cancelled() {
         let _ = run_dir.set_status("aborted: interrupted");
-        return Err(crate::Error::Interrupted(format!("load interrupted; partial results in {}", dir.display())));
+        return Err(crate::Error::interrupted(format!("load interrupted; partial results in {}", dir.display())));
     }
+    // The same report as a run (summary.json, charts), so analyze and compare accept load runs.
+    let report = crate::report::write_results(&run_dir);
     run_dir.set_status("complete")?;
+    report?;
     Ok(())
 }
 

@@ -1,4 +1,5 @@
 //! Reading a run directory back: [`RunData`] is everything recorded, nothing derived.
+//! `zkchaos analyze` re-enters the pipeline here.
 //!
 //! Both the live run and `zkchaos analyze` build the summary from `load_run(dir)`, so the two
 //! cannot disagree. Files of an aborted run may be missing or cut short: what is missing is noted
@@ -6,10 +7,10 @@
 //! nothing can be interpreted.
 
 use super::meta::RunMeta;
-use super::ReportError;
-use crate::check::ServerReadback;
+use super::readback::ServerReadback;
+use super::RecordError;
 use crate::plan::Plan;
-use crate::record::{Mark, MarkKind, ModeSample, OpEvent};
+use super::{Mark, ModeSample, OpEvent};
 use std::path::Path;
 
 pub const PLAN_FILE: &str = "plan.json";
@@ -36,8 +37,6 @@ pub struct RunData {
     pub samples: Vec<ModeSample>,
     /// `None` when no read-back was stored (the audit is then UNKNOWN).
     pub readbacks: Option<Vec<ServerReadback>>,
-    /// From the start of `phase:procedure` to the `converged` mark, ms.
-    pub converge_ms: Option<u64>,
     /// What was missing or cut short, in words (goes to the summary's notes).
     pub notes: Vec<String>,
 }
@@ -53,23 +52,15 @@ impl RunData {
         readbacks: Option<Vec<ServerReadback>>,
     ) -> RunData {
         let run_id = meta.as_ref().map(|m| m.run_id.clone()).unwrap_or_default();
-        let converge_ms = converge_ms(&marks);
-        RunData { plan, meta, run_id, events, marks, samples, readbacks, converge_ms, notes: Vec::new() }
+        RunData { plan, meta, run_id, events, marks, samples, readbacks, notes: Vec::new() }
     }
 }
 
-/// From the start of the procedure phase to the first `converged` mark after it, ms.
-pub fn converge_ms(marks: &[Mark]) -> Option<u64> {
-    let start = marks.iter().find(|m| m.label == "phase:procedure" && m.kind == MarkKind::Start)?.at_us;
-    let conv = marks.iter().filter(|m| m.label == "converged" && m.at_us >= start).map(|m| m.at_us).min()?;
-    Some((conv - start) / 1000)
-}
-
 /// Read every recorded file of the run in `dir`.
-pub fn load_run(dir: &Path) -> Result<RunData, ReportError> {
+pub fn load_run(dir: &Path) -> Result<RunData, RecordError> {
     let plan_path = dir.join(PLAN_FILE);
     if !plan_path.is_file() {
-        return Err(ReportError::Missing {
+        return Err(RecordError::Missing {
             path: plan_path,
             what: "the run's plan; is this a zkchaos run directory (results/<profile>/<timestamp>-<id>)?".into(),
         });
@@ -81,15 +72,15 @@ pub fn load_run(dir: &Path) -> Result<RunData, ReportError> {
         .map(|p| read_json::<RunMeta>(&p))
         .transpose()?;
     let events = present(dir, EVENTS_FILE, "no per-operation figures", &mut notes)
-        .map(|p| parsed(&p, crate::record::read_events(&p)))
+        .map(|p| parsed(&p, super::read_events(&p)))
         .transpose()?
         .unwrap_or_default();
     let marks = present(dir, MARKS_FILE, "no phases or procedure steps", &mut notes)
-        .map(|p| parsed(&p, crate::record::read_marks(&p)))
+        .map(|p| parsed(&p, super::read_marks(&p)))
         .transpose()?
         .unwrap_or_default();
     let samples = present(dir, MONITOR_FILE, "leadership cannot be judged", &mut notes)
-        .map(|p| parsed(&p, crate::check::read_monitor_csv(&p)))
+        .map(|p| parsed(&p, super::read_monitor_csv(&p)))
         .transpose()?
         .unwrap_or_default();
 
@@ -97,7 +88,7 @@ pub fn load_run(dir: &Path) -> Result<RunData, ReportError> {
     for name in READBACK_FILES {
         let p = dir.join(name);
         if p.is_file() {
-            readbacks = Some(parsed(&p, crate::check::load_readbacks(&p))?);
+            readbacks = Some(parsed(&p, super::load_readbacks(&p))?);
             break;
         }
     }
@@ -127,27 +118,12 @@ fn present(dir: &Path, name: &str, consequence: &str, notes: &mut Vec<String>) -
 }
 
 /// A reader's result, its error naming the file.
-fn parsed<T, E: std::fmt::Display>(path: &Path, r: Result<T, E>) -> Result<T, ReportError> {
-    r.map_err(|e| ReportError::Parse { path: path.to_path_buf(), detail: e.to_string() })
+fn parsed<T, E: std::fmt::Display>(path: &Path, r: Result<T, E>) -> Result<T, RecordError> {
+    r.map_err(|e| RecordError::Parse { path: path.to_path_buf(), detail: e.to_string() })
 }
 
-fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, ReportError> {
-    let bytes = std::fs::read(path).map_err(|source| ReportError::Read { path: path.to_path_buf(), source })?;
-    serde_json::from_slice(&bytes).map_err(|e| ReportError::Parse { path: path.to_path_buf(), detail: e.to_string() })
+pub fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, RecordError> {
+    let bytes = std::fs::read(path).map_err(|source| RecordError::Read { path: path.to_path_buf(), source })?;
+    serde_json::from_slice(&bytes).map_err(|e| RecordError::Parse { path: path.to_path_buf(), detail: e.to_string() })
 }
 
-/// Read a stored `summary.json`.
-pub fn read_summary(path: &Path) -> Result<super::summary::Summary, ReportError> {
-    let value: serde_json::Value = read_json(path)?;
-    let version = value.get("schema_version").and_then(|v| v.as_u64()).unwrap_or(0);
-    if version != u64::from(super::summary::SCHEMA_VERSION) {
-        return Err(ReportError::Parse {
-            path: path.to_path_buf(),
-            detail: format!(
-                "summary schema_version {version}, this zkchaos reads {}; re-create it with `zkchaos analyze <run dir>`",
-                super::summary::SCHEMA_VERSION
-            ),
-        });
-    }
-    serde_json::from_value(value).map_err(|e| ReportError::Parse { path: path.to_path_buf(), detail: e.to_string() })
-}

@@ -9,20 +9,48 @@
 
 mod phases;
 mod signals;
+pub mod test_hooks;
 
-use crate::cli::RunArgs;
+use super::args::DurationArg;
 use crate::cluster::{self, Cluster, ClusterSpec};
 use crate::plan::{Plan, ProcedurePlan, ReconfigAuth};
 use crate::profile::{self, LoadedProfile};
 use crate::record::Epoch;
-use crate::report::{self, RunDir, RunMeta};
+use crate::record::{RunDir, RunMeta};
+use crate::report;
 use crate::{Error, Result};
 use futures_util::FutureExt;
 use std::panic::AssertUnwindSafe;
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use tokio_util::sync::CancellationToken;
 
 pub use phases::RunOptions;
+
+#[derive(Debug, clap::Args, Clone)]
+pub struct RunArgs {
+    /// Profile files (TOML); several run one after another. Bundled ones are in profiles/.
+    #[arg(required = true)]
+    pub profiles: Vec<PathBuf>,
+    /// Seed for the operation mix (overrides the profile's).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Results root directory.
+    #[arg(long, default_value = "results")]
+    pub results: PathBuf,
+    /// Leave containers, network and volumes in place after the run (prints how to remove them).
+    #[arg(long)]
+    pub keep: bool,
+    /// Override the warm-up phase (e.g. 5s, 500ms, or seconds).
+    #[arg(long)]
+    pub warmup: Option<DurationArg>,
+    /// Override the post-procedure phase (e.g. 5s, 500ms, or seconds).
+    #[arg(long)]
+    pub post: Option<DurationArg>,
+    /// Override the load rate (ops/s).
+    #[arg(long)]
+    pub rate: Option<u32>,
+}
 
 /// `zkchaos run <profiles>...`: validate every profile first, then run them one after another.
 /// Returns the first harness error, else `CheckFailed` if any run's verdict was FAIL.
@@ -49,7 +77,7 @@ pub async fn run_command(args: RunArgs) -> Result<()> {
     if failed_checks.is_empty() {
         Ok(())
     } else {
-        Err(Error::CheckFailed(format!("safety checks failed in {}", failed_checks.join(", "))))
+        Err(Error::check_failed(format!("safety checks failed in {}", failed_checks.join(", "))))
     }
 }
 
@@ -70,10 +98,10 @@ fn apply_overrides(plan: &mut Plan, args: &RunArgs) {
         plan.seed = Some(seed);
     }
     if let Some(w) = args.warmup {
-        plan.phases.warmup_s = w;
+        plan.phases.warmup_s = w.secs_f64();
     }
     if let Some(p) = args.post {
-        plan.phases.post_s = p;
+        plan.phases.post_s = p.secs_f64();
     }
     if let Some(r) = args.rate {
         plan.load.rate = r;
@@ -148,11 +176,11 @@ pub async fn run_profile(loaded: LoadedProfile, opts: &RunOptions) -> Result<Run
             biased;
             r = body => match r {
                 Ok(r) => r,
-                Err(panic) => Err(Error::Failed(format!("panic during the run: {}", panic_message(&panic)))),
+                Err(panic) => Err(Error::failed(format!("panic during the run: {}", panic_message(&panic)))),
             },
             _ = cancel.cancelled() => {
                 let name = interrupted.lock().ok().and_then(|s| *s).unwrap_or("cancellation");
-                Err(Error::Interrupted(format!("interrupted by {name}")))
+                Err(Error::interrupted(format!("interrupted by {name}")))
             }
         }
     };

@@ -1,0 +1,87 @@
+//! The command layer: one module per subcommand, each holding its clap arguments and the
+//! orchestration that wires the library's layers together for that command.
+//!
+//! Everything below this layer is a library with one-way dependencies (see README "Design"):
+//! `plan` → `cluster` / `workload` / `procedure` → `record` → `analysis` → `check` → `report`.
+//! Only this layer knows about the command line, signals, and which layers a command needs.
+//! [`dispatch`] runs one parsed command and maps its error to the exit code.
+
+pub mod analyze;
+pub mod args;
+pub mod bench;
+pub mod clean;
+pub mod cluster;
+pub mod compare;
+pub mod image;
+pub mod load;
+pub mod recorded;
+pub mod run;
+
+use clap::{Parser, Subcommand};
+
+/// Exit codes, as README documents them.
+pub const EXIT_CODES_HELP: &str = "Exit codes: 0 success; 1 a run failed; 2 bad input or environment \
+(profile error, missing path, no Docker engine, image missing, port in use, not enough memory); \
+3 the run completed but a safety check failed (data loss or two writable leaders); 130 interrupted.";
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "zkchaos",
+    version,
+    about = "Chaos-and-load testing for Apache ZooKeeper ensembles: measures what expansion costs clients",
+    after_help = EXIT_CODES_HELP
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run a profile: start an ensemble, drive load, run the procedure, check, write results.
+    Run(run::RunArgs),
+    /// Drive load alone against any ensemble (yours too) and write results.
+    Load(load::LoadArgs),
+    /// Build or inspect the ZooKeeper image.
+    #[command(subcommand)]
+    Image(image::ImageCommand),
+    /// Start, inspect or remove an ensemble for manual exploration.
+    #[command(subcommand)]
+    Cluster(cluster::ClusterCommand),
+    /// Remove every container, network and volume labelled by zkchaos (or one run's).
+    Clean(clean::CleanArgs),
+    /// Compare runs: tables and charts per strategy.
+    Compare(compare::CompareArgs),
+    /// Recompute summary, timeline and charts of a stored run (or load run), without Docker.
+    Analyze(analyze::AnalyzeArgs),
+    /// Measure the load driver itself (schedule lag, CPU per op, saturation, memory).
+    Bench(bench::BenchArgs),
+}
+
+/// Log to stderr; `RUST_LOG=zkchaos=debug` for more.
+pub fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("zkchaos=info"));
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_target(false).try_init();
+}
+
+/// Run one command; returns the process exit code.
+pub async fn dispatch(cli: Cli) -> i32 {
+    let result = match cli.command {
+        Command::Run(args) => run::run_command(args).await,
+        Command::Load(args) => load::load(args).await,
+        Command::Image(cmd) => image::image(cmd).await,
+        Command::Cluster(cmd) => cluster::cluster(cmd).await,
+        Command::Clean(args) => clean::clean(args).await,
+        Command::Compare(args) => compare::compare(args).await,
+        Command::Analyze(args) => analyze::analyze(args).await,
+        Command::Bench(args) => bench::bench(args).await,
+    };
+    match result {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("zkchaos: {}", e.chain_message());
+            e.exit_code()
+        }
+    }
+}

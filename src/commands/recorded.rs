@@ -1,0 +1,76 @@
+//! "A recorded workload": the recorder and the load driver wired together, written once for the
+//! three commands that drive load (`run`, `load`, `bench`).
+//!
+//! [`RecordedLoad::start`] spawns the recorder on a results directory and prepares the workload
+//! (sessions connected, key space populated); the caller then drives it (a schedule to its end,
+//! or until cancelled) and calls [`RecordedLoad::finish`], which flushes and closes every file.
+
+use crate::plan::LoadPlan;
+use crate::record::{recorder, Epoch, RecordError, RecorderConfig, RecorderHandle, RecorderStats};
+use crate::workload::{Schedule, Workload, WorkloadReport};
+use crate::Result;
+use std::path::PathBuf;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+/// A prepared workload whose events and marks go to a live recorder.
+pub struct RecordedLoad {
+    pub workload: Workload,
+    pub rec: RecorderHandle,
+    rec_task: JoinHandle<Result<(), RecordError>>,
+}
+
+impl RecordedLoad {
+    /// Start the recorder on `dir` (timeline rows zero-filled from `timeline_start_us`) and
+    /// prepare the workload on `connect`. `cancel` stops the recorder on every exit path.
+    pub async fn start(
+        plan: &LoadPlan,
+        connect: &str,
+        seed: u64,
+        epoch: Epoch,
+        dir: PathBuf,
+        timeline_start_us: u64,
+        cancel: CancellationToken,
+    ) -> Result<RecordedLoad> {
+        let mut cfg = RecorderConfig::from_plan(dir, epoch, plan);
+        cfg.timeline_start_us = timeline_start_us;
+        let (rec, rec_task) = recorder::spawn(cfg, cancel)?;
+        let workload = Workload::prepare(plan, connect, seed, epoch).await?;
+        Ok(RecordedLoad { workload, rec, rec_task })
+    }
+
+    /// Drive `schedule` to its end (or until `cancel`), then finish the recorder.
+    pub async fn drive(self, schedule: Schedule, cancel: CancellationToken) -> Result<(WorkloadReport, RecorderStats)> {
+        let RecordedLoad { workload, rec, rec_task } = self;
+        let report = workload.run_schedule(schedule, rec.clone(), cancel).await?;
+        let stats = finish(rec, rec_task).await?;
+        Ok((report, stats))
+    }
+
+    /// Split into the parts a caller that drives the load in the background needs: the workload,
+    /// the recorder handle, and a finisher to await once the load has stopped.
+    pub fn into_parts(self) -> (Workload, RecorderHandle, Finisher) {
+        (self.workload, self.rec.clone(), Finisher { rec: self.rec, rec_task: self.rec_task })
+    }
+}
+
+/// Finishes a recorder once the load feeding it has stopped.
+pub struct Finisher {
+    rec: RecorderHandle,
+    rec_task: JoinHandle<Result<(), RecordError>>,
+}
+
+impl Finisher {
+    pub async fn finish(self) -> Result<RecorderStats> {
+        finish(self.rec, self.rec_task).await
+    }
+}
+
+async fn finish(rec: RecorderHandle, rec_task: JoinHandle<Result<(), RecordError>>) -> Result<RecorderStats> {
+    let stats = rec.finish().await?;
+    match rec_task.await {
+        Ok(Ok(())) => Ok(stats),
+        Ok(Err(e)) => Err(e.into()),
+        Err(e) => Err(crate::Error::failed(format!("the recorder task failed: {e}"))),
+    }
+}
