@@ -15,11 +15,12 @@
 #   scripts/test-hosts.sh load-image IMG..  copy local images (from the default engine) into every
 #                                           host's engine; skips engines that have the same image ID
 #   scripts/test-hosts.sh env               machine-readable lines for tests (format below)
-#   scripts/test-hosts.sh check [IMG]       start a standalone ZooKeeper with --network host in every
-#                                           engine and check `srvr` answers on each host's address
-#                                           from the root namespace and from host 1's namespace
-#                                           (IMG defaults to zkchaos/zookeeper:3.8.0, which must be
-#                                           loaded); removes its containers afterwards
+#   scripts/test-hosts.sh check [IMG]       run one ZooKeeper ensemble across all hosts (server i in
+#                                           engine i, --network host, on host i's address) and check
+#                                           that `srvr` on every address shows a Mode from the root
+#                                           namespace and from host 1's namespace (IMG defaults to
+#                                           zkchaos/zookeeper:3.8.0, which must be loaded); removes
+#                                           its containers afterwards
 #
 # `env` prints, for every host whose engine answers, in host order, one line:
 #   ZKCHAOS_TEST_HOST_<i>=unix:///run/zkchaos-th<i>/docker.sock <address>
@@ -68,7 +69,7 @@ trap 'rc=$?; echo "test-hosts.sh: failed (exit $rc) at line $LINENO: $BASH_COMMA
 say() { echo "test-hosts: $*" >&2; }
 die() { echo "test-hosts: $*" >&2; exit 1; }
 # Run a command that changes the machine, tracing it so a CI log shows what was done.
-run() { echo "+ $*" >&2; "$@"; }
+run() { echo "+ [$(date +%T)] $*" >&2; "$@"; }
 
 ns_of() { echo "zkchaos-th$1"; }
 addr_of() { echo "$NET.$((10 + $1))"; }
@@ -311,36 +312,51 @@ cmd_load_image() {
 }
 
 cmd_check() {
-  local img=${1:-zkchaos/zookeeper:3.8.0} i hosts addr reply first="" t ok
+  local img=${1:-zkchaos/zookeeper:3.8.0} i hosts addr reply first="" t ok cfg n
   hosts=$(existing_hosts)
   [ -n "$hosts" ] || die "no test hosts; run '$0 up N' first."
+  # One ZooKeeper ensemble across all hosts (standalone if there is one host): server i listens on
+  # host i's address, so the quorum traffic (2888/3888) crosses the bridge between namespaces.
+  n=$(wc -w <<<"$hosts")
+  cfg="tickTime=2000
+initLimit=10
+syncLimit=5
+dataDir=/tmp/zk
+clientPort=2181
+4lw.commands.whitelist=*
+admin.enableServer=false"
+  if [ "$n" -gt 1 ]; then
+    for i in $hosts; do cfg+=$'\n'"server.$i=$(addr_of "$i"):2888:3888"; done
+  fi
   for i in $hosts; do
     dk "$i" image inspect "$img" >/dev/null 2>&1 || die "host $i has no image $img; run '$0 load-image $img'."
     dk "$i" rm -f "$CHECK_NAME" >/dev/null 2>&1 || true
-    run dk "$i" run -d --name "$CHECK_NAME" --network host --entrypoint sh "$img" -c \
-      'printf "tickTime=2000\ndataDir=/tmp/zk\nclientPort=2181\n4lw.commands.whitelist=*\nadmin.enableServer=false\n" >/tmp/zoo.cfg && exec /usr/local/bin/zkServer.sh start-foreground /tmp/zoo.cfg' >/dev/null
+    echo "+ docker -H unix://$(sock_of "$i") run -d --name $CHECK_NAME --network host ... (server $i)" >&2
+    dk "$i" run -d --name "$CHECK_NAME" --network host -e MYID="$i" -e ZKCFG="$cfg" \
+      --entrypoint sh "$img" -c 'mkdir -p /tmp/zk && echo "$MYID" >/tmp/zk/myid &&
+        printf "%s\n" "$ZKCFG" >/tmp/zoo.cfg && exec /usr/local/bin/zkServer.sh start-foreground /tmp/zoo.cfg' >/dev/null
   done
   ok=1
   for i in $hosts; do
     addr=$(addr_of "$i"); reply=""
     for ((t = 0; t < 120; t++)); do
-      reply=$(timeout 3 bash -c "exec 3<>/dev/tcp/$addr/2181 && echo srvr >&3 && cat <&3" 2>/dev/null | head -n 1 || true)
+      reply=$(timeout 3 bash -c "exec 3<>/dev/tcp/$addr/2181 && echo srvr >&3 && cat <&3" 2>/dev/null | grep '^Mode:' || true)
       [ -n "$reply" ] && break
       sleep 0.5
     done
     if [ -n "$reply" ]; then
       echo "host $i: root namespace -> $addr:2181 srvr: $reply"
     else
-      echo "host $i: root namespace -> $addr:2181: NO ANSWER"; ok=0
+      echo "host $i: root namespace -> $addr:2181: no 'Mode:' line in srvr after 60s"; ok=0
       dk "$i" logs --tail 20 "$CHECK_NAME" >&2 || true
     fi
     if [ -z "$first" ]; then first=$i; continue; fi
     reply=$(timeout 3 nsenter --net="/run/netns/$(ns_of "$first")" \
-      bash -c "exec 3<>/dev/tcp/$addr/2181 && echo srvr >&3 && cat <&3" 2>/dev/null | head -n 1 || true)
+      bash -c "exec 3<>/dev/tcp/$addr/2181 && echo srvr >&3 && cat <&3" 2>/dev/null | grep '^Mode:' || true)
     if [ -n "$reply" ]; then
       echo "host $i: host $first's namespace -> $addr:2181 srvr: $reply"
     else
-      echo "host $i: host $first's namespace -> $addr:2181: NO ANSWER"; ok=0
+      echo "host $i: host $first's namespace -> $addr:2181: no answer"; ok=0
     fi
   done
   for i in $hosts; do run dk "$i" rm -f "$CHECK_NAME" >/dev/null || true; done
@@ -366,7 +382,7 @@ stop_pid() {
 umount_under() {
   local base=$1 m
   for m in $({ findmnt -rn -o TARGET | grep -E "^${base}(/|$)" || true; } | awk '{print length, $0}' | sort -rn | cut -d' ' -f2-); do
-    run umount "$m" 2>/dev/null || run umount -l "$m" || true
+    run umount "$m" || run umount -l "$m" || true
   done
 }
 
@@ -401,7 +417,14 @@ remove_host() {
       say "not removing $p: still mounted:"; findmnt -rn -o TARGET | grep -E "^${p}(/|$)" >&2
       continue
     fi
-    run rm -rf --one-file-system "$p"
+    if [ "$p" = "$d" ]; then
+      # The data-root holds every image layer (tens of seconds to delete): delete all hosts' in
+      # parallel; cmd_down waits for them.
+      echo "+ [$(date +%T)] rm -rf --one-file-system $p &" >&2
+      rm -rf --one-file-system "$p" &
+    else
+      run rm -rf --one-file-system "$p"
+    fi
   done
 }
 
@@ -409,6 +432,7 @@ cmd_down() {
   need_tools
   local i
   for i in $(existing_hosts); do remove_host "$i"; done
+  wait
   if ip link show "$BR" >/dev/null 2>&1; then run ip link del "$BR"; fi
   if command -v iptables >/dev/null 2>&1; then
     while iptables -C "${IPT_RULE[@]}" 2>/dev/null; do run iptables -D "${IPT_RULE[@]}"; done
