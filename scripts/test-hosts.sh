@@ -88,7 +88,7 @@ existing_hosts() {
     ip netns list 2>/dev/null | awk '{print $1}' | sed -n 's/^zkchaos-th\([0-9][0-9]*\)$/\1/p'
     ip -o link show 2>/dev/null | awk -F': ' '{print $2}' | sed -n 's/^zkth\([0-9][0-9]*\)a\(@.*\)\{0,1\}$/\1/p'
     for d in /run/zkchaos-th[0-9]* "$STATE"/th[0-9]*; do
-      [ -e "$d" ] && basename "$d" | sed -n 's/^\(zkchaos-\)\{0,1\}th\([0-9][0-9]*\)$/\2/p'
+      if [ -e "$d" ]; then basename "$d" | sed -n 's/^\(zkchaos-\)\{0,1\}th\([0-9][0-9]*\)$/\2/p'; fi
     done
   } | sort -n -u
 }
@@ -286,28 +286,38 @@ cmd_env() {
 
 cmd_load_image() {
   [ $# -ge 1 ] || die "usage: $0 load-image IMAGE [IMAGE...]"
-  local hosts img id i tmp
+  local hosts img id i tmp todo pids p fail=0
   hosts=$(existing_hosts)
   [ -n "$hosts" ] || die "no test hosts; run '$0 up N' first."
+  for i in $hosts; do answers "$i" || die "host $i: engine does not answer; run '$0 up N'."; done
   for img in "$@"; do
     id=$(docker image inspect --format '{{.Id}}' "$img" 2>/dev/null) ||
       die "image $img is not in the local engine (build it first, e.g. scripts/setup.sh)."
-    tmp=""
+    todo=""
     for i in $hosts; do
-      answers "$i" || die "host $i: engine does not answer; run '$0 up N'."
       if [ "$(dk "$i" image inspect --format '{{.Id}}' "$img" 2>/dev/null || true)" = "$id" ]; then
         say "host $i already has $img ($id)"
-        continue
+      else
+        todo+=" $i"
       fi
-      if [ -z "$tmp" ]; then
-        tmp="$STATE/image.tar"
-        echo "+ docker save $img -o $tmp" >&2
-        docker save "$img" -o "$tmp"
-      fi
-      echo "+ docker -H unix://$(sock_of "$i") load -i $tmp" >&2
-      dk "$i" load -q -i "$tmp" >&2
     done
-    [ -z "$tmp" ] || rm -f "$tmp"
+    [ -n "$todo" ] || continue
+    # Save once, then load into every engine that lacks it, all at once.
+    tmp="$STATE/image.tar"
+    run docker save "$img" -o "$tmp"
+    pids=()
+    for i in $todo; do
+      echo "+ [$(date +%T)] docker -H unix://$(sock_of "$i") load -i $tmp &" >&2
+      dk "$i" load -q -i "$tmp" >&2 &
+      pids+=($!)
+    done
+    for p in "${pids[@]}"; do wait "$p" || fail=1; done
+    rm -f "$tmp"
+    [ "$fail" = 0 ] || die "loading $img failed on at least one host (see above)."
+    for i in $todo; do
+      [ "$(dk "$i" image inspect --format '{{.Id}}' "$img" 2>/dev/null || true)" = "$id" ] ||
+        die "host $i: $img has not the local image ID $id after loading."
+    done
   done
 }
 
