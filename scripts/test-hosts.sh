@@ -48,7 +48,7 @@
 # only if it is empty.
 #
 # Environment: ZKCHAOS_TH_NET (default 10.231.77: the /24 used; it must not be routed on the
-# machine already), ZKCHAOS_TH_WAIT (seconds to wait for an engine, default 60),
+# machine already; `up` records it and every later command uses the recorded one until `down`), ZKCHAOS_TH_WAIT (seconds to wait for an engine, default 60),
 # ZKCHAOS_TH_STORAGE_DRIVER (dockerd --storage-driver; default: dockerd's own choice).
 #
 # Each dockerd gets its own containerd (not dockerd's "managed" one), because dockerd would use a
@@ -63,6 +63,10 @@ BR=zkchaos-thbr0
 STATE=/var/lib/zkchaos-test-hosts
 IPT_COMMENT=zkchaos-test-hosts
 CHECK_NAME=zkchaos-th-check
+
+# Hosts that are up keep the subnet they were made with (recorded in $STATE/net).
+REQUESTED_NET=$NET
+if [ -s "$STATE/net" ]; then NET=$(cat "$STATE/net"); fi
 
 trap 'rc=$?; echo "test-hosts.sh: failed (exit $rc) at line $LINENO: $BASH_COMMAND" >&2' ERR
 
@@ -239,8 +243,11 @@ cmd_up() {
   local n=${1:-}
   [[ $n =~ ^[0-9]+$ ]] && [ "$n" -ge 1 ] && [ "$n" -le 200 ] || die "usage: $0 up N (1 <= N <= 200)"
   need_tools
+  [ "$NET" = "$REQUESTED_NET" ] ||
+    die "the hosts that are up use $NET.0/24, not $REQUESTED_NET.0/24; run '$0 down' first."
   check_subnet
   mkdir -p "$STATE"
+  echo "$NET" >"$STATE/net"
   # `ip netns add` creates /run/netns (a shared bind mount of itself); remember whether we did.
   if [ ! -e /run/netns ] && [ -z "$(existing_hosts)" ]; then touch "$STATE/created-run-netns"; fi
   ensure_bridge
@@ -475,7 +482,7 @@ cmd_down() {
   say "down: nothing of ours is left"
 }
 
-usage() { sed -n '2,/^set -E/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,/^set -E/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//' || true; }
 
 case ${1:-} in
   up) shift; cmd_up "$@" ;;
