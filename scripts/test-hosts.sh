@@ -384,6 +384,14 @@ admin.enableServer=false"
 # Pids of every process inside host i's network namespace (containers, shims, engines).
 ns_pids() { local ns; ns=$(ns_of "$1"); [ -e "/run/netns/$ns" ] && ip netns pids "$ns" 2>/dev/null || true; }
 
+# Pids in any cgroup under /<name> (every v1 controller and the v2 hierarchy).
+cgroup_pids() {
+  local d
+  for d in /sys/fs/cgroup/*/"$1" /sys/fs/cgroup/"$1"; do
+    if [ -d "$d" ]; then find "$d" -name cgroup.procs -exec cat {} + 2>/dev/null || true; fi
+  done | sort -n -u
+}
+
 # TERM a pid, wait up to $2 seconds, then KILL.
 stop_pid() {
   local pid=$1 what=$2 secs=$3 t
@@ -416,6 +424,13 @@ remove_host() {
   # Whatever still runs inside the namespace is ours (shims, container processes, an engine
   # whose pidfile was lost): TERM, then KILL.
   for p in $(ns_pids "$i"); do stop_pid "$p" "process $(cat "/proc/$p/comm" 2>/dev/null || echo '?') in $ns" 5; done
+  # Container processes live in the cgroups under /$ns (dockerd --cgroup-parent), even those in
+  # a network namespace of their own; thaw paused ones first, or they cannot die.
+  local f
+  for f in $(find /sys/fs/cgroup/freezer/"$ns" -name freezer.state 2>/dev/null || true); do
+    if [ "$(cat "$f")" != THAWED ]; then echo "+ [$(date +%T)] echo THAWED > $f" >&2; echo THAWED >"$f" || true; fi
+  done
+  for p in $(cgroup_pids "$ns"); do stop_pid "$p" "process $(cat "/proc/$p/comm" 2>/dev/null || echo '?') in cgroup /$ns" 5; done
   umount_under "$r"
   umount_under "$d"
   if [ -e "/run/netns/$ns" ]; then run ip netns del "$ns"; fi
