@@ -203,7 +203,7 @@ start_engine() {
   write_configs "$i"
   pid=$(pidfile_pid "$r/containerd.pid")
   if ! pid_alive "$pid"; then
-    echo "+ setsid nsenter --net=/run/netns/$ns containerd --config $d/containerd.toml >>$d/containerd.log 2>&1 &" >&2
+    echo "+ [$(date +%T)] setsid nsenter --net=/run/netns/$ns containerd --config $d/containerd.toml >>$d/containerd.log 2>&1 &" >&2
     setsid nsenter --net="/run/netns/$ns" containerd --config "$d/containerd.toml" \
       >>"$d/containerd.log" 2>&1 </dev/null &
     echo $! >"$r/containerd.pid"
@@ -223,7 +223,7 @@ start_engine() {
     --cgroup-parent "/$ns" --bridge=none --iptables=false --ip6tables=false
     --ip-forward=false --ip-masq=false)
   [ -n "$STORAGE_DRIVER" ] && args+=(--storage-driver "$STORAGE_DRIVER")
-  echo "+ setsid nsenter --net=/run/netns/$ns ${args[*]} >>$d/dockerd.log 2>&1 &" >&2
+  echo "+ [$(date +%T)] setsid nsenter --net=/run/netns/$ns ${args[*]} >>$d/dockerd.log 2>&1 &" >&2
   setsid nsenter --net="/run/netns/$ns" "${args[@]}" >>"$d/dockerd.log" 2>&1 </dev/null &
 }
 
@@ -231,7 +231,7 @@ wait_engine() {
   local i=$1 t d
   d=$(dir_of "$i")
   for ((t = 0; t < WAIT * 2; t++)); do
-    answers "$i" && return 0
+    if answers "$i"; then say "host $i: engine answers (after ~$((t / 2))s of waiting)"; return 0; fi
     sleep 0.5
   done
   echo "----- last lines of $d/dockerd.log -----" >&2
