@@ -77,6 +77,9 @@ case "$SUITE" in
   trixie) ZK=3.9.3 JDK=openjdk-21-jre-headless ;;
   sid) ZK=3.9.6 JDK=openjdk-21-jre-headless ;;
 esac
+# Some of libzookeeper-java's dependencies want default-jre-headless, which may be another JDK
+# (sid: OpenJDK 25); `java` is pinned to $JDK below so the server runs on the JDK named here.
+JDK_MAJOR="${JDK#openjdk-}"; JDK_MAJOR="${JDK_MAJOR%%-*}"
 TAG_GIVEN="$TAG"
 TAG="${TAG:-zkchaos/zookeeper:$ZK}"
 PACKAGES="$JDK,libzookeeper-java,libslf4j-java,ca-certificates-java"
@@ -109,9 +112,10 @@ mmdebstrap --variant=apt --mode=root "${APTOPTS[@]}" \
   --customize-hook="copy-in $HERE/zkServer.sh /usr/local/bin" \
   --customize-hook='chmod 0755 "$1/usr/local/bin/zkServer.sh"' \
   --customize-hook='mkdir -p "$1/zkchaos/conf" "$1/zkchaos/data"' \
+  --customize-hook="chroot \"\$1\" sh -c 'update-alternatives --set java /usr/lib/jvm/java-$JDK_MAJOR-openjdk-*/bin/java'" \
+  --customize-hook="chroot \"\$1\" readlink -f /usr/bin/java >'$WORK/java-path'" \
   --customize-hook="dpkg-query --admindir=\"\$1/var/lib/dpkg\" -W -f='\${Version}' libzookeeper-java >'$WORK/zk-version'" \
   --customize-hook="dpkg-query --admindir=\"\$1/var/lib/dpkg\" -W -f='\${Package} \${Version}\n' '$JDK' >'$WORK/jdk-version'" \
-  --customize-hook="ls \"\$1/usr/share/java\" >'$WORK/java-jars'" \
   --customize-hook='rm -rf "$1/var/lib/apt/lists/"* "$1/var/cache/apt/"*' \
   "$SUITE" "$WORK/rootfs.tar" >"$WORK/mmdebstrap.log" 2>&1 \
   || { tail -n 20 "$WORK/mmdebstrap.log" >&2; die "mmdebstrap failed (log above); check that Debian's package mirror is reachable and that $SUITE still has $PACKAGES."; }
@@ -135,4 +139,4 @@ docker import \
   "$WORK/rootfs.tar" "$TAG" >/dev/null
 
 size=$(docker image inspect -f '{{.Size}}' "$TAG")
-echo "built $TAG in $(( $(date +%s) - started )) s, $(( size / 1000000 )) MB: libzookeeper-java $PKG_VERSION, $(cat "$WORK/jdk-version"), Debian $SUITE"
+echo "built $TAG in $(( $(date +%s) - started )) s, $(( size / 1000000 )) MB: libzookeeper-java $PKG_VERSION, $(cat "$WORK/jdk-version") (java: $(cat "$WORK/java-path")), Debian $SUITE"
