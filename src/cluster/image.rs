@@ -104,7 +104,9 @@ pub fn find_build_script() -> Option<PathBuf> {
 }
 
 /// Run the build script (idempotent unless `force`).
-pub fn build_image(tag: &str, force: bool) -> Result<()> {
+/// `zookeeper` (`3.8`, `3.8.0`, `3.9.3`, `3.9.6`) picks the Debian suite the script builds from;
+/// `tag` overrides the tag (default `zkchaos/zookeeper:<version>`).
+pub fn build_image(tag: Option<&str>, zookeeper: Option<&str>, force: bool) -> Result<()> {
     let script = find_build_script().ok_or_else(|| {
         ClusterError::ImageBuild(format!(
             "docker/build-image.sh not found in the current directory or in {}; run zkchaos from its source tree",
@@ -112,7 +114,13 @@ pub fn build_image(tag: &str, force: bool) -> Result<()> {
         ))
     })?;
     let mut cmd = std::process::Command::new("bash");
-    cmd.arg(&script).arg(tag);
+    cmd.arg(&script);
+    if let Some(v) = zookeeper {
+        cmd.arg("--zookeeper").arg(v);
+    }
+    if let Some(t) = tag {
+        cmd.arg("--tag").arg(t);
+    }
     if force {
         cmd.env("ZKCHAOS_REBUILD", "1");
     }

@@ -1,12 +1,13 @@
 //! Faults and the baseline: `none` (steady load for a while) and `pause` (freeze one server's
 //! container for an exact duration: the ground truth against which outage figures are calibrated).
 
+use crate::cluster::Backend;
 use super::{marked, ProcedureCtx, ProcedureError, ProcedureOutcome};
 use crate::plan::Target;
 use std::time::Duration;
 
 /// No change: the procedure phase is just load, for a baseline.
-pub async fn steady(ctx: &mut ProcedureCtx<'_>, duration_s: f64) -> Result<ProcedureOutcome, ProcedureError> {
+pub async fn steady<B: Backend>(ctx: &mut ProcedureCtx<'_, B>, duration_s: f64) -> Result<ProcedureOutcome, ProcedureError> {
     let d = Duration::from_secs_f64(duration_s.max(0.0));
     ctx.step("steady", async {
         tokio::time::sleep(d).await;
@@ -17,7 +18,7 @@ pub async fn steady(ctx: &mut ProcedureCtx<'_>, duration_s: f64) -> Result<Proce
 }
 
 /// Pause `target` (a server id, or the current leader) for `duration_ms`, then unpause it.
-pub async fn pause(ctx: &mut ProcedureCtx<'_>, target: Target, duration_ms: u64) -> Result<ProcedureOutcome, ProcedureError> {
+pub async fn pause<B: Backend>(ctx: &mut ProcedureCtx<'_, B>, target: Target, duration_ms: u64) -> Result<ProcedureOutcome, ProcedureError> {
     let ids = ctx.cluster.server_ids();
     let id = match target {
         Target::Id(id) => id,

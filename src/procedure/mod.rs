@@ -15,18 +15,24 @@
 //!
 //! Convergence (every target server serving, one leader, each server's own membership view equal
 //! to the target set) is waited for by [`wait_converged`] after the procedure's last step.
+//!
+//! Procedures are generic over [`Backend`]: a run drives Docker's `Cluster`; the unit tests in
+//! [`tests`] drive the in-memory `FakeBackend` to check step order and marks without Docker.
 
 pub mod fault;
 pub mod reconfig;
 pub mod restart;
+#[cfg(test)]
+mod tests;
 
 use crate::check::converge::{check_converged, ServerObservation};
-use crate::cluster::{Cluster, ClusterError, ZooCfg};
+use crate::cluster::{Backend, ClusterError, ZooCfg};
 use crate::plan::{Plan, ProcedurePlan};
 use crate::record::{Epoch, Mark, MarkKind, ServerMode};
 use std::future::Future;
 use std::net::SocketAddr;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+use tokio::time::Instant;
 use tokio::sync::watch;
 
 /// Where a procedure puts its timeline marks (the recorder, in a run).
@@ -34,9 +40,10 @@ pub trait MarkSink: Send + Sync {
     fn mark(&self, mark: Mark);
 }
 
-/// What a procedure may use.
-pub struct ProcedureCtx<'a> {
-    pub cluster: &'a mut Cluster,
+/// What a procedure may use. `B` is the cluster backend (Docker in a run, the in-memory fake in
+/// unit tests).
+pub struct ProcedureCtx<'a, B: Backend> {
+    pub cluster: &'a mut B,
     pub plan: &'a Plan,
     pub marks: &'a dyn MarkSink,
     pub epoch: Epoch,
@@ -89,7 +96,7 @@ impl From<ProcedureError> for crate::Error {
     }
 }
 
-impl ProcedureCtx<'_> {
+impl<B: Backend> ProcedureCtx<'_, B> {
     pub fn now_us(&self) -> u64 {
         self.epoch.now_us()
     }
@@ -191,7 +198,7 @@ pub async fn marked<T, E: std::fmt::Display>(
 }
 
 /// Run the plan's procedure. Marks are emitted as steps happen.
-pub async fn run_procedure(ctx: &mut ProcedureCtx<'_>) -> Result<ProcedureOutcome, ProcedureError> {
+pub async fn run_procedure<B: Backend>(ctx: &mut ProcedureCtx<'_, B>) -> Result<ProcedureOutcome, ProcedureError> {
     let from = ctx.plan.cluster.size;
     match ctx.plan.procedure.clone() {
         ProcedurePlan::None { duration_s } => fault::steady(ctx, duration_s).await,
@@ -208,8 +215,8 @@ pub async fn run_procedure(ctx: &mut ProcedureCtx<'_>) -> Result<ProcedureOutcom
 
 /// Poll every target server until the ensemble has converged to `target` or `timeout` passes.
 /// Returns the time of convergence (µs since the epoch) or the last reason it had not converged.
-pub async fn wait_converged(
-    cluster: &Cluster,
+pub async fn wait_converged<B: Backend>(
+    cluster: &B,
     target: &[u32],
     epoch: Epoch,
     timeout: Duration,

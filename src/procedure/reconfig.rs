@@ -11,46 +11,28 @@
 //! every attempt is its own mark carrying the error. After the last reconfig one quorum write is
 //! issued, because committed is not yet active (ZOOKEEPER.md).
 
+use crate::cluster::{AdminSession, Backend};
 use super::{ProcedureCtx, ProcedureError, ProcedureOutcome, ServerAction};
 use crate::cluster::config::{dynamic_line, line_id, ZooCfg};
 use crate::plan::ReconfigStep;
 use crate::record::{labels, ServerMode};
 use std::time::Duration;
-use zookeeper_client as zk;
-
-/// Bound on every administrative ZooKeeper call.
-const CALL_TIMEOUT: Duration = Duration::from_secs(10);
-
-async fn bounded<T>(what: &str, fut: impl std::future::Future<Output = Result<T, zk::Error>>) -> Result<T, String> {
-    match tokio::time::timeout(CALL_TIMEOUT, fut).await {
-        Ok(Ok(v)) => Ok(v),
-        Ok(Err(e)) => Err(format!("{what}: {e}")),
-        Err(_) => Err(format!("{what}: no answer within {CALL_TIMEOUT:?}")),
-    }
-}
 
 /// The administrative session used for `getConfig` and `reconfig`.
-async fn connect_admin(ctx: &ProcedureCtx<'_>, ids: &[u32]) -> Result<zk::Client, ProcedureError> {
-    let connect = ctx.cluster.connect_string(ids);
-    let mut connector =
-        zk::Client::connector().with_session_timeout(Duration::from_millis(u64::from(ctx.plan.load.session_timeout_ms)));
-    if let Some(pw) = &ctx.super_password {
-        connector = connector.with_auth("digest", format!("super:{pw}").as_bytes());
-    }
-    bounded(&format!("connect admin session to {connect}"), connector.connect(&connect))
+async fn connect_admin<B: Backend>(ctx: &ProcedureCtx<'_, B>, ids: &[u32]) -> Result<B::Admin, ProcedureError> {
+    let timeout = Duration::from_millis(u64::from(ctx.plan.load.session_timeout_ms));
+    ctx.cluster
+        .open_admin(ids, timeout, ctx.super_password.as_deref())
         .await
         .map_err(|detail| ProcedureError::Step { step: "connect admin session".into(), detail })
 }
 
 /// Member lines (`server.N=...`) of the committed configuration, and its version line.
-async fn committed_config(admin: &zk::Client) -> Result<(Vec<String>, String), ProcedureError> {
-    let (data, _stat) = bounded("sync /zookeeper/config", async {
-        admin.sync("/zookeeper/config").await?;
-        admin.get_config().await
-    })
-    .await
-    .map_err(|detail| ProcedureError::Step { step: "read /zookeeper/config".into(), detail })?;
-    let text = String::from_utf8_lossy(&data).to_string();
+async fn committed_config(admin: &impl AdminSession) -> Result<(Vec<String>, String), ProcedureError> {
+    let text = admin
+        .committed_config()
+        .await
+        .map_err(|detail| ProcedureError::Step { step: "read /zookeeper/config".into(), detail })?;
     Ok(parse_config(&text))
 }
 
@@ -62,7 +44,7 @@ pub fn parse_config(text: &str) -> (Vec<String>, String) {
 }
 
 /// Start `id` as a joiner of the committed configuration, then wait until it follows.
-async fn start_joiner(ctx: &mut ProcedureCtx<'_>, id: u32, committed: &[String]) -> Result<(), ProcedureError> {
+async fn start_joiner<B: Backend>(ctx: &mut ProcedureCtx<'_, B>, id: u32, committed: &[String]) -> Result<(), ProcedureError> {
     // skipACL, when the plan asks for it, is applied by the cluster to every server it starts.
     let cfg = ZooCfg::joiner(id, committed, &ctx.plan.cluster);
     ctx.server_step(ServerAction::Start, id, &cfg).await?;
@@ -73,17 +55,19 @@ async fn start_joiner(ctx: &mut ProcedureCtx<'_>, id: u32, committed: &[String])
 }
 
 /// `reconfig -add` the given servers, retrying with backoff; each attempt is a marked step.
-async fn reconfig_add(ctx: &ProcedureCtx<'_>, admin: &zk::Client, ids: &[u32], max_attempts: u32) -> Result<u32, ProcedureError> {
+async fn reconfig_add<B: Backend>(
+    ctx: &ProcedureCtx<'_, B>,
+    admin: &B::Admin,
+    ids: &[u32],
+    max_attempts: u32,
+) -> Result<u32, ProcedureError> {
     let lines: Vec<String> = ids.iter().map(|&id| dynamic_line(id)).collect();
     let what = format!("add {}", ids.iter().map(u32::to_string).collect::<Vec<_>>().join(","));
     let mut backoff = Duration::from_millis(250);
     let mut last_error = String::new();
     for attempt in 1..=max_attempts.max(1) {
         let label = format!("reconfig {what} attempt {attempt}");
-        let joinings = lines.iter().map(String::as_str).collect::<Vec<_>>();
-        let leavings: Vec<&str> = Vec::new();
-        let update = zk::EnsembleUpdate::Incremental { joinings: joinings.iter().copied(), leavings: leavings.iter().copied() };
-        match ctx.step(&label, bounded("reconfig", admin.update_ensemble(update, None))).await {
+        match ctx.step(&label, admin.add_members(&lines)).await {
             Ok(_) => return Ok(attempt),
             Err(e) => last_error = e,
         }
@@ -93,8 +77,8 @@ async fn reconfig_add(ctx: &ProcedureCtx<'_>, admin: &zk::Client, ids: &[u32], m
     Err(ProcedureError::Reconfig { what, attempts: max_attempts.max(1), last_error })
 }
 
-pub async fn reconfig_expand(
-    ctx: &mut ProcedureCtx<'_>,
+pub async fn reconfig_expand<B: Backend>(
+    ctx: &mut ProcedureCtx<'_, B>,
     from: u32,
     to: u32,
     step: ReconfigStep,
@@ -125,10 +109,7 @@ pub async fn reconfig_expand(
     }
     notes.push(format!("{attempts} reconfig attempt(s)"));
     // Committed is not active until a quorum write goes through the new configuration.
-    ctx.step(
-        "quorum write",
-        bounded("quorum write", async { admin.set_data("/zkchaos", b"", None).await.map(|_| ()) }),
-    )
+    ctx.step("quorum write", admin.quorum_write())
     .await
     .map_err(|detail| ProcedureError::Step { step: "quorum write".into(), detail })?;
     let (committed, version) = committed_config(&admin).await?;

@@ -14,6 +14,7 @@
 //! A wait that times out is recorded on its step's end mark and the procedure goes on: how the
 //! ensemble behaves when a step does not complete is part of what is measured.
 
+use crate::cluster::Backend;
 use super::{ProcedureCtx, ProcedureError, ProcedureOutcome, ServerAction};
 use crate::cluster::config::ZooCfg;
 use crate::plan::{RestartOrder, RollingOrder};
@@ -23,24 +24,24 @@ use std::time::Duration;
 const SERVING: &[ServerMode] = &[ServerMode::Leader, ServerMode::Follower, ServerMode::Standalone, ServerMode::Observer];
 
 /// Start server `id` with the static config of `members`.
-async fn start_new(ctx: &mut ProcedureCtx<'_>, id: u32, members: &[u32]) -> Result<(), ProcedureError> {
+async fn start_new<B: Backend>(ctx: &mut ProcedureCtx<'_, B>, id: u32, members: &[u32]) -> Result<(), ProcedureError> {
     let cfg = ZooCfg::static_ensemble(id, members, &ctx.plan.cluster);
     ctx.server_step(ServerAction::Start, id, &cfg).await
 }
 
 /// Rewrite server `id`'s zoo.cfg to `members` and restart it.
-async fn restart_with(ctx: &mut ProcedureCtx<'_>, id: u32, members: &[u32]) -> Result<(), ProcedureError> {
+async fn restart_with<B: Backend>(ctx: &mut ProcedureCtx<'_, B>, id: u32, members: &[u32]) -> Result<(), ProcedureError> {
     let cfg = ZooCfg::static_ensemble(id, members, &ctx.plan.cluster);
     ctx.server_step(ServerAction::Restart, id, &cfg).await
 }
 
 /// Wait until `id` reports one of `modes`; a timeout is recorded on the mark, not fatal.
-async fn wait_for(ctx: &ProcedureCtx<'_>, id: u32, modes: &[ServerMode], what: &str) -> bool {
+async fn wait_for<B: Backend>(ctx: &ProcedureCtx<'_, B>, id: u32, modes: &[ServerMode], what: &str) -> bool {
     ctx.wait_step(id, modes, what).await.is_ok()
 }
 
-pub async fn restart_expand(
-    ctx: &mut ProcedureCtx<'_>,
+pub async fn restart_expand<B: Backend>(
+    ctx: &mut ProcedureCtx<'_, B>,
     from: u32,
     to: u32,
     order: RestartOrder,
@@ -79,8 +80,8 @@ pub async fn restart_expand(
     Ok(ProcedureOutcome { target_ids: target, notes })
 }
 
-pub async fn rolling_expand(
-    ctx: &mut ProcedureCtx<'_>,
+pub async fn rolling_expand<B: Backend>(
+    ctx: &mut ProcedureCtx<'_, B>,
     from: u32,
     to: u32,
     order: RollingOrder,
