@@ -33,6 +33,10 @@ pub enum Command {
     Analyze(AnalyzeArgs),
     /// Measure the load driver itself (schedule lag, CPU per op, saturation, memory).
     Bench(BenchArgs),
+    /// Run a suite: several profiles (or variants of one), repeated and interleaved, with statistics.
+    Suite(SuiteArgs),
+    /// Judge stored runs for CI: safety verdicts, limits, and a baseline comparison.
+    Gate(GateArgs),
 }
 
 #[derive(Debug, Args, Clone)]
@@ -57,6 +61,9 @@ pub struct RunArgs {
     /// Override the load rate (ops/s).
     #[arg(long)]
     pub rate: Option<u32>,
+    /// Judge the runs afterwards (as `zkchaos gate` does) when any of these is given.
+    #[command(flatten)]
+    pub gate: GateOpts,
 }
 
 #[derive(Debug, Args, Clone)]
@@ -161,4 +168,74 @@ pub struct BenchArgs {
     /// Which measurements: lag,cpu,saturation,memory (memory runs 10 minutes).
     #[arg(long, default_value = "lag,cpu,saturation")]
     pub only: String,
+}
+
+/// Thresholds and outputs of the CI gate, shared by `gate`, `run` and `suite`.
+#[derive(Debug, Args, Clone, Default)]
+pub struct GateOpts {
+    /// Limit on the median longest outage in the procedure phase, e.g. read=2000,write=2000 (ms).
+    #[arg(long, value_name = "read=MS,write=MS")]
+    pub max_outage_ms: Option<String>,
+    /// Limit on the median error rate in the procedure phase (fraction, e.g. 0.01).
+    #[arg(long, value_name = "FRACTION")]
+    pub max_error_rate: Option<f64>,
+    /// Limit on the median p99 latency in the procedure phase (ms).
+    #[arg(long, value_name = "MS")]
+    pub max_p99_ms: Option<f64>,
+    /// Limit on the median time to converge (ms); a run that never converged exceeds any limit.
+    #[arg(long, value_name = "MS")]
+    pub max_converge_ms: Option<f64>,
+    /// Stored suite or run directory to compare against (entries matched by profile name).
+    #[arg(long, value_name = "DIR")]
+    pub baseline: Option<PathBuf>,
+    /// Allowed worsening of a median against the baseline, e.g. 20% or 0.2 [default: 20%].
+    #[arg(long, value_name = "PERCENT")]
+    pub tolerance: Option<String>,
+    /// Significance level of the Mann-Whitney U test [default: 0.05].
+    #[arg(long)]
+    pub alpha: Option<f64>,
+    /// Runs needed on each side for the rank test; fewer → weak comparison [default: 3].
+    #[arg(long, value_name = "N")]
+    pub min_repeats: Option<usize>,
+    /// With fewer than --min-repeats runs, cannot judge (exit 2) instead of the weak comparison.
+    #[arg(long)]
+    pub strict: bool,
+    /// Accept UNKNOWN safety verdicts instead of exiting 2.
+    #[arg(long)]
+    pub allow_unknown: bool,
+    /// Write the verdicts as JUnit XML.
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
+    /// Write the verdicts as JSON.
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<PathBuf>,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct SuiteArgs {
+    /// Suite file (TOML): entries, repetitions, optional [gate].
+    pub suite: PathBuf,
+    /// Results root (the suite goes to <results>/suites/<name>/<timestamp>/); overrides the file's.
+    #[arg(long)]
+    pub results: Option<PathBuf>,
+    /// One plain line per run start and end instead of a progress bar.
+    #[arg(long)]
+    pub quiet: bool,
+    /// Check the suite file and every entry's profile, print the run order, run nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    #[command(flatten)]
+    pub gate: GateOpts,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct GateArgs {
+    /// A run directory, or a directory above runs (a suite directory, a profile directory).
+    pub dir: PathBuf,
+    /// A/A calibration: split each entry's runs into two halves N times and report how often the
+    /// baseline rule fires although nothing changed (the false-alarm rate).
+    #[arg(long, value_name = "N")]
+    pub calibrate: Option<usize>,
+    #[command(flatten)]
+    pub gate: GateOpts,
 }

@@ -24,6 +24,10 @@ pub mod run;
 pub mod test_hooks;
 pub mod workload;
 
+pub mod gate;
+pub mod stats;
+pub mod suite;
+
 pub use error::{Error, Result};
 
 use cli::{Cli, Command, ImageCommand};
@@ -38,7 +42,7 @@ pub fn init_tracing() {
 /// Run one command; returns the process exit code.
 pub async fn dispatch(cli: Cli) -> i32 {
     let result = match cli.command {
-        Command::Run(args) => run::run_command(args).await,
+        Command::Run(args) => gate::commands::run(args).await,
         Command::Load(args) => workload::commands::load(args).await,
         Command::Image(ImageCommand::Build { tag, force }) => cluster::commands::image_build(&tag, force).await,
         Command::Cluster(cmd) => cluster::commands::cluster(cmd).await,
@@ -46,6 +50,8 @@ pub async fn dispatch(cli: Cli) -> i32 {
         Command::Compare(args) => report::commands::compare(args).await,
         Command::Analyze(args) => report::commands::analyze(args).await,
         Command::Bench(args) => workload::bench::bench(args).await,
+        Command::Suite(args) => suite::commands::suite(args).await,
+        Command::Gate(args) => gate::commands::gate(args).await,
     };
     match result {
         Ok(()) => 0,
