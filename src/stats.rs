@@ -50,7 +50,7 @@ pub struct MedianCi {
 /// Default number of bootstrap resamples.
 pub const RESAMPLES: usize = 10_000;
 /// Default seed of the bootstrap, so the same values always give the same interval.
-pub const SEED: u64 = 0x5eed_2c4a_05;
+pub const SEED: u64 = 0x005e_ed2c_4a05;
 
 /// Bootstrap CI of the median at `level` (e.g. 0.95), percentile method: resample the values with
 /// replacement `resamples` times, take the median of each resample, and report the

@@ -438,7 +438,7 @@ fn baseline_check(entry: &str, figure: Figure, runs: &[&RunFigures], base_runs: 
     };
     let tol = format!("{:.0} %", cfg.tolerance * 100.0);
     let mut c = match (cur.median, base.median) {
-        (None, None) => check(entry, name, Some(figure), Status::Pass, "", format!("no values on either side (no operations of that kind)")),
+        (None, None) => check(entry, name, Some(figure), Status::Pass, "", "no values on either side (no operations of that kind)".to_string()),
         (None, Some(_)) | (Some(_), None) => check(
             entry,
             name,

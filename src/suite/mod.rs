@@ -135,6 +135,10 @@ fn value_text(v: &toml::Value) -> String {
     }
 }
 
+/// An entry before its profile is built: display name (empty: the profile's own), profile name
+/// to set, source profile, overrides.
+type Spec = (String, Option<String>, PathBuf, BTreeMap<String, toml::Value>);
+
 /// Read and check a suite file, and build (and validate) every entry's profile.
 pub fn load(path: &Path) -> Result<Suite> {
     let text = std::fs::read_to_string(path).map_err(|e| bad(format!("cannot read suite file `{}`: {e}", path.display())))?;
@@ -148,7 +152,7 @@ pub fn load(path: &Path) -> Result<Suite> {
     }
     let dir = path.parent().unwrap_or(Path::new("."));
     // (name, source, overrides) before loading.
-    let mut specs: Vec<(String, Option<String>, PathBuf, BTreeMap<String, toml::Value>)> = Vec::new();
+    let mut specs: Vec<Spec> = Vec::new();
     let common: BTreeMap<String, toml::Value> = file.set.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
     for p in &file.profiles {
         specs.push((String::new(), None, resolve(dir, p), common.clone()));

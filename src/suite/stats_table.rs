@@ -124,7 +124,7 @@ pub fn compute(entries: &[EntryRuns]) -> SuiteStats {
 
 fn cell(f: Figure, s: &FigureStats) -> String {
     let Some(m) = s.median else { return format!("n/a (n=0, {} without value)", s.missing) };
-    let mut c = format!("{}", f.fmt(m));
+    let mut c = f.fmt(m);
     if let (Some(lo), Some(hi)) = (s.min, s.max) {
         if s.n > 1 {
             let _ = write!(c, " ({}–{})", f.fmt(lo), f.fmt(hi));
