@@ -115,6 +115,7 @@ pub fn compute(entries: &[EntryRuns]) -> SuiteStats {
                     }
                     _ => ("n/a".to_string(), None),
                 };
+                let finding = if overlap.is_some() && (fa.weak || fb.weak) { format!("{finding} (weak: n < 3)") } else { finding };
                 out.pairs.push(PairStats { figure: f.key().into(), a: a.entry.clone(), b: b.entry.clone(), finding, overlap });
             }
         }
