@@ -73,7 +73,13 @@ pub fn bootstrap_median_ci(values: &[f64], level: f64, resamples: usize, seed: u
     }
     medians.sort_by(f64::total_cmp);
     let alpha = (1.0 - level.clamp(0.0, 1.0)) / 2.0;
-    Some(MedianCi { median: med, lo: quantile_sorted(&medians, alpha), hi: quantile_sorted(&medians, 1.0 - alpha), n, weak: n < 3 })
+    Some(MedianCi {
+        median: med,
+        lo: quantile_sorted(&medians, alpha),
+        hi: quantile_sorted(&medians, 1.0 - alpha),
+        n,
+        weak: n < 3,
+    })
 }
 
 /// [`bootstrap_median_ci`] at 95 % with the default resamples and seed.
@@ -253,14 +259,16 @@ pub fn normal_sf(z: f64) -> f64 {
 fn erfc(x: f64) -> f64 {
     let z = x.abs();
     let t = 1.0 / (1.0 + 0.5 * z);
-    let r = t * (-z * z - 1.265_512_23
-        + t * (1.000_023_68
-            + t * (0.374_091_96
-                + t * (0.096_784_18
-                    + t * (-0.186_288_06
-                        + t * (0.278_868_07
-                            + t * (-1.135_203_98 + t * (1.488_515_87 + t * (-0.822_152_23 + t * 0.170_872_77)))))))))
-        .exp();
+    let r = t
+        * (-z * z - 1.265_512_23
+            + t * (1.000_023_68
+                + t * (0.374_091_96
+                    + t * (0.096_784_18
+                        + t * (-0.186_288_06
+                            + t * (0.278_868_07
+                                + t * (-1.135_203_98
+                                    + t * (1.488_515_87 + t * (-0.822_152_23 + t * 0.170_872_77)))))))))
+            .exp();
     if x >= 0.0 {
         r
     } else {

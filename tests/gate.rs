@@ -49,7 +49,13 @@ fn summary(profile: &str, f: Fig, data_loss: Verdict, single_leader: Verdict) ->
         seed: Some(7),
         started_at: "2025-01-01T00:00:00.000Z".into(),
         duration_s: 30.0,
-        load: LoadSummary { mode: "open".into(), intended_rate: 300, sessions: 4, interval_ms: 100, op_timeout_ms: 2000 },
+        load: LoadSummary {
+            mode: "open".into(),
+            intended_rate: 300,
+            sessions: 4,
+            interval_ms: 100,
+            op_timeout_ms: 2000,
+        },
         ops: OpsSummary::default(),
         errors_by_class: BTreeMap::new(),
         error_rate: f.error_rate,
@@ -105,7 +111,9 @@ fn status_of(r: &zkchaos::gate::GateReport, check: &str) -> Status {
 
 #[test]
 fn loader_reads_the_procedure_phase() {
-    let r = &entry("e", &[Fig { read_ms: 150.0, write_ms: 250.0, error_rate: 0.01, p99_us: 45_500, converge_ms: None }]).runs[0];
+    let r =
+        &entry("e", &[Fig { read_ms: 150.0, write_ms: 250.0, error_rate: 0.01, p99_us: 45_500, converge_ms: None }])
+            .runs[0];
     assert_eq!(r.values[&Figure::OutageReadMs], Some(150.0));
     assert_eq!(r.values[&Figure::OutageWriteMs], Some(250.0));
     assert_eq!(r.values[&Figure::ErrorRate], Some(0.01));
@@ -227,7 +235,8 @@ fn three_vs_three_cannot_reach_alpha_and_falls_back() {
     // 3 vs 3: the smallest exact p is 0.1, so the rank test could never fire at 0.05.
     let base = [entry("a", &writes(&[100.0, 101.0, 102.0]))];
     let cur = [entry("a", &writes(&[500.0, 501.0, 502.0]))];
-    let c = evaluate(&cur, Some(&base), &cfg()).checks.into_iter().find(|c| c.check == "baseline.outage_write_ms").unwrap();
+    let c =
+        evaluate(&cur, Some(&base), &cfg()).checks.into_iter().find(|c| c.check == "baseline.outage_write_ms").unwrap();
     assert_eq!(c.status, Status::Fail);
     assert!(c.weak && c.rule.contains("cannot fire"), "{}", c.rule);
 }
@@ -331,8 +340,11 @@ fn loads_a_suite_shaped_directory() {
         std::fs::create_dir_all(&d).unwrap();
         std::fs::write(d.join("status"), "complete\n").unwrap();
         std::fs::write(d.join("plan.json"), format!("{{\"name\": \"{profile}\"}}")).unwrap();
-        std::fs::write(d.join("summary.json"), summary(profile, fig(write), Verdict::Pass, Verdict::Pass).to_canonical_json().unwrap())
-            .unwrap();
+        std::fs::write(
+            d.join("summary.json"),
+            summary(profile, fig(write), Verdict::Pass, Verdict::Pass).to_canonical_json().unwrap(),
+        )
+        .unwrap();
     }
     // A run that died before its summary.
     let dead = root.join("b/20250101T000009Z-dead");

@@ -8,7 +8,8 @@ use std::path::{Path, PathBuf};
 
 fn suite_dir(results: &Path) -> PathBuf {
     let parent = results.join("suites/suite-smoke");
-    let dirs: Vec<PathBuf> = std::fs::read_dir(&parent).expect("suites/suite-smoke exists").map(|e| e.unwrap().path()).collect();
+    let dirs: Vec<PathBuf> =
+        std::fs::read_dir(&parent).expect("suites/suite-smoke exists").map(|e| e.unwrap().path()).collect();
     assert_eq!(dirs.len(), 1, "{dirs:?}");
     dirs.into_iter().next().unwrap()
 }
@@ -17,7 +18,8 @@ fn suite_dir(results: &Path) -> PathBuf {
 async fn smoke_suite_runs_interleaved_and_gates() {
     let results = tempfile::tempdir().expect("tempdir");
     let started = std::time::Instant::now();
-    let out = zkchaos(&["suite", "profiles/suite-smoke.toml", "--results", results.path().to_str().unwrap(), "--quiet"]);
+    let out =
+        zkchaos(&["suite", "profiles/suite-smoke.toml", "--results", results.path().to_str().unwrap(), "--quiet"]);
     eprintln!("suite took {:.0} s", started.elapsed().as_secs_f64());
     let dir = suite_dir(results.path());
     let manifest = json(&dir.join("suite.json"));

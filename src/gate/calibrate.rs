@@ -63,7 +63,10 @@ pub fn calibrate(entries: &[EntryRuns], splits: usize, cfg: &GateConfig, seed: u
         let mut idx: Vec<usize> = (0..judged.len()).collect();
         for _ in 0..splits {
             idx.shuffle(&mut rng);
-            let pick = |range: &[usize]| EntryRuns { name: e.name.clone(), runs: range.iter().map(|&i| judged[i].clone()).collect() };
+            let pick = |range: &[usize]| EntryRuns {
+                name: e.name.clone(),
+                runs: range.iter().map(|&i| judged[i].clone()).collect(),
+            };
             let a = [pick(&idx[..half])];
             let b = [pick(&idx[half..2 * half])];
             let report = evaluate(&a, Some(&b), &cfg);

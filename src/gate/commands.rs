@@ -79,7 +79,9 @@ pub fn parse_outage_limits(s: &str) -> Result<OutageLimits> {
         match k.trim() {
             "read" => out.read = Some(ms),
             "write" => out.write = Some(ms),
-            other => return Err(bad(format!("--max-outage-ms: unknown kind `{other}`; valid kinds are read and write"))),
+            other => {
+                return Err(bad(format!("--max-outage-ms: unknown kind `{other}`; valid kinds are read and write")))
+            }
         }
     }
     Ok(out)
@@ -113,7 +115,9 @@ pub fn config(opts: &GateOpts, table: Option<&GateTable>) -> Result<(GateConfig,
         (None, Some(toml::Value::String(s))) => parse_tolerance(s)?,
         (None, Some(toml::Value::Float(f))) => parse_tolerance(&f.to_string())?,
         (None, Some(toml::Value::Integer(i))) => parse_tolerance(&format!("{i}%"))?,
-        (None, Some(other)) => return Err(bad(format!("[gate] tolerance = {other} is not a percentage: use e.g. \"20%\" or 0.2"))),
+        (None, Some(other)) => {
+            return Err(bad(format!("[gate] tolerance = {other} is not a percentage: use e.g. \"20%\" or 0.2")))
+        }
         (None, None) => cfg.tolerance,
     };
     if let Some(a) = opts.alpha.or(t.alpha) {
@@ -211,7 +215,11 @@ pub async fn gate(args: GateArgs) -> Result<()> {
             let json = serde_json::to_string_pretty(&c).map_err(|e| Error::Failed(e.to_string()))?;
             write_file(path, json.as_bytes())?;
         }
-        return if c.rate.is_some() { Ok(()) } else { Err(bad("gate --calibrate: no entry has 2 or more runs to split")) };
+        return if c.rate.is_some() {
+            Ok(())
+        } else {
+            Err(bad("gate --calibrate: no entry has 2 or more runs to split"))
+        };
     }
     let report = judge(current, &args.gate, None)?;
     outcome_result(&report)
@@ -222,7 +230,9 @@ fn run_dirs_in(group: &Path) -> Vec<PathBuf> {
     let mut v: Vec<PathBuf> = std::fs::read_dir(group)
         .map(|rd| {
             rd.filter_map(|e| e.ok())
-                .filter(|e| e.file_name() != crate::report::rundir::LATEST_LINK && e.file_type().is_ok_and(|t| t.is_dir()))
+                .filter(|e| {
+                    e.file_name() != crate::report::rundir::LATEST_LINK && e.file_type().is_ok_and(|t| t.is_dir())
+                })
                 .map(|e| e.path())
                 .collect()
         })

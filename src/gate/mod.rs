@@ -160,7 +160,14 @@ pub struct GateConfig {
 
 impl Default for GateConfig {
     fn default() -> Self {
-        GateConfig { limits: BTreeMap::new(), tolerance: 0.2, alpha: 0.05, min_repeats: 3, strict: false, allow_unknown: false }
+        GateConfig {
+            limits: BTreeMap::new(),
+            tolerance: 0.2,
+            alpha: 0.05,
+            min_repeats: 3,
+            strict: false,
+            allow_unknown: false,
+        }
     }
 }
 
@@ -259,7 +266,14 @@ impl GateReport {
     }
 }
 
-fn check(entry: &str, name: String, figure: Option<Figure>, status: Status, rule: impl Into<String>, message: String) -> CheckResult {
+fn check(
+    entry: &str,
+    name: String,
+    figure: Option<Figure>,
+    status: Status,
+    rule: impl Into<String>,
+    message: String,
+) -> CheckResult {
     CheckResult {
         entry: entry.to_string(),
         check: name,
@@ -284,7 +298,14 @@ pub fn evaluate(current: &[EntryRuns], baseline: Option<&[EntryRuns]>, cfg: &Gat
     let mut checks = Vec::new();
     let mut notes = Vec::new();
     if current.iter().all(|e| e.runs.is_empty()) {
-        checks.push(check("(none)", "runs".into(), None, Status::Unknown, "at least one run", "no runs to judge".into()));
+        checks.push(check(
+            "(none)",
+            "runs".into(),
+            None,
+            Status::Unknown,
+            "at least one run",
+            "no runs to judge".into(),
+        ));
     }
     // Layer 1: safety, every run.
     for e in current {
@@ -303,17 +324,34 @@ pub fn evaluate(current: &[EntryRuns], baseline: Option<&[EntryRuns]>, cfg: &Gat
             ("data_loss", (|r: &RunFigures| r.data_loss) as fn(&RunFigures) -> Verdict),
             ("single_leader", |r: &RunFigures| r.single_leader),
         ] {
-            let fails: Vec<PathBuf> = judged.iter().filter(|r| get(r) == Verdict::Fail).map(|r| r.dir.clone()).collect();
-            let unknowns: Vec<PathBuf> = judged.iter().filter(|r| get(r) == Verdict::Unknown).map(|r| r.dir.clone()).collect();
+            let fails: Vec<PathBuf> =
+                judged.iter().filter(|r| get(r) == Verdict::Fail).map(|r| r.dir.clone()).collect();
+            let unknowns: Vec<PathBuf> =
+                judged.iter().filter(|r| get(r) == Verdict::Unknown).map(|r| r.dir.clone()).collect();
             let (status, message) = if !fails.is_empty() {
-                (Status::Fail, format!("{name} FAIL in {} of {} runs: {}", fails.len(), judged.len(), dirs_text(&fails)))
+                (
+                    Status::Fail,
+                    format!("{name} FAIL in {} of {} runs: {}", fails.len(), judged.len(), dirs_text(&fails)),
+                )
             } else if !unknowns.is_empty() && !cfg.allow_unknown {
                 (
                     Status::Unknown,
-                    format!("{name} UNKNOWN in {} of {} runs (pass --allow-unknown to accept): {}", unknowns.len(), judged.len(), dirs_text(&unknowns)),
+                    format!(
+                        "{name} UNKNOWN in {} of {} runs (pass --allow-unknown to accept): {}",
+                        unknowns.len(),
+                        judged.len(),
+                        dirs_text(&unknowns)
+                    ),
                 )
             } else if !unknowns.is_empty() {
-                (Status::Pass, format!("{name} UNKNOWN in {} of {} runs, allowed by --allow-unknown", unknowns.len(), judged.len()))
+                (
+                    Status::Pass,
+                    format!(
+                        "{name} UNKNOWN in {} of {} runs, allowed by --allow-unknown",
+                        unknowns.len(),
+                        judged.len()
+                    ),
+                )
             } else {
                 (Status::Pass, format!("{name} PASS in all {} runs", judged.len()))
             };
@@ -330,7 +368,14 @@ pub fn evaluate(current: &[EntryRuns], baseline: Option<&[EntryRuns]>, cfg: &Gat
         let runs: Vec<&RunFigures> = e.runs.iter().filter(|r| r.problem.is_none()).collect();
         for (&figure, &limit) in &cfg.limits {
             let mut c = if safety_failed {
-                check(&e.name, format!("limit.{figure}"), Some(figure), Status::Skipped, "", "not evaluated: a safety check failed".into())
+                check(
+                    &e.name,
+                    format!("limit.{figure}"),
+                    Some(figure),
+                    Status::Skipped,
+                    "",
+                    "not evaluated: a safety check failed".into(),
+                )
             } else {
                 limit_check(&e.name, figure, limit, &runs)
             };
@@ -357,7 +402,14 @@ pub fn evaluate(current: &[EntryRuns], baseline: Option<&[EntryRuns]>, cfg: &Gat
                     continue;
                 }
                 if safety_failed {
-                    checks.push(check(&e.name, format!("baseline.{figure}"), Some(figure), Status::Skipped, "", "not evaluated: a safety check failed".into()));
+                    checks.push(check(
+                        &e.name,
+                        format!("baseline.{figure}"),
+                        Some(figure),
+                        Status::Skipped,
+                        "",
+                        "not evaluated: a safety check failed".into(),
+                    ));
                     continue;
                 }
                 checks.push(baseline_check(&e.name, figure, &runs, &base_runs, cfg));
@@ -385,7 +437,8 @@ pub fn evaluate(current: &[EntryRuns], baseline: Option<&[EntryRuns]>, cfg: &Gat
 
 /// Values of a figure over runs, or why they cannot be used (a run lacks the field).
 fn values_of(figure: Figure, runs: &[&RunFigures]) -> Result<Side, String> {
-    let missing: Vec<PathBuf> = runs.iter().filter(|r| !r.values.contains_key(&figure)).map(|r| r.dir.clone()).collect();
+    let missing: Vec<PathBuf> =
+        runs.iter().filter(|r| !r.values.contains_key(&figure)).map(|r| r.dir.clone()).collect();
     if !missing.is_empty() {
         return Err(format!(
             "`{}` missing from summary.json (schema mismatch; re-create with `zkchaos analyze <run dir>`) in {}",
@@ -406,15 +459,30 @@ fn limit_check(entry: &str, figure: Figure, limit: f64, runs: &[&RunFigures]) ->
         Err(msg) => return check(entry, name, Some(figure), Status::Unknown, rule, msg),
     };
     let mut c = match side.median {
-        None => check(entry, name, Some(figure), Status::Unknown, rule, format!("no run has a value for `{}`", figure.source())),
+        None => check(
+            entry,
+            name,
+            Some(figure),
+            Status::Unknown,
+            rule,
+            format!("no run has a value for `{}`", figure.source()),
+        ),
         Some(m) => {
             let worst = side.values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
             let text = format!("median {} (n={}, worst {})", figure.fmt(m), side.n, figure.fmt(worst));
             if m > limit {
-                let msg = format!("{figure} {text} exceeds the limit {}; runs: {}", figure.fmt(limit), dirs_text(&side.dirs));
+                let msg =
+                    format!("{figure} {text} exceeds the limit {}; runs: {}", figure.fmt(limit), dirs_text(&side.dirs));
                 check(entry, name, Some(figure), Status::Fail, rule, msg)
             } else {
-                check(entry, name, Some(figure), Status::Pass, rule, format!("{figure} {text} within the limit {}", figure.fmt(limit)))
+                check(
+                    entry,
+                    name,
+                    Some(figure),
+                    Status::Pass,
+                    rule,
+                    format!("{figure} {text} within the limit {}", figure.fmt(limit)),
+                )
             }
         }
     };
@@ -430,7 +498,13 @@ pub fn worse_beyond_tolerance(figure: Figure, current: f64, baseline: f64, toler
     current - baseline > (tolerance * baseline.abs()).max(figure.floor())
 }
 
-fn baseline_check(entry: &str, figure: Figure, runs: &[&RunFigures], base_runs: &[&RunFigures], cfg: &GateConfig) -> CheckResult {
+fn baseline_check(
+    entry: &str,
+    figure: Figure,
+    runs: &[&RunFigures],
+    base_runs: &[&RunFigures],
+    cfg: &GateConfig,
+) -> CheckResult {
     let name = format!("baseline.{figure}");
     let (cur, base) = match (values_of(figure, runs), values_of(figure, base_runs)) {
         (Ok(c), Ok(b)) => (c, b),
@@ -438,7 +512,14 @@ fn baseline_check(entry: &str, figure: Figure, runs: &[&RunFigures], base_runs: 
     };
     let tol = format!("{:.0} %", cfg.tolerance * 100.0);
     let mut c = match (cur.median, base.median) {
-        (None, None) => check(entry, name, Some(figure), Status::Pass, "", "no values on either side (no operations of that kind)".to_string()),
+        (None, None) => check(
+            entry,
+            name,
+            Some(figure),
+            Status::Pass,
+            "",
+            "no values on either side (no operations of that kind)".to_string(),
+        ),
         (None, Some(_)) | (Some(_), None) => check(
             entry,
             name,
@@ -451,14 +532,10 @@ fn baseline_check(entry: &str, figure: Figure, runs: &[&RunFigures], base_runs: 
             let worse = worse_beyond_tolerance(figure, cm, bm, cfg.tolerance);
             let enough = cur.n >= cfg.min_repeats && base.n >= cfg.min_repeats;
             let mw = stats::mann_whitney_u(&cur.values, &base.values);
-            let can_fire = mw.is_some_and(|m| m.method == stats::UMethod::Normal || stats::min_exact_p(cur.n, base.n) < cfg.alpha);
-            let values = format!(
-                "median {} (n={}) vs baseline {} (n={})",
-                figure.fmt(cm),
-                cur.n,
-                figure.fmt(bm),
-                base.n
-            );
+            let can_fire =
+                mw.is_some_and(|m| m.method == stats::UMethod::Normal || stats::min_exact_p(cur.n, base.n) < cfg.alpha);
+            let values =
+                format!("median {} (n={}) vs baseline {} (n={})", figure.fmt(cm), cur.n, figure.fmt(bm), base.n);
             let mut weak_reason = None;
             if !enough {
                 weak_reason = Some(format!("fewer than {} runs on a side", cfg.min_repeats));
@@ -474,22 +551,47 @@ fn baseline_check(entry: &str, figure: Figure, runs: &[&RunFigures], base_runs: 
             let mut c = if let Some(why) = weak_reason {
                 let rule = format!("WEAK: median worse by > {tol} (and > {}) only; {why}", figure.fmt(figure.floor()));
                 if cfg.strict {
-                    check(entry, name, Some(figure), Status::Unknown, rule, format!("{figure}: too few repetitions for the rank test (--strict): {values}"))
+                    check(
+                        entry,
+                        name,
+                        Some(figure),
+                        Status::Unknown,
+                        rule,
+                        format!("{figure}: too few repetitions for the rank test (--strict): {values}"),
+                    )
                 } else if worse {
                     let msg = format!("{figure} regressed (weak comparison): {values}; runs: {}", dirs_text(&cur.dirs));
                     check(entry, name, Some(figure), Status::Fail, rule, msg)
                 } else {
-                    check(entry, name, Some(figure), Status::Pass, rule, format!("{figure}: {values} (weak comparison)"))
+                    check(
+                        entry,
+                        name,
+                        Some(figure),
+                        Status::Pass,
+                        rule,
+                        format!("{figure}: {values} (weak comparison)"),
+                    )
                 }
             } else {
                 let p = mw.map(|m| m.p).unwrap_or(1.0);
-                let rule = format!("Mann-Whitney U p < {} AND median worse by > {tol} (and > {})", cfg.alpha, figure.fmt(figure.floor()));
+                let rule = format!(
+                    "Mann-Whitney U p < {} AND median worse by > {tol} (and > {})",
+                    cfg.alpha,
+                    figure.fmt(figure.floor())
+                );
                 let mut c = if p < cfg.alpha && worse {
                     let msg = format!("{figure} regressed: {values}, p = {p:.4}; runs: {}", dirs_text(&cur.dirs));
                     check(entry, name, Some(figure), Status::Fail, rule, msg)
                 } else {
                     let why = if worse { "within the noise" } else { "not worse beyond the tolerance" };
-                    check(entry, name, Some(figure), Status::Pass, rule, format!("{figure}: {values}, p = {p:.4}: {why}"))
+                    check(
+                        entry,
+                        name,
+                        Some(figure),
+                        Status::Pass,
+                        rule,
+                        format!("{figure}: {values}, p = {p:.4}: {why}"),
+                    )
                 };
                 c.p_value = Some(p);
                 c

@@ -69,7 +69,8 @@ fn now() -> String {
 fn write_manifest(dir: &Path, m: &Manifest) -> Result<()> {
     let mut s = serde_json::to_string_pretty(m).map_err(|e| Error::Failed(format!("suite.json: {e}")))?;
     s.push('\n');
-    crate::report::rundir::write_atomic(&dir.join(MANIFEST_FILE), s.as_bytes()).map_err(|e| Error::Failed(e.to_string()))
+    crate::report::rundir::write_atomic(&dir.join(MANIFEST_FILE), s.as_bytes())
+        .map_err(|e| Error::Failed(e.to_string()))
 }
 
 /// `<root>/suites/<name>/<UTC timestamp>/`, with a suffix if that exists already.
@@ -92,7 +93,9 @@ fn run_dirs_in(group: &Path) -> Vec<PathBuf> {
     let mut v: Vec<PathBuf> = std::fs::read_dir(group)
         .map(|rd| {
             rd.filter_map(|e| e.ok())
-                .filter(|e| e.file_name() != crate::report::rundir::LATEST_LINK && e.file_type().is_ok_and(|t| t.is_dir()))
+                .filter(|e| {
+                    e.file_name() != crate::report::rundir::LATEST_LINK && e.file_type().is_ok_and(|t| t.is_dir())
+                })
                 .map(|e| e.path())
                 .collect()
         })
@@ -118,9 +121,11 @@ impl Progress {
             return Progress::Lines { name: name.to_string(), total };
         }
         let pb = ProgressBar::with_draw_target(Some(total as u64), ProgressDrawTarget::stderr());
-        let style = ProgressStyle::with_template("suite {prefix} [{bar:24}] {pos}/{len} runs, {elapsed} elapsed, ~{eta} left: {msg}")
-            .unwrap_or_else(|_| ProgressStyle::default_bar())
-            .progress_chars("=> ");
+        let style = ProgressStyle::with_template(
+            "suite {prefix} [{bar:24}] {pos}/{len} runs, {elapsed} elapsed, ~{eta} left: {msg}",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .progress_chars("=> ");
         pb.set_style(style);
         pb.set_prefix(name.to_string());
         pb.enable_steady_tick(std::time::Duration::from_secs(1));
@@ -195,7 +200,13 @@ pub async fn suite(args: SuiteArgs) -> Result<()> {
     }
     let root = args.results.clone().or_else(|| suite.file.results.clone()).unwrap_or_else(|| PathBuf::from("results"));
     let dir = create_suite_dir(&root, &suite.file.name)?;
-    eprintln!("zkchaos: suite {} ({} entries × {} repetitions) → {}", suite.file.name, suite.entries.len(), suite.file.repeat, dir.display());
+    eprintln!(
+        "zkchaos: suite {} ({} entries × {} repetitions) → {}",
+        suite.file.name,
+        suite.entries.len(),
+        suite.file.repeat,
+        dir.display()
+    );
     let mut manifest = Manifest {
         schema_version: 1,
         name: suite.file.name.clone(),
@@ -284,7 +295,11 @@ pub async fn suite(args: SuiteArgs) -> Result<()> {
     let harness_failed: Vec<String> =
         manifest.runs.iter().filter(|r| r.error.is_some()).map(|r| format!("{} #{}", r.entry, r.repetition)).collect();
     let mut result = if safety_failed {
-        Err(Error::CheckFailed(format!("suite {}: a safety check failed (see {})", suite.file.name, dir.join("stats.md").display())))
+        Err(Error::CheckFailed(format!(
+            "suite {}: a safety check failed (see {})",
+            suite.file.name,
+            dir.join("stats.md").display()
+        )))
     } else if !harness_failed.is_empty() {
         Err(Error::Failed(format!("suite {}: runs failed: {}", suite.file.name, harness_failed.join(", "))))
     } else {
@@ -292,7 +307,8 @@ pub async fn suite(args: SuiteArgs) -> Result<()> {
     };
     if gating {
         let dirs: Vec<PathBuf> = manifest.runs.iter().filter_map(|r| r.dir.clone()).collect();
-        let gate_result = gate::commands::judge(gate::load::load_dirs(&dirs), &args.gate, table).map(|r| gate::commands::outcome_result(&r));
+        let gate_result = gate::commands::judge(gate::load::load_dirs(&dirs), &args.gate, table)
+            .map(|r| gate::commands::outcome_result(&r));
         let gate_result = gate_result.and_then(|r| r);
         if result.is_ok() {
             result = gate_result;
@@ -331,7 +347,13 @@ async fn report(suite: &Suite, dir: &Path, manifest: &mut Manifest) {
         .iter()
         .map(|e| EntryRuns {
             name: e.name.clone(),
-            runs: manifest.runs.iter().filter(|r| r.entry == e.name).filter_map(|r| r.dir.as_deref()).map(load_run_figures).collect(),
+            runs: manifest
+                .runs
+                .iter()
+                .filter(|r| r.entry == e.name)
+                .filter_map(|r| r.dir.as_deref())
+                .map(load_run_figures)
+                .collect(),
         })
         .collect();
     let stats = stats_table::compute(&entries);
@@ -341,12 +363,11 @@ async fn report(suite: &Suite, dir: &Path, manifest: &mut Manifest) {
         s.push('\n');
         s
     });
-    let writes = [
-        ("stats.md", Ok(md)),
-        ("stats.json", json.map_err(|e| e.to_string())),
-    ];
+    let writes = [("stats.md", Ok(md)), ("stats.json", json.map_err(|e| e.to_string()))];
     for (name, content) in writes {
-        let r = content.and_then(|c| crate::report::rundir::write_atomic(&dir.join(name), c.as_bytes()).map_err(|e| e.to_string()));
+        let r = content.and_then(|c| {
+            crate::report::rundir::write_atomic(&dir.join(name), c.as_bytes()).map_err(|e| e.to_string())
+        });
         if let Err(e) = r {
             manifest.notes.push(format!("{name} not written: {e}"));
         }

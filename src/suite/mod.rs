@@ -141,14 +141,19 @@ type Spec = (String, Option<String>, PathBuf, BTreeMap<String, toml::Value>);
 
 /// Read and check a suite file, and build (and validate) every entry's profile.
 pub fn load(path: &Path) -> Result<Suite> {
-    let text = std::fs::read_to_string(path).map_err(|e| bad(format!("cannot read suite file `{}`: {e}", path.display())))?;
-    let file: SuiteFile = toml::from_str(&text).map_err(|e| bad(format!("suite file `{}`: {}", path.display(), e.message().trim())))?;
+    let text =
+        std::fs::read_to_string(path).map_err(|e| bad(format!("cannot read suite file `{}`: {e}", path.display())))?;
+    let file: SuiteFile =
+        toml::from_str(&text).map_err(|e| bad(format!("suite file `{}`: {}", path.display(), e.message().trim())))?;
     let ctx = |msg: String| bad(format!("suite file `{}`: {msg}", path.display()));
     if file.repeat == 0 || file.repeat > 1000 {
         return Err(ctx(format!("`repeat = {}` must be 1 to 1000", file.repeat)));
     }
     if slug(&file.name) != file.name || file.name.is_empty() {
-        return Err(ctx(format!("`name = {:?}` cannot name a directory: use letters, digits, '-', '_' or '.'", file.name)));
+        return Err(ctx(format!(
+            "`name = {:?}` cannot name a directory: use letters, digits, '-', '_' or '.'",
+            file.name
+        )));
     }
     let dir = path.parent().unwrap_or(Path::new("."));
     // (name, source, overrides) before loading.
@@ -186,7 +191,9 @@ pub fn load(path: &Path) -> Result<Suite> {
         let source = match (&e.profile, &base) {
             (Some(p), _) => resolve(dir, p),
             (None, Some(b)) => b.clone(),
-            (None, None) => return Err(ctx(format!("[[entry]] `{}` needs `profile = ...` or a suite-level `base`", e.name))),
+            (None, None) => {
+                return Err(ctx(format!("[[entry]] `{}` needs `profile = ...` or a suite-level `base`", e.name)))
+            }
         };
         let mut ov = common.clone();
         ov.extend(e.set.iter().map(|(k, v)| (k.clone(), v.clone())));

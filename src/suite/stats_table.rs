@@ -10,7 +10,8 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 /// The figures tabulated (the gate's, without the optional per-session one when no run has it).
-const FIGURES: [Figure; 5] = [Figure::OutageReadMs, Figure::OutageWriteMs, Figure::ErrorRate, Figure::P99Ms, Figure::ConvergeMs];
+const FIGURES: [Figure; 5] =
+    [Figure::OutageReadMs, Figure::OutageWriteMs, Figure::ErrorRate, Figure::P99Ms, Figure::ConvergeMs];
 
 #[derive(Debug, Clone, Serialize)]
 pub struct FigureStats {
@@ -56,7 +57,8 @@ pub struct SuiteStats {
 
 fn figure_stats(figure: Figure, e: &EntryRuns) -> FigureStats {
     let judged: Vec<_> = e.runs.iter().filter(|r| r.problem.is_none()).collect();
-    let values: Vec<Option<f64>> = judged.iter().map(|r| r.values.get(&figure).copied().flatten().filter(|v| v.is_finite())).collect();
+    let values: Vec<Option<f64>> =
+        judged.iter().map(|r| r.values.get(&figure).copied().flatten().filter(|v| v.is_finite())).collect();
     let present: Vec<f64> = values.iter().flatten().copied().collect();
     let ci = stats::median_ci95(&present);
     let mm = stats::min_max(&present);
@@ -108,15 +110,27 @@ pub fn compute(entries: &[EntryRuns]) -> SuiteStats {
                 let (a, b) = (&out.entries[i], &out.entries[j]);
                 let (fa, fb) = (&a.figures[f.key()], &b.figures[f.key()]);
                 let (finding, overlap) = match (fa.ci95, fb.ci95) {
-                    (Some(ca), Some(cb)) if stats::intervals_overlap(ca, cb) => ("no clear difference".to_string(), Some(true)),
+                    (Some(ca), Some(cb)) if stats::intervals_overlap(ca, cb) => {
+                        ("no clear difference".to_string(), Some(true))
+                    }
                     (Some(ca), Some(_)) => {
                         let lower = if ca.1 < fb.ci95.map_or(f64::INFINITY, |c| c.0) { &a.entry } else { &b.entry };
                         (format!("{lower} lower"), Some(false))
                     }
                     _ => ("n/a".to_string(), None),
                 };
-                let finding = if overlap.is_some() && (fa.weak || fb.weak) { format!("{finding} (weak: n < 3)") } else { finding };
-                out.pairs.push(PairStats { figure: f.key().into(), a: a.entry.clone(), b: b.entry.clone(), finding, overlap });
+                let finding = if overlap.is_some() && (fa.weak || fb.weak) {
+                    format!("{finding} (weak: n < 3)")
+                } else {
+                    finding
+                };
+                out.pairs.push(PairStats {
+                    figure: f.key().into(),
+                    a: a.entry.clone(),
+                    b: b.entry.clone(),
+                    finding,
+                    overlap,
+                });
             }
         }
     }
@@ -150,11 +164,18 @@ pub fn markdown(s: &SuiteStats) -> String {
     let mut o = String::new();
     let _ = writeln!(o, "# Suite statistics\n");
     let _ = writeln!(o, "Figures of the procedure phase (convergence: procedure start → target membership). Each cell: median (min–max) CI [95 % bootstrap CI of the median] n. {}.\n", s.method);
-    let header: Vec<&str> = ["entry", "runs"].into_iter().chain(FIGURES.iter().map(|f| f.key())).chain(["data_loss", "single_leader"]).collect();
+    let header: Vec<&str> = ["entry", "runs"]
+        .into_iter()
+        .chain(FIGURES.iter().map(|f| f.key()))
+        .chain(["data_loss", "single_leader"])
+        .collect();
     let _ = writeln!(o, "| {} |", header.join(" | "));
     let _ = writeln!(o, "|{}|", header.iter().map(|_| "---").collect::<Vec<_>>().join("|"));
     for e in &s.entries {
-        let mut row = vec![e.entry.clone(), if e.unjudged > 0 { format!("{} ({} without summary)", e.runs, e.unjudged) } else { e.runs.to_string() }];
+        let mut row = vec![
+            e.entry.clone(),
+            if e.unjudged > 0 { format!("{} ({} without summary)", e.runs, e.unjudged) } else { e.runs.to_string() },
+        ];
         for f in FIGURES {
             row.push(cell(f, &e.figures[f.key()]));
         }
