@@ -10,7 +10,9 @@
 //! 3. [`record`]: the history (events, marks, monitor samples, read-backs, the run directory);
 //! 4. [`analysis`]: figures derived from the record (pure);
 //! 5. [`check`]: verdicts derived from the record (pure);
-//! 6. [`report`]: summary assembly, console, charts, comparisons;
+//! 6. [`report`]: summary assembly, console, charts, comparisons; then [`stats`] (medians,
+//!    bootstrap intervals, rank tests), [`suite`] (suite files and their entries) and [`gate`]
+//!    (verdicts for CI) over stored summaries;
 //! 7. [`commands`]: one module per subcommand, wiring the layers (the only place that knows the
 //!    command line).
 
@@ -19,11 +21,14 @@ pub mod check;
 pub mod cluster;
 pub mod commands;
 pub mod error;
+pub mod gate;
 pub mod plan;
 pub mod procedure;
 pub mod profile;
 pub mod record;
 pub mod report;
+pub mod stats;
+pub mod suite;
 pub mod workload;
 
 pub use error::{Error, Result};

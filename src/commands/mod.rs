@@ -12,10 +12,12 @@ pub mod bench;
 pub mod clean;
 pub mod cluster;
 pub mod compare;
+pub mod gate;
 pub mod image;
 pub mod load;
 pub mod recorded;
 pub mod run;
+pub mod suite;
 
 use clap::{Parser, Subcommand};
 
@@ -56,6 +58,10 @@ pub enum Command {
     Analyze(analyze::AnalyzeArgs),
     /// Measure the load driver itself (schedule lag, CPU per op, saturation, memory).
     Bench(bench::BenchArgs),
+    /// Run a suite: several profiles (or variants of one), repeated and interleaved, with statistics.
+    Suite(suite::SuiteArgs),
+    /// Judge stored runs for CI: safety verdicts, limits, and a baseline comparison.
+    Gate(gate::GateArgs),
 }
 
 /// Log to stderr; `RUST_LOG=zkchaos=debug` for more.
@@ -68,7 +74,7 @@ pub fn init_tracing() {
 /// Run one command; returns the process exit code.
 pub async fn dispatch(cli: Cli) -> i32 {
     let result = match cli.command {
-        Command::Run(args) => run::run_command(args).await,
+        Command::Run(args) => gate::run(args).await,
         Command::Load(args) => load::load(args).await,
         Command::Image(cmd) => image::image(cmd).await,
         Command::Cluster(cmd) => cluster::cluster(cmd).await,
@@ -76,6 +82,8 @@ pub async fn dispatch(cli: Cli) -> i32 {
         Command::Compare(args) => compare::compare(args).await,
         Command::Analyze(args) => analyze::analyze(args).await,
         Command::Bench(args) => bench::bench(args).await,
+        Command::Suite(args) => suite::suite(args).await,
+        Command::Gate(args) => gate::gate(args).await,
     };
     match result {
         Ok(()) => 0,

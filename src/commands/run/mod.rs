@@ -50,6 +50,9 @@ pub struct RunArgs {
     /// Override the load rate (ops/s).
     #[arg(long)]
     pub rate: Option<u32>,
+    /// Judge the runs afterwards (as `zkchaos gate` does) when any of these is given.
+    #[command(flatten)]
+    pub gate: super::gate::GateOpts,
 }
 
 /// `zkchaos run <profiles>...`: validate every profile first, then run them one after another.

@@ -1,0 +1,635 @@
+//! The CI regression gate: judge stored runs (one run, or a suite of repetitions) in two layers.
+//!
+//! 1. **Safety** fails outright: any run with `data_loss` or `single_leader` FAIL fails the gate
+//!    (exit 3) and no statistics are computed. An UNKNOWN safety verdict means the gate cannot
+//!    judge (exit 2) unless it is explicitly allowed.
+//! 2. **Performance**, from the procedure phase of each summary (the fault window, scored apart
+//!    from steady load): longest read and write outage, error rate, p99 latency, plus the time to
+//!    converge and, when present, the worst per-session outage. Two kinds of check:
+//!    - *limits* (`--max-outage-ms` ...): the median over repetitions must not exceed the limit;
+//!    - *baseline* (`--baseline DIR`): with at least `min_repeats` runs on both sides, a figure
+//!      regressed iff a two-sided Mann-Whitney U test gives p < alpha AND its median got worse by
+//!      more than the tolerance (and more than a small absolute floor per figure, so 0 → 3 ms is
+//!      not a regression). With fewer runs only the tolerance on medians is applied, and the
+//!      check says the comparison is weak.
+//!
+//! [`evaluate`] is pure (in-memory runs in, a [`GateReport`] out); [`load`] reads directories,
+//! [`render`] writes text, JSON and JUnit, [`calibrate`] measures the false-alarm rate on A/A
+//! splits, [`commands`] ties them to the command line.
+//!
+//! Exit codes, in precedence order: 3 safety violation, 1 performance regression, 2 cannot judge,
+//! 0 pass. A definite finding beats an unknown: a regression is reported even if another figure
+//! could not be judged.
+
+pub mod calibrate;
+pub mod load;
+pub mod render;
+
+use crate::check::Verdict;
+use crate::stats;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+/// A performance figure the gate knows. Lower is better for all of them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Figure {
+    /// `phases.procedure.outage_ms.read`.
+    OutageReadMs,
+    /// `phases.procedure.outage_ms.write`.
+    OutageWriteMs,
+    /// `phases.procedure.error_rate` (fraction, 0..1).
+    ErrorRate,
+    /// `phases.procedure.latency_us.all.p99`, in ms.
+    P99Ms,
+    /// Top-level `converge_ms`; a run that never converged counts as infinitely slow.
+    ConvergeMs,
+    /// `phases.procedure.outage_ms.per_session.max` (optional: newer summaries only).
+    SessionOutageMaxMs,
+}
+
+impl Figure {
+    pub const ALL: [Figure; 6] = [
+        Figure::OutageReadMs,
+        Figure::OutageWriteMs,
+        Figure::ErrorRate,
+        Figure::P99Ms,
+        Figure::ConvergeMs,
+        Figure::SessionOutageMaxMs,
+    ];
+
+    pub fn key(self) -> &'static str {
+        match self {
+            Figure::OutageReadMs => "outage_read_ms",
+            Figure::OutageWriteMs => "outage_write_ms",
+            Figure::ErrorRate => "error_rate",
+            Figure::P99Ms => "p99_ms",
+            Figure::ConvergeMs => "converge_ms",
+            Figure::SessionOutageMaxMs => "session_outage_max_ms",
+        }
+    }
+
+    /// Where the figure comes from in `summary.json`.
+    pub fn source(self) -> &'static str {
+        match self {
+            Figure::OutageReadMs => "phases.procedure.outage_ms.read",
+            Figure::OutageWriteMs => "phases.procedure.outage_ms.write",
+            Figure::ErrorRate => "phases.procedure.error_rate",
+            Figure::P99Ms => "phases.procedure.latency_us.all.p99",
+            Figure::ConvergeMs => "converge_ms",
+            Figure::SessionOutageMaxMs => "phases.procedure.outage_ms.per_session.max",
+        }
+    }
+
+    /// Optional figures are compared only when every run on both sides has them.
+    pub fn optional(self) -> bool {
+        self == Figure::SessionOutageMaxMs
+    }
+
+    /// Smallest absolute change that can count as a regression, whatever the tolerance: below it
+    /// a change is within the measurement's resolution (a few ms of outage at 300–1000 ops/s, a
+    /// tenth of a percent of errors).
+    pub fn floor(self) -> f64 {
+        match self {
+            Figure::OutageReadMs | Figure::OutageWriteMs | Figure::SessionOutageMaxMs => 50.0,
+            Figure::ErrorRate => 0.001,
+            Figure::P99Ms => 1.0,
+            Figure::ConvergeMs => 500.0,
+        }
+    }
+
+    /// A value in the figure's unit, for people.
+    pub fn fmt(self, v: f64) -> String {
+        if v.is_infinite() {
+            return "never".into();
+        }
+        match self {
+            Figure::ErrorRate => format!("{:.3} %", v * 100.0),
+            _ if v >= 10_000.0 => format!("{:.1} s", v / 1000.0),
+            _ => format!("{v:.1} ms"),
+        }
+    }
+}
+
+impl std::fmt::Display for Figure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.key())
+    }
+}
+
+/// What the gate needs of one run.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RunFigures {
+    pub dir: PathBuf,
+    /// Content of the run's `status` file (`complete`, `aborted: ...`), if any.
+    pub status: String,
+    pub data_loss: Verdict,
+    pub single_leader: Verdict,
+    /// Key absent: the field is missing from the summary (schema mismatch). `None`: the field is
+    /// null (no operation of that kind in the phase). Never converged is `Some(INFINITY)`.
+    pub values: BTreeMap<Figure, Option<f64>>,
+    /// Why the run cannot be judged at all (no summary.json, unreadable, wrong schema version).
+    pub problem: Option<String>,
+}
+
+/// All runs of one entry (one profile name).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct EntryRuns {
+    pub name: String,
+    pub runs: Vec<RunFigures>,
+}
+
+/// Thresholds and rules.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct GateConfig {
+    /// Absolute limits on the median over repetitions.
+    pub limits: BTreeMap<Figure, f64>,
+    /// Allowed relative worsening of a median against the baseline (0.2 = 20 %).
+    pub tolerance: f64,
+    /// Significance level of the rank test.
+    pub alpha: f64,
+    /// Runs needed on each side for the rank test.
+    pub min_repeats: usize,
+    /// With fewer runs than `min_repeats`: cannot judge (true) instead of the weak rule (false).
+    pub strict: bool,
+    /// Treat UNKNOWN safety verdicts as passing.
+    pub allow_unknown: bool,
+}
+
+impl Default for GateConfig {
+    fn default() -> Self {
+        GateConfig {
+            limits: BTreeMap::new(),
+            tolerance: 0.2,
+            alpha: 0.05,
+            min_repeats: 3,
+            strict: false,
+            allow_unknown: false,
+        }
+    }
+}
+
+/// Outcome of one check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum Status {
+    Pass,
+    Fail,
+    /// The gate cannot judge this check.
+    Unknown,
+    /// Not evaluated (performance checks after a safety failure).
+    Skipped,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Pass => "PASS",
+            Status::Fail => "FAIL",
+            Status::Unknown => "UNKNOWN",
+            Status::Skipped => "SKIPPED",
+        }
+    }
+}
+
+/// One side's values of a figure.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Side {
+    pub n: usize,
+    pub median: Option<f64>,
+    pub values: Vec<f64>,
+    pub dirs: Vec<PathBuf>,
+}
+
+impl Side {
+    fn of(values: Vec<f64>, dirs: Vec<PathBuf>) -> Side {
+        Side { n: values.len(), median: stats::median(&values), values, dirs }
+    }
+}
+
+/// One check of one entry: a safety verdict, a limit or a baseline comparison.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CheckResult {
+    pub entry: String,
+    /// `safety.data_loss`, `safety.single_leader`, `limit.<figure>`, `baseline.<figure>`, `runs`.
+    pub check: String,
+    pub figure: Option<Figure>,
+    pub status: Status,
+    /// The rule applied, in words.
+    pub rule: String,
+    pub current: Option<Side>,
+    pub baseline: Option<Side>,
+    pub limit: Option<f64>,
+    pub p_value: Option<f64>,
+    /// The comparison had too few runs for the rank test.
+    pub weak: bool,
+    /// One sentence: what was found, with values and, on failure, the run directories.
+    pub message: String,
+}
+
+/// Overall outcome; see the module documentation for the precedence.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Outcome {
+    Pass,
+    Regression,
+    CannotJudge,
+    SafetyViolation,
+}
+
+impl Outcome {
+    pub fn exit_code(self) -> i32 {
+        match self {
+            Outcome::Pass => 0,
+            Outcome::Regression => 1,
+            Outcome::CannotJudge => 2,
+            Outcome::SafetyViolation => 3,
+        }
+    }
+}
+
+/// Everything the gate decided.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct GateReport {
+    pub outcome: Outcome,
+    pub exit_code: i32,
+    pub checks: Vec<CheckResult>,
+    pub notes: Vec<String>,
+    pub config: GateConfig,
+}
+
+impl GateReport {
+    pub fn failed(&self) -> impl Iterator<Item = &CheckResult> {
+        self.checks.iter().filter(|c| c.status == Status::Fail)
+    }
+}
+
+fn check(
+    entry: &str,
+    name: String,
+    figure: Option<Figure>,
+    status: Status,
+    rule: impl Into<String>,
+    message: String,
+) -> CheckResult {
+    CheckResult {
+        entry: entry.to_string(),
+        check: name,
+        figure,
+        status,
+        rule: rule.into(),
+        current: None,
+        baseline: None,
+        limit: None,
+        p_value: None,
+        weak: false,
+        message,
+    }
+}
+
+fn dirs_text(dirs: &[PathBuf]) -> String {
+    dirs.iter().map(|d| d.display().to_string()).collect::<Vec<_>>().join(", ")
+}
+
+/// Judge `current` (against `baseline`, if given) under `cfg`.
+pub fn evaluate(current: &[EntryRuns], baseline: Option<&[EntryRuns]>, cfg: &GateConfig) -> GateReport {
+    let mut checks = Vec::new();
+    let mut notes = Vec::new();
+    if current.iter().all(|e| e.runs.is_empty()) {
+        checks.push(check(
+            "(none)",
+            "runs".into(),
+            None,
+            Status::Unknown,
+            "at least one run",
+            "no runs to judge".into(),
+        ));
+    }
+    // Layer 1: safety, every run.
+    for e in current {
+        for r in e.runs.iter().filter(|r| r.problem.is_some()) {
+            checks.push(check(
+                &e.name,
+                "runs".into(),
+                None,
+                Status::Unknown,
+                "every run has a readable summary.json",
+                format!("{}: {}", r.dir.display(), r.problem.as_deref().unwrap_or_default()),
+            ));
+        }
+        let judged: Vec<&RunFigures> = e.runs.iter().filter(|r| r.problem.is_none()).collect();
+        for (name, get) in [
+            ("data_loss", (|r: &RunFigures| r.data_loss) as fn(&RunFigures) -> Verdict),
+            ("single_leader", |r: &RunFigures| r.single_leader),
+        ] {
+            let fails: Vec<PathBuf> =
+                judged.iter().filter(|r| get(r) == Verdict::Fail).map(|r| r.dir.clone()).collect();
+            let unknowns: Vec<PathBuf> =
+                judged.iter().filter(|r| get(r) == Verdict::Unknown).map(|r| r.dir.clone()).collect();
+            let (status, message) = if !fails.is_empty() {
+                (
+                    Status::Fail,
+                    format!("{name} FAIL in {} of {} runs: {}", fails.len(), judged.len(), dirs_text(&fails)),
+                )
+            } else if !unknowns.is_empty() && !cfg.allow_unknown {
+                (
+                    Status::Unknown,
+                    format!(
+                        "{name} UNKNOWN in {} of {} runs (pass --allow-unknown to accept): {}",
+                        unknowns.len(),
+                        judged.len(),
+                        dirs_text(&unknowns)
+                    ),
+                )
+            } else if !unknowns.is_empty() {
+                (
+                    Status::Pass,
+                    format!(
+                        "{name} UNKNOWN in {} of {} runs, allowed by --allow-unknown",
+                        unknowns.len(),
+                        judged.len()
+                    ),
+                )
+            } else {
+                (Status::Pass, format!("{name} PASS in all {} runs", judged.len()))
+            };
+            checks.push(check(&e.name, format!("safety.{name}"), None, status, "every run PASS", message));
+        }
+    }
+    let safety_failed = checks.iter().any(|c| c.check.starts_with("safety.") && c.status == Status::Fail);
+
+    // Layer 2: performance.
+    if cfg.limits.is_empty() && baseline.is_none() {
+        notes.push("no limits and no baseline given: only safety was judged".into());
+    }
+    for e in current {
+        let runs: Vec<&RunFigures> = e.runs.iter().filter(|r| r.problem.is_none()).collect();
+        for (&figure, &limit) in &cfg.limits {
+            let mut c = if safety_failed {
+                check(
+                    &e.name,
+                    format!("limit.{figure}"),
+                    Some(figure),
+                    Status::Skipped,
+                    "",
+                    "not evaluated: a safety check failed".into(),
+                )
+            } else {
+                limit_check(&e.name, figure, limit, &runs)
+            };
+            c.limit = Some(limit);
+            checks.push(c);
+        }
+        if let Some(base) = baseline {
+            let Some(b) = base.iter().find(|b| b.name == e.name) else {
+                let names: Vec<&str> = base.iter().map(|b| b.name.as_str()).collect();
+                checks.push(check(
+                    &e.name,
+                    "baseline".into(),
+                    None,
+                    if safety_failed { Status::Skipped } else { Status::Unknown },
+                    "entries matched by profile name",
+                    format!("the baseline has no runs of `{}` (it has: {})", e.name, names.join(", ")),
+                ));
+                continue;
+            };
+            let base_runs: Vec<&RunFigures> = b.runs.iter().filter(|r| r.problem.is_none()).collect();
+            for figure in Figure::ALL {
+                let present = |rs: &[&RunFigures]| rs.iter().all(|r| r.values.contains_key(&figure));
+                if figure.optional() && !(present(&runs) && present(&base_runs)) {
+                    continue;
+                }
+                if safety_failed {
+                    checks.push(check(
+                        &e.name,
+                        format!("baseline.{figure}"),
+                        Some(figure),
+                        Status::Skipped,
+                        "",
+                        "not evaluated: a safety check failed".into(),
+                    ));
+                    continue;
+                }
+                checks.push(baseline_check(&e.name, figure, &runs, &base_runs, cfg));
+            }
+        }
+    }
+    if let Some(base) = baseline {
+        for b in base.iter().filter(|b| !current.iter().any(|e| e.name == b.name)) {
+            notes.push(format!("baseline entry `{}` has no current runs; not compared", b.name));
+        }
+    }
+
+    let any = |s: Status| checks.iter().any(|c| c.status == s);
+    let outcome = if safety_failed {
+        Outcome::SafetyViolation
+    } else if any(Status::Fail) {
+        Outcome::Regression
+    } else if any(Status::Unknown) {
+        Outcome::CannotJudge
+    } else {
+        Outcome::Pass
+    };
+    GateReport { outcome, exit_code: outcome.exit_code(), checks, notes, config: cfg.clone() }
+}
+
+/// Values of a figure over runs, or why they cannot be used (a run lacks the field).
+fn values_of(figure: Figure, runs: &[&RunFigures]) -> Result<Side, String> {
+    let missing: Vec<PathBuf> =
+        runs.iter().filter(|r| !r.values.contains_key(&figure)).map(|r| r.dir.clone()).collect();
+    if !missing.is_empty() {
+        return Err(format!(
+            "`{}` missing from summary.json (schema mismatch; re-create with `zkchaos analyze <run dir>`) in {}",
+            figure.source(),
+            dirs_text(&missing)
+        ));
+    }
+    let (vals, dirs): (Vec<f64>, Vec<PathBuf>) =
+        runs.iter().filter_map(|r| r.values.get(&figure).copied().flatten().map(|v| (v, r.dir.clone()))).unzip();
+    Ok(Side::of(vals, dirs))
+}
+
+fn limit_check(entry: &str, figure: Figure, limit: f64, runs: &[&RunFigures]) -> CheckResult {
+    let name = format!("limit.{figure}");
+    let rule = format!("median over runs ≤ {}", figure.fmt(limit));
+    let side = match values_of(figure, runs) {
+        Ok(s) => s,
+        Err(msg) => return check(entry, name, Some(figure), Status::Unknown, rule, msg),
+    };
+    let mut c = match side.median {
+        None => check(
+            entry,
+            name,
+            Some(figure),
+            Status::Unknown,
+            rule,
+            format!("no run has a value for `{}`", figure.source()),
+        ),
+        Some(m) => {
+            let worst = side.values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+            let text = format!("median {} (n={}, worst {})", figure.fmt(m), side.n, figure.fmt(worst));
+            if m > limit {
+                let msg =
+                    format!("{figure} {text} exceeds the limit {}; runs: {}", figure.fmt(limit), dirs_text(&side.dirs));
+                check(entry, name, Some(figure), Status::Fail, rule, msg)
+            } else {
+                check(
+                    entry,
+                    name,
+                    Some(figure),
+                    Status::Pass,
+                    rule,
+                    format!("{figure} {text} within the limit {}", figure.fmt(limit)),
+                )
+            }
+        }
+    };
+    c.current = Some(side);
+    c
+}
+
+/// Has the median got worse by more than the tolerance and the figure's floor?
+pub fn worse_beyond_tolerance(figure: Figure, current: f64, baseline: f64, tolerance: f64) -> bool {
+    if current.is_infinite() || baseline.is_infinite() {
+        return current.is_infinite() && !baseline.is_infinite();
+    }
+    current - baseline > (tolerance * baseline.abs()).max(figure.floor())
+}
+
+fn baseline_check(
+    entry: &str,
+    figure: Figure,
+    runs: &[&RunFigures],
+    base_runs: &[&RunFigures],
+    cfg: &GateConfig,
+) -> CheckResult {
+    let name = format!("baseline.{figure}");
+    let (cur, base) = match (values_of(figure, runs), values_of(figure, base_runs)) {
+        (Ok(c), Ok(b)) => (c, b),
+        (Err(m), _) | (_, Err(m)) => return check(entry, name, Some(figure), Status::Unknown, "", m),
+    };
+    let tol = format!("{:.0} %", cfg.tolerance * 100.0);
+    let mut c = match (cur.median, base.median) {
+        (None, None) => check(
+            entry,
+            name,
+            Some(figure),
+            Status::Pass,
+            "",
+            "no values on either side (no operations of that kind)".to_string(),
+        ),
+        (None, Some(_)) | (Some(_), None) => check(
+            entry,
+            name,
+            Some(figure),
+            Status::Unknown,
+            "",
+            format!("`{}` has values on one side only (current n={}, baseline n={})", figure.source(), cur.n, base.n),
+        ),
+        (Some(cm), Some(bm)) => {
+            let worse = worse_beyond_tolerance(figure, cm, bm, cfg.tolerance);
+            let enough = cur.n >= cfg.min_repeats && base.n >= cfg.min_repeats;
+            let mw = stats::mann_whitney_u(&cur.values, &base.values);
+            let can_fire =
+                mw.is_some_and(|m| m.method == stats::UMethod::Normal || stats::min_exact_p(cur.n, base.n) < cfg.alpha);
+            let values =
+                format!("median {} (n={}) vs baseline {} (n={})", figure.fmt(cm), cur.n, figure.fmt(bm), base.n);
+            let mut weak_reason = None;
+            if !enough {
+                weak_reason = Some(format!("fewer than {} runs on a side", cfg.min_repeats));
+            } else if !can_fire {
+                weak_reason = Some(format!(
+                    "with {} vs {} runs the smallest possible p is {:.3} ≥ alpha {}: the rank test cannot fire",
+                    cur.n,
+                    base.n,
+                    stats::min_exact_p(cur.n, base.n),
+                    cfg.alpha
+                ));
+            }
+            let mut c = if let Some(why) = weak_reason {
+                let rule = format!("WEAK: median worse by > {tol} (and > {}) only; {why}", figure.fmt(figure.floor()));
+                if cfg.strict {
+                    check(
+                        entry,
+                        name,
+                        Some(figure),
+                        Status::Unknown,
+                        rule,
+                        format!("{figure}: too few repetitions for the rank test (--strict): {values}"),
+                    )
+                } else if worse {
+                    let msg = format!("{figure} regressed (weak comparison): {values}; runs: {}", dirs_text(&cur.dirs));
+                    check(entry, name, Some(figure), Status::Fail, rule, msg)
+                } else {
+                    check(
+                        entry,
+                        name,
+                        Some(figure),
+                        Status::Pass,
+                        rule,
+                        format!("{figure}: {values} (weak comparison)"),
+                    )
+                }
+            } else {
+                let p = mw.map(|m| m.p).unwrap_or(1.0);
+                let rule = format!(
+                    "Mann-Whitney U p < {} AND median worse by > {tol} (and > {})",
+                    cfg.alpha,
+                    figure.fmt(figure.floor())
+                );
+                let mut c = if p < cfg.alpha && worse {
+                    let msg = format!("{figure} regressed: {values}, p = {p:.4}; runs: {}", dirs_text(&cur.dirs));
+                    check(entry, name, Some(figure), Status::Fail, rule, msg)
+                } else {
+                    let why = if worse { "within the noise" } else { "not worse beyond the tolerance" };
+                    check(
+                        entry,
+                        name,
+                        Some(figure),
+                        Status::Pass,
+                        rule,
+                        format!("{figure}: {values}, p = {p:.4}: {why}"),
+                    )
+                };
+                c.p_value = Some(p);
+                c
+            };
+            c.weak = weak_reason_is_set(&c);
+            c
+        }
+    };
+    c.current = Some(cur);
+    c.baseline = Some(base);
+    c
+}
+
+fn weak_reason_is_set(c: &CheckResult) -> bool {
+    c.rule.starts_with("WEAK")
+}
+
+/// A suite file's `[gate]` table: the same settings as the command-line options, which win.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GateTable {
+    pub max_outage_ms: Option<OutageLimits>,
+    pub max_error_rate: Option<f64>,
+    pub max_p99_ms: Option<f64>,
+    pub max_converge_ms: Option<f64>,
+    /// Relative to the current directory.
+    pub baseline: Option<PathBuf>,
+    /// `"20%"` or `0.2`.
+    pub tolerance: Option<toml::Value>,
+    pub alpha: Option<f64>,
+    pub min_repeats: Option<usize>,
+    pub strict: Option<bool>,
+    pub allow_unknown: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OutageLimits {
+    pub read: Option<f64>,
+    pub write: Option<f64>,
+}
+
