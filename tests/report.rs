@@ -376,3 +376,18 @@ fn compare_tables_and_charts_per_strategy() {
     let svg = std::fs::read_to_string(out.join("latency_cdf.svg")).unwrap();
     assert!(svg.contains("Latency CDF during the procedure phase"));
 }
+
+#[test]
+fn without_recorded_events_the_audit_is_unknown_not_pass() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = synthetic_run(tmp.path(), "reconfig", true, false);
+    // A profile with load.events = false: no events.csv.gz, but the read-back is there.
+    let mut p: Plan = serde_json::from_slice(&std::fs::read(dir.file("plan.json")).unwrap()).unwrap();
+    p.load.events = false;
+    dir.write_json("plan.json", &p).unwrap();
+    std::fs::remove_file(dir.file("events.csv.gz")).unwrap();
+    let s = finish_run(&dir).expect("finish_run");
+    assert_eq!(s.checks.data_loss.verdict, Verdict::Unknown, "{:?}", s.checks.data_loss);
+    assert!(s.checks.data_loss.detail.contains("load.events = false"), "{}", s.checks.data_loss.detail);
+    assert_ne!(s.verdict, Verdict::Pass);
+}

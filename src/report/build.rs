@@ -32,6 +32,12 @@ pub fn build_summary(d: &RunData) -> Summary {
 
     let leaders = check::analyze_modes(&d.samples);
     let data_loss = match &d.readbacks {
+        // Without events there is no list of acknowledged writes: nothing was checked.
+        Some(_) if !plan.load.events => CheckSummary {
+            verdict: Verdict::Unknown,
+            detail: "load.events = false: no operation was recorded, so no acknowledged write could be checked".into(),
+            figures: BTreeMap::new(),
+        },
         Some(rb) => {
             let report = check::audit(events, rb);
             CheckSummary { verdict: report.verdict, detail: report.headline(), figures: figures_of(&report) }

@@ -12,7 +12,8 @@
 //! | `Error::NoNode` / `NodeExists` / `BadVersion`        | same name      | Fail   | Fail          |
 //! | `Error::NoAuth` / `NotReadOnly`                      | same name      | Fail   | Fail          |
 //! | `AuthFailed`, `SessionMoved`, `NotEmpty`, `Throttled`, `QuotaExceeded`, `InvalidAcl`, `BadArguments`, `MarshallingError`, `Unimplemented`, `UnexpectedErrorCode`, other definite server errors | Other | Fail | Fail |
-//! | `UnmarshalError`, `UnexpectedError`, `RuntimeInconsistent`, `Custom`, unknown | Other | Fail | Indeterminate |
+//! | `Custom` carrying a socket error or "no response from connection" | ConnectionLoss | Fail | Indeterminate |
+//! | `UnmarshalError`, `UnexpectedError`, `RuntimeInconsistent`, other `Custom`, unknown | Other | Fail | Indeterminate |
 //!
 //! "Read" is get/exists; "write" is set/create/delete/multi. A multi's error is the error of the
 //! failing sub-operation (`MultiWriteError` → `Error`).
@@ -86,8 +87,20 @@ pub fn class_of(e: &zk::Error) -> ErrorClass {
         zk::Error::BadVersion => ErrorClass::BadVersion,
         zk::Error::NotReadOnly => ErrorClass::NotReadOnly,
         zk::Error::NoAuth => ErrorClass::NoAuth,
+        zk::Error::Custom(_) if lost_connection_text(&e.to_string()) => ErrorClass::ConnectionLoss,
         _ => ErrorClass::Other,
     }
+}
+
+/// `zookeeper-client` 0.11 reports a broken connection as `Error::Custom`: the socket's I/O error
+/// (`session/mod.rs`, `depot.rs`: `Error::other(io)`, e.g. "Connection reset by peer (os error
+/// 104)") or "no response from connection in <N>ms". Those are connection losses, not "other".
+pub fn lost_connection_text(text: &str) -> bool {
+    text.starts_with("no response from connection")
+        || text.contains("(os error ")
+        || text.contains("Connection reset")
+        || text.contains("Broken pipe")
+        || text.contains("end of file")
 }
 
 /// The session must be replaced after this failure.
@@ -122,6 +135,17 @@ pub fn token_of(data: &[u8]) -> Option<&str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn connection_errors_the_client_reports_as_custom_are_connection_loss() {
+        // Texts exactly as zookeeper-client 0.11 formats them (session/mod.rs, depot.rs).
+        assert!(lost_connection_text("no response from connection in 4000ms"));
+        assert!(lost_connection_text("Connection reset by peer (os error 104)"));
+        assert!(lost_connection_text("Broken pipe (os error 32)"));
+        assert!(lost_connection_text("failed to fill whole buffer: unexpected end of file"));
+        assert!(!lost_connection_text("fail to read ca: permission denied"));
+        assert!(!lost_connection_text("encounter writable server 127.0.0.1:2181"));
+    }
 
     #[test]
     fn payload_round_trip() {
