@@ -147,7 +147,7 @@ fn samples(until: f64) -> Vec<ModeSample> {
                 _ if (12.8..13.6).contains(&t) => ServerMode::NotServing,
                 _ => ServerMode::Follower,
             };
-            v.push(ModeSample { at_us, server, mode, zxid: Some((1u64 << 32) | (at_us / 1000)) });
+            v.push(ModeSample::new(at_us, server, mode, Some((1u64 << 32) | (at_us / 1000))));
         }
         t += 0.2;
     }

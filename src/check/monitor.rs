@@ -11,8 +11,7 @@
 //! interrupted run still has them.
 //!
 //! The analysis ([`analyze_modes`]) is pure: a sample's mode holds until that server's next
-//! sample; every instant where more than one server is `leader`, or a `standalone` coexists with
-//! another leader or standalone, is a violation (verdict `single_leader` FAIL).
+//! sample; overlaps of authorities are judged by epoch and zxid progress (see the function).
 
 use super::Verdict;
 use crate::record::{ModeSample, ServerMode};
@@ -28,14 +27,27 @@ pub struct Interval {
 }
 
 /// What the mode samples say about leadership.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LeaderReport {
     pub verdict: Verdict,
+    /// Which rule decided the verdict (see [`analyze_modes`]): `never-two-authorities`,
+    /// `deposed-leader-static-zxid`, `same-epoch-leaders`, `older-epoch-authority-advancing`,
+    /// `missing-evidence` or `no-samples`.
+    pub rule: String,
     pub samples: u64,
-    /// More than one server reported `leader` at once.
+    /// More than one server reported `leader` at once (safe or not: see `unsafe_intervals`).
     pub two_leader_intervals: Vec<Interval>,
     /// A `standalone` server coexisted with a leader or another standalone.
     pub standalone_with_leader_intervals: Vec<Interval>,
+    /// Overlaps judged unsafe: two writable authorities (same epoch, or an older-epoch
+    /// authority whose zxid advanced during the overlap).
+    pub unsafe_intervals: Vec<Interval>,
+    /// Total length of overlaps judged safe: a deposed leader still saying `leader` at its old
+    /// epoch with a frozen zxid (it cannot commit, but may serve stale reads), ms.
+    pub deposed_overlap_ms: f64,
+    /// Intervals where a server last seen as an authority stopped answering (`unknown`) while
+    /// another was authority: whether it still accepted writes is not known.
+    pub missing_evidence_intervals: Vec<Interval>,
     /// Times the sole authority (leader or standalone) became a different server.
     pub leader_changes: u32,
     /// Distinct new epochs (zxid >> 32) reported by leaders, not counting the epoch already in
@@ -50,45 +62,117 @@ pub struct LeaderReport {
 impl LeaderReport {
     /// One line for the console.
     pub fn headline(&self) -> String {
-        match self.verdict {
-            Verdict::Unknown => "leader monitor: no samples".to_string(),
-            Verdict::Pass => format!(
+        let span = |i: &Interval| format!("servers {} at {:.3}-{:.3} s", super::fmt_ids(&i.servers), i.from_us as f64 / 1e6, i.to_us as f64 / 1e6);
+        match (self.verdict, self.rule.as_str()) {
+            (Verdict::Unknown, "no-samples") => "leader monitor: no samples".to_string(),
+            (Verdict::Unknown, _) => format!(
+                "UNKNOWN: a server last seen leading stopped answering while another led ({} intervals, first: {}); whether it still accepted writes is not known",
+                self.missing_evidence_intervals.len(),
+                self.missing_evidence_intervals.first().map(span).unwrap_or_default()
+            ),
+            (Verdict::Pass, "deposed-leader-static-zxid") => format!(
+                "no two writable leaders ({} samples); a deposed leader kept saying `leader` at its old epoch with a frozen zxid for {:.0} ms in all (it could serve stale reads)",
+                self.samples, self.deposed_overlap_ms
+            ),
+            (Verdict::Pass, _) => format!(
                 "never more than one leader ({} samples; {} leader changes, {} elections)",
                 self.samples, self.leader_changes, self.elections
             ),
-            Verdict::Fail => {
-                let mut parts = Vec::new();
-                if let Some(i) = self.two_leader_intervals.first() {
-                    parts.push(format!(
-                        "TWO LEADERS in {} intervals (first: servers {} at {:.3}-{:.3} s)",
-                        self.two_leader_intervals.len(),
-                        super::fmt_ids(&i.servers),
-                        i.from_us as f64 / 1e6,
-                        i.to_us as f64 / 1e6
-                    ));
-                }
-                if let Some(i) = self.standalone_with_leader_intervals.first() {
-                    parts.push(format!(
-                        "STANDALONE AND LEADER at once in {} intervals (first: servers {} at {:.3}-{:.3} s)",
-                        self.standalone_with_leader_intervals.len(),
-                        super::fmt_ids(&i.servers),
-                        i.from_us as f64 / 1e6,
-                        i.to_us as f64 / 1e6
-                    ));
-                }
-                parts.join("; ")
+            (Verdict::Fail, rule) => {
+                let what = if rule == "same-epoch-leaders" {
+                    "TWO LEADERS IN ONE EPOCH"
+                } else if self.unsafe_intervals.iter().any(|i| i.servers.iter().any(|s| self.standalones_seen.contains(s))) {
+                    "STANDALONE AND LEADER BOTH WRITABLE"
+                } else {
+                    "TWO WRITABLE LEADERS (an older-epoch leader's zxid advanced)"
+                };
+                format!(
+                    "{what} in {} intervals (first: {}; rule {rule})",
+                    self.unsafe_intervals.len(),
+                    self.unsafe_intervals.first().map(span).unwrap_or_default()
+                )
             }
         }
     }
 }
 
-/// Reconstruct every server's mode over time and judge leadership.
+/// zxids of one server during one overlap: the first and the last seen.
+#[derive(Debug, Clone, Copy)]
+struct ZxidSpan {
+    first: Option<u64>,
+    last: Option<u64>,
+    leader: bool,
+}
+
+/// An overlap of authorities in progress.
+struct OpenOverlap {
+    interval: Interval,
+    members: BTreeMap<u32, ZxidSpan>,
+}
+
+/// Which rule an overlap breaks, if any; `Err(())` when a member's zxid is not known.
+fn judge(members: &BTreeMap<u32, ZxidSpan>) -> Result<Option<&'static str>, ()> {
+    let mut epochs = Vec::new();
+    for span in members.values() {
+        let (Some(first), Some(last)) = (span.first, span.last) else { return Err(()) };
+        epochs.push((first >> 32, last > first, span.leader));
+    }
+    let leader_epochs: Vec<u64> = epochs.iter().filter(|e| e.2).map(|e| e.0).collect();
+    let same_epoch = leader_epochs.iter().enumerate().any(|(i, a)| leader_epochs[i + 1..].contains(a));
+    if same_epoch {
+        return Ok(Some("same-epoch-leaders"));
+    }
+    let newest = epochs.iter().map(|e| e.0).max().unwrap_or(0);
+    if epochs.iter().any(|&(epoch, advancing, _)| epoch < newest && advancing) {
+        return Ok(Some("older-epoch-authority-advancing"));
+    }
+    Ok(None)
+}
+
+/// What the closed overlaps said so far.
+#[derive(Default)]
+struct Judged {
+    unsafe_intervals: Vec<Interval>,
+    first_rule: Option<&'static str>,
+    unknown_zxid: bool,
+    deposed_us: u64,
+}
+
+impl Judged {
+    fn close(&mut self, o: OpenOverlap, t: u64) {
+        let mut interval = o.interval;
+        interval.to_us = t;
+        match judge(&o.members) {
+            Ok(Some(rule)) => {
+                self.first_rule.get_or_insert(rule);
+                self.unsafe_intervals.push(interval);
+            }
+            Ok(None) => self.deposed_us += interval.to_us - interval.from_us,
+            Err(()) => self.unknown_zxid = true,
+        }
+    }
+}
+
+/// Reconstruct every server's mode over time and judge leadership by evidence, not appearance.
+///
+/// A sample's mode holds until that server's next sample. Whenever two or more servers are
+/// authorities (`leader` or `standalone`) at once, the overlap is judged by the zxids they
+/// reported during it: two leaders in the **same epoch**, or an authority of an **older epoch
+/// whose zxid advanced** during the overlap, are two writable authorities: FAIL. A deposed
+/// leader (older epoch, frozen zxid) cannot commit: the overlap is reported with its length, not
+/// failed. A server last seen as authority that stops answering (`unknown`) while another leads
+/// hides the evidence: UNKNOWN unless something failed. The rule that decided is named.
 pub fn analyze_modes(samples: &[ModeSample]) -> LeaderReport {
     let mut sorted: Vec<&ModeSample> = samples.iter().collect();
-    sorted.sort_by_key(|s| s.at_us);
-    let mut state: BTreeMap<u32, ServerMode> = BTreeMap::new();
+    sorted.sort_by_key(|s| (s.at_us, s.server));
+    let mut state: BTreeMap<u32, (ServerMode, Option<u64>)> = BTreeMap::new();
+    let mut last_certain_authority: BTreeMap<u32, bool> = BTreeMap::new();
     let mut two_leaders = Tracker::default();
     let mut standalone_mix = Tracker::default();
+    let mut missing = Tracker::default();
+    let mut open: Option<OpenOverlap> = None;
+    let mut judged = Judged::default();
+    let mut any_overlap = false;
     let mut leaders_seen = BTreeSet::new();
     let mut standalones_seen = BTreeSet::new();
     let mut leader_changes = 0u32;
@@ -96,14 +180,19 @@ pub fn analyze_modes(samples: &[ModeSample]) -> LeaderReport {
     let first_at = sorted.first().map(|s| s.at_us);
     let mut baseline_epoch: Option<u64> = None;
     let mut epochs = BTreeSet::new();
+    let is_authority = |m: ServerMode| matches!(m, ServerMode::Leader | ServerMode::Standalone);
 
     let mut i = 0;
     while i < sorted.len() {
         let t = sorted[i].at_us;
-        // Apply every sample taken at `t` together: one tick is one snapshot.
+        // Samples with the same time (one tick in files written before per-probe timestamps)
+        // are applied together.
         while i < sorted.len() && sorted[i].at_us == t {
             let s = sorted[i];
-            state.insert(s.server, s.mode);
+            state.insert(s.server, (s.mode, s.zxid));
+            if s.mode != ServerMode::Unknown {
+                last_certain_authority.insert(s.server, is_authority(s.mode));
+            }
             match s.mode {
                 ServerMode::Leader => {
                     leaders_seen.insert(s.server);
@@ -119,16 +208,54 @@ pub fn analyze_modes(samples: &[ModeSample]) -> LeaderReport {
                 }
                 _ => {}
             }
+            // A member of an open overlap that answered again: extend its zxid span.
+            if let Some(o) = open.as_mut() {
+                if let Some(span) = o.members.get_mut(&s.server) {
+                    if is_authority(s.mode) && s.zxid.is_some() {
+                        span.last = s.zxid;
+                    }
+                }
+            }
             i += 1;
         }
-        let leaders: Vec<u32> = state.iter().filter(|(_, m)| **m == ServerMode::Leader).map(|(id, _)| *id).collect();
+        let leaders: Vec<u32> = state.iter().filter(|(_, m)| m.0 == ServerMode::Leader).map(|(id, _)| *id).collect();
         let standalones: Vec<u32> =
-            state.iter().filter(|(_, m)| **m == ServerMode::Standalone).map(|(id, _)| *id).collect();
+            state.iter().filter(|(_, m)| m.0 == ServerMode::Standalone).map(|(id, _)| *id).collect();
+        let authorities: Vec<u32> = leaders.iter().chain(&standalones).copied().collect();
         two_leaders.observe(t, (leaders.len() > 1).then(|| leaders.clone()));
-        let mixed = !standalones.is_empty() && leaders.len() + standalones.len() > 1;
-        standalone_mix.observe(t, mixed.then(|| leaders.iter().chain(&standalones).copied().collect()));
-        if leaders.len() + standalones.len() == 1 {
-            let auth = leaders.first().or(standalones.first()).copied();
+        let mixed = !standalones.is_empty() && authorities.len() > 1;
+        standalone_mix.observe(t, mixed.then(|| authorities.clone()));
+        let hidden: Vec<u32> = state
+            .iter()
+            .filter(|(id, m)| m.0 == ServerMode::Unknown && last_certain_authority.get(*id) == Some(&true))
+            .map(|(id, _)| *id)
+            .filter(|id| !authorities.contains(id))
+            .collect();
+        missing.observe(t, (!authorities.is_empty() && !hidden.is_empty()).then(|| authorities.iter().chain(&hidden).copied().collect()));
+
+        // Overlap bookkeeping: a new member set closes the open overlap and may open another.
+        let mut set: Vec<u32> = authorities.clone();
+        set.sort_unstable();
+        let same = open.as_ref().is_some_and(|o| o.interval.servers == set);
+        if !same {
+            if let Some(o) = open.take() {
+                judged.close(o, t);
+            }
+            if set.len() > 1 {
+                any_overlap = true;
+                let members = set
+                    .iter()
+                    .map(|id| {
+                        let (mode, zxid) = state[id];
+                        (*id, ZxidSpan { first: zxid, last: zxid, leader: mode == ServerMode::Leader })
+                    })
+                    .collect();
+                open = Some(OpenOverlap { interval: Interval { from_us: t, to_us: t, servers: set }, members });
+            }
+        }
+
+        if authorities.len() == 1 {
+            let auth = authorities.first().copied();
             if last_authority.is_some() && last_authority != auth {
                 leader_changes += 1;
             }
@@ -136,21 +263,33 @@ pub fn analyze_modes(samples: &[ModeSample]) -> LeaderReport {
         }
     }
     let end = sorted.last().map(|s| s.at_us).unwrap_or(0);
+    if let Some(o) = open.take() {
+        judged.close(o, end);
+    }
     let two_leader_intervals = two_leaders.finish(end);
     let standalone_with_leader_intervals = standalone_mix.finish(end);
+    let missing_evidence_intervals = missing.finish(end);
     let elections = epochs.iter().filter(|e| Some(**e) != baseline_epoch).count() as u32;
-    let verdict = if samples.is_empty() {
-        Verdict::Unknown
-    } else if two_leader_intervals.is_empty() && standalone_with_leader_intervals.is_empty() {
-        Verdict::Pass
+    let (verdict, rule) = if samples.is_empty() {
+        (Verdict::Unknown, "no-samples")
+    } else if let Some(rule) = judged.first_rule {
+        (Verdict::Fail, rule)
+    } else if judged.unknown_zxid || !missing_evidence_intervals.is_empty() {
+        (Verdict::Unknown, "missing-evidence")
+    } else if any_overlap {
+        (Verdict::Pass, "deposed-leader-static-zxid")
     } else {
-        Verdict::Fail
+        (Verdict::Pass, "never-two-authorities")
     };
     LeaderReport {
         verdict,
+        rule: rule.to_string(),
         samples: samples.len() as u64,
         two_leader_intervals,
         standalone_with_leader_intervals,
+        unsafe_intervals: judged.unsafe_intervals,
+        deposed_overlap_ms: judged.deposed_us as f64 / 1e3,
+        missing_evidence_intervals,
         leader_changes,
         elections,
         leaders_seen: leaders_seen.into_iter().collect(),

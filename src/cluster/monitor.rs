@@ -1,8 +1,9 @@
 //! The server-mode monitor: poll every server's mode (`srvr`) a few times a second into
 //! `monitor.csv` (the leader check in [`crate::check::monitor`] judges the samples afterwards).
 //!
-//! All servers are asked in parallel once per tick; a server that does not answer within the
-//! timeout is `Down`. The server list is a `watch` channel so joiners are polled from the moment
+//! All servers are asked in parallel once per tick, each sample stamped with its own send and
+//! receive times; a server that refuses the connection is `Down`, one that does not answer
+//! within the timeout is `Unknown` (a paused server behind docker-proxy accepts and stays silent). The server list is a `watch` channel so joiners are polled from the moment
 //! the cluster code publishes them; a server dropped from the list gets one final `Down` sample.
 //! Rows are flushed every tick so an interrupted run still has them.
 
@@ -17,7 +18,8 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-/// One `srvr`-like poll: mode and zxid of the server at `addr`, or why it did not answer.
+/// One `srvr`-like poll: mode and zxid of the server at `addr` (`Unknown` when it did not answer
+/// in time), or why the connection failed (recorded as `Down`).
 pub type Probe =
     Arc<dyn Fn(SocketAddr, Duration) -> BoxFuture<'static, Result<(ServerMode, Option<u64>), String>> + Send + Sync>;
 
@@ -25,7 +27,12 @@ pub type Probe =
 pub fn srvr_probe() -> Probe {
     Arc::new(|addr, timeout| {
         Box::pin(async move {
-            super::fourlw::srvr(addr, timeout).await.map(|i| (i.mode, i.zxid)).map_err(|e| e.to_string())
+            match super::fourlw::srvr(addr, timeout).await {
+                Ok(i) => Ok((i.mode, i.zxid)),
+                // Accepted but silent (a paused container behind docker-proxy): mode unknown.
+                Err(super::fourlw::FourLwError::Timeout { .. }) => Ok((ServerMode::Unknown, None)),
+                Err(e) => Err(e.to_string()),
+            }
         })
     })
 }
@@ -72,24 +79,28 @@ pub fn spawn_monitor_with(
                 _ = ticker.tick() => {}
             }
             let list: Vec<(u32, SocketAddr)> = servers.borrow().clone();
-            let at_us = epoch.now_us();
             let polls = list.iter().map(|(id, addr)| {
                 let probe = probe.clone();
                 let (id, addr) = (*id, *addr);
                 async move {
+                    // Each probe carries its own send and receive times: a hand-off between two
+                    // servers within one tick must not look simultaneous.
+                    let sent_us = epoch.now_us();
                     // The probe bounds itself; this outer bound guards against a probe that does not.
                     let r = tokio::time::timeout(timeout + Duration::from_millis(50), probe(addr, timeout)).await;
                     let (mode, zxid) = match r {
                         Ok(Ok(v)) => v,
-                        _ => (ServerMode::Down, None),
+                        Ok(Err(_)) => (ServerMode::Down, None),
+                        Err(_) => (ServerMode::Unknown, None),
                     };
-                    ModeSample { at_us, server: id, mode, zxid }
+                    ModeSample { at_us: epoch.now_us(), server: id, mode, zxid, sent_us: Some(sent_us) }
                 }
             });
+            let at_us = epoch.now_us();
             let mut tick: Vec<ModeSample> = futures_util::future::join_all(polls).await;
             let now: BTreeSet<u32> = list.iter().map(|(id, _)| *id).collect();
             for gone in polled.difference(&now) {
-                tick.push(ModeSample { at_us, server: *gone, mode: ServerMode::Down, zxid: None });
+                tick.push(ModeSample::new(at_us, *gone, ServerMode::Down, None));
             }
             polled = now;
             if let Some(w) = csv.as_mut() {
@@ -151,7 +162,7 @@ mod tests {
         cancel.cancel();
         let samples = h.await.unwrap();
         assert!(samples.iter().any(|s| s.server == 2 && s.mode == Follower));
-        assert!(samples.iter().any(|s| s.server == 3 && s.mode == Down));
+        assert!(samples.iter().any(|s| s.server == 3 && s.mode == Unknown));
         let last2 = samples.iter().rfind(|s| s.server == 2).unwrap();
         assert_eq!(last2.mode, Down, "removed server gets a final Down");
         let on_disk = read_monitor_csv(&p).unwrap();

@@ -136,7 +136,8 @@ pub struct OpEvent {
     pub kind: OpKind,
     /// Index of the worker session (0-based; a recreated session keeps its index).
     pub session: u32,
-    /// Key path (get/set/exists/multi's set), or the created path (create; empty if unknown).
+    /// Key path (get/set/exists/multi's set), the created path (create; empty if unknown), or the
+    /// victim (delete: recorded for every outcome, so an indeterminate delete names its znode).
     pub path: String,
     pub outcome: Outcome,
     /// Empty for `Ok`.
@@ -241,18 +242,22 @@ pub enum ServerMode {
     Standalone,
     /// Answered, but "This ZooKeeper instance is not currently serving requests".
     NotServing,
-    /// Did not answer within the monitor timeout (stopped, paused, not yet created).
+    /// Refused or closed the connection (stopped, not yet created, removed from the list).
     Down,
+    /// Did not answer within the monitor timeout (paused, overloaded, partitioned): its mode is
+    /// not known, and a server that was leader may still believe it is.
+    Unknown,
 }
 
 impl ServerMode {
-    pub const ALL: [ServerMode; 6] = [
+    pub const ALL: [ServerMode; 7] = [
         ServerMode::Leader,
         ServerMode::Follower,
         ServerMode::Observer,
         ServerMode::Standalone,
         ServerMode::NotServing,
         ServerMode::Down,
+        ServerMode::Unknown,
     ];
 
     pub fn as_str(&self) -> &'static str {
@@ -263,6 +268,7 @@ impl ServerMode {
             ServerMode::Standalone => "standalone",
             ServerMode::NotServing => "not-serving",
             ServerMode::Down => "down",
+            ServerMode::Unknown => "unknown",
         }
     }
 
@@ -279,9 +285,21 @@ impl ServerMode {
 /// One poll of one server. One row of `monitor.csv`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ModeSample {
+    /// When the answer arrived (or the probe gave up), µs since the epoch. Older files: the
+    /// start of the poll tick.
     pub at_us: u64,
     pub server: u32,
     pub mode: ServerMode,
     /// zxid as reported by `srvr` (epoch in the high 32 bits), if it answered.
     pub zxid: Option<u64>,
+    /// When this probe was sent: the mode held at some instant in `[sent_us, at_us]`. Absent
+    /// in files written before probes were timestamped individually.
+    #[serde(default)]
+    pub sent_us: Option<u64>,
+}
+
+impl ModeSample {
+    pub fn new(at_us: u64, server: u32, mode: ServerMode, zxid: Option<u64>) -> ModeSample {
+        ModeSample { at_us, server, mode, zxid, sent_us: None }
+    }
 }

@@ -36,7 +36,7 @@ mod tests {
 
     fn s(at_us: u64, server: u32, mode: crate::record::ServerMode, epoch: u64) -> ModeSample {
         let zxid = if mode.is_serving() { Some(epoch << 32 | 5) } else { None };
-        ModeSample { at_us, server, mode, zxid }
+        ModeSample::new(at_us, server, mode, zxid)
     }
 
 #[test]
@@ -46,7 +46,7 @@ mod tests {
         let v = vec![s(0, 1, Leader, 1), s(0, 2, Down, 0), s(7, 3, NotServing, 0)];
         write_monitor_csv(&p, &v).unwrap();
         let text = std::fs::read_to_string(&p).unwrap();
-        assert!(text.starts_with("at_us,server,mode,zxid\n0,1,leader,4294967301\n0,2,down,\n"), "{text}");
+        assert!(text.starts_with("at_us,server,mode,zxid,sent_us\n0,1,leader,4294967301,\n0,2,down,,\n"), "{text}");
         assert_eq!(read_monitor_csv(&p).unwrap(), v);
     }
 }

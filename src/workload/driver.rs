@@ -8,7 +8,7 @@
 
 use super::ops::{classify, session_lost, Failure};
 use super::schedule::{Pace, Schedule};
-use super::{connect_session, key_path, payload, OpSpec, Workload, WorkloadError, SEQ_DIR, SEQ_PREFIX};
+use super::{connect_session, key_path, payload, OpSpec, Workload, WorkloadError, SEQ_PREFIX};
 use crate::record::{MarkKind, OpEvent, OpKind, Outcome, RecorderHandle};
 use serde::Serialize;
 use std::collections::VecDeque;
@@ -186,7 +186,17 @@ async fn execute(ctx: &Arc<Ctx>, spec: OpSpec, intended_us: u64) {
     let slot = &ctx.slots[session as usize];
     let client = slot.client.read().ok().and_then(|c| c.clone());
     let token = if spec.kind.is_write() { format!("{session}-{}", spec.index) } else { String::new() };
-    let key = key_path(spec.key);
+    // A delete's victim is chosen before the call so that every outcome records its path (an
+    // indeterminate delete may have removed it: the audit must know which znode).
+    let key = match spec.kind {
+        OpKind::Delete => match ctx.created.lock().ok().and_then(|mut q| q.pop_front()) {
+            Some(victim) => victim,
+            // Nothing this run created is left to delete: skip the slot rather than send a
+            // request that can only fail with NoNode (it would read as an error of the service).
+            None => return,
+        },
+        _ => key_path(spec.key),
+    };
     let epoch = ctx.wl.epoch;
     let start_us = epoch.now_us();
     let result: OpResult = match &client {
@@ -210,7 +220,7 @@ async fn execute(ctx: &Arc<Ctx>, spec: OpSpec, intended_us: u64) {
                 replace_session(ctx, session, "session-expired", || format!("{f:?}"));
             }
             let path = match spec.kind {
-                OpKind::Create | OpKind::Delete => String::new(),
+                OpKind::Create => String::new(),
                 _ => key,
             };
             (outcome, Some(class), path, -1)
@@ -254,10 +264,9 @@ async fn call(ctx: &Ctx, c: &zk::Client, kind: OpKind, key: &str, token: &str) -
             Ok((path, -1))
         }
         OpKind::Delete => {
-            let victim = ctx.created.lock().ok().and_then(|mut q| q.pop_front());
-            let path = victim.unwrap_or_else(|| format!("{SEQ_DIR}/none"));
-            c.delete(&path, None).await?;
-            Ok((path, -1))
+            // `key` is the victim chosen by the caller.
+            c.delete(key, None).await?;
+            Ok((key.to_string(), -1))
         }
         OpKind::Multi => {
             let data = payload(token, size);

@@ -8,8 +8,9 @@
 //! - The operation sequence (kind and key of operation `i`) comes from a `SmallRng` seeded with
 //!   the run's seed, so it is reproducible. Operation `i` runs on session `i mod sessions`.
 //! - Keys `/zkchaos/keys/k<i>` are pre-populated; creates are persistent sequential under
-//!   `/zkchaos/seq/s-`; deletes remove znodes this run created (or a missing path, which yields
-//!   `NoNode`, when none is left). Every write carries a unique token `<session>-<op index>` and
+//!   `/zkchaos/seq/s-`; deletes remove znodes this run created; a delete slot with no victim left
+//!   is skipped (not issued, not recorded) rather than sent to a path that cannot exist. Every
+//!   session `sync`s the key space before the load starts. Every write carries a unique token `<session>-<op index>` and
 //!   writes [`payload`]`(token, value_size)`; [`token_of`] maps bytes back to the token.
 //! - Every ZooKeeper call is bounded by `tokio::time::timeout(op_timeout)`. Outcomes and error
 //!   classes: see the table in [`ops`].
@@ -210,6 +211,16 @@ impl Workload {
         for chunk in keys.chunks(256) {
             futures_util::future::try_join_all(chunk.iter().map(|p| ensure(c, p, &init, op_timeout))).await?;
         }
+        // Every session must see the key space before the load starts: a session on a follower
+        // that has not yet applied the creates would read NoNode for its first milliseconds.
+        futures_util::future::try_join_all(clients.iter().map(|c| async move {
+            match tokio::time::timeout(op_timeout, c.sync(KEYS_DIR)).await {
+                Ok(Ok(())) => Ok(()),
+                Ok(Err(e)) => Err(WorkloadError::Prepare { path: KEYS_DIR.into(), detail: format!("sync: {e}") }),
+                Err(_) => Err(WorkloadError::Prepare { path: KEYS_DIR.into(), detail: "sync timed out".into() }),
+            }
+        }))
+        .await?;
         let (servers_tx, _) = tokio::sync::watch::channel(connect.to_string());
         Ok(Workload { plan: plan.clone(), seed, epoch, mix, clients, servers_tx })
     }

@@ -3,9 +3,15 @@
 use super::*;
 use crate::record::ServerMode::{self, *};
 
+/// A sample as the poller writes it; serving servers report zxid `epoch << 32 | counter`.
+fn z(at_us: u64, server: u32, mode: ServerMode, epoch: u64, counter: u64) -> ModeSample {
+    let zxid = if mode.is_serving() { Some(epoch << 32 | counter) } else { None };
+    ModeSample { at_us, server, mode, zxid, sent_us: Some(at_us.saturating_sub(3)) }
+}
+
+/// A sample whose zxid counter does not move (5).
 fn s(at_us: u64, server: u32, mode: ServerMode, epoch: u64) -> ModeSample {
-    let zxid = if mode.is_serving() { Some(epoch << 32 | 5) } else { None };
-    ModeSample { at_us, server, mode, zxid }
+    z(at_us, server, mode, epoch, 5)
 }
 
 /// Three servers, one tick every 100 µs, each row the modes of zk1..zk3.
@@ -29,17 +35,76 @@ fn steady_single_leader_passes() {
 }
 
 #[test]
-fn overlap_at_one_sample_is_flagged() {
+fn deposed_leader_with_a_static_zxid_is_an_overlap_not_a_failure() {
+    // What a thawed leader does (seen here: 0.8 s at its old epoch, zxid frozen) while the new
+    // leader of epoch 2 commits.
+    let v = vec![
+        z(0, 1, Leader, 1, 0x137e), z(0, 2, Follower, 1, 0x137e), z(0, 3, Follower, 1, 0x137e),
+        z(100, 1, Leader, 1, 0x137e), z(100, 2, Leader, 2, 0xb94), z(100, 3, Follower, 2, 0xb94),
+        z(200, 1, Leader, 1, 0x137e), z(200, 2, Leader, 2, 0xc00), z(200, 3, Follower, 2, 0xc00),
+        z(300, 1, Follower, 2, 0xd5a), z(300, 2, Leader, 2, 0xd5a), z(300, 3, Follower, 2, 0xd5a),
+    ];
+    let r = analyze_modes(&v);
+    assert_eq!(r.verdict, Verdict::Pass, "{r:?}");
+    assert_eq!(r.rule, "deposed-leader-static-zxid");
+    assert_eq!(r.two_leader_intervals, vec![Interval { from_us: 100, to_us: 300, servers: vec![1, 2] }]);
+    assert!(r.unsafe_intervals.is_empty());
+    assert_eq!(r.deposed_overlap_ms, 0.2);
+    assert!(r.headline().contains("deposed leader"), "{}", r.headline());
+}
+
+#[test]
+fn two_leaders_of_one_epoch_fail() {
     let r = analyze_modes(&series(&[
         [(Leader, 1), (Follower, 1), (Follower, 1)],
-        [(Leader, 1), (Leader, 2), (Follower, 2)],
+        [(Leader, 1), (Leader, 1), (Follower, 1)],
         [(NotServing, 0), (Leader, 2), (Follower, 2)],
     ]));
     assert_eq!(r.verdict, Verdict::Fail);
-    assert_eq!(r.two_leader_intervals, vec![Interval { from_us: 100, to_us: 200, servers: vec![1, 2] }]);
+    assert_eq!(r.rule, "same-epoch-leaders");
+    assert_eq!(r.unsafe_intervals, vec![Interval { from_us: 100, to_us: 200, servers: vec![1, 2] }]);
+    assert!(r.headline().contains("TWO LEADERS IN ONE EPOCH"), "{}", r.headline());
+}
+
+#[test]
+fn an_older_epoch_leader_whose_zxid_advances_fails() {
+    let v = vec![
+        z(0, 1, Leader, 1, 10), z(0, 2, Leader, 2, 3),
+        z(100, 1, Leader, 1, 42), z(100, 2, Leader, 2, 9),
+        z(200, 1, Follower, 2, 9), z(200, 2, Leader, 2, 12),
+    ];
+    let r = analyze_modes(&v);
+    assert_eq!(r.verdict, Verdict::Fail, "{r:?}");
+    assert_eq!(r.rule, "older-epoch-authority-advancing");
+}
+
+#[test]
+fn a_last_known_leader_that_stops_answering_is_unknown_not_pass() {
+    let v = vec![
+        s(0, 1, Leader, 1), s(0, 2, Follower, 1), s(0, 3, Follower, 1),
+        s(100, 1, Unknown, 0), s(100, 2, Leader, 2), s(100, 3, Follower, 2),
+        s(200, 1, Unknown, 0), s(200, 2, Leader, 2), s(200, 3, Follower, 2),
+        s(300, 1, Follower, 2), s(300, 2, Leader, 2), s(300, 3, Follower, 2),
+    ];
+    let r = analyze_modes(&v);
+    assert_eq!(r.verdict, Verdict::Unknown, "{r:?}");
+    assert_eq!(r.rule, "missing-evidence");
+    assert_eq!(r.missing_evidence_intervals, vec![Interval { from_us: 100, to_us: 300, servers: vec![2, 1] }]);
+}
+
+#[test]
+fn a_hand_off_within_one_tick_is_not_two_leaders() {
+    // Per-probe timestamps: zk1 answered `follower` (new epoch) at 103 µs, zk2 `leader` at 105:
+    // in the old tick-stamped form both would have carried the tick's start time.
+    let v = vec![
+        z(0, 1, Leader, 1, 7), z(1, 2, Follower, 1, 7),
+        z(103, 1, Follower, 2, 1), z(105, 2, Leader, 2, 1),
+        z(203, 1, Follower, 2, 4), z(205, 2, Leader, 2, 4),
+    ];
+    let r = analyze_modes(&v);
+    assert_eq!(r.verdict, Verdict::Pass, "{r:?}");
+    assert_eq!(r.rule, "never-two-authorities");
     assert_eq!(r.leader_changes, 1);
-    assert_eq!(r.elections, 1);
-    assert!(r.headline().contains("TWO LEADERS in 1 intervals"), "{}", r.headline());
 }
 
 #[test]
@@ -50,17 +115,24 @@ fn mode_holds_until_next_sample_of_that_server() {
         vec![s(0, 1, Leader, 1), s(0, 2, Follower, 1), s(50, 2, Leader, 2), s(120, 1, Down, 0), s(150, 2, Leader, 2)];
     let r = analyze_modes(&v);
     assert_eq!(r.two_leader_intervals, vec![Interval { from_us: 50, to_us: 120, servers: vec![1, 2] }]);
+    assert_eq!(r.verdict, Verdict::Pass, "zk1 at epoch 1 with a frozen zxid is deposed: {r:?}");
 }
 
 #[test]
-fn standalone_with_leader_is_flagged() {
-    let r = analyze_modes(&series(&[
-        [(Standalone, 0), (Down, 0), (Down, 0)],
-        [(Standalone, 0), (Leader, 1), (Follower, 1)],
-        [(Down, 0), (Leader, 1), (Follower, 1)],
-        [(Follower, 1), (Leader, 1), (Follower, 1)],
-    ]));
-    assert_eq!(r.verdict, Verdict::Fail);
+fn a_writable_standalone_beside_a_leader_fails() {
+    // The 1→3 new-first hazard: the standalone keeps committing (its zxid advances) while the
+    // new servers' leader serves.
+    let v = vec![
+        z(0, 1, Standalone, 0, 100), z(0, 2, Down, 0, 0), z(0, 3, Down, 0, 0),
+        z(100, 1, Standalone, 0, 180), z(100, 2, Leader, 1, 0), z(100, 3, Follower, 1, 0),
+        z(150, 1, Standalone, 0, 260),
+        z(200, 1, Down, 0, 0), z(200, 2, Leader, 1, 3), z(200, 3, Follower, 1, 3),
+        z(300, 1, Follower, 1, 3), z(300, 2, Leader, 1, 3), z(300, 3, Follower, 1, 3),
+    ];
+    let r = analyze_modes(&v);
+    assert_eq!(r.verdict, Verdict::Fail, "{r:?}");
+    assert_eq!(r.rule, "older-epoch-authority-advancing");
+    assert!(r.headline().contains("STANDALONE AND LEADER BOTH WRITABLE"), "{}", r.headline());
     assert!(r.two_leader_intervals.is_empty());
     assert_eq!(r.standalone_with_leader_intervals, vec![Interval { from_us: 100, to_us: 200, servers: vec![2, 1] }]);
     assert_eq!(r.standalones_seen, vec![1]);

@@ -36,6 +36,7 @@ pub fn mode_colour(m: ServerMode) -> RGBColor {
         ServerMode::Observer => C_PURPLE,
         ServerMode::Standalone => C_GREEN,
         ServerMode::NotServing => C_ORANGE,
+        ServerMode::Unknown => C_LIGHT_GREY,
         ServerMode::Down => RGBColor(70, 70, 70),
     }
 }
