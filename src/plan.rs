@@ -158,12 +158,15 @@ impl Default for LoadPlan {
 pub struct PhasesPlan {
     pub warmup_s: f64,
     pub converge_timeout_s: f64,
+    /// Consecutive convergence checks (one every 200 ms) that must all see the target state
+    /// before the ensemble counts as converged; the first of them is the convergence time.
+    pub converge_rounds: u32,
     pub post_s: f64,
 }
 
 impl Default for PhasesPlan {
     fn default() -> Self {
-        PhasesPlan { warmup_s: 10.0, converge_timeout_s: 120.0, post_s: 15.0 }
+        PhasesPlan { warmup_s: 10.0, converge_timeout_s: 120.0, converge_rounds: 3, post_s: 15.0 }
     }
 }
 

@@ -27,7 +27,12 @@ fn check(v: Verdict) -> CheckSummary {
 }
 
 fn summary(profile: &str, f: Fig, data_loss: Verdict, single_leader: Verdict) -> Summary {
-    let outage = OutageMs { any: Some(f.read_ms.min(f.write_ms)), read: Some(f.read_ms), write: Some(f.write_ms) };
+    let outage = OutageMs {
+        any: Some(f.read_ms.min(f.write_ms)),
+        read: Some(f.read_ms),
+        write: Some(f.write_ms),
+        ..OutageMs::default()
+    };
     let q = Quantiles { count: 1000, p50: 2000, p99: f.p99_us, p999: f.p99_us * 2, max: f.p99_us * 3 };
     let phase = PhaseSummary {
         start_ms: 10_000.0,
@@ -38,6 +43,7 @@ fn summary(profile: &str, f: Fig, data_loss: Verdict, single_leader: Verdict) ->
         outage_ms: outage.clone(),
         outage_gaps: OutageGaps::default(),
         latency_us: BTreeMap::from([("all".to_string(), q)]),
+        latency_all_us: BTreeMap::from([("all".to_string(), q)]),
     };
     Summary {
         schema_version: SCHEMA_VERSION,
@@ -64,12 +70,22 @@ fn summary(profile: &str, f: Fig, data_loss: Verdict, single_leader: Verdict) ->
         outage_at_ms: OutageMs::default(),
         outage_gaps: OutageGaps::default(),
         latency_us: BTreeMap::from([("all".to_string(), q)]),
+        latency_all_us: BTreeMap::from([("all".to_string(), q)]),
+        outage_baseline_ms: OutageMs::default(),
+        service_outage_ms: None,
+        service_outage_resolution_ms: None,
+        reconnect_ms: None,
+        settle_ms: None,
         schedule_lag_us: Quantiles::default(),
         phases: BTreeMap::from([("procedure".to_string(), phase)]),
         procedure: ProcedureSummary::default(),
         converge_ms: f.converge_ms,
         leader_changes: 1,
-        checks: Checks { data_loss: check(data_loss), single_leader: check(single_leader) },
+        checks: Checks {
+            data_loss: check(data_loss),
+            single_leader: check(single_leader),
+            stale_reads: Default::default(),
+        },
         auth: None,
         verdict: Verdict::combine(data_loss, single_leader),
         notes: Vec::new(),

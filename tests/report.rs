@@ -209,7 +209,7 @@ fn summary_of_a_synthetic_run_validates_and_has_the_figures() {
     let errors = schema_errors(&dir.file("summary.json"));
     assert!(errors.is_empty(), "schema violations: {errors:#?}");
 
-    assert_eq!(s.schema_version, 1);
+    assert_eq!(s.schema_version, 2);
     assert_eq!(s.strategy, "reconfig-expand/together");
     assert_eq!((s.from_size, s.to_size), (1, 3));
     assert_eq!(s.ops.total, 3900);

@@ -50,7 +50,7 @@ async fn assert_converged_to(run: &str, dir: &std::path::Path, target: &[u32], o
         assert_eq!(v, &target, "zk{id}'s own view");
     }
     let summary = json(&dir.join("summary.json"));
-    assert_eq!(summary["schema_version"], 1);
+    assert_eq!(summary["schema_version"], 2);
     assert!(summary["converge_ms"].as_f64().is_some(), "converge_ms in summary");
     assert_eq!(std::fs::read_to_string(dir.join("status")).unwrap().trim(), "complete");
 }

@@ -34,6 +34,17 @@ pub fn histograms_by_kind(events: &[OpEvent], range: Option<(u64, u64)>) -> BTre
 /// Like [`histograms_by_kind`] but with coordinated-omission correction for closed-loop runs:
 /// each value larger than `expected_interval_us` also records the requests that would have been
 /// sent meanwhile.
+/// Every issued operation, whatever its outcome: failures at their time to error, timeouts at
+/// (at least) the operation timeout, all measured from the intended start. A strategy whose
+/// operations fail fast must not look faster than one whose operations succeed slowly.
+pub fn histograms_all_by_kind(events: &[OpEvent], range: Option<(u64, u64)>) -> BTreeMap<OpKind, Histogram<u64>> {
+    let mut out: BTreeMap<OpKind, Histogram<u64>> = BTreeMap::new();
+    for e in events.iter().filter(|e| in_range(e, range)) {
+        let _ = out.entry(e.kind).or_insert_with(new_histogram).record(e.latency_us());
+    }
+    out
+}
+
 pub fn histograms_by_kind_corrected(
     events: &[OpEvent],
     range: Option<(u64, u64)>,

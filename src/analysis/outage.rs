@@ -47,17 +47,27 @@ pub fn outage_of(
     threshold_ms: f64,
     class: impl Fn(OpKind) -> bool,
 ) -> Option<Outage> {
+    outage_where(events, window, threshold_ms, |e| class(e.kind))
+}
+
+/// Outage of the operations `select` picks (a class, a kind, one session) within `window`.
+pub fn outage_where(
+    events: &[OpEvent],
+    window: (u64, u64),
+    threshold_ms: f64,
+    select: impl Fn(&OpEvent) -> bool,
+) -> Option<Outage> {
     let (start, end) = window;
     if end <= start {
         return None;
     }
-    let scheduled = events.iter().any(|e| class(e.kind) && e.intended_us >= start && e.intended_us < end);
+    let scheduled = events.iter().any(|e| select(e) && e.intended_us >= start && e.intended_us < end);
     if !scheduled {
         return None;
     }
     let mut ends: Vec<u64> = events
         .iter()
-        .filter(|e| class(e.kind) && e.outcome == Outcome::Ok && e.end_us >= start && e.end_us <= end)
+        .filter(|e| select(e) && e.outcome == Outcome::Ok && e.end_us >= start && e.end_us <= end)
         .map(|e| e.end_us)
         .collect();
     ends.sort_unstable();
@@ -103,6 +113,39 @@ pub fn default_threshold_ms(events: &[OpEvent], window: (u64, u64)) -> f64 {
         .flatten()
         .fold(0.0, f64::max);
     MIN_THRESHOLD_MS.max(10.0 * coarsest)
+}
+
+/// Each session's longest gap, and its spread over sessions: a partial outage (some sessions
+/// stuck on a restarted server while others are served) shows here and not in `any`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct SessionOutages {
+    pub max: f64,
+    pub median: f64,
+    /// Longest gap per session index, ms.
+    pub sessions: std::collections::BTreeMap<u32, f64>,
+}
+
+pub fn per_session(events: &[OpEvent], window: (u64, u64), threshold_ms: f64) -> Option<SessionOutages> {
+    let sessions: std::collections::BTreeSet<u32> = events.iter().map(|e| e.session).collect();
+    let gaps: std::collections::BTreeMap<u32, f64> = sessions
+        .into_iter()
+        .filter_map(|s| outage_where(events, window, threshold_ms, |e| e.session == s).map(|o| (s, o.longest_ms)))
+        .collect();
+    if gaps.is_empty() {
+        return None;
+    }
+    let mut v: Vec<f64> = gaps.values().copied().collect();
+    v.sort_by(f64::total_cmp);
+    let median = if v.len() % 2 == 1 { v[v.len() / 2] } else { (v[v.len() / 2 - 1] + v[v.len() / 2]) / 2.0 };
+    Some(SessionOutages { max: v[v.len() - 1], median, sessions: gaps })
+}
+
+/// Each operation kind's longest gap (creates failing while sets succeed shows here), ms.
+pub fn per_kind(events: &[OpEvent], window: (u64, u64), threshold_ms: f64) -> std::collections::BTreeMap<OpKind, f64> {
+    OpKind::ALL
+        .into_iter()
+        .filter_map(|k| outage_of(events, window, threshold_ms, |x| x == k).map(|o| (k, o.longest_ms)))
+        .collect()
 }
 
 pub fn outages(events: &[OpEvent], window: (u64, u64), threshold_ms: f64) -> OutageFigures {
@@ -192,5 +235,48 @@ mod tests {
         let r = outages(&ev, (100_000, 900_000), 10.0).read.unwrap();
         assert_eq!((r.longest_ms, r.longest_from_us, r.gaps_over_threshold), (800.0, 100_000, 1));
         assert!(outages(&[], (0, 1000), 1.0).any.is_none());
+    }
+
+    #[test]
+    fn a_session_stuck_on_a_restarted_server_shows_per_session_not_in_any() {
+        // Session 0 succeeds throughout; session 1 fails from 200 ms to 900 ms.
+        let mut v: Vec<OpEvent> = gets(0, 1000, true);
+        for t in (5..1000).step_by(10) {
+            let mut x = e(OpKind::Get, t, t + 1, !(200..900).contains(&t));
+            x.session = 1;
+            v.push(x);
+        }
+        let whole = outages(&v, (0, 1000_000), 100.0);
+        assert!(whole.any.unwrap().longest_ms < 20.0, "{whole:?}");
+        let ps = per_session(&v, (0, 1000_000), 100.0).unwrap();
+        assert!((700.0..720.0).contains(&ps.max), "{ps:?}");
+        assert!(ps.sessions[&0] < 20.0);
+        assert_eq!(ps.median, (ps.sessions[&0] + ps.sessions[&1]) / 2.0);
+    }
+
+    #[test]
+    fn creates_failing_while_sets_succeed_show_per_kind() {
+        let mut v = Vec::new();
+        for t in (0..1000).step_by(10) {
+            v.push(e(OpKind::Set, t, t + 1, true));
+            v.push(e(OpKind::Create, t + 5, t + 6, t < 300));
+        }
+        let pk = per_kind(&v, (0, 1000_000), 100.0);
+        assert!(pk[&OpKind::Set] < 20.0);
+        assert!(pk[&OpKind::Create] > 690.0, "{pk:?}");
+    }
+
+    #[test]
+    fn ops_in_flight_at_the_load_stop_do_not_stretch_the_last_gap() {
+        // The load stops at 500 ms; an op issued at 495 ms times out at 2495 ms.
+        let mut v = gets(0, 500, true);
+        v.push(e(OpKind::Get, 495, 2495, false));
+        let stop = crate::record::Mark::new(500_000, crate::record::MarkKind::Point, crate::record::labels::LOAD_STOP, None);
+        let w = crate::analysis::load_window(&v, &[stop]);
+        assert_eq!(w, (0, 500_000));
+        assert!(outages(&v, w, 100.0).any.unwrap().longest_ms < 20.0);
+        // The old rule (last completion) would have reported a 2 s outage.
+        let old = crate::analysis::event_window(&v);
+        assert!(outages(&v, old, 100.0).any.unwrap().longest_ms > 1900.0);
     }
 }

@@ -4,6 +4,15 @@
 use crate::record::{labels, Mark, MarkKind, OpEvent, OpKind, RunData};
 use serde::{Deserialize, Serialize};
 
+/// The window outages are measured in: from the first intended start to the moment the load
+/// was told to stop (the `load stop` mark; runs recorded before it existed: the last
+/// completion). `zkchaos run` and `zkchaos load` use this same rule.
+pub fn load_window(events: &[OpEvent], marks: &[Mark]) -> (u64, u64) {
+    let (start, last_end) = event_window(events);
+    let stop = marks.iter().filter(|m| m.label == labels::LOAD_STOP).map(|m| m.at_us).min();
+    (start, stop.unwrap_or(last_end).max(start))
+}
+
 /// From the first intended start to the last completion (empty run: (0, 0)).
 pub fn event_window(events: &[OpEvent]) -> (u64, u64) {
     let start = events.iter().map(|e| e.intended_us).min().unwrap_or(0);
@@ -27,6 +36,20 @@ pub fn kinds_of(d: &RunData) -> Vec<OpKind> {
             d.plan.load.weight(*k) > 0 || d.events.iter().any(|e| e.kind == *k)
         })
         .collect()
+}
+
+/// From the end of the procedure's last step to the `converged` mark, ms: how long the ensemble
+/// took to settle once the operator was done (convergence is measured from the phase start).
+pub fn settle_ms(marks: &[Mark]) -> Option<u64> {
+    let conv = marks.iter().filter(|m| m.label == labels::CONVERGED).map(|m| m.at_us).min()?;
+    let start = marks.iter().find(|m| m.label == labels::PHASE_PROCEDURE && m.kind == MarkKind::Start)?.at_us;
+    let last_step = marks
+        .iter()
+        .filter(|m| m.at_us >= start && m.at_us <= conv && m.kind != MarkKind::Start && labels::is_step(&m.label))
+        .map(|m| m.at_us)
+        .max()
+        .unwrap_or(start);
+    Some(conv.saturating_sub(last_step) / 1000)
 }
 
 /// From the start of the procedure phase to the first `converged` mark after it, ms.

@@ -2,6 +2,8 @@
 //!
 //! - [`audit`]: every acknowledged write must be present, at its acknowledged version or later,
 //!   on every server (pure; input is the event history plus [`readback::ServerReadback`]s).
+//! - [`stale_reads`]: the version history: stale reads (allowed, counted) and version
+//!   regressions of acknowledged writes (lost data);
 //! - [`monitor`]: from the monitor's mode samples (`monitor.csv`), were there ever two writable
 //!   authorities at once?
 //! - [`converge`]: has the ensemble reached its target membership? (The predicate the procedure
@@ -16,10 +18,12 @@
 pub mod audit;
 pub mod converge;
 pub mod monitor;
+pub mod stale_reads;
 
 pub use audit::{audit, AuditExample, AuditReport, ServerAudit, UnreadableServer};
 pub use converge::{check_converged, Convergence, ServerObservation};
 pub use monitor::{analyze_modes, Interval, LeaderReport};
+pub use stale_reads::{version_history, VersionHistory};
 
 use serde::{Deserialize, Serialize};
 use std::fmt;

@@ -129,6 +129,8 @@ pub async fn run_load(
     let (report, stats) = {
         let (workload, rec, finisher) = recorded.into_parts();
         let report = workload.run_schedule(schedule, rec.clone(), cancel).await?;
+        // When scheduling stopped: the end of the outage window, as in `zkchaos run`.
+        rec.mark(crate::record::Mark::new(report.stop_us, MarkKind::Point, labels::LOAD_STOP, None));
         rec.mark_now(MarkKind::End, labels::LOAD, None);
         (report, finisher.finish().await?)
     };

@@ -12,7 +12,8 @@ pub enum Figure {
     OutageWriteMs,
     /// `phases.procedure.error_rate` (fraction, 0..1).
     ErrorRate,
-    /// `phases.procedure.latency_us.all.p99`, in ms.
+    /// `phases.procedure.latency_all_us.all.p99` (every issued operation), in ms; summaries
+    /// older than schema 2 only have successful operations (`latency_us`), used as a fallback.
     P99Ms,
     /// Top-level `converge_ms`; a run that never converged counts as infinitely slow.
     ConvergeMs,
@@ -47,7 +48,7 @@ impl Figure {
             Figure::OutageReadMs => "phases.procedure.outage_ms.read",
             Figure::OutageWriteMs => "phases.procedure.outage_ms.write",
             Figure::ErrorRate => "phases.procedure.error_rate",
-            Figure::P99Ms => "phases.procedure.latency_us.all.p99",
+            Figure::P99Ms => "phases.procedure.latency_all_us.all.p99",
             Figure::ConvergeMs => "converge_ms",
             Figure::SessionOutageMaxMs => "phases.procedure.outage_ms.per_session.max",
         }

@@ -62,6 +62,9 @@ pub fn figures_from_json(dir: &Path, status: &str, summary: &Value) -> RunFigure
     for figure in Figure::ALL {
         let raw = match figure {
             Figure::ConvergeMs => summary.get("converge_ms"),
+            Figure::P99Ms => proc_phase.and_then(|p| {
+                lookup(p, "latency_all_us.all.p99").or_else(|| lookup(p, "latency_us.all.p99"))
+            }),
             _ => proc_phase.and_then(|p| lookup(p, &figure.source()["phases.procedure.".len()..])),
         };
         let value = match (figure, raw) {

@@ -213,16 +213,21 @@ pub async fn run_procedure<B: Backend>(ctx: &mut ProcedureCtx<'_, B>) -> Result<
     }
 }
 
-/// Poll every target server until the ensemble has converged to `target` or `timeout` passes.
-/// Returns the time of convergence (µs since the epoch) or the last reason it had not converged.
+/// Poll every target server until the ensemble has converged to `target` in `rounds`
+/// consecutive checks, or `timeout` passes. Each check is stamped at its start; returns the stamp
+/// of the first check of the converged streak (µs since the epoch) or the last reason it had not
+/// converged. A state that holds for one check only (a flap) does not count.
 pub async fn wait_converged<B: Backend>(
     cluster: &B,
     target: &[u32],
     epoch: Epoch,
     timeout: Duration,
+    rounds: u32,
 ) -> Result<u64, String> {
     let deadline = Instant::now() + timeout;
+    let mut streak: Option<(u64, u32)> = None;
     loop {
+        let round_start_us = epoch.now_us();
         let mut states = Vec::with_capacity(target.len());
         for &id in target {
             let mode = match cluster.srvr(id).await {
@@ -238,8 +243,18 @@ pub async fn wait_converged<B: Backend>(
         }
         let target_set = target.iter().copied().collect();
         let reason = match check_converged(&target_set, &states) {
-            crate::check::converge::Convergence::Converged => return Ok(epoch.now_us()),
-            crate::check::converge::Convergence::NotYet(reason) => reason,
+            crate::check::converge::Convergence::Converged => {
+                let (since, n) = streak.map_or((round_start_us, 1), |(since, n)| (since, n + 1));
+                if n >= rounds.max(1) {
+                    return Ok(since);
+                }
+                streak = Some((since, n));
+                format!("converged in {n} of {rounds} consecutive checks so far")
+            }
+            crate::check::converge::Convergence::NotYet(reason) => {
+                streak = None;
+                reason
+            }
         };
         if Instant::now() >= deadline {
             return Err(reason);

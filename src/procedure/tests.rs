@@ -135,7 +135,7 @@ async fn procedure_reconfig_retries_a_failed_add_and_marks_each_attempt() {
     let starts = marks.starts();
     let pos = |l: &str| starts.iter().position(|s| s == l).unwrap();
     assert!(pos("wait zk5 following") < pos("reconfig add 4,5 attempt 1"), "{starts:?}");
-    let converged = wait_converged(&fake, &out.target_ids, crate::record::Epoch::now(), Duration::from_secs(5)).await;
+    let converged = wait_converged(&fake, &out.target_ids, crate::record::Epoch::now(), Duration::from_secs(5), 3).await;
     assert!(converged.is_ok(), "{converged:?}");
 }
 
@@ -167,6 +167,6 @@ async fn procedure_convergence_is_not_reached_while_a_target_server_never_serves
     let (mut fake, marks) = (FakeBackend::new(), Marks::default());
     fake.never_serves.insert(2);
     let out = run(&mut fake, &p, &marks).await.unwrap();
-    let r = wait_converged(&fake, &out.target_ids, crate::record::Epoch::now(), Duration::from_secs(3)).await;
+    let r = wait_converged(&fake, &out.target_ids, crate::record::Epoch::now(), Duration::from_secs(3), 3).await;
     assert!(r.unwrap_err().contains("zk2"), "the reason names the server");
 }

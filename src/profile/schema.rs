@@ -72,6 +72,7 @@ const LOAD: &[Key] = &[
 const PHASES: &[Key] = &[
     key("warmup_s", Ty::F64, "seconds"),
     key("converge_timeout_s", Ty::F64, "seconds"),
+    key("converge_rounds", Ty::U32, "consecutive checks, from 1 to 50"),
     key("post_s", Ty::F64, "seconds"),
 ];
 

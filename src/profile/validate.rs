@@ -28,6 +28,13 @@ pub fn validate(plan: &Plan) -> Result<(), ProfileError> {
     seconds("phases.warmup_s", p.warmup_s, 0.0, "e.g. warmup_s = 10")?;
     seconds("phases.converge_timeout_s", p.converge_timeout_s, f64::MIN_POSITIVE, "e.g. converge_timeout_s = 120")?;
     seconds("phases.post_s", p.post_s, 0.0, "e.g. post_s = 15")?;
+    range_u32(
+        "phases.converge_rounds",
+        p.converge_rounds,
+        1,
+        50,
+        "consecutive convergence checks (200 ms apart) that must agree, e.g. converge_rounds = 3",
+    )?;
     let m = &plan.monitor;
     range_u32(
         "monitor.interval_ms",

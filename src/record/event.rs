@@ -216,6 +216,10 @@ pub mod labels {
     pub const UPDATE_SERVER_LIST: &str = "update server list";
     /// Start/End around a `zkchaos load` run.
     pub const LOAD: &str = "load";
+    /// Point: the load was told to stop (no operation is scheduled after it). The end of the
+    /// window every outage is measured in: operations still in flight then may time out later,
+    /// and must not stretch the last gap.
+    pub const LOAD_STOP: &str = "load stop";
 
     /// `phase:<name>` for a phase name (`warmup`, `procedure`, `post`).
     pub fn phase(name: &str) -> String {
@@ -228,7 +232,8 @@ pub mod labels {
 
     /// A procedure step (not a phase, convergence, note or config point).
     pub fn is_step(label: &str) -> bool {
-        !is_phase(label) && !matches!(label, CONVERGED | NOT_CONVERGED | NOTE | COMMITTED_CONFIG | UPDATE_SERVER_LIST | LOAD)
+        !is_phase(label)
+            && !matches!(label, CONVERGED | NOT_CONVERGED | NOTE | COMMITTED_CONFIG | UPDATE_SERVER_LIST | LOAD | LOAD_STOP)
     }
 }
 

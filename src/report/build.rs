@@ -17,11 +17,20 @@ pub fn build_summary(d: &RunData) -> Summary {
     let plan = &d.plan;
     let events = &d.events;
     let phases = analysis::phase_windows(&d.marks);
-    let window = analysis::event_window(events);
+    // Outages are measured up to the load stop (in-flight operations that time out after it
+    // must not stretch the last gap); the same rule as `zkchaos load`.
+    let window = analysis::load_window(events, &d.marks);
 
     let threshold = analysis::default_threshold_ms(events, window);
     let whole = analysis::outages(events, window, threshold);
     let counts = analysis::counts(events);
+    let baseline = phases.warmup.map(|w| outage_ms(events, w, threshold, &analysis::outages(events, w, threshold)));
+    let poll_ms = f64::from(plan.monitor.interval_ms);
+    let service = analysis::service_outage(&d.samples, window);
+    let reconnect = service
+        .filter(|o| o.longest_ms > 0.0 && o.to_us < window.1)
+        .and_then(|o| analysis::reconnect_after(events, o.to_us, window.1));
+    let history = check::version_history(events);
 
     let mut phase_map = BTreeMap::new();
     for (name, w) in [("warmup", phases.warmup), ("procedure", phases.procedure), ("post", phases.post)] {
@@ -40,7 +49,22 @@ pub fn build_summary(d: &RunData) -> Summary {
         },
         Some(rb) => {
             let report = check::audit(events, rb);
-            CheckSummary { verdict: report.verdict, detail: report.headline(), figures: figures_of(&report) }
+            let mut figures = figures_of(&report);
+            figures.insert("version_regressions".into(), history.version_regressions.into());
+            // A write that returned a version not above one already acknowledged: the key's
+            // history went backwards (a rollback later overwritten), which the final-state audit
+            // alone cannot see.
+            let (verdict, detail) = if history.version_regressions > 0 {
+                let line = format!(
+                    "DATA LOSS: {} acknowledged writes were rolled back (a later write returned a version not above one already acknowledged)",
+                    history.version_regressions
+                );
+                let detail = if report.verdict == Verdict::Fail { format!("{}; {line}", report.headline()) } else { line };
+                (Verdict::Fail, detail)
+            } else {
+                (report.verdict, report.headline())
+            };
+            CheckSummary { verdict, detail, figures }
         }
         None => CheckSummary {
             verdict: Verdict::Unknown,
@@ -64,6 +88,24 @@ pub fn build_summary(d: &RunData) -> Summary {
     let to_size = plan.procedure.target_size(from_size);
     if to_size != from_size && analysis::converge_ms(&d.marks).is_none() && phases.procedure.is_some() {
         notes.push(format!("the ensemble was not seen to converge to {to_size} servers"));
+    }
+    let outage = outage_ms(events, window, threshold, &whole);
+    if let Some(b) = &baseline {
+        for (class, o, base) in [("read", outage.read, b.read), ("write", outage.write, b.write)] {
+            if let (Some(o), Some(base)) = (o, base) {
+                if o < 2.0 * base {
+                    notes.push(format!(
+                        "the longest {class} gap ({o:.0} ms) is not clearly above the warm-up's longest {class} gap ({base:.0} ms): within this run's noise"
+                    ));
+                }
+            }
+        }
+    }
+    if plan.load.mode == LoadMode::Closed {
+        notes.push("closed-loop load: latency is measured per request and NOT corrected for coordinated omission".into());
+    }
+    if plan.load.weight(crate::plan::OpKind::Create) == 0 && plan.load.weight(crate::plan::OpKind::Multi) == 0 {
+        notes.push("the mix has no create: the strongest lost-write detector (sequential znodes) is off".into());
     }
 
     Summary {
@@ -89,7 +131,11 @@ pub fn build_summary(d: &RunData) -> Summary {
         ops: ops_summary(&counts),
         errors_by_class: counts.by_class.clone(),
         error_rate: error_rate(&counts),
-        outage_ms: outage_ms(&whole),
+        outage_ms: outage,
+        outage_baseline_ms: baseline.unwrap_or_default(),
+        service_outage_ms: service.map(|o| o.longest_ms),
+        service_outage_resolution_ms: service.map(|_| poll_ms),
+        reconnect_ms: reconnect,
         outage_resolution_ms: OutageResolution {
             read: whole.resolution_ms.read,
             write: whole.resolution_ms.write,
@@ -98,15 +144,27 @@ pub fn build_summary(d: &RunData) -> Summary {
             any: whole.any.map(|o| o.longest_from_us as f64 / 1e3),
             read: whole.read.map(|o| o.longest_from_us as f64 / 1e3),
             write: whole.write.map(|o| o.longest_from_us as f64 / 1e3),
+            ..OutageMs::default()
         },
         outage_gaps: outage_gaps(&whole),
-        latency_us: latency_map(events, None),
+        latency_us: latency_map(latency::histograms_by_kind(events, None)),
+        latency_all_us: latency_map(latency::histograms_all_by_kind(events, None)),
         schedule_lag_us: latency::lag_quantiles(events, None),
         phases: phase_map,
         procedure: analysis::procedure_steps(&d.marks),
         converge_ms: analysis::converge_ms(&d.marks),
+        settle_ms: analysis::settle_ms(&d.marks),
         leader_changes: leaders.leader_changes,
-        checks: Checks { data_loss, single_leader },
+        checks: Checks {
+            data_loss,
+            single_leader,
+            stale_reads: StaleReadsSummary {
+                count: history.stale_reads,
+                reads_checked: history.reads_checked,
+                worst_lag_versions: history.worst_lag_versions,
+                worst_lag_ms: history.worst_lag_ms,
+            },
+        },
         auth: match &plan.procedure {
             ProcedurePlan::ReconfigExpand { auth: ReconfigAuth::SuperDigest, .. } => Some("super-digest".into()),
             ProcedurePlan::ReconfigExpand { auth: ReconfigAuth::SkipAcl, .. } => Some("skip-acl: insecure".into()),
@@ -136,11 +194,14 @@ fn error_rate(c: &analysis::OpCounts) -> f64 {
     }
 }
 
-fn outage_ms(f: &OutageFigures) -> OutageMs {
+fn outage_ms(events: &[OpEvent], window: (u64, u64), threshold: f64, f: &OutageFigures) -> OutageMs {
     OutageMs {
         any: f.any.map(|o| o.longest_ms),
         read: f.read.map(|o| o.longest_ms),
         write: f.write.map(|o| o.longest_ms),
+        per_session: analysis::per_session(events, window, threshold)
+            .map(|s| analysis::Spread { max: s.max, median: s.median }),
+        per_kind: analysis::per_kind(events, window, threshold).into_iter().map(|(k, v)| (k.to_string(), v)).collect(),
     }
 }
 
@@ -149,9 +210,8 @@ fn outage_gaps(f: &OutageFigures) -> OutageGaps {
     OutageGaps { threshold_ms: f.threshold_ms, any: n(f.any), read: n(f.read), write: n(f.write) }
 }
 
-/// Quantiles per kind plus `all`, for operations whose intended start is in `range`.
-fn latency_map(events: &[OpEvent], range: Option<(u64, u64)>) -> BTreeMap<String, Quantiles> {
-    let hists = latency::histograms_by_kind(events, range);
+/// Quantiles per kind plus `all`.
+fn latency_map(hists: BTreeMap<crate::plan::OpKind, hdrhistogram::Histogram<u64>>) -> BTreeMap<String, Quantiles> {
     let mut out: BTreeMap<String, Quantiles> =
         hists.iter().map(|(k, h)| (k.as_str().to_string(), Quantiles::from_histogram(h))).collect();
     let mut all: Option<hdrhistogram::Histogram<u64>> = None;
@@ -180,9 +240,10 @@ fn phase_summary(events: &[OpEvent], w: (u64, u64), threshold: f64) -> PhaseSumm
         ops: ops_summary(&c),
         errors_by_class: c.by_class.clone(),
         error_rate: error_rate(&c),
-        outage_ms: outage_ms(&o),
+        outage_ms: outage_ms(events, w, threshold, &o),
         outage_gaps: outage_gaps(&o),
-        latency_us: latency_map(events, Some(w)),
+        latency_us: latency_map(latency::histograms_by_kind(events, Some(w))),
+        latency_all_us: latency_map(latency::histograms_all_by_kind(events, Some(w))),
     }
 }
 

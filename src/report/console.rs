@@ -64,12 +64,36 @@ fn write_console(o: &mut String, s: &Summary) -> std::fmt::Result {
         s.outage_gaps.any,
         fmt_ms(s.outage_gaps.threshold_ms)
     )?;
+    if let Some(ps) = &s.outage_ms.per_session {
+        writeln!(o, "  per session   longest gap of one session: max {}, median {}", fmt_ms(ps.max), fmt_ms(ps.median))?;
+    }
+    if s.outage_baseline_ms.any.is_some() {
+        writeln!(
+            o,
+            "  noise floor   warm-up's longest gaps: read {}, write {} (an outage below twice these is noise)",
+            out(s.outage_baseline_ms.read),
+            out(s.outage_baseline_ms.write)
+        )?;
+    }
+    if let Some(svc) = s.service_outage_ms {
+        let reconnect = s
+            .reconnect_ms
+            .map(|r| format!("; sessions reconnected {} (median) to {} (max) after it returned", fmt_ms(r.median), fmt_ms(r.max)))
+            .unwrap_or_default();
+        writeln!(
+            o,
+            "  service       longest time with no server leading {} (resolution {}){reconnect}",
+            fmt_ms(svc),
+            fmt_ms(s.service_outage_resolution_ms.unwrap_or(0.0))
+        )?;
+    }
     if let Some(p) = s.phases.get("procedure") {
         writeln!(
             o,
-            "  in procedure  read {}, write {} longest outage; error rate {:.3} %",
+            "  in procedure  read {}, write {} longest outage{}; error rate {:.3} %",
             out(p.outage_ms.read),
             out(p.outage_ms.write),
+            p.outage_ms.per_session.map(|ps| format!(", one session {}", fmt_ms(ps.max))).unwrap_or_default(),
             100.0 * p.error_rate
         )?;
     }
@@ -78,7 +102,8 @@ fn write_console(o: &mut String, s: &Summary) -> std::fmt::Result {
         None if s.from_size == s.to_size => "n/a (no membership change)".to_string(),
         None => "NEVER (did not reach the target membership)".to_string(),
     };
-    writeln!(o, "  convergence   {converge}; {} leader change(s)", s.leader_changes)?;
+    let settle = s.settle_ms.map(|ms| format!(", {} after its last step", fmt_ms(ms as f64))).unwrap_or_default();
+    writeln!(o, "  convergence   {converge}{settle}; {} leader change(s)", s.leader_changes)?;
     if s.procedure.reconfig_attempts > 0 {
         writeln!(
             o,
@@ -90,9 +115,11 @@ fn write_console(o: &mut String, s: &Summary) -> std::fmt::Result {
     }
     writeln!(o)?;
 
-    writeln!(o, "  latency from intended start    count       p50       p99     p99.9       max")?;
+    writeln!(o, "  latency from intended start, ALL ISSUED operations (failures and timeouts included)")?;
+    writeln!(o, "                                 count       p50       p99     p99.9       max")?;
     // Kinds first, then all of them together.
-    let rows = s.latency_us.iter().filter(|(k, _)| *k != "all").chain(s.latency_us.iter().filter(|(k, _)| *k == "all"));
+    let rows =
+        s.latency_all_us.iter().filter(|(k, _)| *k != "all").chain(s.latency_all_us.iter().filter(|(k, _)| *k == "all"));
     let row = |o: &mut String, label: &str, q: &Quantiles| {
         writeln!(
             o,
@@ -107,14 +134,27 @@ fn write_console(o: &mut String, s: &Summary) -> std::fmt::Result {
     for (kind, q) in rows {
         row(o, kind, q)?;
     }
-    if let Some(q) = s.phases.get("procedure").and_then(|p| p.latency_us.get("all")) {
+    if let Some(q) = s.phases.get("procedure").and_then(|p| p.latency_all_us.get("all")) {
         row(o, "all, procedure phase", q)?;
+    }
+    if let Some(q) = s.latency_us.get("all") {
+        row(o, "all, successful only", q)?;
     }
     writeln!(o)?;
 
     writeln!(o, "  checks")?;
     check_line(o, "data loss", &s.checks.data_loss)?;
     check_line(o, "single leader", &s.checks.single_leader)?;
+    let sr = &s.checks.stale_reads;
+    writeln!(
+        o,
+        "    {:<14} {:<8} {} of {} reads saw a version older than one already acknowledged{} (allowed for follower reads; not a failure)",
+        "stale reads",
+        sr.count,
+        sr.count,
+        sr.reads_checked,
+        if sr.count > 0 { format!(" (worst: {} versions, {} behind)", sr.worst_lag_versions, fmt_ms(sr.worst_lag_ms)) } else { String::new() }
+    )?;
     writeln!(o)?;
 
     if s.checks.data_loss.verdict == Verdict::Fail {

@@ -14,7 +14,11 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 /// Version of the layout below.
-pub const SCHEMA_VERSION: u32 = 1;
+///
+/// 2: outages end at the load stop (not the last completion); `latency_all_us`, per-session
+/// and per-kind outages, the warm-up baseline, the service's own outage, reconnect delays,
+/// `settle_ms`, `checks.stale_reads`, and `single_leader` judged by epoch and zxid progress.
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// Contents of `summary.json`. Times are milliseconds unless the field name says otherwise.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -39,16 +43,36 @@ pub struct Summary {
     pub errors_by_class: BTreeMap<String, u64>,
     /// (fail + indeterminate) / total, 0 when no operation ran.
     pub error_rate: f64,
-    /// Longest gap without a successful operation of that kind (`any`, `read`, `write`).
+    /// Longest gap without a successful operation of that kind (`any`, `read`, `write`), within
+    /// the load window (first intended start to the load stop); also per session and per kind.
     pub outage_ms: OutageMs,
+    /// The warm-up phase's longest gaps (`any`, `read`, `write`): the run's own noise floor. An
+    /// outage not clearly above it (less than twice) is named in `notes`.
+    #[serde(default)]
+    pub outage_baseline_ms: OutageMs,
+    /// The service's own unavailability: the longest interval in the load window with no server
+    /// reporting `leader` or `standalone` (monitor samples; resolution `service_outage_resolution_ms`).
+    #[serde(default)]
+    pub service_outage_ms: Option<f64>,
+    /// The monitor's poll interval: the resolution of `service_outage_ms`.
+    #[serde(default)]
+    pub service_outage_resolution_ms: Option<f64>,
+    /// After the longest service outage: each session's delay from the service's return to its
+    /// first success (max and median over sessions) — the client's reconnect behaviour.
+    #[serde(default)]
+    pub reconnect_ms: Option<crate::analysis::Spread>,
     /// How finely an outage can be seen: the mean gap between intended operations of that kind.
     pub outage_resolution_ms: OutageResolution,
     /// Start of the longest gap per class, ms since the epoch (where to look on the charts).
     pub outage_at_ms: OutageMs,
     /// Number of gaps longer than the outage threshold, per kind.
     pub outage_gaps: OutageGaps,
-    /// Latency from the intended start, whole run, per operation kind (and `all`).
+    /// Latency from the intended start of SUCCESSFUL operations only, whole run, per kind (and `all`).
     pub latency_us: BTreeMap<String, Quantiles>,
+    /// Latency from the intended start of EVERY ISSUED operation (failures at their time to
+    /// error, timeouts at the operation timeout), whole run, per kind (and `all`).
+    #[serde(default)]
+    pub latency_all_us: BTreeMap<String, Quantiles>,
     /// How late operations were issued compared with the schedule.
     pub schedule_lag_us: Quantiles,
     /// `warmup`, `procedure`, `post` (each present if its marks were recorded).
@@ -56,6 +80,9 @@ pub struct Summary {
     pub procedure: ProcedureSummary,
     /// From the start of the procedure phase to the `converged` mark; null if it never converged.
     pub converge_ms: Option<u64>,
+    /// From the end of the procedure's last step to the `converged` mark; null if it never converged.
+    #[serde(default)]
+    pub settle_ms: Option<u64>,
     /// Times the monitor saw the leader change (a new server leading, or leading again after a gap).
     pub leader_changes: u32,
     pub checks: Checks,
@@ -98,6 +125,13 @@ pub struct OutageMs {
     pub any: Option<f64>,
     pub read: Option<f64>,
     pub write: Option<f64>,
+    /// Each session's longest gap: max and median over sessions (a partial outage, e.g.
+    /// sessions stuck on a restarted server while others are served, shows here).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub per_session: Option<crate::analysis::Spread>,
+    /// Each operation kind's longest gap.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub per_kind: BTreeMap<String, f64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -124,13 +158,30 @@ pub struct PhaseSummary {
     pub error_rate: f64,
     pub outage_ms: OutageMs,
     pub outage_gaps: OutageGaps,
+    /// Successful operations only.
     pub latency_us: BTreeMap<String, Quantiles>,
+    /// Every issued operation (see the top-level field).
+    #[serde(default)]
+    pub latency_all_us: BTreeMap<String, Quantiles>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Checks {
     pub data_loss: CheckSummary,
     pub single_leader: CheckSummary,
+    /// Reads that saw a version below one acknowledged before they were issued (allowed by
+    /// ZooKeeper for follower reads; counted, never a data_loss FAIL).
+    #[serde(default)]
+    pub stale_reads: StaleReadsSummary,
+}
+
+/// The stale-read figures (see [`crate::check::stale_reads`]).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct StaleReadsSummary {
+    pub count: u64,
+    pub reads_checked: u64,
+    pub worst_lag_versions: i64,
+    pub worst_lag_ms: f64,
 }
 
 /// One checker's verdict and the figures behind it.

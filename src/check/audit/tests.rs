@@ -211,3 +211,19 @@ fn multi_create_deleted_later_is_excused() {
     let r = audit(&h2, &[Rb::new(1).key(0, 4, Some("m")).key(1, 1, Some("n")).on(1)]);
     assert_eq!(r.servers[0].missing, 1, "two unfound, one excused");
 }
+
+#[test]
+fn an_indeterminate_delete_excuses_its_victim_when_the_driver_recorded_the_path() {
+    // As the driver now records it: a delete that timed out names its victim (the path of an
+    // acknowledged create); if the delete was applied, the create's znode is legitimately gone.
+    let mut del = ev(OpKind::Delete, "/zkchaos/seq/s-0000000002", Outcome::Indeterminate, "", -1);
+    del.error = Some(crate::record::ErrorClass::Timeout);
+    let events = vec![create(1, "d"), create(2, "e"), del];
+    let gone = Rb::new(1).seq(1, "d").on(1);
+    let r = audit(&events, &[gone]);
+    assert_eq!(r.verdict, Verdict::Pass, "{}", r.headline());
+    // Without the path (the old recording) the same history read as a lost write.
+    let mut blind = events.clone();
+    blind[2].path.clear();
+    assert_eq!(audit(&blind, &[Rb::new(1).seq(1, "d").on(1)]).verdict, Verdict::Fail);
+}

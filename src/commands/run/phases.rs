@@ -98,7 +98,7 @@ pub async fn execute(ctx: &PhaseCtx<'_>, cluster: &mut Cluster) -> Result<()> {
         rec.mark_now(MarkKind::Point, labels::NOTE, Some(note.clone()));
     }
     let timeout = Duration::from_secs_f64(plan.phases.converge_timeout_s);
-    match procedure::wait_converged(cluster, &outcome.target_ids, ctx.epoch, timeout).await {
+    match procedure::wait_converged(cluster, &outcome.target_ids, ctx.epoch, timeout, plan.phases.converge_rounds).await {
         Ok(at_us) => rec.mark(Mark::new(at_us, MarkKind::Point, labels::CONVERGED, None)),
         Err(reason) => rec.mark_now(
             MarkKind::Point,
@@ -120,7 +120,9 @@ pub async fn execute(ctx: &PhaseCtx<'_>, cluster: &mut Cluster) -> Result<()> {
     sleep_secs(plan.phases.post_s).await;
     phase(&rec, labels::PHASE_POST, MarkKind::End);
 
-    // Stop the load (in-flight operations end within their timeout), then the recorder.
+    // Stop the load (in-flight operations end within their timeout), then the recorder. The
+    // mark is the end of the window outages are measured in.
+    rec.mark_now(MarkKind::Point, labels::LOAD_STOP, None);
     load_cancel.cancel();
     match load_task.await {
         Ok(r) => r?,

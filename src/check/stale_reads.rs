@@ -1,0 +1,176 @@
+//! History check on versions: no successful operation may observe a key at a version lower than
+//! one already acknowledged before that operation was issued.
+//!
+//! - A **read** (get, exists) that does: a **stale read**. ZooKeeper allows it (a follower may
+//!   lag the leader; clients that need the latest value `sync` first), so it is counted with its
+//!   worst lag and reported as its own check; it never fails `data_loss`.
+//! - A **write** (set, multi's set) that returns a version not above one already acknowledged
+//!   (each set increments the version): the key's history went backwards, i.e. an
+//!   acknowledged write was rolled back and later writes hid it (a final-state audit alone would
+//!   pass once the version climbed past it again). That is lost data: a **version regression**,
+//!   which fails `data_loss`.
+//!
+//! "Acknowledged before issued": the acknowledging operation ended (`end_us`) before the other
+//! one started (`start_us`), so real time orders them. Pure, on the recorded events.
+
+use crate::record::{OpEvent, OpKind, Outcome};
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+
+/// One observed regression, kept as an example.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VersionExample {
+    pub path: String,
+    pub kind: OpKind,
+    pub session: u32,
+    /// When the operation was issued, µs.
+    pub at_us: u64,
+    pub observed_version: i64,
+    pub acknowledged_version: i64,
+}
+
+/// What the version history says.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct VersionHistory {
+    /// Successful gets/exists with a version, checked.
+    pub reads_checked: u64,
+    /// Reads that observed a version below one acknowledged before they were issued.
+    pub stale_reads: u64,
+    /// Largest version gap of a stale read.
+    pub worst_lag_versions: i64,
+    /// Longest time a stale read lagged: from the acknowledgement of the first version it did
+    /// not see to the read's issue, ms.
+    pub worst_lag_ms: f64,
+    /// Successful sets/multis whose returned version is below one acknowledged before they were
+    /// issued (a rollback: lost data).
+    pub version_regressions: u64,
+    pub examples: Vec<VersionExample>,
+}
+
+const MAX_EXAMPLES: usize = 10;
+
+/// Check every successful versioned operation against the acknowledged sets before it.
+pub fn version_history(events: &[OpEvent]) -> VersionHistory {
+    // Per key: acknowledged (end_us, version) of sets and multis, sorted by end time, with the
+    // running maximum version.
+    let mut acks: HashMap<&str, Vec<(u64, i64)>> = HashMap::new();
+    for e in events {
+        if matches!(e.kind, OpKind::Set | OpKind::Multi) && e.outcome == Outcome::Ok && e.version >= 0 {
+            acks.entry(&e.path).or_default().push((e.end_us, e.version));
+        }
+    }
+    let mut prefix: HashMap<&str, Vec<(u64, i64)>> = HashMap::new();
+    for (k, mut v) in acks {
+        v.sort_unstable();
+        let mut best = -1;
+        let running: Vec<(u64, i64)> = v
+            .into_iter()
+            .map(|(t, ver)| {
+                best = best.max(ver);
+                (t, best)
+            })
+            .collect();
+        prefix.insert(k, running);
+    }
+    let mut h = VersionHistory::default();
+    for e in events {
+        if e.outcome != Outcome::Ok || e.version < 0 {
+            continue;
+        }
+        let read = matches!(e.kind, OpKind::Get | OpKind::Exists);
+        let write = matches!(e.kind, OpKind::Set | OpKind::Multi);
+        if !read && !write {
+            continue;
+        }
+        if read {
+            h.reads_checked += 1;
+        }
+        let Some(hist) = prefix.get(e.path.as_str()) else { continue };
+        // Acknowledgements that ended before this operation started.
+        let n = hist.partition_point(|(t, _)| *t < e.start_us);
+        if n == 0 {
+            continue;
+        }
+        let acked = hist[n - 1].1;
+        // A read may see the latest acknowledged version; a write creates a new one, so it must
+        // return a version strictly above every version acknowledged before it was issued.
+        let behind = if read { e.version < acked } else { e.version <= acked };
+        if !behind {
+            continue;
+        }
+        if read {
+            h.stale_reads += 1;
+            h.worst_lag_versions = h.worst_lag_versions.max(acked - e.version);
+            // The first acknowledgement of a version above what was read.
+            let first_unseen = hist[..n].iter().find(|(_, v)| *v > e.version).map(|(t, _)| *t).unwrap_or(e.start_us);
+            h.worst_lag_ms = h.worst_lag_ms.max(e.start_us.saturating_sub(first_unseen) as f64 / 1e3);
+        } else {
+            h.version_regressions += 1;
+        }
+        if h.examples.len() < MAX_EXAMPLES {
+            h.examples.push(VersionExample {
+                path: e.path.clone(),
+                kind: e.kind,
+                session: e.session,
+                at_us: e.start_us,
+                observed_version: e.version,
+                acknowledged_version: acked,
+            });
+        }
+    }
+    h
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An event as the driver records it (version from the server's Stat).
+    fn ev(kind: OpKind, start_us: u64, end_us: u64, version: i64) -> OpEvent {
+        OpEvent {
+            intended_us: start_us,
+            start_us,
+            end_us,
+            kind,
+            session: 0,
+            path: "/zkchaos/keys/k7".into(),
+            outcome: Outcome::Ok,
+            error: None,
+            token: if kind.is_write() { format!("0-{start_us}") } else { String::new() },
+            version,
+        }
+    }
+
+    #[test]
+    fn a_follower_lagging_behind_an_acknowledged_set_is_a_stale_read() {
+        let events = vec![
+            ev(OpKind::Set, 0, 1_000, 3),
+            ev(OpKind::Get, 2_000, 2_400, 2), // issued after version 3 was acknowledged
+            ev(OpKind::Get, 500, 2_600, 2),   // issued before the ack ended: not stale
+            ev(OpKind::Get, 3_000, 3_200, 3),
+        ];
+        let h = version_history(&events);
+        assert_eq!((h.reads_checked, h.stale_reads, h.version_regressions), (3, 1, 0));
+        assert_eq!(h.worst_lag_versions, 1);
+        assert_eq!(h.worst_lag_ms, 1.0);
+    }
+
+    #[test]
+    fn a_set_rolled_back_then_overwritten_is_a_version_regression() {
+        // v5 acknowledged; the ensemble loses it (rollback to v3); later sets climb to v4, v5, v6
+        // — the final state (v6) alone would pass the audit.
+        let events = vec![
+            ev(OpKind::Set, 0, 100, 4),
+            ev(OpKind::Set, 200, 300, 5),
+            ev(OpKind::Set, 1_000, 1_100, 4),
+            ev(OpKind::Set, 1_200, 1_300, 5),
+            ev(OpKind::Set, 1_400, 1_500, 6),
+            ev(OpKind::Get, 2_000, 2_100, 6),
+        ];
+        let h = version_history(&events);
+        assert_eq!(h.version_regressions, 2, "{h:?}");
+        assert_eq!(h.stale_reads, 0);
+        assert_eq!(h.examples[0].acknowledged_version, 5);
+        assert_eq!(h.examples[0].observed_version, 4);
+    }
+}
