@@ -246,9 +246,9 @@ mod tests {
             x.session = 1;
             v.push(x);
         }
-        let whole = outages(&v, (0, 1000_000), 100.0);
+        let whole = outages(&v, (0, 1_000_000), 100.0);
         assert!(whole.any.unwrap().longest_ms < 20.0, "{whole:?}");
-        let ps = per_session(&v, (0, 1000_000), 100.0).unwrap();
+        let ps = per_session(&v, (0, 1_000_000), 100.0).unwrap();
         assert!((700.0..720.0).contains(&ps.max), "{ps:?}");
         assert!(ps.sessions[&0] < 20.0);
         assert_eq!(ps.median, (ps.sessions[&0] + ps.sessions[&1]) / 2.0);
@@ -261,7 +261,7 @@ mod tests {
             v.push(e(OpKind::Set, t, t + 1, true));
             v.push(e(OpKind::Create, t + 5, t + 6, t < 300));
         }
-        let pk = per_kind(&v, (0, 1000_000), 100.0);
+        let pk = per_kind(&v, (0, 1_000_000), 100.0);
         assert!(pk[&OpKind::Set] < 20.0);
         assert!(pk[&OpKind::Create] > 690.0, "{pk:?}");
     }
