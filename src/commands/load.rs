@@ -218,9 +218,12 @@ pub async fn load(args: LoadArgs) -> crate::Result<()> {
         return Err(crate::Error::interrupted(format!("load interrupted; partial results in {}", dir.display())));
     }
     // The same report as a run (summary.json, charts), so analyze and compare accept load runs.
-    let report = crate::report::write_results(&run_dir);
+    if let Err(e) = crate::report::write_results(&run_dir) {
+        let e = crate::Error::from(e);
+        let _ = run_dir.set_status(&format!("aborted: writing the results: {e}"));
+        return Err(e);
+    }
     run_dir.set_status("complete")?;
-    report?;
     Ok(())
 }
 

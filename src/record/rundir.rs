@@ -136,8 +136,15 @@ impl RunDir {
     }
 
     /// `running`, `complete` or `aborted: <why>`.
+    /// Record how the run stands. Written atomically; when that fails (a full disk has no room
+    /// for the temporary file), the existing `status` file is overwritten in place, which needs
+    /// no new block for a short text, so `aborted: <why>` still lands on a full disk.
     pub fn set_status(&self, status: &str) -> Result<(), RecordError> {
-        self.write_text(STATUS_FILE, &format!("{}\n", status.trim()))
+        let text = format!("{}\n", status.trim());
+        match self.write_text(STATUS_FILE, &text) {
+            Ok(()) => Ok(()),
+            Err(first) => overwrite_in_place(&self.file(STATUS_FILE), text.as_bytes()).map_err(|_| first),
+        }
     }
 
     pub fn status(&self) -> Result<RunStatus, RecordError> {
@@ -162,6 +169,16 @@ impl RunDir {
             RecordError::Link { path: link.clone(), source }
         })
     }
+}
+
+/// Overwrite an existing file's bytes without allocating a new file, then cut it to length.
+fn overwrite_in_place(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::{Seek, SeekFrom};
+    let mut f = fs::OpenOptions::new().write(true).open(path)?;
+    f.seek(SeekFrom::Start(0))?;
+    f.write_all(bytes)?;
+    f.set_len(bytes.len() as u64)?;
+    f.sync_all()
 }
 
 /// Write to `<path>.tmp` then rename over `path`, so readers never see half a file.

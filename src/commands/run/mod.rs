@@ -190,35 +190,45 @@ pub async fn run_profile(loaded: LoadedProfile, opts: &RunOptions) -> Result<Run
     // Stop whatever the phases left running (load, monitor, recorder flush on cancel).
     cancel.cancel();
 
-    let summary = finish(&dir, &mut cluster, opts, result.as_ref().err()).await;
+    let Finished { summary, write_error } = finish(&dir, &mut cluster, opts, result.as_ref().err()).await;
     watcher.abort();
     let verdict_failed = summary.as_ref().is_some_and(|s| s.verdict == crate::check::Verdict::Fail);
     result?;
+    if let Some(e) = write_error {
+        return Err(e);
+    }
     Ok(RunOutcome { dir: dir.path().to_path_buf(), summary, verdict_failed })
 }
 
+/// What [`finish`] leaves: the summary if it could be written, and the write failure if not.
+struct Finished {
+    summary: Option<report::summary::Summary>,
+    /// Results that could not be written (disk full, directory gone or read-only): the run must
+    /// not exit 0, whatever its verdict.
+    write_error: Option<Error>,
+}
+
 /// After the phases, on every path: logs, summary, status, teardown.
-async fn finish(
-    dir: &RunDir,
-    cluster: &mut Cluster,
-    opts: &RunOptions,
-    error: Option<&Error>,
-) -> Option<report::summary::Summary> {
+async fn finish(dir: &RunDir, cluster: &mut Cluster, opts: &RunOptions, error: Option<&Error>) -> Finished {
     if let Err(e) = cluster.save_logs(&dir.file("logs")).await {
         eprintln!("zkchaos: saving node logs: {e}");
     }
-    let summary = match report::finish_run(dir) {
-        Ok(s) => Some(s),
+    let (summary, write_error) = match report::finish_run(dir) {
+        Ok(s) => (Some(s), None),
         Err(e) => {
-            eprintln!("zkchaos: writing the summary of {}: {e}", dir.path().display());
-            None
+            let e = Error::failed(format!("writing the results of {}: {}", dir.path().display(), Error::from(e).chain_message()));
+            eprintln!("zkchaos: {e}");
+            (None, Some(e))
         }
     };
-    let status = match error {
-        None => "complete".to_string(),
-        Some(e) => format!("aborted: {e}"),
+    let status = match (error, &write_error) {
+        (None, None) => "complete".to_string(),
+        (Some(e), _) => format!("aborted: {e}"),
+        (None, Some(w)) => format!("aborted: {w}"),
     };
-    let _ = dir.set_status(&status);
+    if let Err(e) = dir.set_status(&status) {
+        eprintln!("zkchaos: cannot record the run's status `{status}` in {}: {e}", dir.path().display());
+    }
     if opts.keep {
         cluster.keep();
         eprintln!(
@@ -233,7 +243,7 @@ async fn finish(
         println!("{}", report::console::render_console(s));
     }
     println!("results: {}", dir.path().display());
-    summary
+    Finished { summary, write_error }
 }
 
 /// JVM flags, super password and skipACL for the plan's procedure: reconfig gets a per-run random
