@@ -63,3 +63,59 @@ duration_s = 3
     let run = run_id(&dir);
     assert_eq!(objects_of_run(&run).await, (0, 0, 0), "nothing left in Docker");
 }
+
+#[tokio::test]
+async fn eight_concurrent_runs_complete_with_distinct_results_and_leave_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let profile = write_profile(
+        tmp.path(),
+        "concurrent",
+        r#"
+[cluster]
+size = 1
+heap_mb = 128
+[load]
+rate = 100
+sessions = 2
+[phases]
+warmup_s = 2
+post_s = 1
+[procedure]
+kind = "none"
+duration_s = 2
+"#,
+    );
+    let results = tmp.path().join("results");
+    let children: Vec<_> = (0..8)
+        .map(|_| {
+            Command::new(bin())
+                .args(["run", profile.to_str().unwrap(), "--results", results.to_str().unwrap()])
+                .current_dir(repo())
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .expect("spawn zkchaos run")
+        })
+        .collect();
+    let outputs: Vec<_> = children.into_iter().map(|c| c.wait_with_output().expect("wait")).collect();
+    for o in &outputs {
+        assert_eq!(o.status.code(), Some(0), "{}", text(o));
+    }
+    let dirs: Vec<_> = std::fs::read_dir(results.join("concurrent"))
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name() != "latest")
+        .map(|e| e.path())
+        .collect();
+    assert_eq!(dirs.len(), 8, "eight distinct results directories: {dirs:?}");
+    let mut runs = std::collections::BTreeSet::new();
+    for d in &dirs {
+        assert_eq!(std::fs::read_to_string(d.join("status")).unwrap().trim(), "complete");
+        assert!(d.join("summary.json").is_file());
+        runs.insert(run_id(d));
+    }
+    assert_eq!(runs.len(), 8, "distinct run ids");
+    for r in &runs {
+        assert_eq!(objects_of_run(r).await, (0, 0, 0), "run {r} left Docker objects");
+    }
+}
