@@ -112,6 +112,32 @@ pub struct LoadPlan {
     pub events: bool,
     /// After an expansion, tell clients about the new servers.
     pub update_server_list_after_expansion: bool,
+    /// Who reconnects a session after its connection is lost: the client library's own back-off
+    /// (`client`), or zkchaos on a bounded schedule (`eager`).
+    pub reconnect: ReconnectMode,
+}
+
+/// How a session gets back after its connection is lost (see README "What a run measures").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum ReconnectMode {
+    /// `zookeeper-client`'s own reconnect: it cycles over the endpoints with a back-off of
+    /// min(1 s, 100 ms × n) doubling per cycle, keeping the session.
+    #[default]
+    Client,
+    /// zkchaos replaces the session as soon as one of its operations fails with a connection
+    /// loss or a timeout, connecting a new one every 200 ms until it succeeds, so the client-
+    /// visible outage follows the service rather than the library's back-off luck.
+    Eager,
+}
+
+impl ReconnectMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReconnectMode::Client => "client",
+            ReconnectMode::Eager => "eager",
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -148,6 +174,7 @@ impl Default for LoadPlan {
             interval_ms: 100,
             events: true,
             update_server_list_after_expansion: false,
+            reconnect: ReconnectMode::Client,
         }
     }
 }

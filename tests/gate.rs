@@ -61,6 +61,7 @@ fn summary(profile: &str, f: Fig, data_loss: Verdict, single_leader: Verdict) ->
             sessions: 4,
             interval_ms: 100,
             op_timeout_ms: 2000,
+            reconnect: "client".into(),
         },
         ops: OpsSummary::default(),
         errors_by_class: BTreeMap::new(),

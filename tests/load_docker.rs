@@ -107,3 +107,31 @@ async fn paused_standalone_outage_is_measured() -> anyhow::Result<()> {
     })
     .await
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn eager_reconnect_replaces_sessions_after_the_server_comes_back() -> anyhow::Result<()> {
+    let tmp = tempfile::tempdir()?;
+    let dir = tmp.path().to_owned();
+    with_cluster(1, async move |c, connect| {
+        let plan = LoadPlan { rate: 200, reconnect: zkchaos::plan::ReconnectMode::Eager, ..LoadPlan::default() };
+        let run = tokio::spawn({
+            let (connect, dir) = (connect.clone(), dir.clone());
+            async move { load(&plan, &connect, 9, &dir).await }
+        });
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        c.stop_server(1, Duration::from_secs(2)).await.context("stop")?;
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        c.start_existing(1).await.context("start again")?;
+        let stopped_at = Instant::now();
+        let s = run.await??;
+        let marks = std::fs::read_to_string(dir.join("marks.json"))?;
+        ensure!(marks.contains("session-reconnect s"), "no eager reconnect mark: {marks}");
+        ensure!(marks.contains("session-recreated s"), "no session came back: {marks}");
+        let events = zkchaos::record::read_events(&dir.join("events.csv.gz"))?;
+        let last_ok = events.iter().filter(|e| e.outcome == zkchaos::record::Outcome::Ok).map(|e| e.end_us).max();
+        let last_fail = events.iter().filter(|e| e.outcome != zkchaos::record::Outcome::Ok).map(|e| e.end_us).max();
+        ensure!(last_ok > last_fail, "operations succeed again after the restart ({s:?}, {:?})", stopped_at.elapsed());
+        Ok(())
+    })
+    .await
+}

@@ -67,6 +67,7 @@ const LOAD: &[Key] = &[
     key("interval_ms", Ty::U32, MS),
     key("events", Ty::Bool, "true or false"),
     key("update_server_list_after_expansion", Ty::Bool, "true or false"),
+    key("reconnect", Ty::Enum(&["client", "eager"]), "\"client\" (the client library's back-off) or \"eager\" (zkchaos reconnects on a bounded schedule)"),
 ];
 
 const PHASES: &[Key] = &[

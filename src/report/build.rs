@@ -127,6 +127,7 @@ pub fn build_summary(d: &RunData) -> Summary {
             sessions: plan.load.sessions,
             interval_ms: plan.load.interval_ms,
             op_timeout_ms: plan.load.op_timeout_ms,
+            reconnect: plan.load.reconnect.as_str().into(),
         },
         ops: ops_summary(&counts),
         errors_by_class: counts.by_class.clone(),

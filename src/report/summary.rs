@@ -105,6 +105,9 @@ pub struct LoadSummary {
     /// Time-series bucket width of `timeline.csv`.
     pub interval_ms: u32,
     pub op_timeout_ms: u32,
+    /// `client` (the client library's reconnect back-off) or `eager` (zkchaos reconnects).
+    #[serde(default)]
+    pub reconnect: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]

@@ -9,7 +9,8 @@
 use super::ops::{classify, session_lost, Failure};
 use super::schedule::{Pace, Schedule};
 use super::{connect_session, key_path, payload, OpSpec, Workload, WorkloadError, SEQ_PREFIX};
-use crate::record::{MarkKind, OpEvent, OpKind, Outcome, RecorderHandle};
+use crate::plan::ReconnectMode;
+use crate::record::{ErrorClass, MarkKind, OpEvent, OpKind, Outcome, RecorderHandle};
 use serde::Serialize;
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -218,6 +219,11 @@ async fn execute(ctx: &Arc<Ctx>, spec: OpSpec, intended_us: u64) {
             let (outcome, class) = classify(spec.kind, &f);
             if session_lost(&f) {
                 replace_session(ctx, session, "session-expired", || format!("{f:?}"));
+            } else if ctx.wl.plan.reconnect == ReconnectMode::Eager
+                && matches!(class, ErrorClass::ConnectionLoss | ErrorClass::Timeout | ErrorClass::NotConnected)
+            {
+                // Profile choice `reconnect = "eager"`: do not wait for the library's back-off.
+                replace_session(ctx, session, "session-reconnect", || format!("{f:?}"));
             }
             let path = match spec.kind {
                 OpKind::Create => String::new(),
