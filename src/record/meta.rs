@@ -22,8 +22,13 @@ pub struct RunMeta {
     /// Docker image id (`sha256:...`).
     #[serde(default)]
     pub image_id: Option<String>,
+    /// The ZooKeeper version: from the running servers' `srvr` ("Zookeeper version: 3.9.3-..."),
+    /// or the image's label when no server answered (see `zookeeper_version_source`).
     #[serde(default)]
     pub zookeeper_version: Option<String>,
+    /// `srvr` (asked of a running server) or `image label`.
+    #[serde(default)]
+    pub zookeeper_version_source: Option<String>,
     #[serde(default)]
     pub docker_version: Option<String>,
     pub host: HostInfo,
@@ -67,6 +72,7 @@ impl RunMeta {
             image: String::new(),
             image_id: None,
             zookeeper_version: None,
+            zookeeper_version_source: None,
             docker_version: None,
             host: HostInfo::detect(),
             started_at,

@@ -190,6 +190,12 @@ pub async fn run_profile(loaded: LoadedProfile, opts: &RunOptions) -> Result<Run
     // Stop whatever the phases left running (load, monitor, recorder flush on cancel).
     cancel.cancel();
 
+    // What actually ran, asked of a live server before the teardown.
+    if let Some(v) = running_version(&cluster).await {
+        meta.zookeeper_version = Some(v);
+        meta.zookeeper_version_source = Some("srvr".into());
+        let _ = dir.write_json("meta.json", &meta);
+    }
     let Finished { summary, write_error } = finish(&dir, &mut cluster, opts, result.as_ref().err()).await;
     watcher.abort();
     let verdict_failed = summary.as_ref().is_some_and(|s| s.verdict == crate::check::Verdict::Fail);
@@ -259,6 +265,21 @@ fn auth_settings(plan: &Plan) -> (Vec<String>, Option<String>, bool) {
     }
 }
 
+/// The version a running server reports (`srvr`: "Zookeeper version: 3.9.3-<commit>, built on
+/// ..."), from the first server that answers: what ran, whatever the image's tag says.
+async fn running_version(cluster: &Cluster) -> Option<String> {
+    for (_, addr) in cluster.client_addrs() {
+        if let Ok(text) = cluster::four_letter(addr, "srvr", std::time::Duration::from_secs(2)).await {
+            let line = text.lines().find_map(|l| l.strip_prefix("Zookeeper version:"))?;
+            let v = line.trim().split(['-', ',']).next()?.trim().to_string();
+            if !v.is_empty() {
+                return Some(v);
+            }
+        }
+    }
+    None
+}
+
 async fn fill_meta(meta: &mut RunMeta, cluster: &Cluster, docker: &bollard::Docker) {
     if let Ok(image) = docker.inspect_image(&cluster.image().name).await {
         meta.image_id = image.id;
@@ -266,6 +287,7 @@ async fn fill_meta(meta: &mut RunMeta, cluster: &Cluster, docker: &bollard::Dock
             .config
             .and_then(|c| c.labels)
             .and_then(|l| l.get("zkchaos.zookeeper-version").cloned());
+        meta.zookeeper_version_source = meta.zookeeper_version.as_ref().map(|_| "image label".to_string());
     }
     if let Ok(v) = docker.version().await {
         meta.docker_version = v.version;
