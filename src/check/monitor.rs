@@ -1,7 +1,7 @@
 //! Leader analysis: from the monitor's mode samples (`monitor.csv`), find the intervals where two
 //! servers both acted as the writable authority.
 //!
-//! The poller ([`crate::cluster::monitor`]) asks all servers in parallel once per tick; every sample of one
+//! The poller (the mode monitor of the cluster layer) asks all servers in parallel once per tick; every sample of one
 //! tick carries the tick's start time, so a tick is a snapshot and two samples of one tick are
 //! compared as simultaneous. A server that does not answer within the timeout is `Down`. The
 //! server list is a `watch` channel so joiners are polled from the moment the cluster code

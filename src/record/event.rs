@@ -143,7 +143,7 @@ pub struct OpEvent {
     /// Empty for `Ok`.
     pub error: Option<ErrorClass>,
     /// Unique token written (set/create/multi): the value is derived from it, see
-    /// [`crate::workload`]; empty for reads.
+    /// the workload layer's `payload`; empty for reads.
     pub token: String,
     /// Version returned by set (the znode's new version) or read by get; -1 if none.
     pub version: i64,

@@ -1,5 +1,5 @@
 //! `readback.json.gz`: what each server held under the workload's key space after the run,
-//! read from that server alone (see [`crate::workload::readback`]); the audit's input, stored so
+//! read from that server alone by the workload layer's read-back; the audit's input, stored so
 //! `zkchaos analyze` can re-run the audit without Docker.
 
 use super::RecordError;
