@@ -200,21 +200,6 @@ pub async fn gate(args: GateArgs) -> Result<()> {
     outcome_result(&report)
 }
 
-/// Run directories directly below `group` (a profile's directory), without the `latest` link.
-fn run_dirs_in(group: &Path) -> Vec<PathBuf> {
-    let mut v: Vec<PathBuf> = std::fs::read_dir(group)
-        .map(|rd| {
-            rd.filter_map(|e| e.ok())
-                .filter(|e| {
-                    e.file_name() != crate::record::rundir::LATEST_LINK && e.file_type().is_ok_and(|t| t.is_dir())
-                })
-                .map(|e| e.path())
-                .collect()
-        })
-        .unwrap_or_default();
-    v.sort();
-    v
-}
 
 /// `zkchaos run` with the gate options: without them, exactly `run_command`. With them, the
 /// profiles run one at a time through `run_command` (same validation, warnings and overrides),
@@ -233,10 +218,10 @@ pub async fn run(args: RunArgs) -> Result<()> {
     let mut dirs = Vec::new();
     for (path, name) in args.profiles.iter().zip(&names) {
         let group = args.results.join(name);
-        let before = run_dirs_in(&group);
+        let before = crate::record::rundir::run_dirs_in(&group);
         let one = RunArgs { profiles: vec![path.clone()], ..args.clone() };
         let result = super::run::run_command(one).await;
-        dirs.extend(run_dirs_in(&group).into_iter().filter(|d| !before.contains(d)));
+        dirs.extend(crate::record::rundir::run_dirs_in(&group).into_iter().filter(|d| !before.contains(d)));
         match result {
             Ok(()) | Err(Error::CheckFailed(_)) => {}
             Err(e) => return Err(e),

@@ -90,20 +90,6 @@ fn create_suite_dir(root: &Path, name: &str) -> Result<PathBuf> {
     Err(Error::environment(format!("cannot create a fresh suite directory under {}", parent.display())))
 }
 
-fn run_dirs_in(group: &Path) -> Vec<PathBuf> {
-    let mut v: Vec<PathBuf> = std::fs::read_dir(group)
-        .map(|rd| {
-            rd.filter_map(|e| e.ok())
-                .filter(|e| {
-                    e.file_name() != crate::record::rundir::LATEST_LINK && e.file_type().is_ok_and(|t| t.is_dir())
-                })
-                .map(|e| e.path())
-                .collect()
-        })
-        .unwrap_or_default();
-    v.sort();
-    v
-}
 
 fn seed_of(dir: &Path) -> Option<u64> {
     let v: serde_json::Value = serde_json::from_slice(&std::fs::read(dir.join("plan.json")).ok()?).ok()?;
@@ -238,10 +224,10 @@ pub async fn suite(args: SuiteArgs) -> Result<()> {
         let entry = &suite.entries[i];
         progress.start(k + 1, &entry.name, i, suite.entries.len(), rep, suite.file.repeat);
         let group = dir.join(&entry.profile_name);
-        let before = run_dirs_in(&group);
+        let before = crate::record::rundir::run_dirs_in(&group);
         let t0 = Instant::now();
         let result = run_profile(entry.loaded.clone(), &opts).await;
-        let run_dir = run_dirs_in(&group).into_iter().find(|d| !before.contains(d));
+        let run_dir = crate::record::rundir::run_dirs_in(&group).into_iter().find(|d| !before.contains(d));
         let mut rec = RunRecord {
             index: k + 1,
             entry: entry.name.clone(),

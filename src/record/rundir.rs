@@ -171,6 +171,21 @@ impl RunDir {
     }
 }
 
+/// Run directories directly below `group` (a profile's directory), sorted, without the
+/// `latest` link.
+pub fn run_dirs_in(group: &Path) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = fs::read_dir(group)
+        .map(|rd| {
+            rd.filter_map(|e| e.ok())
+                .filter(|e| e.file_name() != LATEST_LINK && e.file_type().is_ok_and(|t| t.is_dir()))
+                .map(|e| e.path())
+                .collect()
+        })
+        .unwrap_or_default();
+    v.sort();
+    v
+}
+
 /// Overwrite an existing file's bytes without allocating a new file, then cut it to length.
 fn overwrite_in_place(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     use std::io::{Seek, SeekFrom};

@@ -13,12 +13,6 @@ pub enum ReportError {
     Write { path: PathBuf, source: std::io::Error },
     #[error("cannot read {path}: {source}")]
     Read { path: PathBuf, source: std::io::Error },
-    #[error("cannot update the `latest` link {path}: {source}")]
-    Link { path: PathBuf, source: std::io::Error },
-    #[error("{path} is not a zkchaos run directory (no `status` or `plan.json` in it)")]
-    NotARunDir { path: PathBuf },
-    #[error("{path} is missing: {what}")]
-    Missing { path: PathBuf, what: String },
     #[error("cannot parse {path}: {detail}")]
     Parse { path: PathBuf, detail: String },
     #[error("cannot serialise {what}: {source}")]
@@ -36,10 +30,7 @@ impl From<ReportError> for crate::Error {
     fn from(e: ReportError) -> Self {
         match e {
             ReportError::CreateDir { .. } => crate::Error::Environment(Box::new(e)),
-            ReportError::NotARunDir { .. }
-            | ReportError::Missing { .. }
-            | ReportError::Parse { .. }
-            | ReportError::NothingToCompare(_) => crate::Error::BadInput(Box::new(e)),
+            ReportError::Parse { .. } | ReportError::NothingToCompare(_) => crate::Error::BadInput(Box::new(e)),
             ReportError::Record(inner) => inner.into(),
             _ => crate::Error::Failed(Box::new(e)),
         }
