@@ -379,8 +379,8 @@ async fn report(suite: &Suite, dir: &Path, manifest: &mut Manifest) {
 pub struct SuiteArgs {
     /// Suite file (TOML): entries, repetitions, optional [gate].
     pub suite: PathBuf,
-    /// Results root (the suite goes to <results>/suites/<name>/<timestamp>/); overrides the file's.
-    #[arg(long)]
+    /// Results root (the suite goes to <out>/suites/<name>/<timestamp>/); overrides the file's.
+    #[arg(long = "out", visible_alias = "results", value_name = "DIR")]
     pub results: Option<PathBuf>,
     /// One plain line per run start and end instead of a progress bar.
     #[arg(long)]

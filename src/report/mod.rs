@@ -12,6 +12,8 @@ pub mod charts;
 pub mod compare;
 pub mod console;
 pub mod error;
+pub mod html;
+pub mod openmetrics;
 pub mod summary;
 pub mod write;
 

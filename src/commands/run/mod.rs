@@ -29,14 +29,14 @@ pub use phases::RunOptions;
 
 #[derive(Debug, clap::Args, Clone)]
 pub struct RunArgs {
-    /// Profile files (TOML); several run one after another. Bundled ones are in profiles/.
-    #[arg(required = true)]
+    /// Profile files (TOML); several run one after another. Bundled ones are in profiles/
+    /// (with none given, they are listed).
     pub profiles: Vec<PathBuf>,
     /// Seed for the operation mix (overrides the profile's).
     #[arg(long)]
     pub seed: Option<u64>,
-    /// Results root directory.
-    #[arg(long, default_value = "results")]
+    /// Results root directory (runs go to <out>/<profile>/<timestamp>-<id>/).
+    #[arg(long = "out", visible_alias = "results", value_name = "DIR", default_value = "results")]
     pub results: PathBuf,
     /// Leave containers, network and volumes in place after the run (prints how to remove them).
     #[arg(long)]
