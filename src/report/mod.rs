@@ -10,6 +10,7 @@
 pub mod build;
 pub mod charts;
 pub mod compare;
+pub mod compare_data;
 pub mod console;
 pub mod error;
 pub mod html;
