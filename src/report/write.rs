@@ -107,7 +107,8 @@ pub fn write_run_charts(data: &RunData, out: &Path) -> Result<Vec<ChartFiles>, R
     let ann = Annotations::from_marks(&data.marks, &leader_change_times(&data.samples), end_s);
     let sub = subtitle(data);
     let throughput = ThroughputChart::from_rows("Throughput by outcome", &sub, &rows, interval_us, ann.clone());
-    let throughput = ThroughputChart { x_max, ..throughput };
+    let rate = (data.plan.load.mode == crate::plan::LoadMode::Open).then_some(f64::from(data.plan.load.rate));
+    let throughput = ThroughputChart { x_max, intended_rate: rate, ..throughput };
     let latency = LatencyChart::from_rows(
         "Latency from intended start, per interval (successful operations)",
         &sub,
