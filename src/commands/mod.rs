@@ -17,6 +17,7 @@ pub mod export;
 pub mod gate;
 pub mod image;
 pub mod load;
+pub mod progress;
 pub mod recorded;
 pub mod run;
 pub mod suite;

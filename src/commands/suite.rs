@@ -228,7 +228,8 @@ pub async fn suite(args: SuiteArgs) -> Result<()> {
     let stop = CancellationToken::new();
     watch_signals(stop.clone());
     let progress = Progress::new(&suite.file.name, order.len(), args.quiet);
-    let opts = RunOptions { results: dir.clone(), keep: false };
+    // The suite draws its own progress; runs inside it stay quiet.
+    let opts = RunOptions { results: dir.clone(), keep: false, progress: super::progress::ProgressMode::Quiet };
     let mut interrupted = false;
     for (k, &(i, rep)) in order.iter().enumerate() {
         if stop.is_cancelled() {
