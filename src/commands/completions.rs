@@ -51,12 +51,17 @@ pub fn manpage(args: ManpageArgs) -> crate::Result<()> {
 }
 
 fn render(cmd: &clap::Command, out: &mut Vec<u8>) -> crate::Result<()> {
-    clap_mangen::Man::new(cmd.clone()).render(out).map_err(|e| crate::Error::failed(format!("render the man page: {e}")))
+    clap_mangen::Man::new(cmd.clone())
+        .render(out)
+        .map_err(|e| crate::Error::failed(format!("render the man page: {e}")))
 }
 
 fn write_stdout(bytes: &[u8]) -> crate::Result<()> {
     let mut stdout = std::io::stdout().lock();
-    stdout.write_all(bytes).and_then(|()| stdout.flush()).map_err(|e| crate::Error::failed(format!("write to standard output: {e}")))
+    stdout
+        .write_all(bytes)
+        .and_then(|()| stdout.flush())
+        .map_err(|e| crate::Error::failed(format!("write to standard output: {e}")))
 }
 
 #[cfg(test)]

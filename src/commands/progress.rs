@@ -51,14 +51,19 @@ impl ProgressLine {
     pub fn from_snapshots(prev: &RecorderSnapshot, now: &RecorderSnapshot, dt_s: f64, now_us: u64) -> ProgressLine {
         let dt = dt_s.max(1e-3);
         let failed = |s: &RecorderSnapshot| s.fail + s.indeterminate;
-        let phase = now.phase.as_deref().map(|p| p.trim_start_matches("phase:").to_string()).unwrap_or_else(|| "starting load".into());
+        let phase = now
+            .phase
+            .as_deref()
+            .map(|p| p.trim_start_matches("phase:").to_string())
+            .unwrap_or_else(|| "starting load".into());
         ProgressLine {
             phase,
             elapsed_s: now_us as f64 / 1e6,
             ok_per_s: now.ok.saturating_sub(prev.ok) as f64 / dt,
             failed_per_s: failed(now).saturating_sub(failed(prev)) as f64 / dt,
             current_gap_ms: now.last_ok_end_us.map(|l| now_us.saturating_sub(l) as f64 / 1e3),
-            longest_gap_ms: now.longest_gap_us.max(now.last_ok_end_us.map_or(0, |l| now_us.saturating_sub(l))) as f64 / 1e3,
+            longest_gap_ms: now.longest_gap_us.max(now.last_ok_end_us.map_or(0, |l| now_us.saturating_sub(l))) as f64
+                / 1e3,
             step: now.step.clone(),
         }
     }
@@ -91,7 +96,9 @@ pub fn spawn(rec: RecorderHandle, epoch: Epoch, mode: ProgressMode, cancel: Canc
         }
         let bar = (mode == ProgressMode::Live).then(|| {
             let b = ProgressBar::new_spinner();
-            b.set_style(ProgressStyle::with_template("{spinner} {msg}").unwrap_or_else(|_| ProgressStyle::default_spinner()));
+            b.set_style(
+                ProgressStyle::with_template("{spinner} {msg}").unwrap_or_else(|_| ProgressStyle::default_spinner()),
+            );
             b
         });
         let mut prev = RecorderSnapshot::default();
@@ -158,7 +165,8 @@ mod tests {
 
     #[test]
     fn before_the_first_mark_and_success() {
-        let line = ProgressLine::from_snapshots(&RecorderSnapshot::default(), &RecorderSnapshot::default(), 1.0, 500_000);
+        let line =
+            ProgressLine::from_snapshots(&RecorderSnapshot::default(), &RecorderSnapshot::default(), 1.0, 500_000);
         assert_eq!(line.phase, "starting load");
         assert_eq!(line.current_gap_ms, None);
         assert!(line.render().contains("gap – (longest 0 ms)"), "{}", line.render());

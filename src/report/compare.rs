@@ -201,7 +201,7 @@ pub fn compare(inputs: &[PathBuf], out: &Path) -> Result<CompareOutcome, ReportE
         }
         acc
     };
-    let series: Vec<(String, bool, Vec<Option<hdrhistogram::Histogram<u64>>>)> = groups
+    let series: Vec<super::charts::compare::PercentileSeries> = groups
         .iter()
         .zip(&failed)
         .map(|((name, rs), f)| {

@@ -6,8 +6,8 @@
 //! CSV: one row per repetition with the flat figures (empty cell = no value). Units are in the
 //! names (`_ms`, `_us`); `error_rate` is a fraction.
 
-use super::compare::{safety_failed, ComparedRun};
 use super::charts::compare::median;
+use super::compare::{safety_failed, ComparedRun};
 use super::summary::Summary;
 use serde::Serialize;
 use std::collections::BTreeMap;

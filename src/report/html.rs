@@ -43,8 +43,9 @@ pub fn is_numeric_cell(c: &str) -> bool {
 pub fn table(header: &[String], rows: &[Vec<String>]) -> String {
     let mut o = String::from("<div class=\"wrap\"><table><tr>");
     // A column is numeric when every body cell in it is.
-    let numeric: Vec<bool> =
-        (0..header.len()).map(|i| !rows.is_empty() && rows.iter().all(|r| r.get(i).is_some_and(|c| is_numeric_cell(c)))).collect();
+    let numeric: Vec<bool> = (0..header.len())
+        .map(|i| !rows.is_empty() && rows.iter().all(|r| r.get(i).is_some_and(|c| is_numeric_cell(c))))
+        .collect();
     for (h, n) in header.iter().zip(&numeric) {
         let _ = write!(o, "<th{}>{}</th>", if *n { " class=\"num\"" } else { "" }, esc(h));
     }
@@ -68,7 +69,8 @@ pub fn table(header: &[String], rows: &[Vec<String>]) -> String {
 
 /// An SVG chart file inlined as a figure with a caption saying what it shows.
 pub fn figure(svg_path: &Path, caption: &str) -> Result<String, ReportError> {
-    let svg = std::fs::read_to_string(svg_path).map_err(|source| ReportError::Read { path: svg_path.to_path_buf(), source })?;
+    let svg = std::fs::read_to_string(svg_path)
+        .map_err(|source| ReportError::Read { path: svg_path.to_path_buf(), source })?;
     let svg = svg.trim_start_matches(|ch| ch != '<');
     let svg = if svg.starts_with("<?xml") { svg.split_once("?>").map(|x| x.1).unwrap_or(svg) } else { svg };
     Ok(format!("<figure>{svg}<figcaption>{}</figcaption></figure>\n", esc(caption)))
@@ -137,12 +139,18 @@ pub fn run_report(s: &Summary, charts: &[PathBuf], logs: &[String], files: &[Str
     let conv = s.converge_ms.map(|x| fmt_ms(x as f64)).unwrap_or_else(|| "never".into());
     let rows = vec![
         vec!["operations issued".into(), s.ops.total.to_string()],
-        vec!["successful / failed / indeterminate".into(), format!("{} / {} / {}", s.ops.ok, s.ops.fail, s.ops.indeterminate)],
+        vec![
+            "successful / failed / indeterminate".into(),
+            format!("{} / {} / {}", s.ops.ok, s.ops.fail, s.ops.indeterminate),
+        ],
         vec!["error rate".into(), format!("{:.3} %", 100.0 * s.error_rate)],
         vec!["longest outage, any op".into(), opt_ms(s.outage_ms.any)],
         vec!["longest outage, reads".into(), opt_ms(s.outage_ms.read)],
         vec!["longest outage, writes".into(), opt_ms(s.outage_ms.write)],
-        vec!["outage resolution (read / write)".into(), format!("{} / {}", opt_ms(s.outage_resolution_ms.read), opt_ms(s.outage_resolution_ms.write))],
+        vec![
+            "outage resolution (read / write)".into(),
+            format!("{} / {}", opt_ms(s.outage_resolution_ms.read), opt_ms(s.outage_resolution_ms.write)),
+        ],
         vec!["procedure start → converged".into(), conv],
         vec!["leader changes".into(), s.leader_changes.to_string()],
     ];

@@ -66,7 +66,8 @@ impl Writer {
         for (k, v) in labels {
             let _ = write!(l, ",{k}=\"{}\"", esc(v));
         }
-        let _ = writeln!(self.out, "{name}{{{l}}} {} {}.{:03}", num(value), ts_ms.div_euclid(1000), ts_ms.rem_euclid(1000));
+        let _ =
+            writeln!(self.out, "{name}{{{l}}} {} {}.{:03}", num(value), ts_ms.div_euclid(1000), ts_ms.rem_euclid(1000));
     }
 }
 
@@ -81,7 +82,11 @@ pub fn render(r: &RunSeries<'_>) -> String {
     kinds.sort();
     kinds.dedup();
 
-    w.family("zkchaos_interval_ops", "", "Operations completed in the interval, per second, by outcome (timeline.csv).");
+    w.family(
+        "zkchaos_interval_ops",
+        "",
+        "Operations completed in the interval, per second, by outcome (timeline.csv).",
+    );
     for kind in &kinds {
         for outcome in ["ok", "fail", "indeterminate"] {
             for row in r.rows.iter().filter(|x| x.kind.to_string() == *kind) {
@@ -90,7 +95,12 @@ pub fn render(r: &RunSeries<'_>) -> String {
                     "fail" => row.fail,
                     _ => row.indeterminate,
                 };
-                w.sample("zkchaos_interval_ops", &[("kind", kind), ("outcome", outcome)], n as f64 / interval_s, at(row.t_start_us));
+                w.sample(
+                    "zkchaos_interval_ops",
+                    &[("kind", kind), ("outcome", outcome)],
+                    n as f64 / interval_s,
+                    at(row.t_start_us),
+                );
             }
         }
     }
@@ -103,7 +113,12 @@ pub fn render(r: &RunSeries<'_>) -> String {
         for (q, pick) in [("0.5", 0usize), ("0.99", 1), ("1", 2)] {
             for row in r.rows.iter().filter(|x| x.kind.to_string() == *kind && x.ok > 0) {
                 let us = [row.p50_us, row.p99_us, row.max_us][pick];
-                w.sample("zkchaos_interval_latency_seconds", &[("kind", kind), ("quantile", q)], us as f64 / 1e6, at(row.t_start_us));
+                w.sample(
+                    "zkchaos_interval_latency_seconds",
+                    &[("kind", kind), ("quantile", q)],
+                    us as f64 / 1e6,
+                    at(row.t_start_us),
+                );
             }
         }
     }
@@ -111,7 +126,11 @@ pub fn render(r: &RunSeries<'_>) -> String {
     servers.sort_unstable();
     servers.dedup();
     for (name, help, pred) in [
-        ("zkchaos_server_leader", "1 when the monitor saw the server as leader or standalone.", is_authority as fn(ServerMode) -> bool),
+        (
+            "zkchaos_server_leader",
+            "1 when the monitor saw the server as leader or standalone.",
+            is_authority as fn(ServerMode) -> bool,
+        ),
         ("zkchaos_server_serving", "1 when the server answered srvr and was serving.", is_serving),
     ] {
         w.family(name, "", help);
@@ -132,7 +151,11 @@ pub fn render(r: &RunSeries<'_>) -> String {
     }
 
     let end = r.epoch_unix_ms + (s.duration_s * 1000.0).round() as i64;
-    w.family("zkchaos_outage_seconds", "seconds", "Longest gap without a successful operation of the class, whole run.");
+    w.family(
+        "zkchaos_outage_seconds",
+        "seconds",
+        "Longest gap without a successful operation of the class, whole run.",
+    );
     for (class, v) in [("any", s.outage_ms.any), ("read", s.outage_ms.read), ("write", s.outage_ms.write)] {
         if let Some(ms) = v {
             w.sample("zkchaos_outage_seconds", &[("class", class)], ms / 1000.0, end);
@@ -144,11 +167,19 @@ pub fn render(r: &RunSeries<'_>) -> String {
     for (outcome, n) in [("ok", s.ops.ok), ("fail", s.ops.fail), ("indeterminate", s.ops.indeterminate)] {
         w.sample("zkchaos_ops", &[("outcome", outcome)], n as f64, end);
     }
-    w.family("zkchaos_converge_seconds", "seconds", "Procedure start to the target membership (absent if it never converged).");
+    w.family(
+        "zkchaos_converge_seconds",
+        "seconds",
+        "Procedure start to the target membership (absent if it never converged).",
+    );
     if let Some(ms) = s.converge_ms {
         w.sample("zkchaos_converge_seconds", &[], ms as f64 / 1000.0, end);
     }
-    w.family("zkchaos_latency_seconds", "seconds", "Latency from the intended start of successful operations, whole run.");
+    w.family(
+        "zkchaos_latency_seconds",
+        "seconds",
+        "Latency from the intended start of successful operations, whole run.",
+    );
     for (kind, q) in &s.latency_us {
         for (name, us) in [("0.5", q.p50), ("0.99", q.p99), ("0.999", q.p999), ("1", q.max)] {
             w.sample("zkchaos_latency_seconds", &[("kind", kind), ("quantile", name)], us as f64 / 1e6, end);

@@ -58,7 +58,7 @@ pub fn log_range(values: &[f64]) -> Option<(f64, f64)> {
     if !lo.is_finite() {
         return None;
     }
-    let has_zero = values.iter().any(|v| *v == 0.0);
+    let has_zero = values.contains(&0.0);
     let mut floor = 10f64.powf(lo.log10().floor());
     if has_zero || floor == lo {
         floor /= 10.0;
@@ -290,6 +290,10 @@ pub fn percentile_label(x: f64) -> String {
     format!("{} %", s.trim_end_matches('0').trim_end_matches('.'))
 }
 
+/// Input of [`PercentileChart::from_histograms`]: strategy, safety FAIL, one histogram per
+/// panel (None: no operation of that class). The lead's "all issued" latency plugs in here.
+pub type PercentileSeries = (String, bool, Vec<Option<hdrhistogram::Histogram<u64>>>);
+
 /// One line of the percentile plot.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PercentileLine {
@@ -315,7 +319,7 @@ impl PercentileChart {
         title: &str,
         subtitle: &str,
         panel_names: &[&str],
-        series: &[(String, bool, Vec<Option<hdrhistogram::Histogram<u64>>>)],
+        series: &[PercentileSeries],
     ) -> Self {
         let panels = panel_names
             .iter()
