@@ -97,14 +97,16 @@ pub fn spawn(rec: RecorderHandle, epoch: Epoch, mode: ProgressMode, cancel: Canc
         let bar = (mode == ProgressMode::Live).then(|| {
             let b = ProgressBar::new_spinner();
             b.set_style(
-                ProgressStyle::with_template("{spinner} {msg}").unwrap_or_else(|_| ProgressStyle::default_spinner()),
+                ProgressStyle::with_template("{spinner} {wide_msg}").unwrap_or_else(|_| ProgressStyle::default_spinner()),
             );
             b
         });
         let mut prev = RecorderSnapshot::default();
         let mut prev_at = std::time::Instant::now();
         let mut last_phase: Option<String> = None;
+        // The first tick fires at once; skip it so every line covers a whole second.
         let mut tick = tokio::time::interval(Duration::from_secs(1));
+        tick.tick().await;
         loop {
             tokio::select! {
                 _ = cancel.cancelled() => break,
