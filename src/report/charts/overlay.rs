@@ -137,19 +137,8 @@ pub fn draw_marks<DB: DrawingBackend>(
     let (x0, x1) = (chart.x_range().start, chart.x_range().end);
     let px = chart.plotting_area().dim_in_pixel().0.max(1) as f64;
     let rows = step_number_rows(&ann.steps.iter().map(|s| s.0).collect::<Vec<_>>(), 24.0 * (x1 - x0) / px);
-    for (i, (t, _)) in ann.steps.iter().enumerate() {
+    for (t, _) in &ann.steps {
         chart.draw_series(std::iter::once(DashedPathElement::new(vec![(*t, y.0), (*t, y.1)], 4, 3, step_style)))?;
-        if labels {
-            // The number refers to the step list under the chart; rows keep close steps apart.
-            // Below the top markers (leader changes, clipped peaks), on a white box.
-            let pos = area_coord(chart, (*t, y.1));
-            let label = format!("{}", i + 1);
-            let (x, yy) = (pos.0 + 2, pos.1 + 14 + rows[i] as i32 * 17);
-            let w = 9 * label.len() as i32 + 4;
-            let area = chart.plotting_area().strip_coord_spec();
-            area.draw(&Rectangle::new([(x - 1, yy - 1), (x + w, yy + 15)], WHITE.mix(0.85).filled()))?;
-            area.draw(&Text::new(label, (x + 1, yy), font(13).color(&C_DARK)))?;
-        }
     }
     if let Some(t) = ann.converged {
         let style = ShapeStyle::from(&C_GREEN).stroke_width(2);
@@ -159,6 +148,19 @@ pub fn draw_marks<DB: DrawingBackend>(
         let pos = area_coord(chart, (*t, y.1));
         let tri = TriangleMarker::new((pos.0, pos.1 + 6), 6, C_PURPLE.filled());
         chart.plotting_area().strip_coord_spec().draw(&tri)?;
+    }
+    if labels {
+        // Numbers last, so no line covers them. They refer to the step list under the chart;
+        // rows keep close steps apart; below the top markers (leader changes, cut-off peaks).
+        for (i, (t, _)) in ann.steps.iter().enumerate() {
+            let pos = area_coord(chart, (*t, y.1));
+            let label = format!("{}", i + 1);
+            let (x, yy) = (pos.0 + 2, pos.1 + 14 + rows[i] as i32 * 17);
+            let w = 9 * label.len() as i32 + 4;
+            let area = chart.plotting_area().strip_coord_spec();
+            area.draw(&Rectangle::new([(x - 1, yy - 1), (x + w, yy + 15)], WHITE.mix(0.85).filled()))?;
+            area.draw(&Text::new(label, (x + 1, yy), font(13).color(&C_DARK)))?;
+        }
     }
     Ok(())
 }
