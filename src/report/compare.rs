@@ -384,7 +384,8 @@ fn markdown(t: &Table, groups: &BTreeMap<String, Vec<&ComparedRun>>, skipped: &[
     let _ = writeln!(
         o,
         "Figures per strategy: median over repetitions, with (min–max) when there are several. \
-         Outage = longest gap without a successful operation of that kind; latency from the intended start.\n"
+         Outage = longest gap without a successful operation of that kind; latency from the intended start. \
+         Every figure per repetition, for scripts: [comparison.json](comparison.json), [comparison.csv](comparison.csv).\n"
     );
     let _ = writeln!(o, "| {} |", t.header.join(" | "));
     let _ = writeln!(o, "|{}|", t.header.iter().map(|_| "---").collect::<Vec<_>>().join("|"));

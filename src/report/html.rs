@@ -94,7 +94,9 @@ fn verdict_words(check: &str, v: Verdict) -> &'static str {
         ("data_loss", Verdict::Fail) => "DATA LOSS: acknowledged writes are missing.",
         ("data_loss", Verdict::Unknown) => "Could not decide whether acknowledged writes were lost.",
         (_, Verdict::Pass) => "Never more than one writable leader.",
-        (_, Verdict::Fail) => "TWO WRITABLE AUTHORITIES at once (two leaders, or a standalone server next to a leader).",
+        (_, Verdict::Fail) => {
+            "TWO WRITABLE AUTHORITIES at once (two leaders, or a standalone server next to a leader)."
+        }
         (_, Verdict::Unknown) => "Could not decide whether there were two leaders.",
     }
 }
