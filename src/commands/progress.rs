@@ -97,7 +97,8 @@ pub fn spawn(rec: RecorderHandle, epoch: Epoch, mode: ProgressMode, cancel: Canc
         let bar = (mode == ProgressMode::Live).then(|| {
             let b = ProgressBar::new_spinner();
             b.set_style(
-                ProgressStyle::with_template("{spinner} {wide_msg}").unwrap_or_else(|_| ProgressStyle::default_spinner()),
+                ProgressStyle::with_template("{spinner} {wide_msg}")
+                    .unwrap_or_else(|_| ProgressStyle::default_spinner()),
             );
             b
         });
