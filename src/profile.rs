@@ -151,7 +151,7 @@ fn bundled_profiles() -> Vec<String> {
     names
 }
 
-fn bundled_hint() -> String {
+pub fn bundled_hint() -> String {
     let names = bundled_profiles();
     if names.is_empty() {
         "the bundled profiles are in the profiles/ directory of the zkchaos source tree".into()

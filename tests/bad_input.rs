@@ -18,7 +18,7 @@ fn run(profiles: &[PathBuf]) -> (Outcome, tempfile::TempDir) {
     let output = Command::new(env!("CARGO_BIN_EXE_zkchaos"))
         .arg("run")
         .args(profiles)
-        .arg("--results")
+        .arg("--out")
         .arg(results.path())
         .env("DOCKER_HOST", "unix:///nonexistent/zkchaos-bad-input-test.sock")
         .current_dir(env!("CARGO_MANIFEST_DIR"))
@@ -93,4 +93,73 @@ fn mistyped_bundled_profile_gets_a_suggestion() {
 fn a_bad_profile_after_a_good_one_stops_before_anything_runs() {
     let good = Path::new(env!("CARGO_MANIFEST_DIR")).join("profiles/steady-3.toml");
     assert_rejected(&[good, corpus("keys-zero")], "`load.keys = 0`");
+}
+
+/// Run the binary with `args` (no Docker reachable); exit code and stderr.
+fn zkchaos(args: &[&str]) -> Outcome {
+    let output = Command::new(env!("CARGO_BIN_EXE_zkchaos"))
+        .args(args)
+        .env("DOCKER_HOST", "unix:///nonexistent/zkchaos-bad-input-test.sock")
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("run the zkchaos binary");
+    Outcome { code: output.status.code(), stderr: String::from_utf8_lossy(&output.stderr).into_owned() }
+}
+
+/// A path that does not exist is bad input (exit 2), named in one line.
+#[test]
+fn missing_paths_exit_2_and_are_named() {
+    for args in [
+        &["analyze", "/nonexistent/zkchaos-run"][..],
+        &["compare", "/nonexistent/zkchaos-run", "--out", "/tmp/zkchaos-bad-input-unused"][..],
+        &["export", "--format", "openmetrics", "/nonexistent/zkchaos-run"][..],
+    ] {
+        let o = zkchaos(args);
+        assert_eq!(o.code, Some(2), "{args:?}: {}", o.stderr);
+        assert!(o.stderr.contains("/nonexistent/zkchaos-run does not exist"), "{args:?}: {}", o.stderr);
+    }
+}
+
+/// `zkchaos run` without a profile lists the bundled ones.
+#[test]
+fn run_without_a_profile_lists_the_bundled_ones() {
+    let o = zkchaos(&["run"]);
+    assert_eq!(o.code, Some(2), "{}", o.stderr);
+    assert!(o.stderr.contains("no profile given") && o.stderr.contains("profiles/steady-3.toml"), "{}", o.stderr);
+}
+
+/// Every duration option accepts `5s`, `500ms`, `2m` and bare seconds, and names a bad one.
+/// Bad values are rejected by the parser (exit 2) before anything runs; good ones get past it to
+/// the profile check (a missing profile: exit 2 with *that* message, not a duration error).
+#[test]
+fn durations_are_one_grammar_everywhere() {
+    for value in ["5s", "500ms", "2m", "5", "0.5"] {
+        for (cmd, opt) in [("run", "--warmup"), ("run", "--post")] {
+            let o = zkchaos(&[cmd, "profiles/no-such-profile.toml", opt, value]);
+            assert_eq!(o.code, Some(2), "{cmd} {opt} {value}: {}", o.stderr);
+            assert!(o.stderr.contains("does not exist"), "{cmd} {opt} {value} was not accepted: {}", o.stderr);
+        }
+    }
+    for (args, opt) in [
+        (&["run", "profiles/steady-3.toml", "--warmup", "fast"][..], "--warmup"),
+        (&["load", "--connect", "127.0.0.1:1", "--duration", "5 parsecs"][..], "--duration"),
+        (&["load", "--connect", "127.0.0.1:1", "--op-timeout=-1"][..], "--op-timeout"),
+        (&["bench", "--seconds", "soon"][..], "--seconds"),
+    ] {
+        let o = zkchaos(args);
+        assert_eq!(o.code, Some(2), "{args:?}: {}", o.stderr);
+        assert!(o.stderr.contains(opt) && o.stderr.contains("is not a duration"), "{args:?}: {}", o.stderr);
+    }
+}
+
+/// Completion scripts and the man page come from the clap definitions.
+#[test]
+fn completions_and_man_page_are_printed() {
+    let out = Command::new(env!("CARGO_BIN_EXE_zkchaos")).args(["completions", "bash"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("complete -F") && text.contains("--warmup"), "{}", &text[..text.len().min(300)]);
+    let out = Command::new(env!("CARGO_BIN_EXE_zkchaos")).args(["manpage"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stdout).contains(".TH zkchaos"));
 }

@@ -331,6 +331,7 @@ fn data_loss_is_said_loudly() {
     let s = finish_run(&dir).unwrap();
     assert_eq!(s.checks.data_loss.verdict, Verdict::Fail);
     assert_eq!(s.verdict, Verdict::Fail);
+    assert!(schema_errors(&dir.file("summary.json")).is_empty(), "a FAIL summary validates too");
     let console = report::render_console(&s);
     assert!(console.contains("!!! DATA LOSS"), "{console}");
     assert!(console.contains("VERDICT FAIL"), "{console}");
@@ -374,7 +375,100 @@ fn compare_tables_and_charts_per_strategy() {
         }
     }
     let svg = std::fs::read_to_string(out.join("latency_cdf.svg")).unwrap();
-    assert!(svg.contains("Latency CDF during the procedure phase"));
+    assert!(svg.contains("Latency by percentile during the procedure phase"));
+    assert!(svg.contains("99 %") && svg.contains("50 %"), "percentile axis labels");
+
+    // Every figure per repetition, for scripts.
+    let json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out.join("comparison.json")).unwrap()).unwrap();
+    let strategies = json["strategies"].as_array().unwrap();
+    assert_eq!(strategies.len(), 2);
+    assert_eq!(strategies[0]["strategy"], "reconfig-expand/together");
+    assert_eq!(strategies[0]["repetitions"].as_array().unwrap().len(), 2);
+    assert_eq!(strategies[0]["safety_fail"], false);
+    let rep = &strategies[0]["repetitions"][0];
+    assert!(rep["outage_read_ms"].is_number() && rep["summary"]["ops"]["total"] == 3900, "{rep}");
+    assert_eq!(json["skipped"].as_array().unwrap().len(), 1);
+    let csv = std::fs::read_to_string(out.join("comparison.csv")).unwrap();
+    assert_eq!(csv.lines().count(), 5, "{csv}");
+    assert!(csv.starts_with("strategy,run_id,dir,verdict,data_loss,single_leader,safety_fail,outage_any_ms"), "{csv}");
+    // Legible at 800 px: viewport, scrolling table, right-aligned numbers, captions that say something.
+    assert!(html.contains("name=\"viewport\"") && html.contains("<div class=\"wrap\">"));
+    assert!(html.contains("<td class=\"num\">"), "numbers right-aligned");
+    assert!(html.contains("<figcaption>outage.png: Longest gap without a successful read"), "captions");
+}
+
+#[test]
+fn a_safety_fail_is_marked_on_every_comparison_chart() {
+    let tmp = tempfile::tempdir().unwrap();
+    let results = tmp.path().join("results");
+    for (strategy, lossy) in [("reconfig", false), ("restart", true)] {
+        let d = synthetic_run(&results, strategy, true, lossy);
+        finish_run(&d).unwrap();
+        d.set_status("complete").unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    let out = tmp.path().join("cmp");
+    report::compare::compare(&[results], &out).expect("compare");
+    for stem in ["outage", "error_rate", "convergence", "latency_cdf"] {
+        let svg = std::fs::read_to_string(out.join(format!("{stem}.svg"))).unwrap();
+        assert!(svg.contains("restart-expand/new-first (safety FAIL)") || svg.contains("safety FAIL"), "{stem}.svg");
+    }
+    let svg = std::fs::read_to_string(out.join("outage.svg")).unwrap();
+    assert!(svg.contains("restart-expand/new-first (safety FAIL)"), "the FAIL is said next to the strategy's name");
+    assert!(!svg.contains("reconfig-expand/together (safety FAIL)"));
+    assert!(svg.contains("log scale"), "outage bars on a log axis");
+    let json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out.join("comparison.json")).unwrap()).unwrap();
+    assert_eq!(json["strategies"][1]["safety_fail"], true);
+}
+
+#[test]
+fn every_run_directory_has_report_html_and_openmetrics() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = synthetic_run(tmp.path(), "restart", true, true);
+    finish_run(&dir).unwrap();
+    let html = std::fs::read_to_string(dir.file("report.html")).unwrap();
+    // Verdicts first, in plain words; then figures, charts inline, steps.
+    let verdict_at = html.find("DATA LOSS: acknowledged writes are missing.").expect("verdict in words");
+    let figures_at = html.find("<h2>Figures</h2>").unwrap();
+    assert!(verdict_at < figures_at);
+    assert_eq!(html.matches("<svg").count(), 3, "throughput, latency, modes inline");
+    let steps = &html[html.find("<h2>Procedure steps</h2>").expect("step table")..];
+    assert!(steps.contains("<td class=\"num\">1</td>"), "steps are numbered");
+    assert!(html.contains("<a href=\"events.csv.gz\">"), "recorded files linked");
+    assert!(html.contains("name=\"viewport\""));
+
+    let om = std::fs::read_to_string(dir.file("metrics.om")).unwrap();
+    assert!(om.ends_with("# EOF\n"));
+    assert!(om.contains("# TYPE zkchaos_interval_ops gauge"));
+    assert!(om.contains("zkchaos_check_pass{run=\"") && om.contains("check=\"data_loss\"} 0 "), "FAIL is 0");
+    // Every sample line: name{labels} value timestamp (seconds since the Unix epoch).
+    for line in om.lines().filter(|l| !l.starts_with('#')) {
+        let (_, rest) = line.split_once("} ").unwrap_or_else(|| panic!("labels: {line}"));
+        let parts: Vec<&str> = rest.split(' ').collect();
+        assert_eq!(parts.len(), 2, "{line}");
+        assert!(parts[0].parse::<f64>().is_ok() && parts[1].parse::<f64>().unwrap() > 1.5e9, "{line}");
+    }
+    // A family's samples are contiguous (OpenMetrics): each TYPE line appears once.
+    let mut types: Vec<&str> = om.lines().filter(|l| l.starts_with("# TYPE")).collect();
+    let n = types.len();
+    types.dedup();
+    assert_eq!(types.len(), n);
+    assert!(schema_errors(&dir.file("summary.json")).is_empty());
+}
+
+#[test]
+fn the_schema_rejects_undeclared_keys() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = synthetic_run(tmp.path(), "reconfig", true, false);
+    finish_run(&dir).unwrap();
+    assert!(schema_errors(&dir.file("summary.json")).is_empty());
+    let mut v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(dir.file("summary.json")).unwrap()).unwrap();
+    v["checks"]["data_loss"]["lost_writs"] = serde_json::json!(0);
+    v["ops"]["okay"] = serde_json::json!(1);
+    let bad = tmp.path().join("bad.json");
+    std::fs::write(&bad, v.to_string()).unwrap();
+    let errors = schema_errors(&bad);
+    assert_eq!(errors.len(), 2, "{errors:#?}");
 }
 
 #[test]
@@ -390,4 +484,5 @@ fn without_recorded_events_the_audit_is_unknown_not_pass() {
     assert_eq!(s.checks.data_loss.verdict, Verdict::Unknown, "{:?}", s.checks.data_loss);
     assert!(s.checks.data_loss.detail.contains("load.events = false"), "{}", s.checks.data_loss.detail);
     assert_ne!(s.verdict, Verdict::Pass);
+    assert!(schema_errors(&dir.file("summary.json")).is_empty());
 }

@@ -9,7 +9,7 @@ pub struct CompareArgs {
     #[arg(required = true)]
     pub inputs: Vec<PathBuf>,
     /// Directory the comparison (markdown, HTML, JSON, charts) is written to.
-    #[arg(long, default_value = "results/comparison")]
+    #[arg(long, value_name = "DIR", default_value = "results/comparison")]
     pub out: PathBuf,
 }
 

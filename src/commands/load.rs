@@ -56,8 +56,8 @@ pub struct LoadArgs {
     /// Seed of the operation sequence (recorded in plan.json; random when absent).
     #[arg(long)]
     pub seed: Option<u64>,
-    /// Results root directory (files go to <results>/load/<timestamp>-<id>/).
-    #[arg(long, default_value = "results")]
+    /// Results root directory (files go to <out>/load/<timestamp>-<id>/).
+    #[arg(long = "out", visible_alias = "results", value_name = "DIR", default_value = "results")]
     pub results: PathBuf,
 }
 

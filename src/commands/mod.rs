@@ -12,9 +12,12 @@ pub mod bench;
 pub mod clean;
 pub mod cluster;
 pub mod compare;
+pub mod completions;
+pub mod export;
 pub mod gate;
 pub mod image;
 pub mod load;
+pub mod progress;
 pub mod recorded;
 pub mod run;
 pub mod suite;
@@ -62,6 +65,12 @@ pub enum Command {
     Suite(suite::SuiteArgs),
     /// Judge stored runs for CI: safety verdicts, limits, and a baseline comparison.
     Gate(gate::GateArgs),
+    /// Print a run's time series and figures in another format (OpenMetrics text for Prometheus/Grafana).
+    Export(export::ExportArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions(completions::CompletionsArgs),
+    /// Print the man page (roff), or write one page per subcommand into a directory.
+    Manpage(completions::ManpageArgs),
 }
 
 /// Log to stderr; `RUST_LOG=zkchaos=debug` for more.
@@ -74,6 +83,10 @@ pub fn init_tracing() {
 /// Run one command; returns the process exit code.
 pub async fn dispatch(cli: Cli) -> i32 {
     let result = match cli.command {
+        Command::Run(args) if args.profiles.is_empty() => Err(crate::Error::bad_input(format!(
+            "no profile given: `zkchaos run <profile.toml>...`; {}",
+            crate::profile::bundled_hint()
+        ))),
         Command::Run(args) => gate::run(args).await,
         Command::Load(args) => load::load(args).await,
         Command::Image(cmd) => image::image(cmd).await,
@@ -84,6 +97,9 @@ pub async fn dispatch(cli: Cli) -> i32 {
         Command::Bench(args) => bench::bench(args).await,
         Command::Suite(args) => suite::suite(args).await,
         Command::Gate(args) => gate::gate(args).await,
+        Command::Export(args) => export::export(args).await,
+        Command::Completions(args) => completions::completions(args),
+        Command::Manpage(args) => completions::manpage(args),
     };
     match result {
         Ok(()) => 0,

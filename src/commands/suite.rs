@@ -214,7 +214,8 @@ pub async fn suite(args: SuiteArgs) -> Result<()> {
     let stop = CancellationToken::new();
     watch_signals(stop.clone());
     let progress = Progress::new(&suite.file.name, order.len(), args.quiet);
-    let opts = RunOptions { results: dir.clone(), keep: false };
+    // The suite draws its own progress; runs inside it stay quiet.
+    let opts = RunOptions { results: dir.clone(), keep: false, progress: super::progress::ProgressMode::Quiet };
     let mut interrupted = false;
     for (k, &(i, rep)) in order.iter().enumerate() {
         if stop.is_cancelled() {
@@ -365,8 +366,8 @@ async fn report(suite: &Suite, dir: &Path, manifest: &mut Manifest) {
 pub struct SuiteArgs {
     /// Suite file (TOML): entries, repetitions, optional [gate].
     pub suite: PathBuf,
-    /// Results root (the suite goes to <results>/suites/<name>/<timestamp>/); overrides the file's.
-    #[arg(long)]
+    /// Results root (the suite goes to <out>/suites/<name>/<timestamp>/); overrides the file's.
+    #[arg(long = "out", visible_alias = "results", value_name = "DIR")]
     pub results: Option<PathBuf>,
     /// One plain line per run start and end instead of a progress bar.
     #[arg(long)]

@@ -85,6 +85,42 @@ pub struct RecorderSnapshot {
     pub ok: u64,
     pub fail: u64,
     pub indeterminate: u64,
+    /// Completion of the latest successful operation, µs since the epoch (live progress only).
+    #[serde(skip)]
+    pub last_ok_end_us: Option<u64>,
+    /// Longest gap between successive successful completions so far, µs (live progress only).
+    #[serde(skip)]
+    pub longest_gap_us: u64,
+    /// Label of the latest phase Start mark (e.g. `phase:procedure`).
+    #[serde(skip)]
+    pub phase: Option<String>,
+    /// Label of the latest procedure step (Start or Point mark that is not a phase).
+    #[serde(skip)]
+    pub step: Option<String>,
+}
+
+impl RecorderSnapshot {
+    /// Follow a mark for the live display: the current phase and procedure step.
+    fn note_mark(&mut self, m: &Mark) {
+        if m.kind == MarkKind::End {
+            return;
+        }
+        if super::labels::is_phase(&m.label) {
+            self.phase = Some(m.label.clone());
+        } else if super::labels::is_step(&m.label) && !m.label.starts_with("session-") {
+            self.step = Some(m.label.clone());
+        }
+    }
+
+    /// Follow a successful completion for the live display's gap figures.
+    fn note_ok(&mut self, end_us: u64) {
+        if let Some(last) = self.last_ok_end_us {
+            if end_us > last {
+                self.longest_gap_us = self.longest_gap_us.max(end_us - last);
+            }
+        }
+        self.last_ok_end_us = Some(self.last_ok_end_us.map_or(end_us, |l| l.max(end_us)));
+    }
 }
 
 /// Totals at the end of a run.
@@ -251,6 +287,7 @@ pub fn spawn(
                 msg = rx.recv() => match msg {
                     Some(Msg::Op(e)) => state.op(e)?,
                     Some(Msg::Mark(m)) => {
+                        state.counts.note_mark(&m);
                         state.marks.push(m);
                         state.write_marks()?;
                     }
@@ -305,6 +342,7 @@ impl State {
         match e.outcome {
             Outcome::Ok => {
                 self.counts.ok += 1;
+                self.counts.note_ok(e.end_us);
                 let _ = self.totals.entry(e.kind).or_insert_with(new_histogram).record(e.latency_us());
             }
             Outcome::Fail => self.counts.fail += 1,

@@ -4,7 +4,9 @@
 //! Operations are bucketed by completion time (`end_us`): an outage shows as intervals with no
 //! `Ok`. The series is zero-filled (every interval × kind has a row, etcd's `timeseries.go`
 //! lesson). Quantiles are exact (nearest rank over the interval's raw latencies, measured from
-//! the intended start); `p50_us`, `p99_us` and `max_us` are 0 when the interval has no `Ok`.
+//! the intended start). In the CSV, `p50_us`, `p99_us` and `max_us` are left empty when the
+//! interval has no `Ok` (the row struct holds 0 there), so a percentile plot does not dip to 0 µs
+//! exactly during an outage.
 //!
 //! The recorder writes `timeline.csv` live with the same [`IntervalAgg`] and [`TimelineCsv`], so
 //! the live file and [`timeline`] recomputed from `events.csv.gz` are byte-identical.
@@ -154,7 +156,11 @@ impl<W: Write> TimelineCsv<W> {
         for c in ErrorClass::ALL {
             let _ = write!(line, ",{}", r.errors.get(&c).copied().unwrap_or(0));
         }
-        let _ = writeln!(line, ",{},{},{}", r.p50_us, r.p99_us, r.max_us);
+        if r.ok == 0 {
+            line.push_str(",,,\n");
+        } else {
+            let _ = writeln!(line, ",{},{},{}", r.p50_us, r.p99_us, r.max_us);
+        }
         let res = self.write_str_(&line);
         self.line = line;
         res
@@ -226,6 +232,9 @@ mod tests {
         assert_eq!(text.lines().count(), 11);
         assert!(text.lines().nth(2).unwrap().starts_with("0,set,0,0,0,"));
         assert!(text.lines().nth(3).unwrap().starts_with("100,get,0,0,0,0,"));
+        // No `Ok` in the interval: latency cells are empty, not 0.
+        assert!(text.lines().nth(3).unwrap().ends_with(",0,,,"), "{}", text.lines().nth(3).unwrap());
+        assert!(text.lines().nth(1).unwrap().ends_with(",1000,3000,3000"));
     }
 
     #[test]

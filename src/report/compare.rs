@@ -6,7 +6,7 @@
 //! Output: `comparison.md` (tables, links to charts), `comparison.html` (one self-contained file
 //! with the SVG charts inline) and the charts, PNG and SVG.
 
-use super::charts::compare::{median, verdict_cell, BarsChart, CdfChart, VerdictChart};
+use super::charts::compare::{median, verdict_cell, BarsChart, PercentileChart, VerdictChart};
 use super::charts::style::{fmt_ms, fmt_us, C_BLUE, C_ORANGE, C_VERMILION, C_GREEN};
 use super::charts::{save, ChartFiles};
 use super::summary::read_summary;
@@ -25,8 +25,9 @@ use std::path::{Path, PathBuf};
 pub struct ComparedRun {
     pub dir: PathBuf,
     pub summary: Summary,
-    /// Procedure-phase latency CDF of all successful operations, (ms, fraction ≤).
-    pub cdf_hist: Option<hdrhistogram::Histogram<u64>>,
+    /// Procedure-phase latency of successful reads and writes (None: no events recorded).
+    pub read_hist: Option<hdrhistogram::Histogram<u64>>,
+    pub write_hist: Option<hdrhistogram::Histogram<u64>>,
 }
 
 /// What `compare` wrote and skipped.
@@ -109,18 +110,16 @@ pub fn compare(inputs: &[PathBuf], out: &Path) -> Result<CompareOutcome, ReportE
                 continue;
             }
         };
-        // The CDF needs the raw events; a run without them still counts in the other figures.
-        let cdf_hist = load_run(&d).ok().and_then(|data| {
-            let w = crate::analysis::phase_windows(&data.marks).procedure?;
-            let hists = latency::histograms_by_kind(&data.events, Some(w));
-            let mut it = hists.into_values();
-            let mut all = it.next()?;
-            for h in it {
-                let _ = all.add(&h);
-            }
-            Some(all)
-        });
-        runs.push(ComparedRun { dir: d, summary, cdf_hist });
+        // The percentile plot needs the raw events; a run without them still counts elsewhere.
+        let (read_hist, write_hist) = load_run(&d)
+            .ok()
+            .and_then(|data| {
+                let w = crate::analysis::phase_windows(&data.marks).procedure?;
+                let hists = latency::histograms_by_kind(&data.events, Some(w));
+                Some(class_histograms(hists))
+            })
+            .unwrap_or((None, None));
+        runs.push(ComparedRun { dir: d, summary, read_hist, write_hist });
     }
     if runs.is_empty() {
         let why = if skipped.is_empty() { "no run directories found".to_string() } else { skipped.join("; ") };
@@ -149,12 +148,16 @@ pub fn compare(inputs: &[PathBuf], out: &Path) -> Result<CompareOutcome, ReportE
     };
     let one = |a: Vec<Vec<Option<f64>>>| -> Vec<Vec<Vec<Option<f64>>>> { a.into_iter().map(|x| vec![x]).collect() };
 
+    let failed: Vec<bool> = groups.values().map(|rs| rs.iter().any(|r| safety_failed(&r.summary))).collect();
     let outage = BarsChart {
         stem: "outage".into(),
         title: "Longest client outage per strategy".into(),
         subtitle: subtitle.clone(),
         y_desc: "longest gap without a successful op (ms)".into(),
         groups: names.clone(),
+        failed: failed.clone(),
+        log: true,
+        value_fmt: fmt_ms,
         series: vec![("read".into(), C_BLUE), ("write".into(), C_VERMILION)],
         values: zip2(per(&|s| s.outage_ms.read), per(&|s| s.outage_ms.write)),
         none_label: "no ops".into(),
@@ -165,6 +168,9 @@ pub fn compare(inputs: &[PathBuf], out: &Path) -> Result<CompareOutcome, ReportE
         subtitle: subtitle.clone(),
         y_desc: "failed + indeterminate operations (%)".into(),
         groups: names.clone(),
+        failed: failed.clone(),
+        log: true,
+        value_fmt: fmt_pct,
         series: vec![("error rate".into(), C_ORANGE)],
         values: one(per(&|s| Some(100.0 * s.error_rate))),
         none_label: String::new(),
@@ -175,30 +181,42 @@ pub fn compare(inputs: &[PathBuf], out: &Path) -> Result<CompareOutcome, ReportE
         subtitle: subtitle.clone(),
         y_desc: "procedure start → target membership (s)".into(),
         groups: names.clone(),
+        failed: failed.clone(),
+        log: false,
+        value_fmt: fmt_s,
         series: vec![("convergence".into(), C_GREEN)],
         values: one(per(&|s| s.converge_ms.map(|ms| ms as f64 / 1000.0))),
         none_label: "never".into(),
     };
-    let cdf = CdfChart {
-        title: "Latency CDF during the procedure phase".into(),
-        subtitle: format!("successful operations of every repetition pooled per strategy; {}", runs.len()) + " runs",
-        lines: groups
-            .iter()
-            .map(|(name, rs)| {
-                let mut pooled: Option<hdrhistogram::Histogram<u64>> = None;
-                for h in rs.iter().filter_map(|r| r.cdf_hist.as_ref()) {
-                    match pooled.as_mut() {
-                        None => pooled = Some(h.clone()),
-                        Some(p) => {
-                            let _ = p.add(h);
-                        }
-                    }
+    // Pooled per strategy over its repetitions, one histogram per panel (reads, writes).
+    let pooled = |rs: &[&ComparedRun], pick: &dyn Fn(&ComparedRun) -> Option<&hdrhistogram::Histogram<u64>>| {
+        let mut acc: Option<hdrhistogram::Histogram<u64>> = None;
+        for h in rs.iter().filter_map(|r| pick(r)) {
+            match acc.as_mut() {
+                None => acc = Some(h.clone()),
+                Some(p) => {
+                    let _ = p.add(h);
                 }
-                let pts = pooled.map(|h| latency::cdf(&h)).unwrap_or_default();
-                (name.clone(), pts.into_iter().map(|(us, f)| (us as f64 / 1000.0, f)).collect())
-            })
-            .collect(),
+            }
+        }
+        acc
     };
+    let series: Vec<super::charts::compare::PercentileSeries> = groups
+        .iter()
+        .zip(&failed)
+        .map(|((name, rs), f)| {
+            (name.clone(), *f, vec![pooled(rs, &|r| r.read_hist.as_ref()), pooled(rs, &|r| r.write_hist.as_ref())])
+        })
+        .collect();
+    let cdf = PercentileChart::from_histograms(
+        "Latency by percentile during the procedure phase",
+        &format!(
+            "successful operations from the intended start, repetitions pooled per strategy ({} runs); dashed: safety FAIL",
+            runs.len()
+        ),
+        &["reads", "writes"],
+        &series,
+    );
     let verdicts = VerdictChart {
         title: "Safety verdicts per strategy (worst over repetitions)".into(),
         rows: groups
@@ -227,7 +245,52 @@ pub fn compare(inputs: &[PathBuf], out: &Path) -> Result<CompareOutcome, ReportE
     let html_path = out.join("comparison.html");
     write_atomic(&md_path, md.as_bytes())?;
     write_atomic(&html_path, html.as_bytes())?;
+    let figures = super::compare_data::ComparisonFigures::from_groups(&groups, &skipped);
+    write_atomic(&out.join(super::compare_data::JSON_FILE), figures.to_json().as_bytes())?;
+    write_atomic(&out.join(super::compare_data::CSV_FILE), figures.to_csv().as_bytes())?;
     Ok(CompareOutcome { runs: runs.len(), skipped, markdown: md_path, html: html_path, charts, console: plain(&table) })
+}
+
+/// A safety check (data loss, two leaders) FAILed in this run.
+pub fn safety_failed(s: &Summary) -> bool {
+    s.checks.data_loss.verdict == Verdict::Fail || s.checks.single_leader.verdict == Verdict::Fail
+}
+
+/// Split per-kind histograms into (reads, writes).
+fn class_histograms(
+    hists: BTreeMap<crate::record::OpKind, hdrhistogram::Histogram<u64>>,
+) -> (Option<hdrhistogram::Histogram<u64>>, Option<hdrhistogram::Histogram<u64>>) {
+    let (mut reads, mut writes): (Option<hdrhistogram::Histogram<u64>>, Option<hdrhistogram::Histogram<u64>>) = (None, None);
+    for (kind, h) in hists {
+        let slot = if kind.is_write() { &mut writes } else { &mut reads };
+        match slot.as_mut() {
+            None => *slot = Some(h),
+            Some(acc) => {
+                let _ = acc.add(&h);
+            }
+        }
+    }
+    (reads, writes)
+}
+
+fn fmt_pct(x: f64) -> String {
+    format!("{x:.3} %")
+}
+
+fn fmt_s(x: f64) -> String {
+    format!("{x:.1} s")
+}
+
+/// What each comparison chart shows, by file stem.
+fn chart_caption(stem: &str) -> &'static str {
+    match stem {
+        "outage" => "Longest gap without a successful read (blue) or write (red) per strategy: bar = median over                      repetitions (value written on it), dot = one repetition; log scale, zeros on the floor.                      Shaded with \"safety FAIL\": a repetition lost data or had two leaders.",
+        "error_rate" => "Failed + indeterminate operations as a share of all issued, per strategy (log scale, zeros on the floor).",
+        "convergence" => "Time from the procedure's start until the ensemble had its target membership.",
+        "latency_cdf" => "Latency from the intended start by percentile (HdrHistogram's plot: x = 1/(1−q), so the tail                           gets room), procedure phase, reads and writes apart; successful operations only.                           Dashed lines: strategies with a safety FAIL.",
+        "verdicts" => "Safety verdicts per strategy: the worst over repetitions and how many repetitions had it.",
+        _ => "",
+    }
 }
 
 /// Rows of the key-figure table: header then one row per strategy, cells as text.
@@ -321,7 +384,8 @@ fn markdown(t: &Table, groups: &BTreeMap<String, Vec<&ComparedRun>>, skipped: &[
     let _ = writeln!(
         o,
         "Figures per strategy: median over repetitions, with (min–max) when there are several. \
-         Outage = longest gap without a successful operation of that kind; latency from the intended start.\n"
+         Outage = longest gap without a successful operation of that kind; latency from the intended start. \
+         Every figure per repetition, for scripts: [comparison.json](comparison.json), [comparison.csv](comparison.csv).\n"
     );
     let _ = writeln!(o, "| {} |", t.header.join(" | "));
     let _ = writeln!(o, "|{}|", t.header.iter().map(|_| "---").collect::<Vec<_>>().join("|"));
@@ -348,9 +412,7 @@ fn markdown(t: &Table, groups: &BTreeMap<String, Vec<&ComparedRun>>, skipped: &[
     o
 }
 
-fn esc(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
-}
+use super::html::{esc, figure, page_head, table as html_table};
 
 fn html(
     t: &Table,
@@ -358,43 +420,30 @@ fn html(
     skipped: &[String],
     charts: &[ChartFiles],
 ) -> Result<String, ReportError> {
-    let mut o = String::new();
-    let _ = writeln!(
-        o,
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>zkchaos comparison</title>\n<style>\
-         body{{font-family:'DejaVu Sans',sans-serif;margin:2em;color:#282828;max-width:1300px}}\
-         table{{border-collapse:collapse;margin:1em 0}}td,th{{border:1px solid #ccc;padding:4px 8px;text-align:left}}\
-         th{{background:#eee}}.PASS{{background:#d5f0e6}}.FAIL{{background:#f7d4c2;font-weight:bold}}.UNKNOWN{{background:#fbe9bf}}\
-         figure{{margin:1.5em 0}}svg{{max-width:100%;height:auto}}</style></head><body>"
-    );
+    let mut o = page_head("zkchaos comparison");
     let _ = writeln!(o, "<h1>zkchaos comparison</h1>");
     let _ = writeln!(
         o,
         "<p>Median over repetitions, (min–max) when there are several. Outage: longest gap without a successful \
-         operation of that kind. Latency measured from the intended start.</p>"
+         operation of that kind. Latency measured from the intended start. Every figure per repetition: \
+         <a href=\"comparison.json\">comparison.json</a>, <a href=\"comparison.csv\">comparison.csv</a>.</p>"
     );
-    let _ = writeln!(o, "<table><tr>{}</tr>", t.header.iter().map(|h| format!("<th>{}</th>", esc(h))).collect::<String>());
-    for r in &t.rows {
-        let cells: String = r
-            .iter()
-            .map(|c| {
-                let class = ["PASS", "FAIL", "UNKNOWN"].into_iter().find(|v| c.starts_with(v)).unwrap_or("");
-                format!("<td class=\"{class}\">{}</td>", esc(c))
-            })
-            .collect();
-        let _ = writeln!(o, "<tr>{cells}</tr>");
-    }
-    let _ = writeln!(o, "</table>");
+    o.push_str(&html_table(&t.header, &t.rows));
     for c in charts {
-        let svg = std::fs::read_to_string(&c.svg).map_err(|source| ReportError::Read { path: c.svg.clone(), source })?;
-        let svg = svg.trim_start_matches(|ch| ch != '<');
-        let svg = if svg.starts_with("<?xml") { svg.split_once("?>").map(|x| x.1).unwrap_or(svg) } else { svg };
-        let _ = writeln!(o, "<figure>{svg}<figcaption>{}</figcaption></figure>", esc(&rel(&c.png)));
+        let stem = c.png.file_stem().map(|x| x.to_string_lossy().into_owned()).unwrap_or_default();
+        o.push_str(&figure(&c.svg, &format!("{}: {}", rel(&c.png), chart_caption(&stem)))?);
     }
     let _ = writeln!(o, "<h2>Runs</h2><ul>");
     for (name, rs) in groups {
         for r in rs {
-            let _ = writeln!(o, "<li>{}: <code>{}</code> ({})</li>", esc(name), esc(&r.dir.display().to_string()), r.summary.verdict);
+            let _ = writeln!(
+                o,
+                "<li>{}: <code>{}</code> ({}) — <a href=\"{}\">report</a></li>",
+                esc(name),
+                esc(&r.dir.display().to_string()),
+                r.summary.verdict,
+                esc(&r.dir.join("report.html").display().to_string())
+            );
         }
     }
     let _ = writeln!(o, "</ul>");

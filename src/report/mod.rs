@@ -10,8 +10,11 @@
 pub mod build;
 pub mod charts;
 pub mod compare;
+pub mod compare_data;
 pub mod console;
 pub mod error;
+pub mod html;
+pub mod openmetrics;
 pub mod summary;
 pub mod write;
 

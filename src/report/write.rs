@@ -1,4 +1,5 @@
-//! Writing a run's derived files — `summary.json`, `timeline.csv`, `charts/` — from its recorded
+//! Writing a run's derived files — `summary.json`, `timeline.csv`, `charts/`, `report.html` and
+//! `metrics.om` (OpenMetrics) — from its recorded
 //! files. The live run calls [`write_results`] once recording has stopped; `zkchaos analyze`
 //! calls [`analyze_dir`], which also recomputes `timeline.csv` and says whether the stored
 //! summary was reproduced.
@@ -20,8 +21,47 @@ pub fn write_results(dir: &RunDir) -> Result<Summary, ReportError> {
     let data = load_run(dir.path())?;
     let summary = build_summary(&data);
     write_summary(dir, &summary)?;
-    write_run_charts(&data, &dir.file(CHARTS_DIR))?;
+    let charts = write_run_charts(&data, &dir.file(CHARTS_DIR))?;
+    write_pages(dir, &data, &summary, &charts)?;
     Ok(summary)
+}
+
+/// File name of the per-run HTML report.
+pub const REPORT_FILE: &str = "report.html";
+/// File name of the per-run OpenMetrics exposition.
+pub const OPENMETRICS_FILE: &str = "metrics.om";
+
+/// The OpenMetrics exposition of a run (what `metrics.om` holds).
+pub fn openmetrics_text(data: &RunData, summary: &Summary) -> String {
+    let rows = timeline_rows(data);
+    super::openmetrics::render(&super::openmetrics::RunSeries {
+        summary,
+        rows: &rows,
+        samples: &data.samples,
+        interval_us: u64::from(data.plan.load.interval_ms.max(1)) * 1000,
+        epoch_unix_ms: data.meta.as_ref().map(|m| m.epoch_unix_ms).unwrap_or(0),
+    })
+}
+
+/// Write `report.html` (verdicts, figures, charts inline, steps, links) and `metrics.om`.
+pub fn write_pages(dir: &RunDir, data: &RunData, summary: &Summary, charts: &[ChartFiles]) -> Result<(), ReportError> {
+    let listed = |sub: &Path, prefix: &str| -> Vec<String> {
+        let mut v: Vec<String> = std::fs::read_dir(sub)
+            .map(|rd| rd.filter_map(|e| e.ok()).map(|e| format!("{prefix}{}", e.file_name().to_string_lossy())).collect())
+            .unwrap_or_default();
+        v.sort();
+        v
+    };
+    let logs = listed(&dir.file("logs"), "logs/");
+    let files: Vec<String> = listed(dir.path(), "")
+        .into_iter()
+        .filter(|f| !f.starts_with('.') && f != REPORT_FILE && dir.file(f).is_file())
+        .collect();
+    let svgs: Vec<PathBuf> = charts.iter().map(|c| c.svg.clone()).collect();
+    let page = super::html::run_report(summary, &svgs, &logs, &files)?;
+    dir.write_text(REPORT_FILE, &page)?;
+    dir.write_text(OPENMETRICS_FILE, &openmetrics_text(data, summary))?;
+    Ok(())
 }
 
 /// Write `summary.json` in its canonical serialisation.
@@ -67,7 +107,8 @@ pub fn write_run_charts(data: &RunData, out: &Path) -> Result<Vec<ChartFiles>, R
     let ann = Annotations::from_marks(&data.marks, &leader_change_times(&data.samples), end_s);
     let sub = subtitle(data);
     let throughput = ThroughputChart::from_rows("Throughput by outcome", &sub, &rows, interval_us, ann.clone());
-    let throughput = ThroughputChart { x_max, ..throughput };
+    let rate = (data.plan.load.mode == crate::plan::LoadMode::Open).then_some(f64::from(data.plan.load.rate));
+    let throughput = ThroughputChart { x_max, intended_rate: rate, ..throughput };
     let latency = LatencyChart::from_rows(
         "Latency from intended start, per interval (successful operations)",
         &sub,
@@ -114,6 +155,7 @@ pub fn analyze_dir(path: &Path) -> Result<AnalyzeOutcome, ReportError> {
     write_timeline_csv(&dir.file(TIMELINE_FILE), &rows)
         .map_err(|e| ReportError::Parse { path: dir.file(TIMELINE_FILE), detail: e.to_string() })?;
     let charts = write_run_charts(&data, &dir.file(CHARTS_DIR))?;
+    write_pages(&dir, &data, &summary, &charts)?;
     let charts = charts.into_iter().flat_map(|c| [c.png, c.svg]).collect();
     Ok(AnalyzeOutcome { summary, status, matched, differing, charts })
 }

@@ -29,18 +29,22 @@ pub use phases::RunOptions;
 
 #[derive(Debug, clap::Args, Clone)]
 pub struct RunArgs {
-    /// Profile files (TOML); several run one after another. Bundled ones are in profiles/.
-    #[arg(required = true)]
+    /// Profile files (TOML); several run one after another. Bundled ones are in profiles/
+    /// (with none given, they are listed).
     pub profiles: Vec<PathBuf>,
     /// Seed for the operation mix (overrides the profile's).
     #[arg(long)]
     pub seed: Option<u64>,
-    /// Results root directory.
-    #[arg(long, default_value = "results")]
+    /// Results root directory (runs go to <out>/<profile>/<timestamp>-<id>/).
+    #[arg(long = "out", visible_alias = "results", value_name = "DIR", default_value = "results")]
     pub results: PathBuf,
     /// Leave containers, network and volumes in place after the run (prints how to remove them).
     #[arg(long)]
     pub keep: bool,
+    /// No live progress (on a terminal a status line is redrawn every second; otherwise one
+    /// line per phase is printed).
+    #[arg(long)]
+    pub quiet: bool,
     /// Override the warm-up phase (e.g. 5s, 500ms, or seconds).
     #[arg(long)]
     pub warmup: Option<DurationArg>,
@@ -69,7 +73,11 @@ pub async fn run_command(args: RunArgs) -> Result<()> {
         }
         loaded.push(p);
     }
-    let opts = RunOptions { results: args.results.clone(), keep: args.keep };
+    let opts = RunOptions {
+        results: args.results.clone(),
+        keep: args.keep,
+        progress: super::progress::ProgressMode::detect(args.quiet),
+    };
     let mut failed_checks = Vec::new();
     for p in loaded {
         let outcome = run_profile(p, &opts).await?;
@@ -172,7 +180,15 @@ pub async fn run_profile(loaded: LoadedProfile, opts: &RunOptions) -> Result<Run
     let cancel = CancellationToken::new();
     let interrupted = Arc::new(Mutex::new(None));
     let watcher = signals::watch(docker.clone(), run_id.clone(), cancel.clone(), interrupted.clone())?;
-    let ctx = phases::PhaseCtx { plan: &plan, dir: &dir, epoch, seed, super_password, cancel: cancel.clone() };
+    let ctx = phases::PhaseCtx {
+        plan: &plan,
+        dir: &dir,
+        epoch,
+        seed,
+        super_password,
+        cancel: cancel.clone(),
+        progress: opts.progress,
+    };
     let result = {
         let body = AssertUnwindSafe(phases::execute(&ctx, &mut cluster)).catch_unwind();
         tokio::select! {

@@ -24,6 +24,8 @@ use tokio_util::sync::CancellationToken;
 pub struct RunOptions {
     pub results: PathBuf,
     pub keep: bool,
+    /// Live progress on stderr (a status line on a terminal, a line per phase otherwise).
+    pub progress: super::super::progress::ProgressMode,
 }
 
 /// What the phases need besides the cluster.
@@ -35,6 +37,7 @@ pub struct PhaseCtx<'a> {
     pub super_password: Option<String>,
     /// Cancelled on a signal and after the phases, whatever their outcome.
     pub cancel: CancellationToken,
+    pub progress: super::super::progress::ProgressMode,
 }
 
 impl MarkSink for RecorderHandle {
@@ -70,6 +73,8 @@ pub async fn execute(ctx: &PhaseCtx<'_>, cluster: &mut Cluster) -> Result<()> {
     let (workload, rec, recorder_finisher) = recorded.into_parts();
     let server_list = workload.server_list();
     let load_task = tokio::spawn(workload.run(rec.clone(), load_cancel.clone()));
+    let progress_cancel = ctx.cancel.child_token();
+    let progress = super::super::progress::spawn(rec.clone(), ctx.epoch, ctx.progress, progress_cancel.clone());
 
     // Warm-up.
     phase(&rec, labels::PHASE_WARMUP, MarkKind::Start);
@@ -124,6 +129,8 @@ pub async fn execute(ctx: &PhaseCtx<'_>, cluster: &mut Cluster) -> Result<()> {
     // mark is the end of the window outages are measured in.
     rec.mark_now(MarkKind::Point, labels::LOAD_STOP, None);
     load_cancel.cancel();
+    progress_cancel.cancel();
+    let _ = progress.await;
     match load_task.await {
         Ok(r) => r?,
         Err(e) => return Err(Error::failed(format!("the load driver task failed: {e}"))),

@@ -53,6 +53,19 @@ pub struct ThroughputChart {
     pub layers: Vec<(String, RGBColor, Vec<f64>)>,
     pub x_max: f64,
     pub ann: Annotations,
+    /// Intended rate (ops/s) of an open-loop run: the y axis is clipped near twice this, so a
+    /// catch-up burst does not squash the steady band and the outage gap.
+    pub intended_rate: Option<f64>,
+}
+
+/// The y-axis top for a stacked peak: `peak` with headroom, or — when the peak is far above
+/// twice the intended rate — 2.2 × the rate, and `true` (the peak is clipped and marked).
+pub fn y_cap(peak: f64, intended_rate: Option<f64>) -> (f64, bool) {
+    let natural = peak.max(1.0) * 1.12;
+    match intended_rate {
+        Some(r) if r > 0.0 && natural > 2.2 * r => (2.2 * r, true),
+        _ => (natural, false),
+    }
 }
 
 impl ThroughputChart {
@@ -78,7 +91,7 @@ impl ThroughputChart {
             layers.push((format!("error: {c}"), error_colour(c), v));
         }
         let x_max = t.last().map(|x| x + interval_s).unwrap_or(1.0).max(ann.procedure.map(|p| p.1).unwrap_or(0.0));
-        ThroughputChart { title: title.into(), subtitle: subtitle.into(), t, interval_s, layers, x_max, ann }
+        ThroughputChart { title: title.into(), subtitle: subtitle.into(), t, interval_s, layers, x_max, ann, intended_rate: None }
     }
 
     /// Cumulative tops of each layer.
@@ -101,15 +114,19 @@ impl Chart for ThroughputChart {
         "throughput".into()
     }
     fn size(&self) -> (u32, u32) {
-        (WIDTH, 560)
+        (WIDTH, 560 + step_list_height(&self.ann))
     }
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
         if self.t.is_empty() {
             return draw_empty(root, &self.title, "no operations were recorded");
         }
-        let (plot, legend) = layout(root, &self.title, &self.subtitle, 220)?;
+        root.fill(&WHITE)?;
+        let (_, h) = root.dim_in_pixel();
+        let (main, steps_area) = root.split_vertically(h - step_list_height(&self.ann));
+        let (plot, legend) = layout(&main, &self.title, &self.subtitle, 220)?;
         let stacked = self.stacked();
-        let y_max = stacked.last().and_then(|v| v.iter().cloned().reduce(f64::max)).unwrap_or(1.0).max(1.0) * 1.12;
+        let peak = stacked.last().and_then(|v| v.iter().cloned().reduce(f64::max)).unwrap_or(1.0);
+        let (y_max, clipped) = y_cap(peak, self.intended_rate);
         let mut chart = ChartBuilder::on(&plot)
             .margin(10)
             .x_label_area_size(45)
@@ -131,16 +148,34 @@ impl Chart for ThroughputChart {
             let colour = self.layers[i].1;
             let mut pts = Vec::with_capacity(top.len() * 2);
             for (t, y) in self.t.iter().zip(top) {
-                pts.push((*t, *y));
-                pts.push((*t + self.interval_s, *y));
+                pts.push((*t, y.min(y_max)));
+                pts.push((*t + self.interval_s, y.min(y_max)));
             }
             chart.draw_series(AreaSeries::new(pts, 0.0, colour.mix(0.85).filled()))?;
+        }
+        if clipped {
+            // Mark every clipped interval at the top, and say the highest peak in words.
+            let total = stacked.last().cloned().unwrap_or_default();
+            for (t, y) in self.t.iter().zip(&total) {
+                if *y > y_max {
+                    let pos = area_coord(&chart, (*t + self.interval_s / 2.0, y_max));
+                    chart.plotting_area().strip_coord_spec().draw(&TriangleMarker::new((pos.0, pos.1 + 5), 5, C_DARK.filled()))?;
+                }
+            }
         }
         draw_marks(&mut chart, &self.ann, (0.0, y_max), true)?;
         let mut items: Vec<(String, Swatch)> =
             self.layers.iter().rev().map(|(l, c, _)| (l.clone(), Swatch::Box(*c))).collect();
         items.extend(annotation_legend(&self.ann));
+        if clipped {
+            // Where and how high the clipped peak was, in words beside the plot.
+            let total = stacked.last().cloned().unwrap_or_default();
+            let at = total.iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1)).map(|(i, _)| self.t[i]).unwrap_or(0.0);
+            items.push(("cut off above 2.2× rate".into(), Swatch::Triangle(C_DARK)));
+            items.push((format!("peak {peak:.0}/s at {at:.1} s"), Swatch::Triangle(C_DARK)));
+        }
         draw_legend(&legend, "", &items, 12)?;
+        draw_step_list(&steps_area, &self.ann, 95)?;
         Ok(())
     }
 }
@@ -174,6 +209,7 @@ impl LatencyChart {
         let vals = || by_kind.values().flatten().filter_map(|(_, q)| *q).flatten().filter(|v| *v > 0.0);
         let lo = vals().fold(f64::INFINITY, f64::min);
         let hi = vals().fold(0.0, f64::max);
+        // Whole decades around the data, at least one below the smallest value (sub-ms reads).
         let y_range = if lo.is_finite() && hi > 0.0 {
             (10f64.powf(lo.log10().floor()).max(0.001), 10f64.powf(hi.log10().ceil()).max(lo * 10.0))
         } else {
@@ -216,8 +252,9 @@ impl Chart for LatencyChart {
                 .build_cartesian_2d(0f64..self.x_max, (lo..hi).log_scale())?;
             let mut mesh = chart.configure_mesh();
             mesh.light_line_style(C_LIGHT_GREY.mix(0.5))
-                .y_desc("latency (ms)")
-                .y_label_formatter(&|v| fmt_log_tick(*v))
+                .y_desc("latency (log scale)")
+                .y_labels(30)
+                .y_label_formatter(&|v| fmt_latency_tick(*v))
                 .label_style(font(TICK_SIZE))
                 .axis_desc_style(font(LABEL_SIZE));
             mesh.x_label_formatter(&|v| fmt_tick(*v));
@@ -225,9 +262,7 @@ impl Chart for LatencyChart {
                 mesh.x_desc("time since run start (s)");
             }
             mesh.draw()?;
-            if let Some((a, b)) = self.ann.procedure {
-                chart.draw_series(std::iter::once(Rectangle::new([(a, lo), (b, hi)], PROCEDURE_SHADE.filled())))?;
-            }
+            draw_shading(&mut chart, &self.ann, (lo, hi))?;
             for (qi, colour) in colours.iter().enumerate().rev() {
                 // Break the line where an interval had no successful operation.
                 for segment in pts.split(|(_, q)| q.is_none()).filter(|s| !s.is_empty()) {
@@ -266,14 +301,23 @@ impl Chart for LatencyChart {
     }
 }
 
-/// `0.1`, `1`, `10`, `1000` → `0.1`, `1`, `10`, `1 s`-style tick labels on a log axis in ms.
-fn fmt_log_tick(v: f64) -> String {
-    if v >= 1000.0 {
-        format!("{} s", v / 1000.0)
-    } else if v >= 1.0 {
-        format!("{v:.0}")
+/// Tick label of a log latency axis in ms, with its unit: decades only (`100 µs`, `1 ms`,
+/// `10 ms`, `1 s`, `10 s`); other ticks unlabelled so the axis stays readable.
+pub fn fmt_latency_tick(ms: f64) -> String {
+    if ms <= 0.0 {
+        return String::new();
+    }
+    let l = ms.log10();
+    if (l - l.round()).abs() > 1e-6 {
+        return String::new();
+    }
+    let us = (ms * 1000.0).round();
+    if us < 1000.0 {
+        format!("{us:.0} µs")
+    } else if us < 1_000_000.0 {
+        format!("{:.0} ms", us / 1000.0)
     } else {
-        format!("{v}")
+        format!("{:.0} s", us / 1_000_000.0)
     }
 }
 
@@ -406,4 +450,44 @@ pub fn leader_change_times(samples: &[ModeSample]) -> Vec<u64> {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_catch_up_burst_is_clipped_near_twice_the_rate() {
+        // 1,000 ops/s intended, a 7,300 ops/s burst: the axis ends at 2,200 and says it clipped.
+        assert_eq!(y_cap(7300.0, Some(1000.0)), (2200.0, true));
+        // A peak within 2× keeps its own headroom.
+        let (top, clipped) = y_cap(1500.0, Some(1000.0));
+        assert!(!clipped && (top - 1680.0).abs() < 1e-9);
+        // Closed loop: no intended rate, no clipping.
+        assert!(!y_cap(7300.0, None).1);
+    }
+
+    #[test]
+    fn latency_ticks_carry_their_unit_and_go_below_a_millisecond() {
+        assert_eq!(fmt_latency_tick(0.1), "100 µs");
+        assert_eq!(fmt_latency_tick(1.0), "1 ms");
+        assert_eq!(fmt_latency_tick(100.0), "100 ms");
+        assert_eq!(fmt_latency_tick(1000.0), "1 s");
+        assert_eq!(fmt_latency_tick(10_000.0), "10 s");
+        assert_eq!(fmt_latency_tick(20.0), "");
+        let row = |t_ms: u64, p50: u64| TimelineRow {
+            t_start_us: t_ms * 1000,
+            kind: OpKind::Get,
+            ok: 1,
+            fail: 0,
+            indeterminate: 0,
+            errors: BTreeMap::new(),
+            p50_us: p50,
+            p99_us: p50,
+            max_us: p50,
+        };
+        // get p50 0.5 ms: the axis starts at 100 µs, not 1 ms.
+        let c = LatencyChart::from_rows("t", "s", &[row(0, 500), row(100, 40_000)], 1.0, Annotations::default());
+        assert_eq!(c.y_range, (0.1, 100.0));
+    }
 }

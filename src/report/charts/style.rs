@@ -48,6 +48,8 @@ pub const C_DARK: RGBColor = RGBColor(40, 40, 40);
 pub const C_LIGHT_GREY: RGBColor = RGBColor(235, 235, 235);
 /// Shading of the procedure phase.
 pub const PROCEDURE_SHADE: RGBColor = RGBColor(255, 236, 200);
+/// Shading of an injected fault (`fault:*` marks), distinct from the procedure's.
+pub const FAULT_SHADE: RGBColor = RGBColor(214, 204, 235);
 
 /// Colours for series without a fixed meaning (strategies, op kinds), in order.
 pub const SERIES: [RGBColor; 7] = [C_BLUE, C_VERMILION, C_GREEN, C_PURPLE, C_ORANGE, C_SKY, C_DARK];
