@@ -115,7 +115,8 @@ pub fn compare(inputs: &[PathBuf], out: &Path) -> Result<CompareOutcome, ReportE
             .ok()
             .and_then(|data| {
                 let w = crate::analysis::phase_windows(&data.marks).procedure?;
-                let hists = latency::histograms_by_kind(&data.events, Some(w));
+                // Every issued operation: a strategy that fails fast must not draw a better curve.
+                let hists = latency::histograms_all_by_kind(&data.events, Some(w));
                 Some(class_histograms(hists))
             })
             .unwrap_or((None, None));
@@ -321,8 +322,10 @@ fn key_table(groups: &BTreeMap<String, Vec<&ComparedRun>>) -> Table {
         "outage read",
         "outage write",
         "error rate",
-        "p99 (procedure)",
-        "p99.9 (procedure)",
+        "one session (max)",
+        "service outage",
+        "p99 all issued (procedure)",
+        "p99.9 all issued (procedure)",
         "convergence",
         "leader changes",
         "data loss",
@@ -338,7 +341,7 @@ fn key_table(groups: &BTreeMap<String, Vec<&ComparedRun>>) -> Table {
         .iter()
         .map(|(name, rs)| {
             let col = |f: &dyn Fn(&Summary) -> Option<f64>| -> Vec<Option<f64>> { rs.iter().map(|r| f(&r.summary)).collect() };
-            let proc_q = |s: &Summary| s.phases.get("procedure").and_then(|p| p.latency_us.get("all")).copied();
+            let proc_q = |s: &Summary| super::compare_data::procedure_all_issued(s);
             let loss: Vec<Verdict> = rs.iter().map(|r| r.summary.checks.data_loss.verdict).collect();
             let lead: Vec<Verdict> = rs.iter().map(|r| r.summary.checks.single_leader.verdict).collect();
             vec![
@@ -347,6 +350,8 @@ fn key_table(groups: &BTreeMap<String, Vec<&ComparedRun>>) -> Table {
                 spread(&col(&|s| s.outage_ms.read), &ms),
                 spread(&col(&|s| s.outage_ms.write), &ms),
                 spread(&col(&|s| Some(100.0 * s.error_rate)), &pct),
+                spread(&col(&|s| s.outage_ms.per_session.map(|p| p.max)), &ms),
+                spread(&col(&|s| s.service_outage_ms), &ms),
                 spread(&col(&|s| proc_q(s).map(|q| q.p99 as f64)), &us),
                 spread(&col(&|s| proc_q(s).map(|q| q.p999 as f64)), &us),
                 spread(&col(&|s| s.converge_ms.map(|x| x as f64)), &ms),

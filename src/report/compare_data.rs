@@ -26,17 +26,29 @@ pub struct Figures {
     pub outage_write_ms: Option<f64>,
     /// (failed + indeterminate) / issued, a fraction.
     pub error_rate: Option<f64>,
-    /// Procedure phase, successful operations of every kind, µs from the intended start.
+    /// Procedure phase, EVERY ISSUED operation of every kind (failures and timeouts included),
+    /// µs from the intended start.
     pub p99_procedure_us: Option<f64>,
     pub p999_procedure_us: Option<f64>,
     /// Procedure start → converged; null if it never converged.
     pub converge_ms: Option<f64>,
     pub leader_changes: Option<f64>,
     pub ops_total: Option<f64>,
+    /// The longest gap of one session (max over sessions), ms.
+    pub outage_session_max_ms: Option<f64>,
+    /// The service's own unavailability (no server leading), ms.
+    pub service_outage_ms: Option<f64>,
+}
+
+/// Procedure-phase quantiles of every issued operation (summaries before schema 2: successful
+/// operations, the only ones they have).
+pub fn procedure_all_issued(s: &Summary) -> Option<crate::record::Quantiles> {
+    let p = s.phases.get("procedure")?;
+    p.latency_all_us.get("all").or_else(|| p.latency_us.get("all")).copied()
 }
 
 impl Figures {
-    pub const NAMES: [&'static str; 9] = [
+    pub const NAMES: [&'static str; 11] = [
         "outage_any_ms",
         "outage_read_ms",
         "outage_write_ms",
@@ -46,10 +58,12 @@ impl Figures {
         "converge_ms",
         "leader_changes",
         "ops_total",
+        "outage_session_max_ms",
+        "service_outage_ms",
     ];
 
     pub fn of(s: &Summary) -> Figures {
-        let proc_q = s.phases.get("procedure").and_then(|p| p.latency_us.get("all")).copied();
+        let proc_q = procedure_all_issued(s);
         Figures {
             outage_any_ms: s.outage_ms.any,
             outage_read_ms: s.outage_ms.read,
@@ -60,10 +74,12 @@ impl Figures {
             converge_ms: s.converge_ms.map(|x| x as f64),
             leader_changes: Some(f64::from(s.leader_changes)),
             ops_total: Some(s.ops.total as f64),
+            outage_session_max_ms: s.outage_ms.per_session.map(|p| p.max),
+            service_outage_ms: s.service_outage_ms,
         }
     }
 
-    fn values(&self) -> [Option<f64>; 9] {
+    fn values(&self) -> [Option<f64>; 11] {
         [
             self.outage_any_ms,
             self.outage_read_ms,
@@ -74,6 +90,8 @@ impl Figures {
             self.converge_ms,
             self.leader_changes,
             self.ops_total,
+            self.outage_session_max_ms,
+            self.service_outage_ms,
         ]
     }
 }
