@@ -18,6 +18,7 @@ pub mod load;
 pub mod recorded;
 pub mod run;
 pub mod suite;
+pub mod sweep;
 
 use clap::{Parser, Subcommand};
 
@@ -62,6 +63,8 @@ pub enum Command {
     Suite(suite::SuiteArgs),
     /// Judge stored runs for CI: safety verdicts, limits, and a baseline comparison.
     Gate(gate::GateArgs),
+    /// Capacity planning: maximum sustainable throughput per ensemble size, mix and state.
+    Sweep(sweep::SweepArgs),
 }
 
 /// Log to stderr; `RUST_LOG=zkchaos=debug` for more.
@@ -84,6 +87,7 @@ pub async fn dispatch(cli: Cli) -> i32 {
         Command::Bench(args) => bench::bench(args).await,
         Command::Suite(args) => suite::suite(args).await,
         Command::Gate(args) => gate::gate(args).await,
+        Command::Sweep(args) => sweep::sweep(args).await,
     };
     match result {
         Ok(()) => 0,
