@@ -35,7 +35,8 @@ measure_s = 0.8
 async fn leftovers(profile: &str) -> (usize, usize, usize) {
     let d = common::docker().await;
     let f = HashMap::from([("label".to_string(), vec![format!("zkchaos.profile={profile}")])]);
-    let c = d.list_containers(Some(ListContainersOptionsBuilder::default().all(true).filters(&f).build())).await.unwrap();
+    let c =
+        d.list_containers(Some(ListContainersOptionsBuilder::default().all(true).filters(&f).build())).await.unwrap();
     let n = d.list_networks(Some(ListNetworksOptionsBuilder::default().filters(&f).build())).await.unwrap();
     let v = d.list_volumes(Some(ListVolumesOptionsBuilder::default().filters(&f).build())).await.unwrap();
     (c.len(), n.len(), v.volumes.map_or(0, |v| v.len()))
@@ -55,7 +56,19 @@ async fn tiny_sweep_writes_every_file() {
     let dirs: Vec<_> = std::fs::read_dir(&parent).unwrap().map(|e| e.unwrap().path()).collect();
     assert_eq!(dirs.len(), 1, "{dirs:?}");
     let dir = &dirs[0];
-    for f in ["points.csv", "capacity.csv", "summary.json", "report.md", "report.html", "sweep.toml", "charts/capacity-vs-size.png", "charts/achieved-vs-offered-r80.svg", "charts/p99-vs-throughput-r80.png", "charts/headroom-r80.svg", "charts/usl-3-r80.svg"] {
+    for f in [
+        "points.csv",
+        "capacity.csv",
+        "summary.json",
+        "report.md",
+        "report.html",
+        "sweep.toml",
+        "charts/capacity-vs-size.png",
+        "charts/achieved-vs-offered-r80.svg",
+        "charts/p99-vs-throughput-r80.png",
+        "charts/headroom-r80.svg",
+        "charts/usl-3-r80.svg",
+    ] {
         assert!(dir.join(f).is_file(), "{f} missing in {}\n{}", dir.display(), common::text(&out));
     }
 
@@ -79,14 +92,20 @@ async fn tiny_sweep_writes_every_file() {
     }
     let usl_levels = steps.iter().filter(|s| s.size == 3 && s.state == State::Steady && s.mode == "closed").count();
     assert_eq!(usl_levels, 3, "every concurrency level in steady state");
-    assert_eq!(steps.iter().filter(|s| s.state == State::Degraded && s.mode == "closed").count(), 1, "largest level only");
+    assert_eq!(
+        steps.iter().filter(|s| s.state == State::Degraded && s.mode == "closed").count(),
+        1,
+        "largest level only"
+    );
 
     let summary = read_summary(&dir.join("summary.json")).unwrap();
     assert!(summary.complete);
     assert_eq!(summary.capacity, cap);
     assert!(summary.machine.cores > 0);
-    let schema: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(common::repo().join("schema/sweep-summary.schema.json")).unwrap()).unwrap();
+    let schema: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(common::repo().join("schema/sweep-summary.schema.json")).unwrap(),
+    )
+    .unwrap();
     let value = common::json(&dir.join("summary.json"));
     let validator = jsonschema::validator_for(&schema).unwrap();
     let errors: Vec<String> = validator.iter_errors(&value).map(|e| format!("{e} at {}", e.instance_path)).collect();

@@ -57,7 +57,12 @@ fn state_colour(s: State) -> RGBColor {
 }
 
 /// Every chart of a sweep, as data.
-pub fn sweep_charts(steps: &[StepRow], capacity: &[CapacityRow], points: &[PointResult], p99_ms: f64) -> Vec<LinesChart> {
+pub fn sweep_charts(
+    steps: &[StepRow],
+    capacity: &[CapacityRow],
+    points: &[PointResult],
+    p99_ms: f64,
+) -> Vec<LinesChart> {
     let mut out = Vec::new();
     let reads: BTreeSet<u32> = capacity.iter().map(|c| c.read_pct).collect();
     let combos: BTreeSet<(u32, State)> = capacity.iter().map(|c| (c.size, c.state)).collect();
@@ -118,7 +123,8 @@ pub fn sweep_charts(steps: &[StepRow], capacity: &[CapacityRow], points: &[Point
         out.push(LinesChart {
             stem: format!("headroom-r{r}"),
             title: format!("Headroom by state, {r} % reads"),
-            subtitle: "max sustainable ops/s under the objective (median of repetitions; unstable points omitted)".into(),
+            subtitle: "max sustainable ops/s under the objective (median of repetitions; unstable points omitted)"
+                .into(),
             x_desc: "ensemble size".into(),
             y_desc: "max sustainable ops/s".into(),
             series: headroom,
@@ -151,8 +157,10 @@ pub fn sweep_charts(steps: &[StepRow], capacity: &[CapacityRow], points: &[Point
         let Some(fit) = &p.usl else { continue };
         let observed: Vec<(f64, f64)> = fit.residuals.iter().map(|r| (r.n, r.observed)).collect();
         let hi = observed.iter().map(|o| o.0).fold(1.0, f64::max);
-        let curve: Vec<(f64, f64)> =
-            (0..=100).map(|i| 1.0 + (hi - 1.0) * i as f64 / 100.0).map(|n| (n, usl::predict(fit.lambda, fit.sigma, fit.kappa, n))).collect();
+        let curve: Vec<(f64, f64)> = (0..=100)
+            .map(|i| 1.0 + (hi - 1.0) * i as f64 / 100.0)
+            .map(|n| (n, usl::predict(fit.lambda, fit.sigma, fit.kappa, n)))
+            .collect();
         out.push(LinesChart {
             stem: format!("usl-{}-r{}", p.point.size, p.point.read_pct),
             title: format!("USL fit, {} servers, {} % reads", p.point.size, p.point.read_pct),
@@ -191,7 +199,10 @@ impl Chart for LinesChart {
     fn size(&self) -> (u32, u32) {
         (WIDTH, 600)
     }
-    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
+    fn draw<DB: DrawingBackend>(
+        &self,
+        root: &DrawingArea<DB, Shift>,
+    ) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
         let all: Vec<(f64, f64)> = self.series.iter().flat_map(|s| s.points.iter().copied()).collect();
         if all.is_empty() {
             return draw_empty(root, &self.title, "no measured values (every point unstable or not run)");
@@ -219,25 +230,43 @@ impl Chart for LinesChart {
             .light_line_style(C_LIGHT_GREY.mix(0.5))
             .x_desc(self.x_desc.as_str())
             .y_desc(self.y_desc.as_str())
-            .x_label_formatter(&|v| if integer_x && (v - v.round()).abs() > 0.01 { String::new() } else { fmt_tick(*v) })
+            .x_label_formatter(&|v| {
+                if integer_x && (v - v.round()).abs() > 0.01 {
+                    String::new()
+                } else {
+                    fmt_tick(*v)
+                }
+            })
             .y_label_formatter(&|v| fmt_tick(*v))
             .label_style(font(TICK_SIZE))
             .axis_desc_style(font(LABEL_SIZE))
             .draw()?;
         let mut items = Vec::new();
         if self.diagonal {
-            chart.draw_series(std::iter::once(DashedPathElement::new(vec![(0.0, 0.0), (x_hi, x_hi)], 6, 4, C_GREY.stroke_width(1))))?;
+            chart.draw_series(std::iter::once(DashedPathElement::new(
+                vec![(0.0, 0.0), (x_hi, x_hi)],
+                6,
+                4,
+                C_GREY.stroke_width(1),
+            )))?;
             items.push(("achieved = offered".to_string(), Swatch::Dashed(C_GREY)));
         }
         if let Some((y, label)) = &self.hline {
-            chart.draw_series(std::iter::once(DashedPathElement::new(vec![(x_lo, *y), (x_hi, *y)], 6, 4, C_VERMILION.stroke_width(2))))?;
+            chart.draw_series(std::iter::once(DashedPathElement::new(
+                vec![(x_lo, *y), (x_hi, *y)],
+                6,
+                4,
+                C_VERMILION.stroke_width(2),
+            )))?;
             items.push((label.clone(), Swatch::Dashed(C_VERMILION)));
         }
         for s in &self.series {
             if !s.points_only {
                 chart.draw_series(LineSeries::new(s.points.iter().copied(), s.colour.stroke_width(2)))?;
             }
-            chart.draw_series(s.points.iter().map(|p| Circle::new(*p, if s.points_only { 5 } else { 3 }, s.colour.filled())))?;
+            chart.draw_series(
+                s.points.iter().map(|p| Circle::new(*p, if s.points_only { 5 } else { 3 }, s.colour.filled())),
+            )?;
             items.push((s.label.clone(), if s.points_only { Swatch::Dot(s.colour) } else { Swatch::Line(s.colour) }));
         }
         draw_legend(&legend, "", &items, 12)?;

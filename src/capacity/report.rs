@@ -56,7 +56,8 @@ fn mb(bytes: Option<u64>) -> String {
 pub fn blocks(s: &SweepSummary, chart_stems: &[String]) -> Vec<Block> {
     let mut b = Vec::new();
     let o = &s.objective;
-    let objective = format!("p99 of all issued operations ≤ {} ms and error rate ≤ {} %", o.p99_ms, o.max_error_rate * 100.0);
+    let objective =
+        format!("p99 of all issued operations ≤ {} ms and error rate ≤ {} %", o.p99_ms, o.max_error_rate * 100.0);
     b.push(Block::Heading(1, format!("Capacity sweep `{}`", s.name)));
     if !s.description.is_empty() {
         b.push(Block::Para(s.description.clone()));
@@ -74,7 +75,10 @@ pub fn blocks(s: &SweepSummary, chart_stems: &[String]) -> Vec<Block> {
             .into(),
     ));
     if !s.complete {
-        b.push(Block::Para(format!("**Incomplete sweep**: {}", s.error.clone().unwrap_or_else(|| "stopped early".into()))));
+        b.push(Block::Para(format!(
+            "**Incomplete sweep**: {}",
+            s.error.clone().unwrap_or_else(|| "stopped early".into())
+        )));
     }
 
     // The answer table: one row per (image, size, read ratio), one column per state.
@@ -92,7 +96,9 @@ pub fn blocks(s: &SweepSummary, chart_stems: &[String]) -> Vec<Block> {
     header.push("closed-loop saturation".into());
     let mut keys: Vec<(&str, u32, u32, u32, u32)> =
         s.capacity.iter().map(|c| (c.image.as_str(), c.size, c.read_pct, c.value_size, c.sessions)).collect();
-    keys.sort_by(|a, b| (a.0, a.1, std::cmp::Reverse(a.2), a.3, a.4).cmp(&(b.0, b.1, std::cmp::Reverse(b.2), b.3, b.4)));
+    keys.sort_by(|a, b| {
+        (a.0, a.1, std::cmp::Reverse(a.2), a.3, a.4).cmp(&(b.0, b.1, std::cmp::Reverse(b.2), b.3, b.4))
+    });
     keys.dedup();
     let mut rows = Vec::new();
     for k in &keys {
@@ -152,7 +158,9 @@ pub fn blocks(s: &SweepSummary, chart_stems: &[String]) -> Vec<Block> {
                 format!("{} %", p.point.read_pct),
                 format!("{:.4}", f.sigma),
                 format!("{:.6}", f.kappa),
-                f.peak_n.map(|n| format!("{n:.0}{}", if f.peak_in_range { "" } else { " (outside the measured range)" })).unwrap_or_else(|| "none (κ = 0)".into()),
+                f.peak_n
+                    .map(|n| format!("{n:.0}{}", if f.peak_in_range { "" } else { " (outside the measured range)" }))
+                    .unwrap_or_else(|| "none (κ = 0)".into()),
                 f.peak_x.map(fmt_ops).unwrap_or_else(|| "–".into()),
                 format!("{:.3}", f.r2),
                 f.residuals.iter().map(|r| format!("{:.0}:{:+.0}", r.n, r.residual)).collect::<Vec<_>>().join(" "),
@@ -169,7 +177,9 @@ pub fn blocks(s: &SweepSummary, chart_stems: &[String]) -> Vec<Block> {
                 .into(),
         ));
         b.push(Block::Table(
-            ["servers", "reads", "σ", "κ", "peak N*", "peak ops/s", "R²", "residuals N:ops/s", "fit"].map(String::from).to_vec(),
+            ["servers", "reads", "σ", "κ", "peak N*", "peak ops/s", "R²", "residuals N:ops/s", "fit"]
+                .map(String::from)
+                .to_vec(),
             fits,
         ));
         for stem in chart_stems.iter().filter(|s| s.starts_with("usl-")) {
@@ -179,7 +189,9 @@ pub fn blocks(s: &SweepSummary, chart_stems: &[String]) -> Vec<Block> {
 
     b.push(Block::Heading(2, "Machine".into()));
     let m = &s.machine;
-    let load = |l: Option<[f64; 3]>| l.map(|l| format!("{:.2} / {:.2} / {:.2}", l[0], l[1], l[2])).unwrap_or_else(|| "unknown".into());
+    let load = |l: Option<[f64; 3]>| {
+        l.map(|l| format!("{:.2} / {:.2} / {:.2}", l[0], l[1], l[2])).unwrap_or_else(|| "unknown".into())
+    };
     let budget = match (&s.cpu_budget.server_cpus, &s.cpu_budget.server_cpuset) {
         (None, None) => "none: servers and the load generator compete for every core".to_string(),
         (cpus, set) => format!(
@@ -218,10 +230,16 @@ fn sentences(s: &SweepSummary, objective: &str) -> Vec<String> {
     let mut out = Vec::new();
     for c in s.capacity.iter().filter(|c| c.state == State::Steady) {
         let Some(v) = c.max_sustainable_ops else { continue };
-        let mut line = format!("With {objective}, {} servers sustain {} ops/s at {} % reads", c.size, fmt_ops(v), c.read_pct);
+        let mut line =
+            format!("With {objective}, {} servers sustain {} ops/s at {} % reads", c.size, fmt_ops(v), c.read_pct);
         for st in [State::Degraded, State::Expanding] {
             let other = s.capacity.iter().find(|o| {
-                o.state == st && o.size == c.size && o.read_pct == c.read_pct && o.image == c.image && o.value_size == c.value_size && o.sessions == c.sessions
+                o.state == st
+                    && o.size == c.size
+                    && o.read_pct == c.read_pct
+                    && o.image == c.image
+                    && o.value_size == c.value_size
+                    && o.sessions == c.sessions
             });
             if let Some(o) = other {
                 let what = if st == State::Degraded {
@@ -288,7 +306,11 @@ pub fn render_md(blocks: &[Block]) -> String {
                 let _ = writeln!(out, "| {} |", h.join(" | "));
                 let _ = writeln!(out, "|{}|", h.iter().map(|_| "---").collect::<Vec<_>>().join("|"));
                 for r in rows {
-                    let _ = writeln!(out, "| {} |", r.iter().map(|c| c.replace('|', "\\|")).collect::<Vec<_>>().join(" | "));
+                    let _ = writeln!(
+                        out,
+                        "| {} |",
+                        r.iter().map(|c| c.replace('|', "\\|")).collect::<Vec<_>>().join(" | ")
+                    );
                 }
                 out.push('\n');
             }

@@ -181,7 +181,8 @@ impl PointResult {
                 (Outcome::Unstable { .. }, _) => "unstable",
             })
             .collect();
-        let result = if kinds.iter().all(|k| *k == kinds[0]) { kinds.first().copied().unwrap_or("none") } else { "mixed" };
+        let result =
+            if kinds.iter().all(|k| *k == kinds[0]) { kinds.first().copied().unwrap_or("none") } else { "mixed" };
         let mut notes: Vec<String> = Vec::new();
         for r in &self.reps {
             if let Outcome::Unstable { reason } = &r.outcome {
@@ -270,7 +271,9 @@ fn write_csv<T: Serialize>(path: &Path, rows: &[T]) -> Result<(), RecordError> {
     for r in rows {
         w.serialize(r).map_err(|e| RecordError::Write { path: path.to_owned(), source: std::io::Error::other(e) })?;
     }
-    let bytes = w.into_inner().map_err(|e| RecordError::Write { path: path.to_owned(), source: std::io::Error::other(e.to_string()) })?;
+    let bytes = w
+        .into_inner()
+        .map_err(|e| RecordError::Write { path: path.to_owned(), source: std::io::Error::other(e.to_string()) })?;
     write_atomic(path, &bytes)
 }
 
@@ -281,7 +284,8 @@ pub fn write_summary(path: &Path, s: &SweepSummary) -> Result<(), RecordError> {
 }
 
 fn read_csv<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<Vec<T>, RecordError> {
-    let mut r = csv::Reader::from_path(path).map_err(|e| RecordError::Open { path: path.to_owned(), source: std::io::Error::other(e) })?;
+    let mut r = csv::Reader::from_path(path)
+        .map_err(|e| RecordError::Open { path: path.to_owned(), source: std::io::Error::other(e) })?;
     r.deserialize()
         .collect::<Result<Vec<T>, _>>()
         .map_err(|e| RecordError::Open { path: path.to_owned(), source: std::io::Error::other(e) })
@@ -297,5 +301,6 @@ pub fn read_capacity_csv(path: &Path) -> Result<Vec<CapacityRow>, RecordError> {
 
 pub fn read_summary(path: &Path) -> Result<SweepSummary, RecordError> {
     let text = std::fs::read_to_string(path).map_err(|source| RecordError::Open { path: path.to_owned(), source })?;
-    serde_json::from_str(&text).map_err(|e| RecordError::Open { path: path.to_owned(), source: std::io::Error::other(e) })
+    serde_json::from_str(&text)
+        .map_err(|e| RecordError::Open { path: path.to_owned(), source: std::io::Error::other(e) })
 }

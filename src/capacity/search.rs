@@ -112,7 +112,15 @@ impl Search {
     pub fn new(cfg: SearchConfig) -> Search {
         let start = cfg.start.clamp(cfg.min_rate, cfg.max_rate).round() as u32;
         let pending = Some(Probe { rate: start.max(1), purpose: Purpose::Ramp });
-        Search { cfg, phase: Phase::Ramp, last_good: None, first_bad: None, history: Vec::new(), outcome: None, pending }
+        Search {
+            cfg,
+            phase: Phase::Ramp,
+            last_good: None,
+            first_bad: None,
+            history: Vec::new(),
+            outcome: None,
+            pending,
+        }
     }
 
     /// The step to hold next, or `None` when the search is over.
@@ -150,9 +158,7 @@ impl Search {
         }
         let confirming = matches!(probe.purpose, Purpose::Confirm | Purpose::Recheck);
         if self.history.len() as u32 >= self.cfg.max_steps && !confirming {
-            return self.finish(Outcome::Unstable {
-                reason: format!("no answer within {} steps", self.cfg.max_steps),
-            });
+            return self.finish(Outcome::Unstable { reason: format!("no answer within {} steps", self.cfg.max_steps) });
         }
         let min = self.cfg.min_rate.round() as u32;
         let max = self.cfg.max_rate.round() as u32;
@@ -198,7 +204,9 @@ impl Search {
                     }
                     (true, None) => self.finish(Outcome::Found { rate, confirmed: true, first_bad: None }),
                     (false, _) => self.finish(Outcome::Unstable {
-                        reason: format!("confirmation failed: {rate} ops/s met the objective once, not when held again"),
+                        reason: format!(
+                            "confirmation failed: {rate} ops/s met the objective once, not when held again"
+                        ),
                     }),
                 }
             }
@@ -269,7 +277,9 @@ mod tests {
         for knee in [350u32, 2_345, 7_000, 19_999] {
             for start in [150.0, 1000.0, 30_000.0] {
                 let (o, h) = run(cfg(start), |r, _| r <= knee);
-                let Outcome::Found { rate, confirmed, first_bad } = o else { panic!("knee {knee} start {start}: {o:?}") };
+                let Outcome::Found { rate, confirmed, first_bad } = o else {
+                    panic!("knee {knee} start {start}: {o:?}")
+                };
                 assert!(confirmed);
                 assert!(rate <= knee, "found {rate} above the knee {knee}");
                 assert!(rate as f64 >= knee as f64 / 1.05 - 1.0, "found {rate}, knee {knee}: coarser than 5 %");

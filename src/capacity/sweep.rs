@@ -275,8 +275,14 @@ impl SweepFile {
             value,
             reason: reason.into(),
         };
-        if self.name.is_empty() || !self.name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.') {
-            return Err(bad("name", format!("{:?}", self.name), "must be non-empty letters, digits, '-', '_' or '.' (it names a directory)"));
+        if self.name.is_empty()
+            || !self.name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.')
+        {
+            return Err(bad(
+                "name",
+                format!("{:?}", self.name),
+                "must be non-empty letters, digits, '-', '_' or '.' (it names a directory)",
+            ));
         }
         if self.repeat == 0 || self.repeat > 20 {
             return Err(bad("repeat", self.repeat.to_string(), "must be between 1 and 20"));
@@ -298,7 +304,11 @@ impl SweepFile {
             return Err(bad("axes.size", s.to_string(), "must be between 1 and 9 servers"));
         }
         if a.state.contains(&State::Expanding) && a.size.iter().any(|s| s + 2 > 9) {
-            return Err(bad("axes.size", format!("{:?}", a.size), "with state `expanding` (to size + 2) every size must be at most 7"));
+            return Err(bad(
+                "axes.size",
+                format!("{:?}", a.size),
+                "with state `expanding` (to size + 2) every size must be at most 7",
+            ));
         }
         if let Some(r) = a.read_pct.iter().find(|r| **r > 100) {
             return Err(bad("axes.read_pct", r.to_string(), "must be a percentage between 0 and 100"));
@@ -314,7 +324,11 @@ impl SweepFile {
             return Err(bad("objective.p99_ms", o.p99_ms.to_string(), "must be a positive number of milliseconds"));
         }
         if !(0.0..1.0).contains(&o.max_error_rate) {
-            return Err(bad("objective.max_error_rate", o.max_error_rate.to_string(), "must be a fraction in [0, 1), e.g. 0.001 for 0.1 %"));
+            return Err(bad(
+                "objective.max_error_rate",
+                o.max_error_rate.to_string(),
+                "must be a fraction in [0, 1), e.g. 0.001 for 0.1 %",
+            ));
         }
         let r = &self.ramp;
         if !(r.factor > 1.0 && r.factor <= 10.0) {
@@ -324,29 +338,49 @@ impl SweepFile {
             return Err(bad("ramp.min_rate", r.min_rate.to_string(), "must be positive and below ramp.max_rate"));
         }
         if r.start_rate != 0 && !(r.min_rate..=r.max_rate).contains(&r.start_rate) {
-            return Err(bad("ramp.start_rate", r.start_rate.to_string(), "must be 0 (auto) or between ramp.min_rate and ramp.max_rate"));
+            return Err(bad(
+                "ramp.start_rate",
+                r.start_rate.to_string(),
+                "must be 0 (auto) or between ramp.min_rate and ramp.max_rate",
+            ));
         }
         if !(r.resolution > 0.0 && r.resolution < 1.0) {
             return Err(bad("ramp.resolution", r.resolution.to_string(), "must be a fraction in (0, 1), e.g. 0.1"));
         }
-        if !(r.measure_s >= 0.5 && r.measure_s <= 600.0) || !(0.0..=600.0).contains(&r.warmup_s) {
-            return Err(bad("ramp.measure_s", r.measure_s.to_string(), "must be 0.5–600 s (and ramp.warmup_s 0–600 s)"));
+        if !(0.5..=600.0).contains(&r.measure_s) || !(0.0..=600.0).contains(&r.warmup_s) {
+            return Err(bad(
+                "ramp.measure_s",
+                r.measure_s.to_string(),
+                "must be 0.5–600 s (and ramp.warmup_s 0–600 s)",
+            ));
         }
         if r.max_steps < 3 {
             return Err(bad("ramp.max_steps", r.max_steps.to_string(), "must be at least 3"));
         }
         let c = &self.closed_loop;
         if c.in_flight.iter().any(|n| *n == 0 || *n > 4096) {
-            return Err(bad("closed_loop.in_flight", format!("{:?}", c.in_flight), "must list levels between 1 and 4096"));
+            return Err(bad(
+                "closed_loop.in_flight",
+                format!("{:?}", c.in_flight),
+                "must list levels between 1 and 4096",
+            ));
         }
-        if !(c.measure_s >= 0.5) || !(c.warmup_s >= 0.0) {
-            return Err(bad("closed_loop.measure_s", c.measure_s.to_string(), "must be at least 0.5 s (warmup_s at least 0)"));
+        if !(0.5..=600.0).contains(&c.measure_s) || !(0.0..=600.0).contains(&c.warmup_s) {
+            return Err(bad(
+                "closed_loop.measure_s",
+                c.measure_s.to_string(),
+                "must be 0.5–600 s (and closed_loop.warmup_s 0–600 s)",
+            ));
         }
         if r.start_rate == 0 && c.in_flight.is_empty() {
-            return Err(bad("ramp.start_rate", "0".into(), "(auto) needs closed_loop.in_flight levels; give a start rate or levels"));
+            return Err(bad(
+                "ramp.start_rate",
+                "0".into(),
+                "(auto) needs closed_loop.in_flight levels; give a start rate or levels",
+            ));
         }
         if let Some(cpus) = self.cpu.server_cpus {
-            if !(cpus >= 0.01 && cpus <= 64.0) {
+            if !(0.01..=64.0).contains(&cpus) {
                 return Err(bad("cpu.server_cpus", cpus.to_string(), "must be between 0.01 and 64 CPUs"));
             }
         }

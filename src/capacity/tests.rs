@@ -81,7 +81,8 @@ fn synthetic() -> (SweepSummary, Vec<StepRow>) {
             });
         }
         let usl = (point.state == State::Steady).then(|| {
-            let pts: Vec<(f64, f64)> = [1.0, 4.0, 16.0, 64.0].iter().map(|&n| (n, usl::predict(knee / 10.0, 0.05, 0.0005, n))).collect();
+            let pts: Vec<(f64, f64)> =
+                [1.0, 4.0, 16.0, 64.0].iter().map(|&n| (n, usl::predict(knee / 10.0, 0.05, 0.0005, n))).collect();
             usl::fit(&pts).unwrap()
         });
         points.push(PointResult { point, reps, usl });
@@ -121,7 +122,19 @@ fn synthetic_sweep_finds_each_knee_and_files_round_trip() {
 
     let dir = tempfile::tempdir().unwrap();
     super::write_all(dir.path(), &summary, &steps).unwrap();
-    for f in ["points.csv", "capacity.csv", "summary.json", "report.md", "report.html", "charts/capacity-vs-size.svg", "charts/capacity-vs-size.png", "charts/achieved-vs-offered-r0.png", "charts/p99-vs-throughput-r100.svg", "charts/headroom-r100.svg", "charts/usl-3-r100.png"] {
+    for f in [
+        "points.csv",
+        "capacity.csv",
+        "summary.json",
+        "report.md",
+        "report.html",
+        "charts/capacity-vs-size.svg",
+        "charts/capacity-vs-size.png",
+        "charts/achieved-vs-offered-r0.png",
+        "charts/p99-vs-throughput-r100.svg",
+        "charts/headroom-r100.svg",
+        "charts/usl-3-r100.png",
+    ] {
         assert!(dir.path().join(f).is_file(), "{f} missing");
     }
     assert_eq!(read_points_csv(&dir.path().join("points.csv")).unwrap(), steps);

@@ -168,7 +168,8 @@ mod tests {
     #[test]
     fn noisy_data_still_fits_and_residuals_add_up() {
         let noise = [1.03, 0.97, 1.02, 0.98, 1.01, 0.99, 1.02, 0.98];
-        let pts: Vec<(f64, f64)> = LEVELS.iter().zip(noise).map(|(&n, e)| (n, predict(2000.0, 0.08, 0.0005, n) * e)).collect();
+        let pts: Vec<(f64, f64)> =
+            LEVELS.iter().zip(noise).map(|(&n, e)| (n, predict(2000.0, 0.08, 0.0005, n) * e)).collect();
         let f = fit(&pts).unwrap();
         assert!((f.sigma - 0.08).abs() < 0.03, "{f:?}");
         assert!(f.r2 > 0.95);
@@ -182,7 +183,8 @@ mod tests {
     #[test]
     fn poor_fits_are_flagged() {
         // Throughput that zig-zags with concurrency: no USL curve is close.
-        let pts: Vec<(f64, f64)> = LEVELS.iter().enumerate().map(|(i, &n)| (n, if i % 2 == 0 { 100.0 } else { 5000.0 })).collect();
+        let pts: Vec<(f64, f64)> =
+            LEVELS.iter().enumerate().map(|(i, &n)| (n, if i % 2 == 0 { 100.0 } else { 5000.0 })).collect();
         let f = fit(&pts).unwrap();
         assert!(f.poor.as_deref().is_some_and(|p| p.contains("R²")), "{f:?}");
         let three = fit(&[(1.0, 10.0), (2.0, 19.0), (4.0, 30.0)]).unwrap();

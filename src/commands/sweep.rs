@@ -80,12 +80,24 @@ pub async fn sweep(args: SweepArgs) -> Result<()> {
             .and_then(|l| l.get("zkchaos.zookeeper-version").cloned());
         versions.push((image.clone(), v));
     }
-    let largest = file.axes.size.iter().map(|s| s + if file.axes.state.contains(&State::Expanding) { 2 } else { 0 }).max().unwrap_or(1);
+    let largest = file
+        .axes
+        .size
+        .iter()
+        .map(|s| s + if file.axes.state.contains(&State::Expanding) { 2 } else { 0 })
+        .max()
+        .unwrap_or(1);
     cluster::memory_preflight(largest, file.heap_mb)?;
     let root = args.results.clone().unwrap_or_else(|| PathBuf::from(&file.results));
     let dir = create_sweep_dir(&root, &file.name)?;
     crate::record::write_atomic(&dir.join("sweep.toml"), text.as_bytes())?;
-    eprintln!("zkchaos: sweep {} ({} points × {} repetitions) → {}", file.name, points.len(), file.repeat, dir.display());
+    eprintln!(
+        "zkchaos: sweep {} ({} points × {} repetitions) → {}",
+        file.name,
+        points.len(),
+        file.repeat,
+        dir.display()
+    );
 
     let host = HostInfo::detect();
     let machine = Machine {
@@ -119,13 +131,30 @@ pub async fn sweep(args: SweepArgs) -> Result<()> {
     };
     let cancel = CancellationToken::new();
     let watcher = watch_signals(cancel.clone());
-    let mut sw = Sweep { file, dir, steps: Vec::new(), results: Vec::new(), summary, started: Instant::now(), scratch: 0, cancel };
+    let mut sw = Sweep {
+        file,
+        dir,
+        steps: Vec::new(),
+        results: Vec::new(),
+        summary,
+        started: Instant::now(),
+        scratch: 0,
+        cancel,
+    };
     let result = run_all(&mut sw, &points).await;
     watcher.abort();
     sw.summary.complete = result.is_ok();
     sw.summary.error = result.as_ref().err().map(|e| e.chain_message());
     save(&mut sw)?;
-    println!("{}", std::fs::read_to_string(sw.dir.join("report.md")).unwrap_or_default().lines().take_while(|l| !l.starts_with("## Curves")).collect::<Vec<_>>().join("\n"));
+    println!(
+        "{}",
+        std::fs::read_to_string(sw.dir.join("report.md"))
+            .unwrap_or_default()
+            .lines()
+            .take_while(|l| !l.starts_with("## Curves"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
     println!("results: {}", sw.dir.display());
     result
 }
@@ -357,13 +386,15 @@ async fn run_point(sw: &mut Sweep, connect: Option<&str>, p: &Point, rep: u32) -
         search.record(v == Verdict::Pass);
         n += 1;
     }
-    let outcome = search.outcome().cloned().unwrap_or(Outcome::Unstable { reason: "search ended without an outcome".into() });
+    let outcome =
+        search.outcome().cloned().unwrap_or(Outcome::Unstable { reason: "search ended without an outcome".into() });
     eprintln!("zkchaos: [{}] rep {rep}: {outcome:?}", p.label());
     let slot = result_slot(&mut sw.results, p);
     slot.reps.push(RepResult { rep, outcome, driver_limited, saturation_ops: saturation, error: None });
     if p.state == State::Steady {
         // Fit every repetition's closed-loop points together.
-        let mut pts: Vec<(f64, f64)> = slot.usl.as_ref().map(|u| u.residuals.iter().map(|r| (r.n, r.observed)).collect()).unwrap_or_default();
+        let mut pts: Vec<(f64, f64)> =
+            slot.usl.as_ref().map(|u| u.residuals.iter().map(|r| (r.n, r.observed)).collect()).unwrap_or_default();
         pts.extend(closed);
         slot.usl = usl::fit(&pts);
     }
@@ -395,11 +426,19 @@ fn cpu_us() -> u64 {
 
 /// Hold one step and compute its figures. With `connect = None` (an `expanding` point) the step
 /// brings its own ensemble and expands it during the window.
-async fn hold(sw: &mut Sweep, connect: Option<&str>, p: &Point, plan: &LoadPlan, warmup: f64, measure: f64) -> Result<StepFigures> {
+async fn hold(
+    sw: &mut Sweep,
+    connect: Option<&str>,
+    p: &Point,
+    plan: &LoadPlan,
+    warmup: f64,
+    measure: f64,
+) -> Result<StepFigures> {
     sw.scratch += 1;
     let dir = std::env::temp_dir().join(format!("zkchaos-sweep-{}-{}", std::process::id(), sw.scratch));
     let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).map_err(|e| Error::environment(format!("cannot create scratch directory {}: {e}", dir.display())))?;
+    std::fs::create_dir_all(&dir)
+        .map_err(|e| Error::environment(format!("cannot create scratch directory {}: {e}", dir.display())))?;
     let r = match connect {
         Some(connect) => {
             tokio::select! {
@@ -413,7 +452,14 @@ async fn hold(sw: &mut Sweep, connect: Option<&str>, p: &Point, plan: &LoadPlan,
     r
 }
 
-async fn hold_on(connect: &str, plan: &LoadPlan, seed: u64, dir: &Path, warmup: f64, measure: f64) -> Result<StepFigures> {
+async fn hold_on(
+    connect: &str,
+    plan: &LoadPlan,
+    seed: u64,
+    dir: &Path,
+    warmup: f64,
+    measure: f64,
+) -> Result<StepFigures> {
     let epoch = Epoch::now();
     let cancel = CancellationToken::new();
     let recorded = RecordedLoad::start(plan, connect, seed, epoch, dir.to_path_buf(), 0, cancel.clone()).await?;
@@ -430,7 +476,14 @@ async fn hold_on(connect: &str, plan: &LoadPlan, seed: u64, dir: &Path, warmup: 
 
 /// A fresh dynamic ensemble of `size`, load started, and after the warm-up a reconfig to
 /// `size + 2`; the window is the reconfig through convergence (at least `measure` s).
-async fn hold_expanding(sw: &mut Sweep, p: &Point, plan: &LoadPlan, dir: &Path, warmup: f64, measure: f64) -> Result<StepFigures> {
+async fn hold_expanding(
+    sw: &mut Sweep,
+    p: &Point,
+    plan: &LoadPlan,
+    dir: &Path,
+    warmup: f64,
+    measure: f64,
+) -> Result<StepFigures> {
     let mut cluster = create_cluster(sw, &p.image, p.size, true).await?;
     let cancel = sw.cancel.clone();
     let r = tokio::select! {
@@ -454,7 +507,8 @@ async fn expanding_step(
     let load_cancel = CancellationToken::new();
     let connect = cluster.connect_string(&cluster.server_ids());
     let recorded =
-        RecordedLoad::start(plan, &connect, sw.file.seed, epoch, dir.to_path_buf(), 0, CancellationToken::new()).await?;
+        RecordedLoad::start(plan, &connect, sw.file.seed, epoch, dir.to_path_buf(), 0, CancellationToken::new())
+            .await?;
     let (workload, rec, finisher) = recorded.into_parts();
     let start = epoch.now_us() + 10_000;
     let schedule = Schedule::from_plan(plan, start, None);
@@ -469,12 +523,24 @@ async fn expanding_step(
         cluster: cluster.spec().plan.clone(),
         load: plan.clone(),
         phases: Default::default(),
-        procedure: ProcedurePlan::ReconfigExpand { to: p.size + 2, step: ReconfigStep::Together, auth: ReconfigAuth::SkipAcl, max_attempts: 5 },
+        procedure: ProcedurePlan::ReconfigExpand {
+            to: p.size + 2,
+            step: ReconfigStep::Together,
+            auth: ReconfigAuth::SkipAcl,
+            max_attempts: 5,
+        },
         monitor: Default::default(),
     };
     let (servers_tx, _) = tokio::sync::watch::channel(cluster.client_addrs());
     let proc_result = async {
-        let mut ctx = ProcedureCtx { cluster: &mut *cluster, plan: &full, marks: &rec, epoch, super_password: None, servers: &servers_tx };
+        let mut ctx = ProcedureCtx {
+            cluster: &mut *cluster,
+            plan: &full,
+            marks: &rec,
+            epoch,
+            super_password: None,
+            servers: &servers_tx,
+        };
         let outcome = procedure::run_procedure(&mut ctx).await?;
         procedure::wait_converged(&*cluster, &outcome.target_ids, epoch, Duration::from_secs(60))
             .await
