@@ -264,9 +264,11 @@ impl Chart for LinesChart {
             if !s.points_only {
                 chart.draw_series(LineSeries::new(s.points.iter().copied(), s.colour.stroke_width(2)))?;
             }
-            chart.draw_series(
-                s.points.iter().map(|p| Circle::new(*p, if s.points_only { 5 } else { 3 }, s.colour.filled())),
-            )?;
+            // A fitted curve (many points) is a line; measured series show every point.
+            if s.points_only || s.points.len() <= 40 {
+                let r = if s.points_only { 5 } else { 3 };
+                chart.draw_series(s.points.iter().map(|p| Circle::new(*p, r, s.colour.filled())))?;
+            }
             items.push((s.label.clone(), if s.points_only { Swatch::Dot(s.colour) } else { Swatch::Line(s.colour) }));
         }
         draw_legend(&legend, "", &items, 12)?;

@@ -127,6 +127,17 @@ pub fn blocks(s: &SweepSummary, chart_stems: &[String]) -> Vec<Block> {
          concurrency level, for reference (it ignores the latency objective)."
             .into(),
     ));
+    let unstable = s.capacity.iter().filter(|c| c.max_sustainable_ops.is_none() && c.result != "none").count();
+    if unstable > 0 {
+        let load = |l: Option<[f64; 3]>| l.map(|l| format!("{:.1}", l[0])).unwrap_or_else(|| "?".into());
+        b.push(Block::Para(format!(
+            "{unstable} of {} points gave no stable number (load average {} at the start, {} at the end, on {}              cores): repeated steps disagreed, which on a shared host usually measures the host. Rerun on a              quieter machine, with longer steps, or with `repeat` > 1.",
+            s.capacity.len(),
+            load(s.machine.load_average_start),
+            load(s.machine.load_average_end),
+            s.machine.cores
+        )));
+    }
     for line in sentences(s, &objective) {
         b.push(Block::Para(line));
     }

@@ -224,7 +224,7 @@ async fn run_all(sw: &mut Sweep, points: &[Point]) -> Result<()> {
                 r?;
             }
             for p in group.iter().filter(|p| p.state == State::Expanding) {
-                run_point(sw, None, p, rep).await?;
+                point_or_error(sw, None, p, rep).await?;
                 save(sw)?;
             }
         }
@@ -296,7 +296,7 @@ async fn teardown(cluster: &mut Cluster) {
 async fn run_shared(sw: &mut Sweep, cluster: &mut Cluster, points: &[&Point], rep: u32) -> Result<()> {
     let connect = cluster.connect_string(&cluster.server_ids());
     for p in points.iter().filter(|p| p.state == State::Steady) {
-        run_point(sw, Some(&connect), p, rep).await?;
+        point_or_error(sw, Some(&connect), p, rep).await?;
         save(sw)?;
     }
     let degraded: Vec<&&Point> = points.iter().filter(|p| p.state == State::Degraded).collect();
@@ -319,7 +319,7 @@ async fn run_shared(sw: &mut Sweep, cluster: &mut Cluster, points: &[&Point], re
     // capacity, not connection attempts to a stopped server.
     let connect = cluster.connect_string(&rest);
     for p in degraded {
-        run_point(sw, Some(&connect), p, rep).await?;
+        point_or_error(sw, Some(&connect), p, rep).await?;
         save(sw)?;
     }
     Ok(())
@@ -340,6 +340,26 @@ fn load_plan(sw: &Sweep, p: &Point, mode: LoadMode, rate: u32, in_flight: u32) -
         mix: mix(p.read_pct),
         events: true,
         ..LoadPlan::default()
+    }
+}
+
+/// [`run_point`], but a harness error (not an interruption) becomes that repetition's result
+/// (no number, the error as the reason) and the sweep goes on.
+async fn point_or_error(sw: &mut Sweep, connect: Option<&str>, p: &Point, rep: u32) -> Result<()> {
+    match run_point(sw, connect, p, rep).await {
+        Err(e) if !matches!(e, Error::Interrupted(_)) => {
+            let msg = e.chain_message();
+            eprintln!("zkchaos: [{}] rep {rep}: {msg}", p.label());
+            result_slot(&mut sw.results, p).reps.push(RepResult {
+                rep,
+                outcome: Outcome::Unstable { reason: format!("harness error: {msg}") },
+                driver_limited: false,
+                saturation_ops: None,
+                error: Some(msg),
+            });
+            Ok(())
+        }
+        r => r,
     }
 }
 
