@@ -22,6 +22,7 @@ pub mod cluster;
 pub mod commands;
 pub mod error;
 pub mod gate;
+pub mod capacity;
 pub mod plan;
 pub mod procedure;
 pub mod profile;

@@ -21,6 +21,7 @@ pub mod progress;
 pub mod recorded;
 pub mod run;
 pub mod suite;
+pub mod sweep;
 
 use clap::{Parser, Subcommand};
 
@@ -71,6 +72,8 @@ pub enum Command {
     Completions(completions::CompletionsArgs),
     /// Print the man page (roff), or write one page per subcommand into a directory.
     Manpage(completions::ManpageArgs),
+    /// Capacity planning: maximum sustainable throughput per ensemble size, mix and state.
+    Sweep(sweep::SweepArgs),
 }
 
 /// Log to stderr; `RUST_LOG=zkchaos=debug` for more.
@@ -100,6 +103,7 @@ pub async fn dispatch(cli: Cli) -> i32 {
         Command::Export(args) => export::export(args).await,
         Command::Completions(args) => completions::completions(args),
         Command::Manpage(args) => completions::manpage(args),
+        Command::Sweep(args) => sweep::sweep(args).await,
     };
     match result {
         Ok(()) => 0,

@@ -1,0 +1,590 @@
+//! `zkchaos sweep <sweep.toml>`: capacity planning. For every point of the sweep file (size ×
+//! read ratio × state × …) find the maximum sustainable open-loop rate under the objective
+//! ([`crate::capacity::search`]), with closed-loop steps for the saturation reference and the USL
+//! fit, and write `results/sweeps/<name>/<timestamp>/` after every point.
+//!
+//! Ensembles: each repetition starts a fresh ensemble per (image, size); its steady points run
+//! first, then one follower (found with `srvr`) is stopped for the degraded points. An
+//! `expanding` point needs an expansion *during every step*: each of its steps starts its own
+//! dynamic-config ensemble of `size` servers and measures the load while a reconfig to `size + 2`
+//! runs (the window is the reconfig itself, at least `measure_s`). Every ensemble is removed on
+//! every path, Ctrl-C included.
+//!
+//! A step is one [`RecordedLoad`] on a scratch directory: the events are read back, reduced to
+//! [`StepFigures`] over the window after the warm-up, and the directory is removed.
+
+use super::recorded::RecordedLoad;
+use crate::capacity::results::{Machine, PointResult, RepResult, StepRow, SweepSummary, SCHEMA_VERSION};
+use crate::capacity::search::{Outcome, Search, SearchConfig};
+use crate::capacity::step::{figures, judge, StepFigures, Verdict};
+use crate::capacity::sweep::{Point, State, SweepFile};
+use crate::capacity::usl;
+use crate::cluster::{self, Cluster, ClusterSpec};
+use crate::plan::{ClusterPlan, LoadMode, LoadPlan, OpKind, Plan, ProcedurePlan, ReconfigAuth, ReconfigStep};
+use crate::procedure::{self, ProcedureCtx};
+use crate::record::{read_events, Epoch, HostInfo, RunMeta, ServerMode};
+use crate::workload::Schedule;
+use crate::{Error, Result};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+use tokio_util::sync::CancellationToken;
+
+#[derive(Debug, clap::Args, Clone)]
+pub struct SweepArgs {
+    /// Sweep file (TOML): axes, objective, ramp. Bundled: profiles/capacity-quick.toml, capacity-full.toml.
+    pub sweep: PathBuf,
+    /// Results root (the sweep goes to <results>/sweeps/<name>/<timestamp>/); overrides the file's.
+    #[arg(long)]
+    pub results: Option<PathBuf>,
+    /// Check the sweep file and print the points, run nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+const ENSEMBLE_UP: Duration = Duration::from_secs(90);
+
+/// What every step needs.
+struct Sweep {
+    file: SweepFile,
+    dir: PathBuf,
+    steps: Vec<StepRow>,
+    results: Vec<PointResult>,
+    summary: SweepSummary,
+    started: Instant,
+    scratch: u64,
+    cancel: CancellationToken,
+}
+
+pub async fn sweep(args: SweepArgs) -> Result<()> {
+    let (file, text) = SweepFile::load(&args.sweep)?;
+    let points = file.points();
+    if args.dry_run {
+        for p in &points {
+            println!("{} ({}, {} B values, {} sessions)", p.label(), p.image, p.value_size, p.sessions);
+        }
+        for s in file.skipped() {
+            println!("skipped: {s}");
+        }
+        return Ok(());
+    }
+    let docker = cluster::connect_docker().await?;
+    let mut versions = Vec::new();
+    for image in &file.axes.image {
+        cluster::image::ensure_image(&docker, image, crate::plan::ImageKindChoice::Auto).await?;
+        let v = docker
+            .inspect_image(image)
+            .await
+            .ok()
+            .and_then(|i| i.config)
+            .and_then(|c| c.labels)
+            .and_then(|l| l.get("zkchaos.zookeeper-version").cloned());
+        versions.push((image.clone(), v));
+    }
+    let largest = file
+        .axes
+        .size
+        .iter()
+        .map(|s| s + if file.axes.state.contains(&State::Expanding) { 2 } else { 0 })
+        .max()
+        .unwrap_or(1);
+    cluster::memory_preflight(largest, file.heap_mb)?;
+    let root = args.results.clone().unwrap_or_else(|| PathBuf::from(&file.results));
+    let dir = create_sweep_dir(&root, &file.name)?;
+    crate::record::write_atomic(&dir.join("sweep.toml"), text.as_bytes())?;
+    eprintln!(
+        "zkchaos: sweep {} ({} points × {} repetitions) → {}",
+        file.name,
+        points.len(),
+        file.repeat,
+        dir.display()
+    );
+
+    let host = HostInfo::detect();
+    let machine = Machine {
+        hostname: host.hostname.clone(),
+        cores: host.cores,
+        memory_bytes: host.memory_bytes,
+        os: host.os.clone(),
+        arch: host.arch.clone(),
+        load_average_start: host.load_average,
+        load_average_end: None,
+        docker_version: docker.version().await.ok().and_then(|v| v.version),
+        zkchaos_version: env!("CARGO_PKG_VERSION").into(),
+        git_commit: RunMeta::new("sweep", 0).git_commit,
+        zookeeper_versions: versions,
+    };
+    let summary = SweepSummary {
+        schema_version: SCHEMA_VERSION,
+        name: file.name.clone(),
+        description: file.description.clone(),
+        started_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        wall_s: 0.0,
+        complete: false,
+        error: None,
+        objective: file.objective.clone(),
+        cpu_budget: file.cpu.clone(),
+        machine,
+        sweep: file.clone(),
+        skipped: file.skipped(),
+        capacity: Vec::new(),
+        points: Vec::new(),
+    };
+    let cancel = CancellationToken::new();
+    let watcher = watch_signals(cancel.clone());
+    let mut sw = Sweep {
+        file,
+        dir,
+        steps: Vec::new(),
+        results: Vec::new(),
+        summary,
+        started: Instant::now(),
+        scratch: 0,
+        cancel,
+    };
+    let result = run_all(&mut sw, &points).await;
+    watcher.abort();
+    sw.summary.complete = result.is_ok();
+    sw.summary.error = result.as_ref().err().map(|e| e.chain_message());
+    save(&mut sw)?;
+    println!(
+        "{}",
+        std::fs::read_to_string(sw.dir.join("report.md"))
+            .unwrap_or_default()
+            .lines()
+            .take_while(|l| !l.starts_with("## Curves"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+    println!("results: {}", sw.dir.display());
+    result
+}
+
+fn watch_signals(cancel: CancellationToken) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(t) => t,
+            Err(_) => return,
+        };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+        eprintln!("zkchaos: interrupted: stopping the sweep, removing its ensemble and writing what was measured");
+        cancel.cancel();
+    })
+}
+
+/// `<root>/sweeps/<name>/<UTC timestamp>/`, with a suffix if that exists already.
+fn create_sweep_dir(root: &Path, name: &str) -> Result<PathBuf> {
+    let parent = root.join("sweeps").join(name);
+    let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%SZ").to_string();
+    std::fs::create_dir_all(&parent).map_err(|e| Error::environment(format!("create {}: {e}", parent.display())))?;
+    for k in 0..100 {
+        let dir = if k == 0 { parent.join(&stamp) } else { parent.join(format!("{stamp}-{k}")) };
+        match std::fs::create_dir(&dir) {
+            Ok(()) => return Ok(dir),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(Error::environment(format!("create {}: {e}", dir.display()))),
+        }
+    }
+    Err(Error::environment(format!("cannot create a fresh sweep directory under {}", parent.display())))
+}
+
+fn save(sw: &mut Sweep) -> Result<()> {
+    sw.summary.wall_s = sw.started.elapsed().as_secs_f64();
+    sw.summary.machine.load_average_end = HostInfo::detect().load_average;
+    sw.summary.points = sw.results.clone();
+    sw.summary.capacity = sw.results.iter().map(PointResult::capacity).collect();
+    crate::capacity::write_all(&sw.dir, &sw.summary, &sw.steps)
+}
+
+fn result_slot<'a>(results: &'a mut Vec<PointResult>, point: &Point) -> &'a mut PointResult {
+    if let Some(i) = results.iter().position(|r| r.point == *point) {
+        return &mut results[i];
+    }
+    results.push(PointResult { point: point.clone(), reps: Vec::new(), usl: None });
+    results.last_mut().expect("just pushed")
+}
+
+async fn run_all(sw: &mut Sweep, points: &[Point]) -> Result<()> {
+    for rep in 0..sw.file.repeat {
+        let mut groups: Vec<(String, u32)> = points.iter().map(|p| (p.image.clone(), p.size)).collect();
+        groups.dedup();
+        for (image, size) in groups {
+            let group: Vec<&Point> = points.iter().filter(|p| p.image == image && p.size == size).collect();
+            let shared: Vec<&Point> = group.iter().copied().filter(|p| p.state != State::Expanding).collect();
+            if !shared.is_empty() {
+                let mut cluster = create_cluster(sw, &image, size, false).await?;
+                let cancel = sw.cancel.clone();
+                let r = tokio::select! {
+                    r = run_shared(sw, &mut cluster, &shared, rep) => r,
+                    _ = cancel.cancelled() => Err(Error::interrupted("interrupted by a signal")),
+                };
+                teardown(&mut cluster).await;
+                r?;
+            }
+            for p in group.iter().filter(|p| p.state == State::Expanding) {
+                point_or_error(sw, None, p, rep).await?;
+                save(sw)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn create_cluster(sw: &Sweep, image: &str, size: u32, dynamic: bool) -> Result<Cluster> {
+    let plan = ClusterPlan {
+        image: image.to_string(),
+        size,
+        dynamic_config: dynamic,
+        heap_mb: sw.file.heap_mb,
+        ..ClusterPlan::default()
+    };
+    let spec = ClusterSpec {
+        run_id: cluster::names::new_run_id(),
+        profile: format!("sweep-{}", sw.file.name),
+        plan,
+        extra_jvm_flags: Vec::new(),
+        skip_acl: dynamic,
+    };
+    let mut cluster = Cluster::create(spec).await?;
+    let started = tokio::select! {
+        r = cluster.start_initial(ENSEMBLE_UP) => r.map(|_| ()).map_err(Error::from),
+        _ = sw.cancel.cancelled() => Err(Error::interrupted("interrupted by a signal")),
+    };
+    let budget = match started {
+        Ok(()) => apply_cpu_budget(sw, &cluster).await,
+        Err(e) => Err(e),
+    };
+    if let Err(e) = budget {
+        teardown(&mut cluster).await;
+        return Err(e);
+    }
+    Ok(cluster)
+}
+
+/// The sweep's CPU budget, applied with `docker update` to every running server.
+async fn apply_cpu_budget(sw: &Sweep, cluster: &Cluster) -> Result<()> {
+    let cpu = &sw.file.cpu;
+    if cpu.server_cpus.is_none() && cpu.server_cpuset.is_none() {
+        return Ok(());
+    }
+    for id in cluster.server_ids() {
+        let name = cluster.container_name(id);
+        let body = bollard::models::ContainerUpdateBody {
+            cpu_period: cpu.server_cpus.map(|_| 100_000),
+            cpu_quota: cpu.server_cpus.map(|c| (c * 100_000.0).round() as i64),
+            cpuset_cpus: cpu.server_cpuset.clone(),
+            ..Default::default()
+        };
+        cluster
+            .docker()
+            .update_container(&name, body)
+            .await
+            .map_err(|e| Error::environment(format!("cannot set the CPU budget of {name}: {e}")))?;
+    }
+    Ok(())
+}
+
+async fn teardown(cluster: &mut Cluster) {
+    if let Err(e) = cluster.teardown().await {
+        eprintln!("zkchaos: tearing down {}: {e}; run `zkchaos clean --run {}`", cluster.run_id(), cluster.run_id());
+    }
+}
+
+/// Steady points, then degraded ones after stopping a follower, on one ensemble.
+async fn run_shared(sw: &mut Sweep, cluster: &mut Cluster, points: &[&Point], rep: u32) -> Result<()> {
+    let connect = cluster.connect_string(&cluster.server_ids());
+    for p in points.iter().filter(|p| p.state == State::Steady) {
+        point_or_error(sw, Some(&connect), p, rep).await?;
+        save(sw)?;
+    }
+    let degraded: Vec<&&Point> = points.iter().filter(|p| p.state == State::Degraded).collect();
+    if degraded.is_empty() {
+        return Ok(());
+    }
+    let mut follower = None;
+    for id in cluster.server_ids() {
+        if cluster.srvr(id).await.is_ok_and(|s| s.mode == ServerMode::Follower) {
+            follower = Some(id);
+            break;
+        }
+    }
+    let id = follower.ok_or_else(|| Error::failed("degraded state: no server reports `follower` to srvr"))?;
+    cluster.stop_server(id, Duration::from_secs(5)).await?;
+    let rest: Vec<u32> = cluster.server_ids().into_iter().filter(|s| *s != id).collect();
+    cluster.wait_ensemble(&rest, ENSEMBLE_UP).await?;
+    eprintln!("zkchaos: degraded: server {id} (a follower) stopped; {} of {} serve", rest.len(), rest.len() + 1);
+    // Clients are given the serving servers only, so the figures measure the ensemble's reduced
+    // capacity, not connection attempts to a stopped server.
+    let connect = cluster.connect_string(&rest);
+    for p in degraded {
+        point_or_error(sw, Some(&connect), p, rep).await?;
+        save(sw)?;
+    }
+    Ok(())
+}
+
+fn mix(read_pct: u32) -> std::collections::BTreeMap<OpKind, u32> {
+    [(OpKind::Get, read_pct), (OpKind::Set, 100 - read_pct)].into_iter().filter(|(_, w)| *w > 0).collect()
+}
+
+fn load_plan(sw: &Sweep, p: &Point, mode: LoadMode, rate: u32, in_flight: u32) -> LoadPlan {
+    LoadPlan {
+        mode,
+        rate,
+        in_flight,
+        sessions: p.sessions,
+        keys: sw.file.keys,
+        value_size: p.value_size,
+        mix: mix(p.read_pct),
+        events: true,
+        ..LoadPlan::default()
+    }
+}
+
+/// [`run_point`], but a harness error (not an interruption) becomes that repetition's result
+/// (no number, the error as the reason) and the sweep goes on.
+async fn point_or_error(sw: &mut Sweep, connect: Option<&str>, p: &Point, rep: u32) -> Result<()> {
+    match run_point(sw, connect, p, rep).await {
+        Err(e) if !matches!(e, Error::Interrupted(_)) => {
+            let msg = e.chain_message();
+            eprintln!("zkchaos: [{}] rep {rep}: {msg}", p.label());
+            result_slot(&mut sw.results, p).reps.push(RepResult {
+                rep,
+                outcome: Outcome::Unstable { reason: format!("harness error: {msg}") },
+                driver_limited: false,
+                saturation_ops: None,
+                error: Some(msg),
+            });
+            Ok(())
+        }
+        r => r,
+    }
+}
+
+/// One repetition of one point: closed-loop steps, then the search. `connect`: the serving
+/// servers of the shared ensemble, or `None` for an `expanding` point (each step its own).
+async fn run_point(sw: &mut Sweep, connect: Option<&str>, p: &Point, rep: u32) -> Result<()> {
+    let mut n = 0u32;
+    let levels: Vec<u32> = if p.state == State::Steady {
+        sw.file.closed_loop.in_flight.clone()
+    } else {
+        sw.file.closed_loop.in_flight.iter().max().copied().into_iter().collect()
+    };
+    let mut closed = Vec::new();
+    for &level in &levels {
+        let plan = load_plan(sw, p, LoadMode::Closed, 0, level);
+        let (w, m) = (sw.file.closed_loop.warmup_s, sw.file.closed_loop.measure_s);
+        let f = hold(sw, connect, p, &plan, w, m).await?;
+        let v = judge(&f, None, &sw.file.objective, &sw.file.driver);
+        report_step(p, rep, n, "closed", &format!("{level} in flight"), &f, v);
+        sw.steps.push(StepRow::new(p, rep, n, "closed", None, Some(level), &f, v));
+        closed.push((f64::from(level), f.ok_rate));
+        n += 1;
+    }
+    let saturation = closed.last().map(|c| c.1);
+    let r = &sw.file.ramp;
+    let start = if r.start_rate > 0 { f64::from(r.start_rate) } else { saturation.unwrap_or(1000.0) * 0.5 };
+    let mut search = Search::new(SearchConfig {
+        start,
+        factor: r.factor,
+        min_rate: f64::from(r.min_rate),
+        max_rate: f64::from(r.max_rate),
+        resolution: r.resolution,
+        confirm: r.confirm,
+        max_steps: r.max_steps,
+    });
+    let mut driver_limited = false;
+    while let Some(probe) = search.next() {
+        let plan = load_plan(sw, p, LoadMode::Open, probe.rate, 0);
+        let f = hold(sw, connect, p, &plan, sw.file.ramp.warmup_s, sw.file.ramp.measure_s).await?;
+        let v = judge(&f, Some(f64::from(probe.rate)), &sw.file.objective, &sw.file.driver);
+        driver_limited |= v == Verdict::DriverLimited;
+        report_step(p, rep, n, probe.purpose.as_str(), &format!("{} ops/s", probe.rate), &f, v);
+        sw.steps.push(StepRow::new(p, rep, n, probe.purpose.as_str(), Some(probe.rate), None, &f, v));
+        search.record(v == Verdict::Pass);
+        n += 1;
+    }
+    let outcome =
+        search.outcome().cloned().unwrap_or(Outcome::Unstable { reason: "search ended without an outcome".into() });
+    eprintln!("zkchaos: [{}] rep {rep}: {outcome:?}", p.label());
+    let slot = result_slot(&mut sw.results, p);
+    slot.reps.push(RepResult { rep, outcome, driver_limited, saturation_ops: saturation, error: None });
+    if p.state == State::Steady {
+        // Fit every repetition's closed-loop points together.
+        let mut pts: Vec<(f64, f64)> =
+            slot.usl.as_ref().map(|u| u.residuals.iter().map(|r| (r.n, r.observed)).collect()).unwrap_or_default();
+        pts.extend(closed);
+        slot.usl = usl::fit(&pts);
+    }
+    Ok(())
+}
+
+fn report_step(p: &Point, rep: u32, n: u32, purpose: &str, what: &str, f: &StepFigures, v: Verdict) {
+    eprintln!(
+        "zkchaos: [{}] rep {rep} step {n} {purpose} {what}: ok {:.0}/s, p99 {:.1} ms, errors {:.2} %, lag p99 {:.1} ms, cpu {:.2} → {}",
+        p.label(),
+        f.ok_rate,
+        f.all.p99_us as f64 / 1000.0,
+        f.error_rate * 100.0,
+        f.lag_p99_us as f64 / 1000.0,
+        f.driver_cpu_cores,
+        v.as_str()
+    );
+}
+
+fn cpu_us() -> u64 {
+    // SAFETY: getrusage writes into the zeroed struct we pass; no other memory is touched.
+    let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
+    if unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut ru) } != 0 {
+        return 0;
+    }
+    let tv = |t: libc::timeval| t.tv_sec as u64 * 1_000_000 + t.tv_usec as u64;
+    tv(ru.ru_utime) + tv(ru.ru_stime)
+}
+
+/// Hold one step and compute its figures. With `connect = None` (an `expanding` point) the step
+/// brings its own ensemble and expands it during the window.
+async fn hold(
+    sw: &mut Sweep,
+    connect: Option<&str>,
+    p: &Point,
+    plan: &LoadPlan,
+    warmup: f64,
+    measure: f64,
+) -> Result<StepFigures> {
+    sw.scratch += 1;
+    let dir = std::env::temp_dir().join(format!("zkchaos-sweep-{}-{}", std::process::id(), sw.scratch));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir)
+        .map_err(|e| Error::environment(format!("cannot create scratch directory {}: {e}", dir.display())))?;
+    let r = match connect {
+        Some(connect) => {
+            tokio::select! {
+                r = hold_on(connect, plan, sw.file.seed, &dir, warmup, measure) => r,
+                _ = sw.cancel.cancelled() => Err(Error::interrupted("interrupted by a signal")),
+            }
+        }
+        None => hold_expanding(sw, p, plan, &dir, warmup, measure).await,
+    };
+    let _ = std::fs::remove_dir_all(&dir);
+    r
+}
+
+async fn hold_on(
+    connect: &str,
+    plan: &LoadPlan,
+    seed: u64,
+    dir: &Path,
+    warmup: f64,
+    measure: f64,
+) -> Result<StepFigures> {
+    let epoch = Epoch::now();
+    let cancel = CancellationToken::new();
+    let recorded = RecordedLoad::start(plan, connect, seed, epoch, dir.to_path_buf(), 0, cancel.clone()).await?;
+    let start = epoch.now_us() + 10_000;
+    let total = Duration::from_secs_f64(warmup + measure);
+    let schedule = Schedule::from_plan(plan, start, Some(total));
+    let (cpu0, t0) = (cpu_us(), Instant::now());
+    recorded.drive(schedule, cancel).await?;
+    let cores = cpu_us().saturating_sub(cpu0) as f64 / t0.elapsed().as_micros().max(1) as f64;
+    let events = read_events(&dir.join("events.csv.gz"))?;
+    let w0 = start + (warmup * 1e6) as u64;
+    Ok(figures(&events, w0, start + total.as_micros() as u64, cores))
+}
+
+/// A fresh dynamic ensemble of `size`, load started, and after the warm-up a reconfig to
+/// `size + 2`; the window is the reconfig through convergence (at least `measure` s).
+async fn hold_expanding(
+    sw: &mut Sweep,
+    p: &Point,
+    plan: &LoadPlan,
+    dir: &Path,
+    warmup: f64,
+    measure: f64,
+) -> Result<StepFigures> {
+    let mut cluster = create_cluster(sw, &p.image, p.size, true).await?;
+    let cancel = sw.cancel.clone();
+    let r = tokio::select! {
+        r = expanding_step(&mut cluster, sw, p, plan, dir, warmup, measure) => r,
+        _ = cancel.cancelled() => Err(Error::interrupted("interrupted by a signal")),
+    };
+    teardown(&mut cluster).await;
+    r
+}
+
+async fn expanding_step(
+    cluster: &mut Cluster,
+    sw: &Sweep,
+    p: &Point,
+    plan: &LoadPlan,
+    dir: &Path,
+    warmup: f64,
+    measure: f64,
+) -> Result<StepFigures> {
+    let epoch = Epoch::now();
+    let load_cancel = CancellationToken::new();
+    let connect = cluster.connect_string(&cluster.server_ids());
+    let recorded =
+        RecordedLoad::start(plan, &connect, sw.file.seed, epoch, dir.to_path_buf(), 0, CancellationToken::new())
+            .await?;
+    let (workload, rec, finisher) = recorded.into_parts();
+    let start = epoch.now_us() + 10_000;
+    let schedule = Schedule::from_plan(plan, start, None);
+    let (cpu0, t0) = (cpu_us(), Instant::now());
+    let load = tokio::spawn(workload.run_schedule(schedule, rec.clone(), load_cancel.clone()));
+    tokio::time::sleep(Duration::from_secs_f64(warmup)).await;
+    let w0 = epoch.now_us();
+    let full = Plan {
+        name: format!("sweep-{}", sw.file.name),
+        description: String::new(),
+        seed: Some(sw.file.seed),
+        cluster: cluster.spec().plan.clone(),
+        load: plan.clone(),
+        phases: Default::default(),
+        procedure: ProcedurePlan::ReconfigExpand {
+            to: p.size + 2,
+            step: ReconfigStep::Together,
+            auth: ReconfigAuth::SkipAcl,
+            max_attempts: 5,
+        },
+        monitor: Default::default(),
+    };
+    let (servers_tx, _) = tokio::sync::watch::channel(cluster.client_addrs());
+    let proc_result = async {
+        let mut ctx = ProcedureCtx {
+            cluster: &mut *cluster,
+            plan: &full,
+            marks: &rec,
+            epoch,
+            super_password: None,
+            servers: &servers_tx,
+        };
+        let outcome = procedure::run_procedure(&mut ctx).await?;
+        procedure::wait_converged(&*cluster, &outcome.target_ids, epoch, Duration::from_secs(60), full.phases.converge_rounds)
+            .await
+            .map_err(|r| Error::failed(format!("expanding {}→{}: not converged: {r}", p.size, p.size + 2)))?;
+        Ok::<_, Error>(())
+    }
+    .await;
+    let min_end = w0 + (measure * 1e6) as u64;
+    let now = epoch.now_us();
+    if now < min_end {
+        tokio::time::sleep(Duration::from_micros(min_end - now)).await;
+    }
+    let w1 = epoch.now_us();
+    load_cancel.cancel();
+    let load_result = load.await;
+    let cores = cpu_us().saturating_sub(cpu0) as f64 / t0.elapsed().as_micros().max(1) as f64;
+    finisher.finish().await?;
+    proc_result?;
+    match load_result {
+        Ok(r) => {
+            r?;
+        }
+        Err(e) => return Err(Error::failed(format!("the load driver task failed: {e}"))),
+    }
+    let events = read_events(&dir.join("events.csv.gz"))?;
+    Ok(figures(&events, w0, w1, cores))
+}
