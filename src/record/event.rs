@@ -295,12 +295,40 @@ pub struct ModeSample {
     pub at_us: u64,
     pub server: u32,
     pub mode: ServerMode,
-    /// zxid as reported by `srvr` (epoch in the high 32 bits), if it answered.
+    /// zxid as reported by `srvr` (epoch in the high 32 bits), if it answered. Written in hex
+    /// (`0x100000001`) as ZooKeeper users read it; decimal from older files is read too.
+    #[serde(with = "zxid_hex", default)]
     pub zxid: Option<u64>,
     /// When this probe was sent: the mode held at some instant in `[sent_us, at_us]`. Absent
     /// in files written before probes were timestamped individually.
     #[serde(default)]
     pub sent_us: Option<u64>,
+}
+
+/// `monitor.csv`'s zxid column: `0x…` on write, hex or decimal on read, empty for none.
+mod zxid_hex {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(v: &Option<u64>, s: S) -> Result<S::Ok, S::Error> {
+        match v {
+            Some(z) => s.serialize_str(&format!("{z:#x}")),
+            None => s.serialize_none(),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
+        let text: Option<String> = Option::deserialize(d)?;
+        match text.as_deref().map(str::trim) {
+            None | Some("") => Ok(None),
+            Some(t) => {
+                let parsed = match t.strip_prefix("0x").or_else(|| t.strip_prefix("0X")) {
+                    Some(hex) => u64::from_str_radix(hex, 16),
+                    None => t.parse::<u64>(),
+                };
+                parsed.map(Some).map_err(|e| serde::de::Error::custom(format!("zxid {t:?}: {e}")))
+            }
+        }
+    }
 }
 
 impl ModeSample {

@@ -46,7 +46,18 @@ mod tests {
         let v = vec![s(0, 1, Leader, 1), s(0, 2, Down, 0), s(7, 3, NotServing, 0)];
         write_monitor_csv(&p, &v).unwrap();
         let text = std::fs::read_to_string(&p).unwrap();
-        assert!(text.starts_with("at_us,server,mode,zxid,sent_us\n0,1,leader,4294967301,\n0,2,down,,\n"), "{text}");
+        assert!(text.starts_with("at_us,server,mode,zxid,sent_us\n0,1,leader,0x100000005,\n0,2,down,,\n"), "{text}");
         assert_eq!(read_monitor_csv(&p).unwrap(), v);
+    }
+
+    #[test]
+    fn decimal_zxids_of_older_files_are_still_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("monitor.csv");
+        std::fs::write(&p, "at_us,server,mode,zxid\n0,1,leader,4294967301\n5,2,down,\n").unwrap();
+        let v = read_monitor_csv(&p).unwrap();
+        assert_eq!(v[0].zxid, Some(0x1_0000_0005));
+        assert_eq!(v[1].zxid, None);
+        assert_eq!(v[0].sent_us, None);
     }
 }

@@ -89,8 +89,15 @@ fn subtitle(data: &RunData) -> String {
     let to = p.procedure.target_size(p.cluster.size);
     let sizes = if to == p.cluster.size { format!("{} servers", to) } else { format!("{} → {} servers", p.cluster.size, to) };
     let started = data.meta.as_ref().map(|m| m.started_at.as_str()).unwrap_or("");
+    // The version the servers reported (`srvr`), not the image tag.
+    let version = data
+        .meta
+        .as_ref()
+        .and_then(|m| m.zookeeper_version.as_deref())
+        .map(|v| format!(" · ZooKeeper {v}"))
+        .unwrap_or_default();
     format!(
-        "profile {} · strategy {} · {sizes} · {} ops/s intended · run {} {started}",
+        "profile {} · strategy {} · {sizes}{version} · {} ops/s intended · run {} {started}",
         p.name,
         p.procedure.strategy(),
         p.load.rate,
