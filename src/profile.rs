@@ -12,6 +12,7 @@
 //! would be valid; nothing here panics on any input (`tests/profile_fuzz.rs` checks that).
 
 mod schema;
+mod steps;
 mod validate;
 
 pub use validate::{validate, MAX_CLUSTER_SIZE, MAX_VALUE_SIZE, VALID_OPS};
