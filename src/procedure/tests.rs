@@ -365,3 +365,29 @@ fn procedure_runbook_errors_name_the_step_and_field_before_anything_starts() {
     assert!(e.contains("procedure.steps[0].add") && e.contains("zk4"), "{e}");
     runbook(3, true, "[[procedure.steps]]\naction = \"start\"\nserver = 4\n[[procedure.steps]]\naction = \"reconfig\"\nadd = [4]").unwrap();
 }
+
+/// The built-in runbook profiles shipped under profiles/ (the contract checked from outside).
+pub const RUNBOOK_PROFILES: [&str; 11] = [
+    "reconfig-5to3",
+    "reconfig-5to3-leader",
+    "rolling-5to3",
+    "rollback-3to5to3",
+    "rollback-1to3to1to3",
+    "observer-3plus2",
+    "kill-leader-3",
+    "pause-follower-3",
+    "partition-leader-3",
+    "delay-leader-3",
+    "expand-under-fault",
+];
+
+#[test]
+fn procedure_shipped_runbook_profiles_load_and_end_with_their_target_size() {
+    let expected_to = [3, 3, 3, 3, 3, 5, 3, 3, 3, 3, 5];
+    for (name, to) in RUNBOOK_PROFILES.iter().zip(expected_to) {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("profiles").join(format!("{name}.toml"));
+        let loaded = crate::profile::load(&path).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(loaded.plan.name, *name);
+        assert_eq!(loaded.plan.procedure.target_size(loaded.plan.cluster.size), to, "{name}");
+    }
+}
