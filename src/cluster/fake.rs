@@ -50,6 +50,8 @@ pub struct FakeBackend {
     pub never_serves: BTreeSet<u32>,
     /// Make `reconfig -add` fail this many times before it succeeds.
     pub reconfig_failures: Arc<Mutex<u32>>,
+    /// Capabilities to declare instead of all of them.
+    pub capabilities: Option<Capabilities>,
 }
 
 fn view_of(cfg: &ZooCfg, committed: &BTreeSet<u32>) -> BTreeSet<u32> {
@@ -182,7 +184,7 @@ impl Backend for FakeBackend {
     type Admin = FakeAdmin;
 
     fn capabilities(&self) -> Capabilities {
-        Capabilities { kill: true, pause: true, wipe: true, partition: true, delay: true }
+        self.capabilities.unwrap_or(Capabilities { kill: true, pause: true, wipe: true, partition: true, delay: true })
     }
     fn server_ids(&self) -> Vec<u32> {
         self.state.lock().map(|s| s.servers.keys().copied().collect()).unwrap_or_default()

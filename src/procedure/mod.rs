@@ -207,6 +207,7 @@ pub async fn marked<T, E: std::fmt::Display>(
 /// steps happen.
 pub async fn run_procedure<B: Backend>(ctx: &mut ProcedureCtx<'_, B>) -> Result<ProcedureOutcome, ProcedureError> {
     let (steps, notes) = runbooks::expand(ctx.plan);
+    runbooks::check_capabilities(&steps, ctx.cluster.capabilities())?;
     steps::run_steps(ctx, &steps, notes).await
 }
 

@@ -4,6 +4,8 @@
 //! are the labels these strategies have always had (`start zkN`, `restart zkN`, `wait zkN
 //! serving`, `reconfig add 4,5 attempt k`, `quorum write`, `docker pause zkN`, ...).
 
+use super::ProcedureError;
+use crate::cluster::Capabilities;
 use crate::plan::{
     Plan, ProcedurePlan, ReconfigStep, RestartOrder, ServerRef, StartConfig, Step, StepAction, StepRole, Target, WaitUntil,
     OnTimeout,
@@ -105,4 +107,26 @@ pub fn expand(plan: &Plan) -> (Vec<Step>, Vec<String>) {
             (steps, vec![format!("step {}", step.as_str())])
         }
     }
+}
+
+/// Refuse, before the first step, a runbook that needs a capability the backend lacks (Jepsen's
+/// protocols: a fault a backend cannot inject must not be half-run).
+pub fn check_capabilities(steps: &[Step], caps: Capabilities) -> Result<(), ProcedureError> {
+    for (i, step) in steps.iter().enumerate() {
+        let (needed, has) = match step.action {
+            StepAction::Kill => ("kill", caps.kill),
+            StepAction::Pause | StepAction::Unpause => ("pause", caps.pause),
+            StepAction::Wipe => ("wipe", caps.wipe),
+            StepAction::Partition | StepAction::Heal => ("partition", caps.partition),
+            StepAction::Delay | StepAction::Undelay => ("delay", caps.delay),
+            _ => continue,
+        };
+        if !has {
+            return Err(ProcedureError::Step {
+                step: format!("{i} ({})", step.action.as_str()),
+                detail: format!("this cluster backend has no `{needed}` capability; nothing was run"),
+            });
+        }
+    }
+    Ok(())
 }

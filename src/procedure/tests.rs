@@ -391,3 +391,14 @@ fn procedure_shipped_runbook_profiles_load_and_end_with_their_target_size() {
         assert_eq!(loaded.plan.procedure.target_size(loaded.plan.cluster.size), to, "{name}");
     }
 }
+
+#[tokio::test(start_paused = true)]
+async fn procedure_needing_a_missing_capability_is_refused_before_its_first_step() {
+    let steps = "[[procedure.steps]]\naction = \"sleep\"\nduration_ms = 1000\n[[procedure.steps]]\naction = \"partition\"\nserver = 2\nduration_ms = 1000";
+    let p = runbook(3, false, steps).unwrap();
+    let (mut fake, marks) = (FakeBackend::new(), Marks::default());
+    fake.capabilities = Some(crate::cluster::Capabilities { kill: true, pause: true, ..Default::default() });
+    let err = run(&mut fake, &p, &marks).await.unwrap_err().to_string();
+    assert!(err.contains("1 (partition)") && err.contains("`partition` capability"), "{err}");
+    assert!(marks.all().is_empty(), "nothing ran: {:?}", marks.all());
+}
