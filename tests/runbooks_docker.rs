@@ -16,6 +16,7 @@ struct Ran {
     out: std::process::Output,
     summary: Value,
     marks: Value,
+    plan: Value,
 }
 
 /// Run `name` with `extra` arguments; assert it left nothing behind.
@@ -34,7 +35,8 @@ async fn run(name: &str, extra: &[&str]) -> Ran {
     assert_eq!(left, (0, 0, 0), "{name}: containers, networks, volumes left behind: {}", text(&out));
     let summary = json(&dir.join("summary.json"));
     let marks = json(&dir.join("marks.json"));
-    Ran { out, summary, marks }
+    let plan = json(&dir.join("plan.json"));
+    Ran { out, summary, marks, plan }
 }
 
 fn mark_ms(marks: &Value, label: &str, kind: &str) -> f64 {
@@ -176,7 +178,10 @@ async fn runbook_expand_under_fault_reaches_five() {
 /// only through that network) shows a client-visible outage within the injected interval: at
 /// least the time it was certainly cut off (`fault:partition zk1`, from the disconnect call's
 /// return to the connect call's start), at most from the disconnect call's start to the connect
-/// call's end plus the client's reconnection (one reconnect round after the heal).
+/// call's end plus the client's dead-connection detection. A partition closes no TCP connection
+/// (unlike a stop): a client whose connection went silent notices only when its read timeout, two
+/// thirds of the session timeout, expires, and reconnects then. Measured here: 3.29 s at 1000
+/// ops/s (load average 12 on 2 cores), 6.97 s at 200 ops/s (load average 22).
 #[tokio::test]
 async fn partition_calibration_brackets_its_fault() {
     let r = run("partition-calibration", &["--warmup", "3", "--post", "3"]).await;
@@ -184,17 +189,14 @@ async fn partition_calibration_brackets_its_fault() {
     let inner = mark_ms(&r.marks, "fault:partition zk1", "end") - mark_ms(&r.marks, "fault:partition zk1", "start");
     let outer = mark_ms(&r.marks, "network connect zk1", "end") - mark_ms(&r.marks, "network disconnect zk1", "start");
     assert!((inner - 3000.0).abs() < 50.0, "cut off for {inner} ms");
+    let detect = r.plan["load"]["session_timeout_ms"].as_f64().expect("plan.load.session_timeout_ms") * 2.0 / 3.0;
     for class in ["read", "write"] {
         let outage = r.summary["outage_ms"][class].as_f64().unwrap_or_else(|| panic!("outage_ms.{class}: {}", r.summary));
         let resolution = r.summary["outage_resolution_ms"][class].as_f64().unwrap();
         let tolerance = 2.0 * resolution + 20.0;
         assert!(
-            outage >= inner - tolerance && outage <= outer + RECONNECT_MS + tolerance,
-            "{class} outage {outage:.1} ms outside the injected partition [{inner:.1}, {outer:.1} + {RECONNECT_MS}] ms ± {tolerance:.1} ms"
+            outage >= inner - tolerance && outage <= outer + detect + tolerance,
+            "{class} outage {outage:.1} ms outside the injected partition [{inner:.1}, {outer:.1} + {detect:.0}] ms ± {tolerance:.1} ms"
         );
     }
 }
-
-/// Allowance after the heal for the clients to reconnect (measured: 54 ms beyond the connect
-/// call on a busy host, load average 12 on 2 cores).
-const RECONNECT_MS: f64 = 500.0;
