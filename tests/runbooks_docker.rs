@@ -40,12 +40,23 @@ async fn run(name: &str, extra: &[&str]) -> Ran {
 }
 
 fn mark_ms(marks: &Value, label: &str, kind: &str) -> f64 {
-    marks.as_array().unwrap().iter().find(|m| m["label"] == label && m["kind"] == kind).map(|m| m["at_us"].as_f64().unwrap() / 1000.0)
+    marks
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["label"] == label && m["kind"] == kind)
+        .map(|m| m["at_us"].as_f64().unwrap() / 1000.0)
         .unwrap_or_else(|| panic!("no {kind} mark `{label}` in {marks}"))
 }
 
 fn labels(marks: &Value) -> Vec<String> {
-    marks.as_array().unwrap().iter().filter(|m| m["kind"] == "start").map(|m| m["label"].as_str().unwrap().to_string()).collect()
+    marks
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["kind"] == "start")
+        .map(|m| m["label"].as_str().unwrap().to_string())
+        .collect()
 }
 
 /// The run completed, passed both checks and converged; returns the last committed config
@@ -55,8 +66,18 @@ fn completed(name: &str, r: &Ran) -> String {
     assert_eq!(r.summary["verdict"], "PASS", "{name}: {}", r.summary["checks"]);
     let marks = r.marks.as_array().unwrap();
     assert!(marks.iter().any(|m| m["label"] == "converged"), "{name}: no `converged` mark: {}", text(&r.out));
-    assert!(!marks.iter().any(|m| m["failed"] == true && m["label"].as_str().unwrap().starts_with("wait")), "{name}: a wait failed: {}", r.marks);
-    marks.iter().rev().find(|m| m["label"] == "committed config").and_then(|m| m["detail"].as_str()).unwrap_or("").to_string()
+    assert!(
+        !marks.iter().any(|m| m["failed"] == true && m["label"].as_str().unwrap().starts_with("wait")),
+        "{name}: a wait failed: {}",
+        r.marks
+    );
+    marks
+        .iter()
+        .rev()
+        .find(|m| m["label"] == "committed config")
+        .and_then(|m| m["detail"].as_str())
+        .unwrap_or("")
+        .to_string()
 }
 
 fn participants(committed: &str) -> usize {
@@ -79,8 +100,17 @@ async fn runbook_reconfig_5to3_removes_two_followers() {
 async fn runbook_reconfig_5to3_leader_removes_the_leader() {
     let name = "reconfig-5to3-leader";
     let mut r = run(name, QUICK).await;
-    let removed = r.marks.as_array().unwrap().iter().find(|m| m["label"] == "find leader").and_then(|m| m["detail"].as_str()).expect("find leader point").to_string();
-    let removed: u32 = removed.trim_start_matches("zk").split_whitespace().next().unwrap().parse().expect("zkN as \"L\"");
+    let removed = r
+        .marks
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["label"] == "find leader")
+        .and_then(|m| m["detail"].as_str())
+        .expect("find leader point")
+        .to_string();
+    let removed: u32 =
+        removed.trim_start_matches("zk").split_whitespace().next().unwrap().parse().expect("zkN as \"L\"");
     if r.out.status.code() == Some(3) {
         let detail = r.summary["checks"]["single_leader"].to_string();
         assert_eq!(r.summary["checks"]["data_loss"]["verdict"], "PASS", "{}", r.summary["checks"]);
@@ -103,7 +133,10 @@ async fn runbook_rolling_5to3_restarts_into_three() {
     let r = run("rolling-5to3", QUICK).await;
     completed("rolling-5to3", &r);
     let l = labels(&r.marks);
-    assert!(l.contains(&"stop zk5".to_string()) && l.iter().filter(|s| s.starts_with("restart zk")).count() == 3, "{l:?}");
+    assert!(
+        l.contains(&"stop zk5".to_string()) && l.iter().filter(|s| s.starts_with("restart zk")).count() == 3,
+        "{l:?}"
+    );
 }
 
 #[tokio::test]
@@ -146,7 +179,8 @@ async fn runbook_pause_follower_3_marks_the_freeze() {
 async fn runbook_partition_leader_3_cuts_the_leader_off_for_20_s() {
     let r = run("partition-leader-3", QUICK).await;
     completed("partition-leader-3", &r);
-    let fault = labels(&r.marks).into_iter().find(|l| l.starts_with("fault:partition zk")).expect("fault:partition mark");
+    let fault =
+        labels(&r.marks).into_iter().find(|l| l.starts_with("fault:partition zk")).expect("fault:partition mark");
     let held = mark_ms(&r.marks, &fault, "end") - mark_ms(&r.marks, &fault, "start");
     assert!((20_000.0..20_500.0).contains(&held), "partitioned for {held} ms");
 }
@@ -191,7 +225,8 @@ async fn partition_calibration_brackets_its_fault() {
     assert!((inner - 3000.0).abs() < 50.0, "cut off for {inner} ms");
     let detect = r.plan["load"]["session_timeout_ms"].as_f64().expect("plan.load.session_timeout_ms") * 2.0 / 3.0;
     for class in ["read", "write"] {
-        let outage = r.summary["outage_ms"][class].as_f64().unwrap_or_else(|| panic!("outage_ms.{class}: {}", r.summary));
+        let outage =
+            r.summary["outage_ms"][class].as_f64().unwrap_or_else(|| panic!("outage_ms.{class}: {}", r.summary));
         let resolution = r.summary["outage_resolution_ms"][class].as_f64().unwrap();
         let tolerance = 2.0 * resolution + 20.0;
         assert!(

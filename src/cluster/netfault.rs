@@ -15,11 +15,13 @@
 //!   helper, which is removed as soon as `tc` exits; helpers carry the run's labels, so teardown
 //!   by label removes any that a failure left behind.
 
-use super::docker::Cluster;
 use super::backend::Netem;
+use super::docker::Cluster;
 use super::error::{ClusterError, Result};
 use super::names;
-use bollard::models::{ContainerCreateBody, EndpointSettings, HostConfig, NetworkConnectRequest, NetworkDisconnectRequest};
+use bollard::models::{
+    ContainerCreateBody, EndpointSettings, HostConfig, NetworkConnectRequest, NetworkDisconnectRequest,
+};
 use bollard::query_parameters::{CreateContainerOptionsBuilder, LogsOptionsBuilder, RemoveContainerOptionsBuilder};
 use futures_util::StreamExt;
 
@@ -38,7 +40,10 @@ impl Cluster {
         self.ensure_server(id)?;
         let container = self.container_name(id);
         let req = NetworkDisconnectRequest { container: container.clone(), force: Some(true) };
-        self.docker().disconnect_network(self.network_name(), req).await.map_err(|e| fault("partition (network disconnect)", &container, e))
+        self.docker()
+            .disconnect_network(self.network_name(), req)
+            .await
+            .map_err(|e| fault("partition (network disconnect)", &container, e))
     }
 
     /// Reconnect server `id` to the run's network under its alias `zkN`.
@@ -47,7 +52,10 @@ impl Cluster {
         let container = self.container_name(id);
         let endpoint = EndpointSettings { aliases: Some(vec![super::config::host(id)]), ..Default::default() };
         let req = NetworkConnectRequest { container: container.clone(), endpoint_config: Some(endpoint) };
-        self.docker().connect_network(self.network_name(), req).await.map_err(|e| fault("heal (network connect)", &container, e))
+        self.docker()
+            .connect_network(self.network_name(), req)
+            .await
+            .map_err(|e| fault("heal (network connect)", &container, e))
     }
 
     /// `tc qdisc replace dev eth0 root netem <netem>` in server `id`'s network namespace.

@@ -294,7 +294,9 @@ struct RefVisitor;
 
 impl RefVisitor {
     fn id<E: serde::de::Error>(v: i128) -> Result<ServerRef, E> {
-        u32::try_from(v).map(ServerRef::Id).map_err(|_| E::custom(format!("expected a server id from 1 to 9 or a name, found {v}")))
+        u32::try_from(v)
+            .map(ServerRef::Id)
+            .map_err(|_| E::custom(format!("expected a server id from 1 to 9 or a name, found {v}")))
     }
 }
 

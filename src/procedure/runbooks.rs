@@ -7,8 +7,8 @@
 use super::ProcedureError;
 use crate::cluster::Capabilities;
 use crate::plan::{
-    Plan, ProcedurePlan, ReconfigStep, RestartOrder, ServerRef, StartConfig, Step, StepAction, StepRole, Target, WaitUntil,
-    OnTimeout,
+    OnTimeout, Plan, ProcedurePlan, ReconfigStep, RestartOrder, ServerRef, StartConfig, Step, StepAction, StepRole,
+    Target, WaitUntil,
 };
 
 fn ids(range: std::ops::RangeInclusive<u32>) -> Vec<ServerRef> {
@@ -36,14 +36,21 @@ pub fn expand(plan: &Plan) -> (Vec<Step>, Vec<String>) {
         ProcedurePlan::Steps { steps, .. } => (steps.clone(), Vec::new()),
         ProcedurePlan::None { duration_s } => {
             let ms = (duration_s.max(0.0) * 1000.0).round() as u64;
-            (vec![Step { duration_ms: Some(ms), label: Some("steady".into()), ..Step::new(StepAction::Sleep) }], Vec::new())
+            (
+                vec![Step { duration_ms: Some(ms), label: Some("steady".into()), ..Step::new(StepAction::Sleep) }],
+                Vec::new(),
+            )
         }
         ProcedurePlan::Pause { target, duration_ms } => {
             let mut steps = Vec::new();
             let server = match target {
                 Target::Id(id) => ServerRef::Id(*id),
                 Target::Leader => {
-                    steps.push(Step { role: Some(StepRole::Leader), bind: Some("leader".into()), ..Step::new(StepAction::Find) });
+                    steps.push(Step {
+                        role: Some(StepRole::Leader),
+                        bind: Some("leader".into()),
+                        ..Step::new(StepAction::Find)
+                    });
                     ServerRef::Name("leader".into())
                 }
             };
@@ -60,7 +67,9 @@ pub fn expand(plan: &Plan) -> (Vec<Step>, Vec<String>) {
                     steps.extend((1..=from).map(|id| static_cfg(StepAction::Restart, id, &target)));
                 }
                 RestartOrder::OldFirst => {
-                    steps.extend((1..=from).map(|id| Step { wait: Some(false), ..static_cfg(StepAction::Restart, id, &target) }));
+                    steps.extend(
+                        (1..=from).map(|id| Step { wait: Some(false), ..static_cfg(StepAction::Restart, id, &target) }),
+                    );
                     steps.extend((from + 1..=*to).map(|id| static_cfg(StepAction::Start, id, &target)));
                     steps.extend((1..=*to).map(|id| wait(id, WaitUntil::Serving)));
                 }
@@ -85,7 +94,11 @@ pub fn expand(plan: &Plan) -> (Vec<Step>, Vec<String>) {
             let joiner = |id| Step { config: Some(StartConfig::Joiner), ..on(StepAction::Start, id) };
             // A joiner must have synced before it is added (adding an unsynced server can lose quorum).
             let synced = |id| Step { on_timeout: OnTimeout::Fail, ..wait(id, WaitUntil::Following) };
-            let add = |add: Vec<ServerRef>| Step { add, max_attempts: Some(*max_attempts), ..Step::new(StepAction::Reconfig) };
+            let add = |add: Vec<ServerRef>| Step {
+                add,
+                max_attempts: Some(*max_attempts),
+                ..Step::new(StepAction::Reconfig)
+            };
             let mut steps = Vec::new();
             match step {
                 ReconfigStep::Together => {

@@ -15,16 +15,19 @@
 //! are healed, netem removed and paused servers thawed before the procedure returns; a killed
 //! server that was never started again stays down (its fault interval ends with the procedure).
 
+mod membership;
+
 use super::{marked, ProcedureCtx, ProcedureError, ProcedureOutcome, ServerAction};
-use crate::cluster::config::{dynamic_line, observer_line, ZooCfg};
+use crate::cluster::config::{observer_line, ZooCfg};
 use crate::cluster::{AdminSession, Backend, Netem};
 use crate::plan::{OnTimeout, ServerRef, StartConfig, Step, StepAction, StepRole, WaitUntil};
 use crate::record::{labels, Mark, MarkKind, ServerMode};
+use membership::poll_role;
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
-use tokio::time::Instant;
 
-const SERVING: &[ServerMode] = &[ServerMode::Leader, ServerMode::Follower, ServerMode::Standalone, ServerMode::Observer];
+const SERVING: &[ServerMode] =
+    &[ServerMode::Leader, ServerMode::Follower, ServerMode::Standalone, ServerMode::Observer];
 const FOLLOWING: &[ServerMode] = &[ServerMode::Follower, ServerMode::Observer, ServerMode::Leader];
 const STOP_GRACE: Duration = Duration::from_secs(10);
 const DEFAULT_ATTEMPTS: u32 = 5;
@@ -76,7 +79,11 @@ fn step_err(i: usize, step: &Step, detail: impl Into<String>) -> ProcedureError 
 }
 
 /// Run `steps` in order; see the module documentation.
-pub async fn run_steps<B: Backend>(ctx: &mut ProcedureCtx<'_, B>, steps: &[Step], mut notes: Vec<String>) -> Result<ProcedureOutcome, ProcedureError> {
+pub async fn run_steps<B: Backend>(
+    ctx: &mut ProcedureCtx<'_, B>,
+    steps: &[Step],
+    mut notes: Vec<String>,
+) -> Result<ProcedureOutcome, ProcedureError> {
     let ids: Vec<u32> = (1..=ctx.plan.cluster.size).collect();
     let mut r: Runner<B::Admin> = Runner {
         names: BTreeMap::new(),
@@ -110,7 +117,11 @@ impl<A: AdminSession> Runner<A> {
     fn resolve(&self, i: usize, step: &Step, r: &ServerRef) -> Result<u32, ProcedureError> {
         match r {
             ServerRef::Id(id) => Ok(*id),
-            ServerRef::Name(n) => self.names.get(n).copied().ok_or_else(|| step_err(i, step, format!("the name {n:?} is not bound by an earlier find step"))),
+            ServerRef::Name(n) => self
+                .names
+                .get(n)
+                .copied()
+                .ok_or_else(|| step_err(i, step, format!("the name {n:?} is not bound by an earlier find step"))),
         }
     }
 
@@ -151,7 +162,10 @@ impl<A: AdminSession> Runner<A> {
     }
 
     /// Read `/zookeeper/config`, put it on the timeline, return its member lines.
-    async fn committed<B: Backend<Admin = A>>(&mut self, ctx: &ProcedureCtx<'_, B>) -> Result<Vec<String>, ProcedureError> {
+    async fn committed<B: Backend<Admin = A>>(
+        &mut self,
+        ctx: &ProcedureCtx<'_, B>,
+    ) -> Result<Vec<String>, ProcedureError> {
         let text = self
             .admin(ctx)
             .await?
@@ -207,7 +221,14 @@ impl<A: AdminSession> Runner<A> {
 
     /// Wait for `until` on `id`, as the marked step `wait zkN <until>`; a timeout is noted
     /// (and fails the procedure with `on_timeout = "fail"`).
-    async fn wait_server<B: Backend>(&mut self, ctx: &ProcedureCtx<'_, B>, i: usize, step: &Step, id: u32, until: WaitUntil) -> Result<(), ProcedureError> {
+    async fn wait_server<B: Backend>(
+        &mut self,
+        ctx: &ProcedureCtx<'_, B>,
+        i: usize,
+        step: &Step,
+        id: u32,
+        until: WaitUntil,
+    ) -> Result<(), ProcedureError> {
         let modes = match until {
             WaitUntil::Following => FOLLOWING,
             WaitUntil::Observing => &[ServerMode::Observer][..],
@@ -219,10 +240,18 @@ impl<A: AdminSession> Runner<A> {
         self.timed_out(i, step, &label, result.map(|_| ()))
     }
 
-    fn timed_out(&mut self, i: usize, step: &Step, label: &str, result: Result<(), String>) -> Result<(), ProcedureError> {
+    fn timed_out(
+        &mut self,
+        i: usize,
+        step: &Step,
+        label: &str,
+        result: Result<(), String>,
+    ) -> Result<(), ProcedureError> {
         match result {
             Ok(()) => Ok(()),
-            Err(detail) if step.on_timeout == OnTimeout::Fail => Err(ProcedureError::Step { step: label.to_string(), detail }),
+            Err(detail) if step.on_timeout == OnTimeout::Fail => {
+                Err(ProcedureError::Step { step: label.to_string(), detail })
+            }
             Err(detail) => {
                 self.notes.push(format!("step {i} `{label}` timed out: {detail}"));
                 Ok(())
@@ -230,7 +259,14 @@ impl<A: AdminSession> Runner<A> {
         }
     }
 
-    async fn start_or_restart<B: Backend<Admin = A>>(&mut self, ctx: &mut ProcedureCtx<'_, B>, i: usize, step: &Step, id: u32, action: ServerAction) -> Result<(), ProcedureError> {
+    async fn start_or_restart<B: Backend<Admin = A>>(
+        &mut self,
+        ctx: &mut ProcedureCtx<'_, B>,
+        i: usize,
+        step: &Step,
+        id: u32,
+        action: ServerAction,
+    ) -> Result<(), ProcedureError> {
         let (cfg, voting) = self.config_for(ctx, i, step, id).await?;
         if matches!(action, ServerAction::Start) && self.configs.contains_key(&id) {
             // Start again a stopped, killed or wiped server (same name, port and data volume).
@@ -255,7 +291,12 @@ impl<A: AdminSession> Runner<A> {
         Ok(())
     }
 
-    async fn step<B: Backend<Admin = A>>(&mut self, ctx: &mut ProcedureCtx<'_, B>, i: usize, step: &Step) -> Result<(), ProcedureError> {
+    async fn step<B: Backend<Admin = A>>(
+        &mut self,
+        ctx: &mut ProcedureCtx<'_, B>,
+        i: usize,
+        step: &Step,
+    ) -> Result<(), ProcedureError> {
         let targets = self.resolve_all(i, step, &step.targets())?;
         let (marks, epoch) = (ctx.marks, ctx.epoch);
         let cluster_err = |label: &str| {
@@ -323,7 +364,11 @@ impl<A: AdminSession> Runner<A> {
                 self.heal(ctx, &ids).await?;
             }
             StepAction::Delay => {
-                let netem = Netem { delay_ms: step.delay_ms.unwrap_or(0), jitter_ms: step.jitter_ms.unwrap_or(0), loss_pct: step.loss_pct.unwrap_or(0.0) };
+                let netem = Netem {
+                    delay_ms: step.delay_ms.unwrap_or(0),
+                    jitter_ms: step.jitter_ms.unwrap_or(0),
+                    loss_pct: step.loss_pct.unwrap_or(0.0),
+                };
                 for &id in &targets {
                     let label = format!("netem add zk{id}");
                     let fut = ctx.cluster.delay(id, netem);
@@ -361,9 +406,14 @@ impl<A: AdminSession> Runner<A> {
                         self.timed_out(i, step, "wait leader", result.map(|_| ()))?;
                     }
                     WaitUntil::Converged => {
-                        let timeout = step.timeout_ms.map_or_else(|| Duration::from_secs_f64(ctx.plan.phases.converge_timeout_s), Duration::from_millis);
+                        let timeout = step.timeout_ms.map_or_else(
+                            || Duration::from_secs_f64(ctx.plan.phases.converge_timeout_s),
+                            Duration::from_millis,
+                        );
                         let target: Vec<u32> = self.voting.iter().copied().collect();
-                        let result = ctx.step("wait converged", super::wait_converged(&*ctx.cluster, &target, epoch, timeout)).await;
+                        let result = ctx
+                            .step("wait converged", super::wait_converged(&*ctx.cluster, &target, epoch, timeout))
+                            .await;
                         self.timed_out(i, step, "wait converged", result.map(|_| ()))?;
                     }
                     _ => {
@@ -379,7 +429,9 @@ impl<A: AdminSession> Runner<A> {
                 let timeout = step.timeout_ms.map_or_else(|| ctx.server_ready_timeout(), Duration::from_millis);
                 let name = step.bind.clone().unwrap_or_default();
                 let label = format!("find {}", role.as_str());
-                let id = poll_role(ctx, &among, role, timeout).await.map_err(|detail| ProcedureError::Step { step: label.clone(), detail })?;
+                let id = poll_role(ctx, &among, role, timeout)
+                    .await
+                    .map_err(|detail| ProcedureError::Step { step: label.clone(), detail })?;
                 ctx.point(&label, Some(format!("zk{id} as {name:?}")));
                 self.names.insert(name, id);
             }
@@ -458,7 +510,13 @@ impl<A: AdminSession> Runner<A> {
         first
     }
 
-    async fn restart<B: Backend<Admin = A>>(&mut self, ctx: &mut ProcedureCtx<'_, B>, i: usize, step: &Step, targets: Vec<u32>) -> Result<(), ProcedureError> {
+    async fn restart<B: Backend<Admin = A>>(
+        &mut self,
+        ctx: &mut ProcedureCtx<'_, B>,
+        i: usize,
+        step: &Step,
+        targets: Vec<u32>,
+    ) -> Result<(), ProcedureError> {
         let sequence = match step.order {
             Some(order) => {
                 let leader = ctx.find_leader(&targets).await;
@@ -486,108 +544,5 @@ impl<A: AdminSession> Runner<A> {
             }
         }
         Ok(())
-    }
-
-    async fn reconfig<B: Backend<Admin = A>>(&mut self, ctx: &mut ProcedureCtx<'_, B>, i: usize, step: &Step) -> Result<(), ProcedureError> {
-        let add = self.resolve_all(i, step, &step.add)?;
-        let remove = self.resolve_all(i, step, &step.remove)?;
-        let members = step.members.as_ref().map(|m| self.resolve_all(i, step, m)).transpose()?;
-        let observer = step.role == Some(StepRole::Observer);
-        enum Op {
-            Add(Vec<String>),
-            Remove(Vec<u32>),
-            Set(Vec<String>),
-        }
-        let (what, op) = if let Some(m) = &members {
-            (format!("members {}", list(m)), Op::Set(m.iter().map(|&id| dynamic_line(id)).collect()))
-        } else if !remove.is_empty() {
-            (format!("remove {}", list(&remove)), Op::Remove(remove.clone()))
-        } else {
-            let lines = add.iter().map(|&id| if observer { observer_line(id) } else { dynamic_line(id) }).collect();
-            (format!("add {}{}", list(&add), if observer { " as observer" } else { "" }), Op::Add(lines))
-        };
-        // The membership this reconfig should leave.
-        let (mut voting, mut observers) = (self.voting.clone(), self.observers.clone());
-        if let Some(m) = &members {
-            voting = m.iter().copied().collect();
-            observers.retain(|o| !voting.contains(o));
-        }
-        for id in &remove {
-            voting.remove(id);
-            observers.remove(id);
-        }
-        for &id in &add {
-            if observer {
-                voting.remove(&id);
-                observers.insert(id);
-            } else {
-                observers.remove(&id);
-                voting.insert(id);
-            }
-        }
-        let max_attempts = step.max_attempts.unwrap_or(DEFAULT_ATTEMPTS).max(1);
-        let mut backoff = Duration::from_millis(250);
-        let mut last_error = String::new();
-        for attempt in 1..=max_attempts {
-            let label = format!("reconfig {what} attempt {attempt}");
-            self.reconfig_attempts += 1;
-            let admin = self.admin(ctx).await?;
-            let fut = async {
-                match &op {
-                    Op::Add(lines) => admin.add_members(lines).await,
-                    Op::Remove(ids) => admin.remove_members(ids).await,
-                    Op::Set(lines) => admin.set_members(lines).await,
-                }
-            };
-            match ctx.step(&label, fut).await {
-                Ok(()) => {
-                    self.voting = voting;
-                    self.observers = observers;
-                    return Ok(());
-                }
-                Err(e) => last_error = e,
-            }
-            // An attempt whose reply was lost may have been applied (e.g. the leader removed itself).
-            self.admin = None;
-            if let Ok(lines) = self.committed(ctx).await {
-                let ids: BTreeSet<u32> = lines.iter().filter(|l| !l.contains(":observer")).filter_map(|l| crate::cluster::config::line_id(l)).collect();
-                if ids == voting && voting != self.voting {
-                    self.notes.push(format!("reconfig {what}: attempt {attempt} failed ({last_error}) but the committed config shows it applied"));
-                    self.voting = voting;
-                    self.observers = observers;
-                    return Ok(());
-                }
-            }
-            tokio::time::sleep(backoff).await;
-            backoff = (backoff * 2).min(Duration::from_secs(5));
-        }
-        Err(ProcedureError::Reconfig { what, attempts: max_attempts, last_error })
-    }
-}
-
-/// Poll `among` until one reports `role` (leader: the leader, or a standalone server; follower:
-/// the highest-id follower), or `timeout` passes.
-async fn poll_role<B: Backend>(ctx: &ProcedureCtx<'_, B>, among: &[u32], role: StepRole, timeout: Duration) -> Result<u32, String> {
-    let deadline = Instant::now() + timeout;
-    loop {
-        let mut seen = Vec::new();
-        for &id in among.iter().rev() {
-            let mode = ctx.cluster.srvr(id).await.map(|i| i.mode).unwrap_or(ServerMode::Down);
-            let hit = match role {
-                StepRole::Leader => matches!(mode, ServerMode::Leader | ServerMode::Standalone),
-                StepRole::Follower => mode == ServerMode::Follower,
-                StepRole::Participant => matches!(mode, ServerMode::Leader | ServerMode::Follower),
-                StepRole::Observer => mode == ServerMode::Observer,
-            };
-            if hit {
-                return Ok(id);
-            }
-            seen.push(format!("zk{id}={}", mode.as_str()));
-        }
-        if Instant::now() >= deadline {
-            seen.reverse();
-            return Err(format!("no server among {among:?} reports {} within {timeout:?} (last: {})", role.as_str(), seen.join(" ")));
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }

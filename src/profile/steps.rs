@@ -15,10 +15,25 @@ const MAX_MS: u64 = 3_600_000;
 const MAX_ID: u32 = 9;
 
 const ACTIONS: &[&str] = &[
-    "start", "restart", "stop", "kill", "wipe", "pause", "unpause", "partition", "heal", "delay", "undelay", "reconfig",
-    "quorum-write", "wait", "find", "sleep",
+    "start",
+    "restart",
+    "stop",
+    "kill",
+    "wipe",
+    "pause",
+    "unpause",
+    "partition",
+    "heal",
+    "delay",
+    "undelay",
+    "reconfig",
+    "quorum-write",
+    "wait",
+    "find",
+    "sleep",
 ];
-const SERVER: (&str, StepTy, &str) = ("server", StepTy::Ref, "a server id, or a name bound by a find step (as = \"L\")");
+const SERVER: (&str, StepTy, &str) =
+    ("server", StepTy::Ref, "a server id, or a name bound by a find step (as = \"L\")");
 const SERVERS: (&str, StepTy, &str) = ("servers", StepTy::RefList, "a list of server ids or bound names");
 const MEMBERS: (&str, StepTy, &str) = ("members", StepTy::RefList, "the member list, e.g. [1, 2, 3]");
 const CONFIG: (&str, StepTy, &str) = (
@@ -28,7 +43,8 @@ const CONFIG: (&str, StepTy, &str) = (
 );
 const DURATION: (&str, StepTy, &str) = ("duration_ms", StepTy::U64, "milliseconds");
 const TIMEOUT: (&str, StepTy, &str) = ("timeout_ms", StepTy::U64, "milliseconds");
-const ON_TIMEOUT: (&str, StepTy, &str) = ("on_timeout", StepTy::Enum(&["continue", "fail"]), "\"continue\" or \"fail\"");
+const ON_TIMEOUT: (&str, StepTy, &str) =
+    ("on_timeout", StepTy::Enum(&["continue", "fail"]), "\"continue\" or \"fail\"");
 
 /// The keys of a step with this action (besides `action`).
 fn step_keys(action: &str) -> Vec<(&'static str, StepTy, &'static str)> {
@@ -39,7 +55,11 @@ fn step_keys(action: &str) -> Vec<(&'static str, StepTy, &'static str)> {
             SERVERS,
             CONFIG,
             MEMBERS,
-            ("order", StepTy::Enum(&["ids", "leader-first", "leader-last"]), "\"ids\", \"leader-first\" or \"leader-last\""),
+            (
+                "order",
+                StepTy::Enum(&["ids", "leader-first", "leader-last"]),
+                "\"ids\", \"leader-first\" or \"leader-last\"",
+            ),
             ("wait", StepTy::Bool, "true or false"),
             ("gap_ms", StepTy::U64, "milliseconds"),
             TIMEOUT,
@@ -98,7 +118,11 @@ pub(super) fn check_step_keys(t: &Table, i: usize) -> Result<(), ProfileError> {
         Some(Value::String(a)) if ACTIONS.contains(&a.as_str()) => a.clone(),
         Some(other) => {
             let shown = other.to_string();
-            let hint = other.as_str().and_then(|a| super::schema::closest(a, ACTIONS)).map(|c| format!("did you mean \"{c}\"? ")).unwrap_or_default();
+            let hint = other
+                .as_str()
+                .and_then(|a| super::schema::closest(a, ACTIONS))
+                .map(|c| format!("did you mean \"{c}\"? "))
+                .unwrap_or_default();
             return Err(ProfileError::Invalid {
                 field: format!("{prefix}action"),
                 value: shown,
@@ -109,13 +133,19 @@ pub(super) fn check_step_keys(t: &Table, i: usize) -> Result<(), ProfileError> {
     let mut rest = t.clone();
     rest.remove("action");
     check_keys_of(&rest, &step_keys(&action), &prefix).map_err(|e| match e {
-        ProfileError::UnknownKey { key, hint } => ProfileError::UnknownKey { key, hint: format!("{hint} (for action \"{action}\")") },
+        ProfileError::UnknownKey { key, hint } => {
+            ProfileError::UnknownKey { key, hint: format!("{hint} (for action \"{action}\")") }
+        }
         e => e,
     })
 }
 
 fn invalid(i: usize, field: &str, value: impl ToString, reason: impl Into<String>) -> ProfileError {
-    ProfileError::Invalid { field: format!("procedure.steps[{i}].{field}"), value: value.to_string(), reason: reason.into() }
+    ProfileError::Invalid {
+        field: format!("procedure.steps[{i}].{field}"),
+        value: value.to_string(),
+        reason: reason.into(),
+    }
 }
 
 /// The dry run: what exists and what is bound at each step.
@@ -179,12 +209,20 @@ fn validate_step(sim: &mut Sim, i: usize, s: &Step, c: &ClusterPlan) -> Result<(
     }
     let needs_target = !matches!(
         s.action,
-        StepAction::Heal | StepAction::Undelay | StepAction::Reconfig | StepAction::QuorumWrite | StepAction::Find | StepAction::Sleep | StepAction::Wait
+        StepAction::Heal
+            | StepAction::Undelay
+            | StepAction::Reconfig
+            | StepAction::QuorumWrite
+            | StepAction::Find
+            | StepAction::Sleep
+            | StepAction::Wait
     );
     if needs_target && targets.is_empty() {
         return Err(ProfileError::MissingKey {
             key: format!("procedure.steps[{i}].server"),
-            detail: format!("action \"{action}\" needs the server it acts on: add server = 2 (or a bound name, or servers = [..])"),
+            detail: format!(
+                "action \"{action}\" needs the server it acts on: add server = 2 (or a bound name, or servers = [..])"
+            ),
         });
     }
     if let Some(ms) = s.duration_ms {
@@ -198,12 +236,24 @@ fn validate_step(sim: &mut Sim, i: usize, s: &Step, c: &ClusterPlan) -> Result<(
     match s.action {
         StepAction::Start | StepAction::Restart => {
             match s.config {
-                Some(StartConfig::Joiner | StartConfig::Observer) if !c.dynamic_config => return Err(dynamic_only("start a joiner or observer")),
+                Some(StartConfig::Joiner | StartConfig::Observer) if !c.dynamic_config => {
+                    return Err(dynamic_only("start a joiner or observer"))
+                }
                 Some(StartConfig::Joiner | StartConfig::Observer) if s.action == StepAction::Restart => {
-                    return Err(invalid(i, "config", format!("{:?}", s.config.map(config_name).unwrap_or_default()), "applies to start only; a restart takes \"static\", \"standalone\" or \"dynamic\""))
+                    return Err(invalid(
+                        i,
+                        "config",
+                        format!("{:?}", s.config.map(config_name).unwrap_or_default()),
+                        "applies to start only; a restart takes \"static\", \"standalone\" or \"dynamic\"",
+                    ))
                 }
                 Some(StartConfig::Static | StartConfig::Standalone) if c.dynamic_config => {
-                    return Err(invalid(i, "config", format!("{:?}", s.config.map(config_name).unwrap_or_default()), "conflicts with cluster.dynamic_config = true; use \"dynamic\", \"joiner\" or \"observer\""))
+                    return Err(invalid(
+                        i,
+                        "config",
+                        format!("{:?}", s.config.map(config_name).unwrap_or_default()),
+                        "conflicts with cluster.dynamic_config = true; use \"dynamic\", \"joiner\" or \"observer\"",
+                    ))
                 }
                 _ => {}
             }
@@ -215,31 +265,55 @@ fn validate_step(sim: &mut Sim, i: usize, s: &Step, c: &ClusterPlan) -> Result<(
                     sim.check_ref(i, "members", r, true)?;
                 }
                 if s.config.is_none() {
-                    return Err(invalid(i, "members", format!("{} servers", m.len()), "needs config = \"static\" or \"dynamic\" to say how the list is written"));
+                    return Err(invalid(
+                        i,
+                        "members",
+                        format!("{} servers", m.len()),
+                        "needs config = \"static\" or \"dynamic\" to say how the list is written",
+                    ));
                 }
-                sim.voting = m.iter().filter_map(|r| if let ServerRef::Id(id) = r { Some(*id) } else { None }).collect();
+                sim.voting =
+                    m.iter().filter_map(|r| if let ServerRef::Id(id) = r { Some(*id) } else { None }).collect();
                 sim.removed_by_name = 0;
-            } else if matches!(s.config, Some(StartConfig::Static | StartConfig::Dynamic)) || (starts && s.config.is_none() && !c.dynamic_config) {
-                sim.voting.extend(targets.iter().filter_map(|r| if let ServerRef::Id(id) = r { Some(*id) } else { None }));
+            } else if matches!(s.config, Some(StartConfig::Static | StartConfig::Dynamic))
+                || (starts && s.config.is_none() && !c.dynamic_config)
+            {
+                sim.voting
+                    .extend(targets.iter().filter_map(|r| if let ServerRef::Id(id) = r { Some(*id) } else { None }));
             }
-            sim.existing.extend(targets.iter().filter_map(|r| if let ServerRef::Id(id) = r { Some(*id) } else { None }));
+            sim.existing
+                .extend(targets.iter().filter_map(|r| if let ServerRef::Id(id) = r { Some(*id) } else { None }));
         }
         StepAction::Delay => {
             let (d, j, l) = (s.delay_ms.unwrap_or(0), s.jitter_ms.unwrap_or(0), s.loss_pct.unwrap_or(0.0));
             if d == 0 && l == 0.0 {
-                return Err(ProfileError::MissingKey { key: format!("procedure.steps[{i}].delay_ms"), detail: "a delay step needs delay_ms (e.g. 100) or loss_pct".into() });
+                return Err(ProfileError::MissingKey {
+                    key: format!("procedure.steps[{i}].delay_ms"),
+                    detail: "a delay step needs delay_ms (e.g. 100) or loss_pct".into(),
+                });
             }
             if d > 10_000 {
                 return Err(invalid(i, "delay_ms", d, "is too long: use at most 10000 ms"));
             }
             if j > d {
-                return Err(invalid(i, "jitter_ms", j, format!("is larger than delay_ms ({d}): use a jitter of at most the delay")));
+                return Err(invalid(
+                    i,
+                    "jitter_ms",
+                    j,
+                    format!("is larger than delay_ms ({d}): use a jitter of at most the delay"),
+                ));
             }
             if !(0.0..=100.0).contains(&l) || !l.is_finite() {
                 return Err(invalid(i, "loss_pct", l, "is not a percentage: use 0 to 100"));
             }
         }
-        StepAction::Reconfig | StepAction::QuorumWrite if !c.dynamic_config => return Err(dynamic_only(if s.action == StepAction::Reconfig { "reconfigure" } else { "issue a reconfig quorum write" })),
+        StepAction::Reconfig | StepAction::QuorumWrite if !c.dynamic_config => {
+            return Err(dynamic_only(if s.action == StepAction::Reconfig {
+                "reconfigure"
+            } else {
+                "issue a reconfig quorum write"
+            }))
+        }
         StepAction::Reconfig => validate_reconfig(sim, i, s)?,
         StepAction::Wait => {
             let until = s.until.unwrap_or(WaitUntil::Serving);
@@ -256,16 +330,26 @@ fn validate_step(sim: &mut Sim, i: usize, s: &Step, c: &ClusterPlan) -> Result<(
             if name.is_empty() || name.chars().all(|ch| ch.is_ascii_digit()) || name.len() > 40 {
                 return Err(ProfileError::MissingKey {
                     key: format!("procedure.steps[{i}].as"),
-                    detail: "a find step binds a name for later steps: add as = \"L\" (1 to 40 characters, not a number)".into(),
+                    detail:
+                        "a find step binds a name for later steps: add as = \"L\" (1 to 40 characters, not a number)"
+                            .into(),
                 });
             }
             if !matches!(s.role, None | Some(StepRole::Leader | StepRole::Follower)) {
-                return Err(invalid(i, "role", format!("{:?}", s.role.map(StepRole::as_str).unwrap_or_default()), "find looks for a \"leader\" or a \"follower\""));
+                return Err(invalid(
+                    i,
+                    "role",
+                    format!("{:?}", s.role.map(StepRole::as_str).unwrap_or_default()),
+                    "find looks for a \"leader\" or a \"follower\"",
+                ));
             }
             sim.names.insert(name.to_string());
         }
         StepAction::Sleep if s.duration_ms.is_none() => {
-            return Err(ProfileError::MissingKey { key: format!("procedure.steps[{i}].duration_ms"), detail: "a sleep step needs its length, e.g. duration_ms = 5000".into() });
+            return Err(ProfileError::MissingKey {
+                key: format!("procedure.steps[{i}].duration_ms"),
+                detail: "a sleep step needs its length, e.g. duration_ms = 5000".into(),
+            });
         }
         _ => {}
     }
@@ -285,7 +369,12 @@ fn config_name(c: StartConfig) -> &'static str {
 fn validate_reconfig(sim: &mut Sim, i: usize, s: &Step) -> Result<(), ProfileError> {
     let given = [!s.add.is_empty(), !s.remove.is_empty(), s.members.is_some()].iter().filter(|b| **b).count();
     if given != 1 {
-        return Err(invalid(i, "action", "\"reconfig\"", "needs exactly one of add = [..], remove = [..] or members = [..] (one change per step)"));
+        return Err(invalid(
+            i,
+            "action",
+            "\"reconfig\"",
+            "needs exactly one of add = [..], remove = [..] or members = [..] (one change per step)",
+        ));
     }
     if let Some(n) = s.max_attempts {
         if n == 0 || n > 100 {
@@ -293,7 +382,12 @@ fn validate_reconfig(sim: &mut Sim, i: usize, s: &Step) -> Result<(), ProfileErr
         }
     }
     if s.role.is_some() && s.add.is_empty() {
-        return Err(invalid(i, "role", format!("{:?}", s.role.map(StepRole::as_str).unwrap_or_default()), "applies to add only"));
+        return Err(invalid(
+            i,
+            "role",
+            format!("{:?}", s.role.map(StepRole::as_str).unwrap_or_default()),
+            "applies to add only",
+        ));
     }
     for r in &s.add {
         sim.check_ref(i, "add", r, false)?;
@@ -325,7 +419,12 @@ fn validate_reconfig(sim: &mut Sim, i: usize, s: &Step) -> Result<(), ProfileErr
     }
     if !s.remove.is_empty() && sim.voting_count() == 0 {
         let shown = s.remove.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ");
-        return Err(invalid(i, "remove", format!("[{shown}]"), "would remove the last voting member: an ensemble needs at least one; remove fewer servers"));
+        return Err(invalid(
+            i,
+            "remove",
+            format!("[{shown}]"),
+            "would remove the last voting member: an ensemble needs at least one; remove fewer servers",
+        ));
     }
     Ok(())
 }
