@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Install zkchaos' prerequisites on a fresh Debian machine with Docker Engine and Rust:
-# mmdebstrap (builds the ZooKeeper image without a registry) and the ZooKeeper image itself.
+# mmdebstrap (builds the images without a registry), the ZooKeeper image and the netem helper image.
 # Idempotent: a second call takes about a second.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,3 +19,4 @@ if ! command -v mmdebstrap >/dev/null 2>&1; then
   apt-get install -y -qq mmdebstrap >/dev/null
 fi
 bash docker/build-image.sh
+bash docker/build-netem-image.sh

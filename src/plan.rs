@@ -7,6 +7,10 @@
 //!
 //! Parsing and validation with user-facing errors live in [`crate::profile`].
 
+pub mod steps;
+
+pub use steps::{OnTimeout, ServerRef, StartConfig, Step, StepAction, StepRole, WaitUntil};
+
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fmt;
@@ -252,6 +256,13 @@ pub enum ProcedurePlan {
         #[serde(default = "default_reconfig_attempts")]
         max_attempts: u32,
     },
+    /// A runbook: the steps in order (`[[procedure.steps]]`), see [`steps`].
+    Steps {
+        steps: Vec<Step>,
+        /// How reconfig steps authenticate (used only if a step needs an admin session).
+        #[serde(default)]
+        auth: ReconfigAuth,
+    },
 }
 
 fn default_none_duration() -> f64 {
@@ -279,6 +290,7 @@ impl ProcedurePlan {
             ProcedurePlan::RestartExpand { order, .. } => format!("restart-expand/{}", order.as_str()),
             ProcedurePlan::RollingExpand { order, .. } => format!("rolling-expand/{}", order.as_str()),
             ProcedurePlan::ReconfigExpand { step, .. } => format!("reconfig-expand/{}", step.as_str()),
+            ProcedurePlan::Steps { .. } => "steps".into(),
         }
     }
 
@@ -289,6 +301,23 @@ impl ProcedurePlan {
             ProcedurePlan::RestartExpand { to, .. }
             | ProcedurePlan::RollingExpand { to, .. }
             | ProcedurePlan::ReconfigExpand { to, .. } => *to,
+            ProcedurePlan::Steps { steps, .. } => steps::final_size(from, steps),
+        }
+    }
+
+    /// How reconfig authenticates, when the procedure uses an administrative session at all
+    /// (`reconfig-expand`, or a runbook with a reconfig, quorum-write, or joiner/observer start).
+    pub fn reconfig_auth(&self) -> Option<ReconfigAuth> {
+        match self {
+            ProcedurePlan::ReconfigExpand { auth, .. } => Some(*auth),
+            ProcedurePlan::Steps { steps, auth } => steps
+                .iter()
+                .any(|s| {
+                    matches!(s.action, StepAction::Reconfig | StepAction::QuorumWrite)
+                        || matches!(s.config, Some(StartConfig::Joiner | StartConfig::Observer))
+                })
+                .then_some(*auth),
+            _ => None,
         }
     }
 }

@@ -12,6 +12,7 @@
 //! would be valid; nothing here panics on any input (`tests/profile_fuzz.rs` checks that).
 
 mod schema;
+mod steps;
 mod validate;
 
 pub use validate::{validate, MAX_CLUSTER_SIZE, MAX_VALUE_SIZE, VALID_OPS};
@@ -194,7 +195,8 @@ mod tests {
                 count += 1;
             }
         }
-        assert_eq!(count, 7, "expected the seven bundled profiles in {}", dir.display());
+        // Seven strategy profiles, eleven runbooks (issue 13) and the partition calibration.
+        assert_eq!(count, 19, "expected the nineteen bundled profiles in {}", dir.display());
     }
 
     #[test]

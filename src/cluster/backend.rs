@@ -7,6 +7,8 @@
 //! [`Capabilities`] and a procedure checks before it starts (Jepsen's `Kill`/`Pause` protocols):
 //! the default methods fail with [`ClusterError::Unsupported`].
 //!
+//! Network faults (partition, netem delay/loss) and wipe are capabilities too.
+//!
 //! Implementations: [`crate::cluster::Cluster`] (Docker, one engine today; the addresses come
 //! from the backend, never assumed to be localhost, so a backend can place servers on several
 //! engines) and [`crate::cluster::fake::FakeBackend`] (in memory, for unit-testing procedure
@@ -28,6 +30,37 @@ pub struct Capabilities {
     pub pause: bool,
     /// Remove a server's data (volume) so it restarts empty.
     pub wipe: bool,
+    /// Cut a server off the ensemble's network and reconnect it.
+    pub partition: bool,
+    /// Delay or drop a server's packets (netem) and clear that again.
+    pub delay: bool,
+}
+
+/// netem settings for [`Backend::delay`]: `delay_ms` ± `jitter_ms`, `loss_pct` % of packets lost.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Netem {
+    pub delay_ms: u32,
+    pub jitter_ms: u32,
+    pub loss_pct: f64,
+}
+
+impl Netem {
+    /// The `tc qdisc` arguments after `netem`, e.g. `delay 100ms 20ms loss 1%`.
+    pub fn tc_args(&self) -> Vec<String> {
+        let mut v = Vec::new();
+        if self.delay_ms > 0 || self.jitter_ms > 0 {
+            v.push("delay".into());
+            v.push(format!("{}ms", self.delay_ms));
+            if self.jitter_ms > 0 {
+                v.push(format!("{}ms", self.jitter_ms));
+            }
+        }
+        if self.loss_pct > 0.0 {
+            v.push("loss".into());
+            v.push(format!("{}%", self.loss_pct));
+        }
+        v
+    }
 }
 
 /// An administrative ZooKeeper session for dynamic reconfiguration. Errors are the client's
@@ -37,6 +70,10 @@ pub trait AdminSession: Send + Sync {
     fn committed_config(&self) -> impl Future<Output = std::result::Result<String, String>> + Send;
     /// Incremental `reconfig -add` of these dynamic member lines.
     fn add_members(&self, lines: &[String]) -> impl Future<Output = std::result::Result<(), String>> + Send;
+    /// Incremental `reconfig -remove` of these server ids.
+    fn remove_members(&self, ids: &[u32]) -> impl Future<Output = std::result::Result<(), String>> + Send;
+    /// Non-incremental reconfig: the whole new member list (these dynamic lines).
+    fn set_members(&self, lines: &[String]) -> impl Future<Output = std::result::Result<(), String>> + Send;
     /// One quorum write (committed is not active until one goes through).
     fn quorum_write(&self) -> impl Future<Output = std::result::Result<(), String>> + Send;
 }
@@ -82,5 +119,26 @@ pub trait Backend: Send + Sync {
     /// Thaw server `id` (capability `pause`).
     fn unpause(&mut self, id: u32) -> impl Future<Output = Result<()>> + Send {
         async move { Err(ClusterError::Unsupported { op: "unpause", server: id }) }
+    }
+    /// Stop server `id` and empty its data; it stays stopped (capability `wipe`).
+    fn wipe(&mut self, id: u32) -> impl Future<Output = Result<()>> + Send {
+        async move { Err(ClusterError::Unsupported { op: "wipe", server: id }) }
+    }
+    /// Cut server `id` off the ensemble's network (capability `partition`).
+    fn partition(&mut self, id: u32) -> impl Future<Output = Result<()>> + Send {
+        async move { Err(ClusterError::Unsupported { op: "partition", server: id }) }
+    }
+    /// Reconnect server `id` to the ensemble's network (capability `partition`).
+    fn heal(&mut self, id: u32) -> impl Future<Output = Result<()>> + Send {
+        async move { Err(ClusterError::Unsupported { op: "heal", server: id }) }
+    }
+    /// Apply `netem` to server `id`'s traffic (capability `delay`).
+    fn delay(&mut self, id: u32, netem: Netem) -> impl Future<Output = Result<()>> + Send {
+        let _ = netem;
+        async move { Err(ClusterError::Unsupported { op: "delay", server: id }) }
+    }
+    /// Remove the `netem` of server `id` (capability `delay`).
+    fn undelay(&mut self, id: u32) -> impl Future<Output = Result<()>> + Send {
+        async move { Err(ClusterError::Unsupported { op: "undelay", server: id }) }
     }
 }

@@ -1,7 +1,7 @@
 //! [`Backend`] for the Docker [`Cluster`], and the administrative reconfig session it opens
 //! (a `zookeeper-client` session on the servers' published client ports).
 
-use super::backend::{AdminSession, Backend, Capabilities};
+use super::backend::{AdminSession, Backend, Capabilities, Netem};
 use super::config::ZooCfg;
 use super::docker::Cluster;
 use super::error::Result;
@@ -43,6 +43,19 @@ impl AdminSession for ZkAdmin {
         bounded("reconfig", self.client.update_ensemble(update, None)).await.map(|_| ())
     }
 
+    async fn remove_members(&self, ids: &[u32]) -> std::result::Result<(), String> {
+        let ids: Vec<String> = ids.iter().map(u32::to_string).collect();
+        let leavings: Vec<&str> = ids.iter().map(String::as_str).collect();
+        let joinings: Vec<&str> = Vec::new();
+        let update = zk::EnsembleUpdate::Incremental { joinings: joinings.iter().copied(), leavings: leavings.iter().copied() };
+        bounded("reconfig", self.client.update_ensemble(update, None)).await.map(|_| ())
+    }
+
+    async fn set_members(&self, lines: &[String]) -> std::result::Result<(), String> {
+        let update = zk::EnsembleUpdate::New { ensemble: lines.iter().map(String::as_str) };
+        bounded("reconfig", self.client.update_ensemble(update, None)).await.map(|_| ())
+    }
+
     async fn quorum_write(&self) -> std::result::Result<(), String> {
         bounded("quorum write", async { self.client.set_data(crate::plan::keyspace::ROOT, b"", None).await.map(|_| ()) })
             .await
@@ -53,7 +66,7 @@ impl Backend for Cluster {
     type Admin = ZkAdmin;
 
     fn capabilities(&self) -> Capabilities {
-        Capabilities { kill: true, pause: true, wipe: true }
+        Capabilities { kill: true, pause: true, wipe: true, partition: true, delay: true }
     }
     fn server_ids(&self) -> Vec<u32> {
         Cluster::server_ids(self)
@@ -101,5 +114,20 @@ impl Backend for Cluster {
     }
     async fn unpause(&mut self, id: u32) -> Result<()> {
         Cluster::unpause(self, id).await
+    }
+    async fn wipe(&mut self, id: u32) -> Result<()> {
+        Cluster::wipe_data(self, id).await
+    }
+    async fn partition(&mut self, id: u32) -> Result<()> {
+        Cluster::partition(self, id).await
+    }
+    async fn heal(&mut self, id: u32) -> Result<()> {
+        Cluster::heal(self, id).await
+    }
+    async fn delay(&mut self, id: u32, netem: Netem) -> Result<()> {
+        Cluster::delay(self, id, netem).await
+    }
+    async fn undelay(&mut self, id: u32) -> Result<()> {
+        Cluster::undelay(self, id).await
     }
 }

@@ -66,6 +66,8 @@ pub enum ClusterError {
     ImageBuild(String),
     #[error("invalid run id {0:?}: use letters, digits, '-' or '_'")]
     BadRunId(String),
+    #[error("{op} {name}: {detail}")]
+    Fault { op: &'static str, name: String, detail: String },
     #[error("this cluster backend cannot {op} a server (zk{server}); the procedure needs a backend with that capability")]
     Unsupported { op: &'static str, server: u32 },
 }

@@ -5,11 +5,13 @@
 //! Model: a running server's view is its static config's member ids, or for a dynamic ensemble
 //! the committed membership (the first member list, plus members added by reconfig). It serves if a majority of its view is running and shares its view;
 //! the lowest such id leads, the others follow; a running server outside its own view (a
-//! joiner) follows as a non-voting member. `standalone` configs serve alone. Servers in
+//! joiner) follows as a non-voting member. `standalone` configs serve alone.
+//! Observers (added by reconfig, or listed as such in their own config) observe; a partitioned
+//! server is down to `srvr` and not a peer. Servers in
 //! [`FakeBackend::never_serves`] answer `not-serving` for ever (to provoke wait timeouts), and
 //! every operation is appended to [`FakeBackend::log`].
 
-use super::backend::{AdminSession, Backend, Capabilities};
+use super::backend::{AdminSession, Backend, Capabilities, Netem};
 use super::config::{line_id, ConfigMode, ZooCfg};
 use super::error::{ClusterError, Result};
 use super::fourlw::{FourLwError, Membership, SrvrInfo};
@@ -24,6 +26,8 @@ struct FakeServer {
     cfg: ZooCfg,
     running: bool,
     paused: bool,
+    /// Cut off the network: no peers, no clients (`srvr` sees it down).
+    partitioned: bool,
 }
 
 #[derive(Debug, Default)]
@@ -33,6 +37,8 @@ struct State {
     /// plus members added by reconfig. Dynamic servers take their view from it (ZooKeeper
     /// syncs the configuration from the leader).
     committed: BTreeSet<u32>,
+    /// Observers added by reconfig (not voting).
+    observers: BTreeSet<u32>,
     log: Vec<String>,
 }
 
@@ -44,6 +50,8 @@ pub struct FakeBackend {
     pub never_serves: BTreeSet<u32>,
     /// Make `reconfig -add` fail this many times before it succeeds.
     pub reconfig_failures: Arc<Mutex<u32>>,
+    /// Capabilities to declare instead of all of them.
+    pub capabilities: Option<Capabilities>,
 }
 
 fn view_of(cfg: &ZooCfg, committed: &BTreeSet<u32>) -> BTreeSet<u32> {
@@ -73,7 +81,7 @@ impl FakeBackend {
     fn mode_of(&self, id: u32) -> Result<ServerMode> {
         let s = self.state.lock().map_err(|_| ClusterError::Unsupported { op: "lock", server: id })?;
         let me = s.servers.get(&id).ok_or(ClusterError::Unsupported { op: "srvr (unknown server)", server: id })?;
-        if !me.running || me.paused {
+        if !me.running || me.paused || me.partitioned {
             return Ok(ServerMode::Down);
         }
         if self.never_serves.contains(&id) {
@@ -88,10 +96,14 @@ impl FakeBackend {
             .copied()
             .filter(|m| {
                 s.servers.get(m).is_some_and(|o| {
-                    o.running && !o.paused && !self.never_serves.contains(m) && view_of(&o.cfg, &s.committed) == view
+                    o.running && !o.paused && !o.partitioned && !self.never_serves.contains(m) && view_of(&o.cfg, &s.committed) == view
                 })
             })
             .collect();
+        let observer = s.observers.contains(&id) || me.cfg.server_lines.iter().any(|l| line_id(l) == Some(id) && l.contains(":observer"));
+        if !view.contains(&id) && observer {
+            return Ok(if agreeing.len() * 2 > view.len() { ServerMode::Observer } else { ServerMode::NotServing });
+        }
         if !view.contains(&id) {
             // A joiner syncs as a non-voting follower once its view's ensemble serves.
             return Ok(if agreeing.len() * 2 > view.len() { ServerMode::Follower } else { ServerMode::NotServing });
@@ -112,7 +124,8 @@ pub struct FakeAdmin {
 impl AdminSession for FakeAdmin {
     async fn committed_config(&self) -> std::result::Result<String, String> {
         let s = self.backend.state.lock().map_err(|_| "lock poisoned".to_string())?;
-        let lines: Vec<String> = s.committed.iter().map(|&id| super::config::dynamic_line(id)).collect();
+        let mut lines: Vec<String> = s.committed.iter().map(|&id| super::config::dynamic_line(id)).collect();
+        lines.extend(s.observers.iter().map(|&id| super::config::observer_line(id)));
         Ok(format!("{}\nversion=1", lines.join("\n")))
     }
 
@@ -124,8 +137,40 @@ impl AdminSession for FakeAdmin {
             }
         }
         let mut s = self.backend.state.lock().map_err(|_| "lock poisoned".to_string())?;
-        s.committed.extend(lines.iter().filter_map(|l| line_id(l)));
+        for line in lines {
+            let Some(id) = line_id(line) else { continue };
+            if line.contains(":observer") {
+                s.committed.remove(&id);
+                s.observers.insert(id);
+            } else {
+                s.observers.remove(&id);
+                s.committed.insert(id);
+            }
+        }
         s.log.push(format!("reconfig add {}", lines.iter().filter_map(|l| line_id(l)).map(|i| i.to_string()).collect::<Vec<_>>().join(",")));
+        Ok(())
+    }
+
+    async fn remove_members(&self, ids: &[u32]) -> std::result::Result<(), String> {
+        let mut s = self.backend.state.lock().map_err(|_| "lock poisoned".to_string())?;
+        for id in ids {
+            if !s.committed.remove(id) && !s.observers.remove(id) {
+                return Err(format!("reconfig: BadArguments: server {id} is not a member"));
+            }
+        }
+        if s.committed.is_empty() {
+            return Err("reconfig: BadArguments: no voting member would remain".into());
+        }
+        s.log.push(format!("reconfig remove {}", ids.iter().map(u32::to_string).collect::<Vec<_>>().join(",")));
+        Ok(())
+    }
+
+    async fn set_members(&self, lines: &[String]) -> std::result::Result<(), String> {
+        let mut s = self.backend.state.lock().map_err(|_| "lock poisoned".to_string())?;
+        s.committed = lines.iter().filter(|l| !l.contains(":observer")).filter_map(|l| line_id(l)).collect();
+        s.observers = lines.iter().filter(|l| l.contains(":observer")).filter_map(|l| line_id(l)).collect();
+        let entry = format!("reconfig members {}", s.committed.iter().map(u32::to_string).collect::<Vec<_>>().join(","));
+        s.log.push(entry);
         Ok(())
     }
 
@@ -139,7 +184,7 @@ impl Backend for FakeBackend {
     type Admin = FakeAdmin;
 
     fn capabilities(&self) -> Capabilities {
-        Capabilities { kill: true, pause: true, wipe: false }
+        self.capabilities.unwrap_or(Capabilities { kill: true, pause: true, wipe: true, partition: true, delay: true })
     }
     fn server_ids(&self) -> Vec<u32> {
         self.state.lock().map(|s| s.servers.keys().copied().collect()).unwrap_or_default()
@@ -155,7 +200,7 @@ impl Backend for FakeBackend {
             if cfg.mode == ConfigMode::Dynamic && s.committed.is_empty() {
                 s.committed = view_of(cfg, &BTreeSet::new());
             }
-            s.servers.insert(id, FakeServer { cfg: cfg.clone(), running: true, paused: false });
+            s.servers.insert(id, FakeServer { cfg: cfg.clone(), running: true, paused: false, partitioned: false });
             s.log.push(format!("start zk{id}"));
         }
         Ok(())
@@ -216,6 +261,34 @@ impl Backend for FakeBackend {
             }
             s.log.push(format!("unpause zk{id}"));
         }
+        Ok(())
+    }
+    async fn wipe(&mut self, id: u32) -> Result<()> {
+        self.record(format!("wipe zk{id}"));
+        self.stop_server(id, Duration::ZERO).await
+    }
+    async fn partition(&mut self, id: u32) -> Result<()> {
+        self.set_partitioned(id, true, "partition")
+    }
+    async fn heal(&mut self, id: u32) -> Result<()> {
+        self.set_partitioned(id, false, "heal")
+    }
+    async fn delay(&mut self, id: u32, netem: Netem) -> Result<()> {
+        self.record(format!("delay zk{id} {}", netem.tc_args().join(" ")));
+        Ok(())
+    }
+    async fn undelay(&mut self, id: u32) -> Result<()> {
+        self.record(format!("undelay zk{id}"));
+        Ok(())
+    }
+}
+
+impl FakeBackend {
+    fn set_partitioned(&self, id: u32, on: bool, op: &'static str) -> Result<()> {
+        let mut s = self.state.lock().map_err(|_| ClusterError::Unsupported { op: "lock", server: id })?;
+        let srv = s.servers.get_mut(&id).ok_or(ClusterError::Unsupported { op, server: id })?;
+        srv.partitioned = on;
+        s.log.push(format!("{op} zk{id}"));
         Ok(())
     }
 }

@@ -19,8 +19,9 @@ pub mod fourlw;
 pub mod image;
 pub mod monitor;
 pub mod names;
+pub mod netfault;
 
-pub use backend::{AdminSession, Backend, Capabilities};
+pub use backend::{AdminSession, Backend, Capabilities, Netem};
 pub use cleanup::{find_leftovers, remove_all, remove_run, warn_leftovers, Leftover, TeardownReport};
 pub use config::{ConfigMode, RenderedConfig, ZooCfg};
 pub use docker::{connect_docker, memory_preflight, Cluster, ClusterSpec};

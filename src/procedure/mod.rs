@@ -11,7 +11,11 @@
 //!   server rewritten and restarted one at a time);
 //! - [`reconfig`]: `reconfig-expand` (N → M by dynamic reconfiguration, joiners started with the
 //!   committed config plus themselves, then `reconfig -add`, with retries);
-//! - [`fault`]: `none` (steady load, the baseline) and `pause` (the calibration fault).
+//! - `none` (steady load, the baseline) and `pause` (the calibration fault).
+//!
+//! Every one of them is a runbook: a list of [`crate::plan::Step`]s ([`runbooks`] expands the
+//! built-in kinds; a profile can write its own as `[[procedure.steps]]`), run by the one
+//! interpreter in [`steps`], which also injects faults (kill, pause, partition, netem delay).
 //!
 //! Convergence (every target server serving, one leader, each server's own membership view equal
 //! to the target set) is waited for by [`wait_converged`] after the procedure's last step.
@@ -19,15 +23,16 @@
 //! Procedures are generic over [`Backend`]: a run drives Docker's `Cluster`; the unit tests in
 //! [`tests`] drive the in-memory `FakeBackend` to check step order and marks without Docker.
 
-pub mod fault;
 pub mod reconfig;
 pub mod restart;
+pub mod runbooks;
+pub mod steps;
 #[cfg(test)]
 mod tests;
 
 use crate::check::converge::{check_converged, ServerObservation};
 use crate::cluster::{Backend, ClusterError, ZooCfg};
-use crate::plan::{Plan, ProcedurePlan};
+use crate::plan::Plan;
 use crate::record::{Epoch, Mark, MarkKind, ServerMode};
 use std::future::Future;
 use std::net::SocketAddr;
@@ -197,20 +202,13 @@ pub async fn marked<T, E: std::fmt::Display>(
     result
 }
 
-/// Run the plan's procedure. Marks are emitted as steps happen.
+/// Run the plan's procedure: its steps (a runbook, or a built-in strategy expanded by
+/// [`runbooks::expand`]) through the one interpreter [`steps::run_steps`]. Marks are emitted as
+/// steps happen.
 pub async fn run_procedure<B: Backend>(ctx: &mut ProcedureCtx<'_, B>) -> Result<ProcedureOutcome, ProcedureError> {
-    let from = ctx.plan.cluster.size;
-    match ctx.plan.procedure.clone() {
-        ProcedurePlan::None { duration_s } => fault::steady(ctx, duration_s).await,
-        ProcedurePlan::Pause { target, duration_ms } => fault::pause(ctx, target, duration_ms).await,
-        ProcedurePlan::RestartExpand { to, order } => restart::restart_expand(ctx, from, to, order).await,
-        ProcedurePlan::RollingExpand { to, order, step_gap_ms } => {
-            restart::rolling_expand(ctx, from, to, order, Duration::from_millis(step_gap_ms)).await
-        }
-        ProcedurePlan::ReconfigExpand { to, step, max_attempts, .. } => {
-            reconfig::reconfig_expand(ctx, from, to, step, max_attempts).await
-        }
-    }
+    let (steps, notes) = runbooks::expand(ctx.plan);
+    runbooks::check_capabilities(&steps, ctx.cluster.capabilities())?;
+    steps::run_steps(ctx, &steps, notes).await
 }
 
 /// Poll every target server until the ensemble has converged to `target` in `rounds`

@@ -1,5 +1,6 @@
 //! Restart-based expansion (static configuration): servers learn the new membership only by
-//! having zoo.cfg rewritten and being restarted.
+//! having zoo.cfg rewritten and being restarted. The strategies are runbooks
+//! ([`super::runbooks`]); this module keeps their pure parts (the restart order, the hazard).
 //!
 //! - `restart-expand` (standalone → N): `new-first` starts the N−1 new servers with the N-server
 //!   config, waits until they serve, then rewrites and restarts the old server — the order of the
@@ -11,113 +12,10 @@
 //!   or `leader-last`, decided with `srvr` just before the restarts), waiting until it serves
 //!   again, with an operator pause of `step_gap` between steps.
 //!
-//! A wait that times out is recorded on its step's end mark and the procedure goes on: how the
-//! ensemble behaves when a step does not complete is part of what is measured.
+//! A wait that times out is recorded on its step's end mark and in the notes, and the procedure
+//! goes on: how the ensemble behaves when a step does not complete is part of what is measured.
 
-use crate::cluster::Backend;
-use super::{ProcedureCtx, ProcedureError, ProcedureOutcome, ServerAction};
-use crate::cluster::config::ZooCfg;
-use crate::plan::{RestartOrder, RollingOrder};
-use crate::record::ServerMode;
-use std::time::Duration;
-
-const SERVING: &[ServerMode] = &[ServerMode::Leader, ServerMode::Follower, ServerMode::Standalone, ServerMode::Observer];
-
-/// Start server `id` with the static config of `members`.
-async fn start_new<B: Backend>(ctx: &mut ProcedureCtx<'_, B>, id: u32, members: &[u32]) -> Result<(), ProcedureError> {
-    let cfg = ZooCfg::static_ensemble(id, members, &ctx.plan.cluster);
-    ctx.server_step(ServerAction::Start, id, &cfg).await
-}
-
-/// Rewrite server `id`'s zoo.cfg to `members` and restart it.
-async fn restart_with<B: Backend>(ctx: &mut ProcedureCtx<'_, B>, id: u32, members: &[u32]) -> Result<(), ProcedureError> {
-    let cfg = ZooCfg::static_ensemble(id, members, &ctx.plan.cluster);
-    ctx.server_step(ServerAction::Restart, id, &cfg).await
-}
-
-/// Wait until `id` reports one of `modes`; a timeout is recorded on the mark, not fatal.
-async fn wait_for<B: Backend>(ctx: &ProcedureCtx<'_, B>, id: u32, modes: &[ServerMode], what: &str) -> bool {
-    ctx.wait_step(id, modes, what).await.is_ok()
-}
-
-pub async fn restart_expand<B: Backend>(
-    ctx: &mut ProcedureCtx<'_, B>,
-    from: u32,
-    to: u32,
-    order: RestartOrder,
-) -> Result<ProcedureOutcome, ProcedureError> {
-    let old: Vec<u32> = (1..=from).collect();
-    let target: Vec<u32> = (1..=to).collect();
-    let new: Vec<u32> = (from + 1..=to).collect();
-    let mut notes = vec![format!("order {}", order.as_str())];
-    match order {
-        RestartOrder::NewFirst => {
-            for &id in &new {
-                start_new(ctx, id, &target).await?;
-            }
-            for &id in &new {
-                if !wait_for(ctx, id, SERVING, "serving").await {
-                    notes.push(format!("zk{id} did not serve before the old servers were restarted"));
-                }
-            }
-            for &id in &old {
-                restart_with(ctx, id, &target).await?;
-                wait_for(ctx, id, SERVING, "serving").await;
-            }
-        }
-        RestartOrder::OldFirst => {
-            for &id in &old {
-                restart_with(ctx, id, &target).await?;
-            }
-            for &id in &new {
-                start_new(ctx, id, &target).await?;
-            }
-            for &id in &target {
-                wait_for(ctx, id, SERVING, "serving").await;
-            }
-        }
-    }
-    Ok(ProcedureOutcome { target_ids: target, notes })
-}
-
-pub async fn rolling_expand<B: Backend>(
-    ctx: &mut ProcedureCtx<'_, B>,
-    from: u32,
-    to: u32,
-    order: RollingOrder,
-    step_gap: Duration,
-) -> Result<ProcedureOutcome, ProcedureError> {
-    let old: Vec<u32> = (1..=from).collect();
-    let target: Vec<u32> = (1..=to).collect();
-    let new: Vec<u32> = (from + 1..=to).collect();
-    let mut notes = Vec::new();
-    for &id in &new {
-        start_new(ctx, id, &target).await?;
-    }
-    for &id in &new {
-        if !wait_for(ctx, id, &[ServerMode::Follower, ServerMode::Observer, ServerMode::Leader], "following").await {
-            notes.push(format!("zk{id} was not following before the rolling restart began"));
-        }
-    }
-    let leader = ctx.find_leader(&old).await;
-    let sequence = restart_sequence(&old, leader, order);
-    let described = sequence.iter().map(|id| format!("zk{id}")).collect::<Vec<_>>().join(",");
-    ctx.point("restart order", Some(format!("{} (leader before restarts: {})", described, leader.map_or("none".into(), |l| format!("zk{l}")))));
-    notes.push(format!("order {}: {described}", order.as_str()));
-    for (i, &id) in sequence.iter().enumerate() {
-        restart_with(ctx, id, &target).await?;
-        wait_for(ctx, id, SERVING, "serving").await;
-        if i + 1 < sequence.len() && !step_gap.is_zero() {
-            let gap = step_gap;
-            ctx.step("operator pause", async {
-                tokio::time::sleep(gap).await;
-                Ok::<(), ProcedureError>(())
-            })
-            .await?;
-        }
-    }
-    Ok(ProcedureOutcome { target_ids: target, notes })
-}
+use crate::plan::RollingOrder;
 
 /// The documented hazard of starting new servers first with the full static config: when the new
 /// servers alone are a majority of the target, they elect a leader with empty state, and old

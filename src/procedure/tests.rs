@@ -106,7 +106,7 @@ async fn procedure_wait_that_times_out_is_marked_failed_and_the_procedure_goes_o
     assert!(end.detail.as_deref().unwrap_or("").contains("zk3 did not reach"), "{end:?}");
     // The old server was still restarted afterwards, and the failure is in the notes.
     assert_eq!(ops_after_start(&fake, 1).last().map(String::as_str), Some("restart zk1"));
-    assert!(out.notes.iter().any(|n| n.contains("zk3 did not serve")), "{:?}", out.notes);
+    assert!(out.notes.iter().any(|n| n.contains("wait zk3 serving") && n.contains("zk3 did not reach")), "{:?}", out.notes);
 }
 
 #[tokio::test(start_paused = true)]
@@ -158,7 +158,11 @@ async fn procedure_pause_leader_binds_the_current_leader_and_thaws_it() {
     assert!(t0.elapsed() >= Duration::from_secs(3), "the freeze lasts the planned 3 s (paused clock)");
     assert_eq!(ops_after_start(&fake, 3), ["pause zk1", "unpause zk1"]);
     let starts = marks.starts();
-    assert_eq!(starts, ["docker pause zk1", "pause zk1", "docker unpause zk1"]);
+    assert_eq!(starts, ["docker pause zk1", "fault:pause zk1", "pause zk1", "docker unpause zk1"]);
+    // The fault interval lies between the pause call's start and the unpause call's end.
+    let at = |label: &str, kind: MarkKind| marks.all().into_iter().find(|m| m.label == label && m.kind == kind).unwrap().at_us;
+    assert!(at("fault:pause zk1", MarkKind::Start) >= at("docker pause zk1", MarkKind::End));
+    assert!(at("fault:pause zk1", MarkKind::End) <= at("docker unpause zk1", MarkKind::Start));
 }
 
 #[tokio::test(start_paused = true)]
@@ -169,4 +173,232 @@ async fn procedure_convergence_is_not_reached_while_a_target_server_never_serves
     let out = run(&mut fake, &p, &marks).await.unwrap();
     let r = wait_converged(&fake, &out.target_ids, crate::record::Epoch::now(), Duration::from_secs(3), 3).await;
     assert!(r.unwrap_err().contains("zk2"), "the reason names the server");
+}
+
+/// A runbook profile: `size` servers, dynamic or not, and the steps given as TOML tables.
+fn runbook(size: u32, dynamic: bool, steps: &str) -> Result<Plan, crate::profile::ProfileError> {
+    let text = format!("name = \"t\"\n[cluster]\nsize = {size}\ndynamic_config = {dynamic}\n[procedure]\nkind = \"steps\"\nauth = \"skip-acl\"\n{steps}\n");
+    crate::profile::parse(&text, "test")
+}
+
+/// Position of a mark in the timeline (marks carry wall-clock times, which a paused tokio clock
+/// does not move, so order is what the unit tests check).
+fn pos(marks: &Marks, label: &str, kind: MarkKind) -> usize {
+    marks.all().iter().position(|m| m.label == label && m.kind == kind).unwrap_or_else(|| panic!("no {kind:?} {label}"))
+}
+
+#[tokio::test(start_paused = true)]
+async fn procedure_find_binds_the_leader_at_run_time_and_kill_is_a_fault_until_restart() {
+    let steps = r#"
+[[procedure.steps]]
+action = "find"
+role = "leader"
+as = "L"
+[[procedure.steps]]
+action = "kill"
+server = "L"
+[[procedure.steps]]
+action = "sleep"
+duration_ms = 5000
+[[procedure.steps]]
+action = "start"
+server = "L"
+[[procedure.steps]]
+action = "wait"
+server = "L"
+until = "serving"
+"#;
+    let p = runbook(3, false, steps).unwrap();
+    let (mut fake, marks) = (FakeBackend::new(), Marks::default());
+    let t0 = tokio::time::Instant::now();
+    let out = run(&mut fake, &p, &marks).await.unwrap();
+    assert!(t0.elapsed() >= Duration::from_secs(5));
+    // The fake's leader of {1,2,3} is zk1 (known only once the servers run).
+    assert_eq!(ops_after_start(&fake, 3), ["kill zk1", "stop zk1", "restart zk1"]);
+    assert_eq!(marks.starts(), ["kill zk1", "fault:kill zk1", "sleep", "start zk1", "wait zk1 serving"]);
+    assert!(pos(&marks, "fault:kill zk1", MarkKind::Start) > pos(&marks, "kill zk1", MarkKind::End));
+    assert!(pos(&marks, "fault:kill zk1", MarkKind::End) > pos(&marks, "start zk1", MarkKind::End));
+    assert_eq!(out.target_ids, vec![1, 2, 3]);
+}
+
+#[tokio::test(start_paused = true)]
+async fn procedure_removing_the_leader_shrinks_the_target_to_the_remaining_members() {
+    let steps = r#"
+[[procedure.steps]]
+action = "find"
+role = "leader"
+as = "L"
+[[procedure.steps]]
+action = "reconfig"
+remove = ["L"]
+[[procedure.steps]]
+action = "stop"
+server = "L"
+[[procedure.steps]]
+action = "find"
+role = "follower"
+as = "F"
+[[procedure.steps]]
+action = "reconfig"
+remove = ["F"]
+[[procedure.steps]]
+action = "quorum-write"
+"#;
+    let p = runbook(5, true, steps).unwrap();
+    let (mut fake, marks) = (FakeBackend::new(), Marks::default());
+    let out = run(&mut fake, &p, &marks).await.unwrap();
+    // zk1 led; the highest-id follower after that is zk5.
+    assert_eq!(out.target_ids, vec![2, 3, 4]);
+    assert!(marks.starts().contains(&"reconfig remove 1 attempt 1".to_string()), "{:?}", marks.starts());
+    assert!(marks.starts().contains(&"reconfig remove 5 attempt 1".to_string()), "{:?}", marks.starts());
+    let r = wait_converged(&fake, &out.target_ids, crate::record::Epoch::now(), Duration::from_secs(5)).await;
+    assert!(r.is_ok(), "{r:?}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn procedure_partition_marks_its_fault_interval_and_a_forgotten_heal_is_done_at_the_end() {
+    let steps = r#"
+[[procedure.steps]]
+action = "partition"
+server = 1
+duration_ms = 20000
+[[procedure.steps]]
+action = "partition"
+server = 3
+[[procedure.steps]]
+action = "delay"
+server = 2
+delay_ms = 100
+jitter_ms = 20
+"#;
+    let p = runbook(3, false, steps).unwrap();
+    let (mut fake, marks) = (FakeBackend::new(), Marks::default());
+    let t0 = tokio::time::Instant::now();
+    let out = run(&mut fake, &p, &marks).await.unwrap();
+    assert!(t0.elapsed() >= Duration::from_secs(20), "the partition lasts its 20 s (paused clock)");
+    assert!(pos(&marks, "fault:partition zk1", MarkKind::Start) > pos(&marks, "network disconnect zk1", MarkKind::End));
+    assert!(pos(&marks, "fault:partition zk1", MarkKind::End) < pos(&marks, "network connect zk1", MarkKind::Start));
+    let ops = ops_after_start(&fake, 3);
+    assert_eq!(&ops[..4], ["partition zk1", "heal zk1", "partition zk3", "delay zk2 delay 100ms 20ms"], "{ops:?}");
+    // Left open by the runbook, undone by the procedure on its way out.
+    assert!(ops.contains(&"heal zk3".to_string()) && ops.contains(&"undelay zk2".to_string()), "{ops:?}");
+    assert!(out.notes.iter().any(|n| n.contains("partition of zk3 undone")), "{:?}", out.notes);
+    marks.end("fault:partition zk3");
+    marks.end("fault:delay zk2");
+}
+
+#[tokio::test(start_paused = true)]
+async fn procedure_observers_are_added_then_promoted_into_the_target() {
+    let steps = r#"
+[[procedure.steps]]
+action = "start"
+servers = [4, 5]
+config = "observer"
+[[procedure.steps]]
+action = "reconfig"
+add = [4, 5]
+role = "observer"
+[[procedure.steps]]
+action = "wait"
+servers = [4, 5]
+until = "observing"
+on_timeout = "fail"
+[[procedure.steps]]
+action = "reconfig"
+add = [4, 5]
+[[procedure.steps]]
+action = "quorum-write"
+"#;
+    let p = runbook(3, true, steps).unwrap();
+    let (mut fake, marks) = (FakeBackend::new(), Marks::default());
+    let out = run(&mut fake, &p, &marks).await.unwrap();
+    assert_eq!(out.target_ids, vec![1, 2, 3, 4, 5]);
+    let starts = marks.starts();
+    assert!(starts.contains(&"reconfig add 4,5 as observer attempt 1".to_string()) && starts.contains(&"reconfig add 4,5 attempt 1".to_string()), "{starts:?}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn procedure_builtins_expand_to_the_expected_steps_and_are_valid_runbooks() {
+    use crate::plan::{ProcedurePlan, StepAction};
+    let rolling = plan("kind = \"rolling-expand\"\nto = 5\norder = \"leader-last\"\nstep_gap_ms = 500", 3, false);
+    let (steps, _) = runbooks::expand(&rolling);
+    let actions: Vec<StepAction> = steps.iter().map(|s| s.action).collect();
+    assert_eq!(actions, [StepAction::Start, StepAction::Start, StepAction::Wait, StepAction::Wait, StepAction::Restart]);
+    assert_eq!(steps[4].servers.len(), 3);
+    let reconfig = plan("kind = \"reconfig-expand\"\nto = 5\nstep = \"one-by-one\"", 3, true);
+    let (steps, notes) = runbooks::expand(&reconfig);
+    let actions: Vec<&str> = steps.iter().map(|s| s.action.as_str()).collect();
+    assert_eq!(actions, ["start", "wait", "reconfig", "start", "wait", "reconfig", "quorum-write"]);
+    assert_eq!(notes, ["step one-by-one"]);
+    // Every built-in, written out as a runbook, passes the runbook checks.
+    for (proc, size, dynamic) in [
+        ("kind = \"none\"", 3, false),
+        ("kind = \"pause\"", 1, false),
+        ("kind = \"restart-expand\"\nto = 3\norder = \"old-first\"", 1, false),
+        ("kind = \"rolling-expand\"\nto = 5", 3, false),
+        ("kind = \"reconfig-expand\"\nto = 5", 3, true),
+    ] {
+        let mut p = plan(proc, size, dynamic);
+        let steps = runbooks::expand(&p).0;
+        p.procedure = ProcedurePlan::Steps { steps, auth: Default::default() };
+        crate::profile::validate(&p).unwrap_or_else(|e| panic!("{proc}: {e}"));
+    }
+}
+
+#[test]
+fn procedure_runbook_errors_name_the_step_and_field_before_anything_starts() {
+    let err = |size, dynamic, steps: &str| runbook(size, dynamic, steps).unwrap_err().to_string();
+    let e = err(3, false, "[[procedure.steps]]\naction = \"kill\"\nserver = \"L\"");
+    assert!(e.contains("procedure.steps[0].server") && e.contains("not bound") && e.contains("as = \"L\""), "{e}");
+    let e = err(3, false, "[[procedure.steps]]\naction = \"stop\"\nserver = 4");
+    assert!(e.contains("procedure.steps[0].server = 4") && e.contains("does not exist"), "{e}");
+    let e = err(3, false, "[[procedure.steps]]\naction = \"reconfig\"\nremove = [3]");
+    assert!(e.contains("procedure.steps[0].action") && e.contains("static ensemble"), "{e}");
+    let e = err(1, true, "[[procedure.steps]]\naction = \"reconfig\"\nremove = [1]");
+    assert!(e.contains("procedure.steps[0].remove") && e.contains("last voting member"), "{e}");
+    let e = err(3, true, "[[procedure.steps]]\naction = \"sleep\"\nduration_ms = 5\n[[procedure.steps]]\naction = \"kill\"\nadd = [2]");
+    assert!(e.contains("procedure.steps[1].add") && e.contains("for action \"kill\""), "{e}");
+    let e = err(3, true, "[[procedure.steps]]\naction = \"partiton\"\nserver = 1");
+    assert!(e.contains("procedure.steps[0].action") && e.contains("did you mean \"partition\""), "{e}");
+    // A joiner may be added once started; before that it does not exist.
+    let e = err(3, true, "[[procedure.steps]]\naction = \"reconfig\"\nadd = [4]");
+    assert!(e.contains("procedure.steps[0].add") && e.contains("zk4"), "{e}");
+    runbook(3, true, "[[procedure.steps]]\naction = \"start\"\nserver = 4\n[[procedure.steps]]\naction = \"reconfig\"\nadd = [4]").unwrap();
+}
+
+/// The built-in runbook profiles shipped under profiles/ (the contract checked from outside).
+pub const RUNBOOK_PROFILES: [&str; 11] = [
+    "reconfig-5to3",
+    "reconfig-5to3-leader",
+    "rolling-5to3",
+    "rollback-3to5to3",
+    "rollback-1to3to1to3",
+    "observer-3plus2",
+    "kill-leader-3",
+    "pause-follower-3",
+    "partition-leader-3",
+    "delay-leader-3",
+    "expand-under-fault",
+];
+
+#[test]
+fn procedure_shipped_runbook_profiles_load_and_end_with_their_target_size() {
+    let expected_to = [3, 3, 3, 3, 3, 5, 3, 3, 3, 3, 5];
+    for (name, to) in RUNBOOK_PROFILES.iter().zip(expected_to) {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("profiles").join(format!("{name}.toml"));
+        let loaded = crate::profile::load(&path).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(loaded.plan.name, *name);
+        assert_eq!(loaded.plan.procedure.target_size(loaded.plan.cluster.size), to, "{name}");
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn procedure_needing_a_missing_capability_is_refused_before_its_first_step() {
+    let steps = "[[procedure.steps]]\naction = \"sleep\"\nduration_ms = 1000\n[[procedure.steps]]\naction = \"partition\"\nserver = 2\nduration_ms = 1000";
+    let p = runbook(3, false, steps).unwrap();
+    let (mut fake, marks) = (FakeBackend::new(), Marks::default());
+    fake.capabilities = Some(crate::cluster::Capabilities { kill: true, pause: true, ..Default::default() });
+    let err = run(&mut fake, &p, &marks).await.unwrap_err().to_string();
+    assert!(err.contains("1 (partition)") && err.contains("`partition` capability"), "{err}");
+    assert!(marks.all().is_empty(), "nothing ran: {:?}", marks.all());
 }

@@ -27,6 +27,12 @@ enum Ty {
     Table(&'static [Key]),
     /// The `[procedure]` table, whose keys depend on `kind`.
     Procedure,
+    /// A server: an id or a name bound by a `find` step.
+    Ref,
+    /// A list of servers.
+    RefList,
+    /// The `[[procedure.steps]]` array, whose keys depend on each step's `action`.
+    Steps,
 }
 
 struct Key {
@@ -90,11 +96,11 @@ const TOP: &[Key] = &[
     key("monitor", Ty::Table(MONITOR), "[monitor]"),
 ];
 
-const KINDS: &[&str] = &["none", "pause", "restart-expand", "rolling-expand", "reconfig-expand"];
+const KINDS: &[&str] = &["none", "pause", "restart-expand", "rolling-expand", "reconfig-expand", "steps"];
 const KIND: Key = key(
     "kind",
     Ty::Enum(KINDS),
-    "\"none\", \"pause\", \"restart-expand\", \"rolling-expand\" or \"reconfig-expand\"",
+    "\"none\", \"pause\", \"restart-expand\", \"rolling-expand\", \"reconfig-expand\" or \"steps\" (a runbook)",
 );
 const TO: Key = key("to", Ty::U32, "an odd number of servers larger than cluster.size, at most 9");
 
@@ -117,7 +123,12 @@ fn procedure_keys(kind: &str) -> (&'static [Key], &'static [&'static str]) {
         key("auth", Ty::Enum(&["super-digest", "skip-acl"]), "\"super-digest\" or \"skip-acl\""),
         key("max_attempts", Ty::U32, "at least 1"),
     ];
+    const STEPS: &[Key] = &[
+        key("steps", Ty::Steps, "a list of [[procedure.steps]] tables, each with an action"),
+        key("auth", Ty::Enum(&["super-digest", "skip-acl"]), "\"super-digest\" or \"skip-acl\""),
+    ];
     match kind {
+        "steps" => (STEPS, &["steps"]),
         "pause" => (PAUSE, &[]),
         "restart-expand" => (RESTART, &["to"]),
         "rolling-expand" => (ROLLING, &["to"]),
@@ -201,6 +212,25 @@ fn check_value(value: &Value, key: &Key, path: &str) -> Result<(), ProfileError>
         }
         (Ty::Table(keys), Value::Table(t)) => check_table(t, keys, &format!("{path}.")),
         (Ty::Procedure, Value::Table(t)) => check_procedure(t),
+        (Ty::Ref, Value::String(_)) => Ok(()),
+        (Ty::Ref, Value::Integer(i)) => integer_in_range(*i, u32::MAX.into(), key, path),
+        (Ty::RefList, Value::Array(items)) => {
+            for (i, item) in items.iter().enumerate() {
+                check_value(item, &key_ref(), &format!("{path}[{i}]"))?;
+            }
+            Ok(())
+        }
+        (Ty::Steps, Value::Array(items)) => {
+            for (i, item) in items.iter().enumerate() {
+                match item {
+                    Value::Table(t) => super::steps::check_step_keys(t, i)?,
+                    other => return Err(ProfileError::WrongType { field: format!("{path}[{i}]"), expected: "a table ([[procedure.steps]])".into(), found: describe(other) }),
+                }
+            }
+            Ok(())
+        }
+        (Ty::Ref, _) => Err(wrong(key.valid.into())),
+        (Ty::RefList | Ty::Steps, _) => Err(wrong(format!("an array ({})", key.valid))),
         (Ty::Str, _) => Err(wrong(format!("a string ({})", key.valid))),
         (Ty::Bool, _) => Err(wrong("true or false".into())),
         (Ty::F64, _) => Err(wrong(format!("a number of {}", key.valid))),
@@ -209,6 +239,44 @@ fn check_value(value: &Value, key: &Key, path: &str) -> Result<(), ProfileError>
         (Ty::Target, _) => Err(wrong(key.valid.into())),
         (Ty::Mix, _) => Err(wrong(format!("a table of operation weights ({})", key.valid))),
         (Ty::Table(_) | Ty::Procedure, _) => Err(wrong(format!("a table (a {} section)", key.valid))),
+    }
+}
+
+fn key_ref() -> Key {
+    key("server", Ty::Ref, "a server id or a name bound by a find step")
+}
+
+/// Check one step table's keys for its action (see [`super::steps::step_keys`]).
+pub(super) fn check_keys_of(t: &Table, keys: &[(&'static str, StepTy, &'static str)], prefix: &str) -> Result<(), ProfileError> {
+    let keys: Vec<Key> = keys.iter().map(|(n, ty, valid)| key(n, ty.ty(), valid)).collect();
+    check_table(t, &keys, prefix)
+}
+
+/// The value types of step fields (a public view of [`Ty`] for [`super::steps`]).
+#[derive(Clone, Copy)]
+pub(super) enum StepTy {
+    Str,
+    U32,
+    U64,
+    F64,
+    Bool,
+    Enum(&'static [&'static str]),
+    Ref,
+    RefList,
+}
+
+impl StepTy {
+    fn ty(self) -> Ty {
+        match self {
+            StepTy::Str => Ty::Str,
+            StepTy::U32 => Ty::U32,
+            StepTy::U64 => Ty::U64,
+            StepTy::F64 => Ty::F64,
+            StepTy::Bool => Ty::Bool,
+            StepTy::Enum(n) => Ty::Enum(n),
+            StepTy::Ref => Ty::Ref,
+            StepTy::RefList => Ty::RefList,
+        }
     }
 }
 
@@ -273,10 +341,12 @@ fn check_procedure(t: &Table) -> Result<(), ProfileError> {
     }
     for req in required {
         if !t.contains_key(*req) {
-            return Err(ProfileError::MissingKey {
-                key: format!("procedure.{req}"),
-                detail: format!("procedure kind \"{kind}\" needs the ensemble size to reach; add e.g. to = 5"),
-            });
+            let detail = if *req == "steps" {
+                "procedure kind \"steps\" needs its steps; add [[procedure.steps]] tables, e.g. action = \"kill\" and server = 2".to_string()
+            } else {
+                format!("procedure kind \"{kind}\" needs the ensemble size to reach; add e.g. to = 5")
+            };
+            return Err(ProfileError::MissingKey { key: format!("procedure.{req}"), detail });
         }
     }
     Ok(())
@@ -418,6 +488,9 @@ mod tests {
                 Ty::Mix => toml::from_str::<Table>("get = 1").map(Value::Table).unwrap(),
                 Ty::StrList => Value::Array(vec![Value::String("-Dx=1".into())]),
                 Ty::Table(_) | Ty::Procedure => Value::Table(Table::new()),
+                Ty::Ref => Value::String("L".into()),
+                Ty::RefList => Value::Array(vec![Value::Integer(1)]),
+                Ty::Steps => toml::from_str::<Table>("s = [{ action = \"sleep\", duration_ms = 1 }]").unwrap()["s"].clone(),
             }
         };
         let mut root = Table::new();

@@ -214,6 +214,7 @@ fn static_config_only(kind: &str, c: &ClusterPlan) -> Result<(), ProfileError> {
 
 fn validate_procedure(p: &ProcedurePlan, c: &ClusterPlan) -> Result<(), ProfileError> {
     match p {
+        ProcedurePlan::Steps { steps, .. } => super::steps::validate_steps(steps, c),
         ProcedurePlan::None { duration_s } => seconds("procedure.duration_s", *duration_s, 0.0, "e.g. duration_s = 30"),
         ProcedurePlan::Pause { target, duration_ms } => {
             if let Target::Id(id) = target {

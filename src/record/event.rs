@@ -230,6 +230,18 @@ pub mod labels {
         label.starts_with("phase:")
     }
 
+    /// Prefix of fault intervals (Start/End pairs), which charts shade.
+    pub const FAULT_PREFIX: &str = "fault:";
+
+    /// `fault:<what> zkN`, e.g. `fault:partition zk2`: the interval during which the fault held.
+    pub fn fault(what: &str, server: u32) -> String {
+        format!("{FAULT_PREFIX}{what} zk{server}")
+    }
+
+    pub fn is_fault(label: &str) -> bool {
+        label.starts_with(FAULT_PREFIX)
+    }
+
     /// A procedure step (not a phase, convergence, note or config point).
     pub fn is_step(label: &str) -> bool {
         !is_phase(label)

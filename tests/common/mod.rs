@@ -27,7 +27,12 @@ pub fn zkchaos(args: &[&str]) -> Output {
 }
 
 pub fn text(o: &Output) -> String {
-    format!("exit {:?}\n--- stdout\n{}\n--- stderr\n{}", o.status.code(), String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+    format!(
+        "exit {:?}\n--- stdout\n{}\n--- stderr\n{}",
+        o.status.code(),
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
 }
 
 /// The single run directory under `results/<profile>/` (ignoring the `latest` link).
@@ -66,8 +71,14 @@ pub async fn objects_of_run(run: &str) -> (usize, usize, usize) {
         .list_containers(Some(ListContainersOptionsBuilder::default().all(true).filters(&filter(run)).build()))
         .await
         .expect("list containers");
-    let n = d.list_networks(Some(ListNetworksOptionsBuilder::default().filters(&filter(run)).build())).await.expect("list networks");
-    let v = d.list_volumes(Some(ListVolumesOptionsBuilder::default().filters(&filter(run)).build())).await.expect("list volumes");
+    let n = d
+        .list_networks(Some(ListNetworksOptionsBuilder::default().filters(&filter(run)).build()))
+        .await
+        .expect("list networks");
+    let v = d
+        .list_volumes(Some(ListVolumesOptionsBuilder::default().filters(&filter(run)).build()))
+        .await
+        .expect("list volumes");
     (c.len(), n.len(), v.volumes.map_or(0, |v| v.len()))
 }
 
@@ -80,7 +91,12 @@ pub async fn client_addrs(run: &str) -> HashMap<u32, SocketAddr> {
         .expect("list containers");
     let mut out = HashMap::new();
     for c in list {
-        let id: u32 = c.labels.as_ref().and_then(|l| l.get("zkchaos.server")).and_then(|s| s.parse().ok()).expect("zkchaos.server label");
+        let id: u32 = c
+            .labels
+            .as_ref()
+            .and_then(|l| l.get("zkchaos.server"))
+            .and_then(|s| s.parse().ok())
+            .expect("zkchaos.server label");
         for p in c.ports.unwrap_or_default() {
             if p.private_port == 2181 {
                 if let Some(public) = p.public_port {

@@ -271,9 +271,9 @@ async fn finish(dir: &RunDir, cluster: &mut Cluster, opts: &RunOptions, error: O
 /// JVM flags, super password and skipACL for the plan's procedure: reconfig gets a per-run random
 /// super password (its digest goes to the servers) unless the profile asked for `skip-acl`.
 fn auth_settings(plan: &Plan) -> (Vec<String>, Option<String>, bool) {
-    match &plan.procedure {
-        ProcedurePlan::ReconfigExpand { auth: ReconfigAuth::SkipAcl, .. } => (Vec::new(), None, true),
-        ProcedurePlan::ReconfigExpand { auth: ReconfigAuth::SuperDigest, .. } => {
+    match plan.procedure.reconfig_auth() {
+        Some(ReconfigAuth::SkipAcl) => (Vec::new(), None, true),
+        Some(ReconfigAuth::SuperDigest) => {
             let password = format!("{:032x}", rand::random::<u128>());
             (vec![cluster::image::super_digest_flag(&password)], Some(password), false)
         }

@@ -141,7 +141,8 @@ pub async fn execute(ctx: &PhaseCtx<'_>, cluster: &mut Cluster) -> Result<()> {
     if super::test_hooks::fault("checker-panic") {
         panic!("injected checker panic (ZKCHAOS_TEST_FAULT=checker-panic)");
     }
-    let servers = cluster.client_addrs();
+    // Servers the procedure took out of the ensemble (a shrink) are not read back.
+    let servers: Vec<_> = cluster.client_addrs().into_iter().filter(|(id, _)| outcome.target_ids.contains(id)).collect();
     let opts = readback::ReadbackOptions::default();
     let readbacks = readback::read_all(&servers, &opts, &|b: &[u8]| workload::token_of(b).map(str::to_owned)).await;
     save_readbacks(&ctx.dir.file("readback.json.gz"), &readbacks)?;

@@ -1,0 +1,237 @@
+//! End to end, against real containers: every built-in runbook profile (`profiles/*.toml` written
+//! in the step language) runs to a complete result with short phases, converges to the membership
+//! its runbook ends with, marks its faults as `fault:` intervals, and leaves nothing labelled with
+//! its run behind (netem helper containers included). The partition calibration checks that a
+//! partition of a standalone server shows up as an outage within the injected interval.
+
+mod common;
+
+use common::*;
+use serde_json::Value;
+
+const QUICK: &[&str] = &["--warmup", "2", "--post", "2", "--rate", "200"];
+
+/// What one run produced.
+struct Ran {
+    out: std::process::Output,
+    summary: Value,
+    marks: Value,
+    plan: Value,
+}
+
+/// Run `name` with `extra` arguments; assert it left nothing behind.
+async fn run(name: &str, extra: &[&str]) -> Ran {
+    let results = tempfile::tempdir().expect("tempdir");
+    let path = profile(&format!("{name}.toml"));
+    let mut args = vec!["run", path.to_str().unwrap(), "--results", results.path().to_str().unwrap()];
+    args.extend_from_slice(extra);
+    let out = zkchaos(&args);
+    let dir = only_run_dir(results.path(), name);
+    let run = run_id(&dir);
+    let left = objects_of_run(&run).await;
+    if left != (0, 0, 0) {
+        clean(&run);
+    }
+    assert_eq!(left, (0, 0, 0), "{name}: containers, networks, volumes left behind: {}", text(&out));
+    let summary = json(&dir.join("summary.json"));
+    let marks = json(&dir.join("marks.json"));
+    let plan = json(&dir.join("plan.json"));
+    Ran { out, summary, marks, plan }
+}
+
+fn mark_ms(marks: &Value, label: &str, kind: &str) -> f64 {
+    marks
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["label"] == label && m["kind"] == kind)
+        .map(|m| m["at_us"].as_f64().unwrap() / 1000.0)
+        .unwrap_or_else(|| panic!("no {kind} mark `{label}` in {marks}"))
+}
+
+fn labels(marks: &Value) -> Vec<String> {
+    marks
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["kind"] == "start")
+        .map(|m| m["label"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// The run completed, passed both checks and converged; returns the last committed config
+/// point's detail (reconfig runbooks) or "".
+fn completed(name: &str, r: &Ran) -> String {
+    assert_eq!(r.out.status.code(), Some(0), "{name}: {}", text(&r.out));
+    assert_eq!(r.summary["verdict"], "PASS", "{name}: {}", r.summary["checks"]);
+    let marks = r.marks.as_array().unwrap();
+    assert!(marks.iter().any(|m| m["label"] == "converged"), "{name}: no `converged` mark: {}", text(&r.out));
+    assert!(
+        !marks.iter().any(|m| m["failed"] == true && m["label"].as_str().unwrap().starts_with("wait")),
+        "{name}: a wait failed: {}",
+        r.marks
+    );
+    marks
+        .iter()
+        .rev()
+        .find(|m| m["label"] == "committed config")
+        .and_then(|m| m["detail"].as_str())
+        .unwrap_or("")
+        .to_string()
+}
+
+fn participants(committed: &str) -> usize {
+    committed.matches(":participant;").count()
+}
+
+#[tokio::test]
+async fn runbook_reconfig_5to3_removes_two_followers() {
+    let r = run("reconfig-5to3", QUICK).await;
+    assert_eq!(participants(&completed("reconfig-5to3", &r)), 3);
+    assert_eq!(r.summary["leader_changes"].as_u64().unwrap_or(0), 0, "removing followers keeps the leader");
+}
+
+/// Removing the leader: after committing the reconfig the old leader stops committing
+/// (ZooKeeper's `allowedToCommit = false`) but still answers `srvr` with "leader" until it is
+/// stopped, while the designated new leader already leads. The single-leader check, which reads
+/// `srvr` modes, may see two leaders then: accepted only if one of them is the removed leader and
+/// no acknowledged write was lost.
+#[tokio::test]
+async fn runbook_reconfig_5to3_leader_removes_the_leader() {
+    let name = "reconfig-5to3-leader";
+    let mut r = run(name, QUICK).await;
+    let removed = r
+        .marks
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["label"] == "find leader")
+        .and_then(|m| m["detail"].as_str())
+        .expect("find leader point")
+        .to_string();
+    let removed: u32 =
+        removed.trim_start_matches("zk").split_whitespace().next().unwrap().parse().expect("zkN as \"L\"");
+    if r.out.status.code() == Some(3) {
+        let detail = r.summary["checks"]["single_leader"].to_string();
+        assert_eq!(r.summary["checks"]["data_loss"]["verdict"], "PASS", "{}", r.summary["checks"]);
+        let both: Vec<u32> = detail
+            .split_once("servers {")
+            .and_then(|(_, rest)| rest.split_once('}'))
+            .map(|(set, _)| set.split(',').filter_map(|i| i.trim().parse().ok()).collect())
+            .unwrap_or_default();
+        assert!(both.contains(&removed), "two leaders, the removed zk{removed} not among them: {detail}");
+        eprintln!("{name}: the removed leader zk{removed} still reported `leader`: {detail}");
+        r.out.status = std::process::ExitStatus::default();
+        r.summary["verdict"] = "PASS".into();
+    }
+    assert_eq!(participants(&completed(name, &r)), 3);
+    assert!(labels(&r.marks).contains(&"wait leader".to_string()));
+}
+
+#[tokio::test]
+async fn runbook_rolling_5to3_restarts_into_three() {
+    let r = run("rolling-5to3", QUICK).await;
+    completed("rolling-5to3", &r);
+    let l = labels(&r.marks);
+    assert!(
+        l.contains(&"stop zk5".to_string()) && l.iter().filter(|s| s.starts_with("restart zk")).count() == 3,
+        "{l:?}"
+    );
+}
+
+#[tokio::test]
+async fn runbook_rollback_3to5to3_ends_with_three() {
+    let r = run("rollback-3to5to3", QUICK).await;
+    assert_eq!(participants(&completed("rollback-3to5to3", &r)), 3);
+}
+
+#[tokio::test]
+async fn runbook_rollback_1to3to1to3_ends_with_three() {
+    let r = run("rollback-1to3to1to3", QUICK).await;
+    assert_eq!(participants(&completed("rollback-1to3to1to3", &r)), 3);
+}
+
+#[tokio::test]
+async fn runbook_observer_3plus2_promotes_two_observers() {
+    let r = run("observer-3plus2", QUICK).await;
+    let committed = completed("observer-3plus2", &r);
+    assert_eq!(participants(&committed), 5, "{committed}");
+    assert!(!committed.contains(":observer"), "{committed}");
+}
+
+#[tokio::test]
+async fn runbook_kill_leader_3_marks_the_crash() {
+    let r = run("kill-leader-3", QUICK).await;
+    completed("kill-leader-3", &r);
+    assert!(labels(&r.marks).iter().any(|l| l.starts_with("fault:kill zk")), "{}", r.marks);
+}
+
+#[tokio::test]
+async fn runbook_pause_follower_3_marks_the_freeze() {
+    let r = run("pause-follower-3", QUICK).await;
+    completed("pause-follower-3", &r);
+    let fault = labels(&r.marks).into_iter().find(|l| l.starts_with("fault:pause zk")).expect("fault:pause mark");
+    let held = mark_ms(&r.marks, &fault, "end") - mark_ms(&r.marks, &fault, "start");
+    assert!((held - 5000.0).abs() < 100.0, "frozen for {held} ms");
+}
+
+#[tokio::test]
+async fn runbook_partition_leader_3_cuts_the_leader_off_for_20_s() {
+    let r = run("partition-leader-3", QUICK).await;
+    completed("partition-leader-3", &r);
+    let fault =
+        labels(&r.marks).into_iter().find(|l| l.starts_with("fault:partition zk")).expect("fault:partition mark");
+    let held = mark_ms(&r.marks, &fault, "end") - mark_ms(&r.marks, &fault, "start");
+    assert!((20_000.0..20_500.0).contains(&held), "partitioned for {held} ms");
+}
+
+/// Needs the kernel's sch_netem; on a kernel without it the run must fail cleanly (a clear error,
+/// nothing left behind, the helper included), which is what is checked then.
+#[tokio::test]
+async fn runbook_delay_leader_3_delays_the_leader_or_says_netem_is_missing() {
+    let r = run("delay-leader-3", QUICK).await;
+    let all = text(&r.out);
+    if all.contains("qdisc kind is unknown") {
+        eprintln!("this kernel has no sch_netem: checked the clean failure only");
+        assert_ne!(r.out.status.code(), Some(0), "{all}");
+        assert!(all.contains("netem add zk"), "the error names the step: {all}");
+        return;
+    }
+    completed("delay-leader-3", &r);
+    let fault = labels(&r.marks).into_iter().find(|l| l.starts_with("fault:delay zk")).expect("fault:delay mark");
+    assert!(mark_ms(&r.marks, &fault, "end") - mark_ms(&r.marks, &fault, "start") >= 15_000.0);
+}
+
+#[tokio::test]
+async fn runbook_expand_under_fault_reaches_five() {
+    let r = run("expand-under-fault", QUICK).await;
+    assert_eq!(participants(&completed("expand-under-fault", &r)), 5);
+}
+
+/// Partition calibration: a standalone server cut off the network for 3 s (its clients reach it
+/// only through that network) shows a client-visible outage within the injected interval: at
+/// least the time it was certainly cut off (`fault:partition zk1`, from the disconnect call's
+/// return to the connect call's start), at most from the disconnect call's start to the connect
+/// call's end plus the client's dead-connection detection. A partition closes no TCP connection
+/// (unlike a stop): a client whose connection went silent notices only when its read timeout, two
+/// thirds of the session timeout, expires, and reconnects then. Measured here: 3.29 s at 1000
+/// ops/s (load average 12 on 2 cores), 6.97 s at 200 ops/s (load average 22).
+#[tokio::test]
+async fn partition_calibration_brackets_its_fault() {
+    let r = run("partition-calibration", &["--warmup", "3", "--post", "3"]).await;
+    assert_eq!(r.out.status.code(), Some(0), "{}", text(&r.out));
+    let inner = mark_ms(&r.marks, "fault:partition zk1", "end") - mark_ms(&r.marks, "fault:partition zk1", "start");
+    let outer = mark_ms(&r.marks, "network connect zk1", "end") - mark_ms(&r.marks, "network disconnect zk1", "start");
+    assert!((inner - 3000.0).abs() < 50.0, "cut off for {inner} ms");
+    let detect = r.plan["load"]["session_timeout_ms"].as_f64().expect("plan.load.session_timeout_ms") * 2.0 / 3.0;
+    for class in ["read", "write"] {
+        let outage =
+            r.summary["outage_ms"][class].as_f64().unwrap_or_else(|| panic!("outage_ms.{class}: {}", r.summary));
+        let resolution = r.summary["outage_resolution_ms"][class].as_f64().unwrap();
+        let tolerance = 2.0 * resolution + 20.0;
+        assert!(
+            outage >= inner - tolerance && outage <= outer + detect + tolerance,
+            "{class} outage {outage:.1} ms outside the injected partition [{inner:.1}, {outer:.1} + {detect:.0}] ms ± {tolerance:.1} ms"
+        );
+    }
+}
