@@ -412,7 +412,7 @@ impl<A: AdminSession> Runner<A> {
                         );
                         let target: Vec<u32> = self.voting.iter().copied().collect();
                         let result = ctx
-                            .step("wait converged", super::wait_converged(&*ctx.cluster, &target, epoch, timeout))
+                            .step("wait converged", super::wait_converged(&*ctx.cluster, &target, epoch, timeout, ctx.plan.phases.converge_rounds))
                             .await;
                         self.timed_out(i, step, "wait converged", result.map(|_| ()))?;
                     }

@@ -251,7 +251,7 @@ action = "quorum-write"
     assert_eq!(out.target_ids, vec![2, 3, 4]);
     assert!(marks.starts().contains(&"reconfig remove 1 attempt 1".to_string()), "{:?}", marks.starts());
     assert!(marks.starts().contains(&"reconfig remove 5 attempt 1".to_string()), "{:?}", marks.starts());
-    let r = wait_converged(&fake, &out.target_ids, crate::record::Epoch::now(), Duration::from_secs(5)).await;
+    let r = wait_converged(&fake, &out.target_ids, crate::record::Epoch::now(), Duration::from_secs(5), 3).await;
     assert!(r.is_ok(), "{r:?}");
 }
 
