@@ -84,7 +84,8 @@ pub struct StepSummary {
 pub fn procedure_steps(marks: &[Mark]) -> ProcedureSummary {
     let mut sorted: Vec<&Mark> = marks.iter().collect();
     sorted.sort_by_key(|m| m.at_us);
-    let is_step = |m: &Mark| !labels::is_phase(&m.label) && m.label != labels::CONVERGED;
+    let is_step =
+        |m: &Mark| !labels::is_phase(&m.label) && !matches!(m.label.as_str(), labels::CONVERGED | labels::LOAD_STOP);
     let mut steps = Vec::new();
     let mut reconfig_attempts = 0;
     let mut reconfig_failures = 0;

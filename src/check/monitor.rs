@@ -161,12 +161,15 @@ impl Judged {
 /// whose zxid advanced** during the overlap, are two writable authorities: FAIL. A deposed
 /// leader (older epoch, frozen zxid) cannot commit: the overlap is reported with its length, not
 /// failed. A server last seen as authority that stops answering (`unknown`) while another leads
-/// hides the evidence: UNKNOWN unless something failed. The rule that decided is named.
+/// hides the evidence: UNKNOWN unless something failed (one already seen deposed — claiming an
+/// older epoch beside a newer-epoch leader — does not). The rule that decided is named.
 pub fn analyze_modes(samples: &[ModeSample]) -> LeaderReport {
     let mut sorted: Vec<&ModeSample> = samples.iter().collect();
     sorted.sort_by_key(|s| (s.at_us, s.server));
     let mut state: BTreeMap<u32, (ServerMode, Option<u64>)> = BTreeMap::new();
-    let mut last_certain_authority: BTreeMap<u32, bool> = BTreeMap::new();
+    // Per server: was its last certain (answered) sample an authority, and at which zxid.
+    let mut last_certain_authority: BTreeMap<u32, (bool, Option<u64>)> = BTreeMap::new();
+    let mut seen_deposed: BTreeSet<u32> = BTreeSet::new();
     let mut two_leaders = Tracker::default();
     let mut standalone_mix = Tracker::default();
     let mut missing = Tracker::default();
@@ -191,7 +194,7 @@ pub fn analyze_modes(samples: &[ModeSample]) -> LeaderReport {
             let s = sorted[i];
             state.insert(s.server, (s.mode, s.zxid));
             if s.mode != ServerMode::Unknown {
-                last_certain_authority.insert(s.server, is_authority(s.mode));
+                last_certain_authority.insert(s.server, (is_authority(s.mode), s.zxid));
             }
             match s.mode {
                 ServerMode::Leader => {
@@ -225,9 +228,30 @@ pub fn analyze_modes(samples: &[ModeSample]) -> LeaderReport {
         two_leaders.observe(t, (leaders.len() > 1).then(|| leaders.clone()));
         let mixed = !standalones.is_empty() && authorities.len() > 1;
         standalone_mix.observe(t, mixed.then(|| authorities.clone()));
+        // Servers seen, side by side with a leader of a newer epoch, still claiming authority at
+        // an older one: deposed (they cannot commit in that epoch any more; leading again needs a
+        // new epoch, which shows when they answer).
+        let newest_leader_epoch =
+            state.values().filter(|m| m.0 == ServerMode::Leader).filter_map(|m| m.1).map(|z| z >> 32).max();
+        for (id, (mode, zxid)) in &state {
+            match (is_authority(*mode), zxid, newest_leader_epoch) {
+                (true, Some(z), Some(e)) if (z >> 32) < e => {
+                    seen_deposed.insert(*id);
+                }
+                (_, _, _) if *mode != ServerMode::Unknown => {
+                    seen_deposed.remove(id);
+                }
+                _ => {}
+            }
+        }
+        // A silent server last seen as an authority hides evidence, unless it was seen deposed.
         let hidden: Vec<u32> = state
             .iter()
-            .filter(|(id, m)| m.0 == ServerMode::Unknown && last_certain_authority.get(*id) == Some(&true))
+            .filter(|(id, m)| {
+                m.0 == ServerMode::Unknown
+                    && last_certain_authority.get(*id).is_some_and(|(auth, _)| *auth)
+                    && !seen_deposed.contains(*id)
+            })
             .map(|(id, _)| *id)
             .filter(|id| !authorities.contains(id))
             .collect();

@@ -75,7 +75,8 @@ fn walk(dir: &Path, depth: usize, out: &mut Vec<PathBuf>) -> Result<(), ReportEr
     Ok(())
 }
 
-/// Label of a run's group: the strategy, plus the sizes when runs of different sizes are mixed.
+/// Label of a run's group: the strategy, plus the sizes when runs of different sizes are mixed
+/// (and the profile when one strategy comes from several profiles, see [`compare`]).
 fn group_key(s: &Summary, mixed_sizes: bool) -> String {
     if mixed_sizes {
         format!("{} {}→{}", s.strategy, s.from_size, s.to_size)
@@ -133,9 +134,17 @@ pub fn compare(inputs: &[PathBuf], out: &Path) -> Result<CompareOutcome, ReportE
         sizes.dedup();
         sizes.len() > 1
     };
+    // Runs of one strategy from different profiles (a suite's matrix over images or settings)
+    // are different entries: those groups are named by profile too.
+    let mut profiles_of: BTreeMap<String, std::collections::BTreeSet<&str>> = BTreeMap::new();
+    for r in &runs {
+        profiles_of.entry(group_key(&r.summary, mixed)).or_default().insert(r.summary.profile.as_str());
+    }
     let mut groups: BTreeMap<String, Vec<&ComparedRun>> = BTreeMap::new();
     for r in &runs {
-        groups.entry(group_key(&r.summary, mixed)).or_default().push(r);
+        let key = group_key(&r.summary, mixed);
+        let key = if profiles_of[&key].len() > 1 { format!("{key} ({})", r.summary.profile) } else { key };
+        groups.entry(key).or_default().push(r);
     }
     std::fs::create_dir_all(out).map_err(|source| ReportError::CreateDir { path: out.to_path_buf(), source })?;
     let names: Vec<String> = groups.keys().cloned().collect();

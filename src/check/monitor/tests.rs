@@ -93,6 +93,22 @@ fn a_last_known_leader_that_stops_answering_is_unknown_not_pass() {
 }
 
 #[test]
+fn a_deposed_leader_that_then_stops_answering_hides_nothing() {
+    // Leader removal by reconfig, seen here: zk4 keeps saying `leader` at epoch 1 (frozen) next
+    // to the new leader zk3 of epoch 2, then is stopped and one probe times out.
+    let v = vec![
+        z(0, 3, Follower, 1, 9), z(0, 4, Leader, 1, 9),
+        z(100, 3, Leader, 2, 1), z(100, 4, Leader, 1, 9),
+        z(200, 3, Leader, 2, 4), z(200, 4, Unknown, 0, 0),
+        z(300, 3, Leader, 2, 6), z(300, 4, Down, 0, 0),
+    ];
+    let r = analyze_modes(&v);
+    assert_eq!(r.verdict, Verdict::Pass, "{r:?}");
+    assert_eq!(r.rule, "deposed-leader-static-zxid");
+    assert!(r.missing_evidence_intervals.is_empty());
+}
+
+#[test]
 fn a_hand_off_within_one_tick_is_not_two_leaders() {
     // Per-probe timestamps: zk1 answered `follower` (new epoch) at 103 µs, zk2 `leader` at 105:
     // in the old tick-stamped form both would have carried the tick's start time.
