@@ -76,18 +76,7 @@ fn write_manifest(dir: &Path, m: &Manifest) -> Result<()> {
 
 /// `<root>/suites/<name>/<UTC timestamp>/`, with a suffix if that exists already.
 fn create_suite_dir(root: &Path, name: &str) -> Result<PathBuf> {
-    let parent = root.join("suites").join(name);
-    let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%SZ").to_string();
-    std::fs::create_dir_all(&parent).map_err(|e| Error::environment(format!("create {}: {e}", parent.display())))?;
-    for k in 0..100 {
-        let dir = if k == 0 { parent.join(&stamp) } else { parent.join(format!("{stamp}-{k}")) };
-        match std::fs::create_dir(&dir) {
-            Ok(()) => return Ok(dir),
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
-            Err(e) => return Err(Error::environment(format!("create {}: {e}", dir.display()))),
-        }
-    }
-    Err(Error::environment(format!("cannot create a fresh suite directory under {}", parent.display())))
+    Ok(crate::record::rundir::create_timestamped_dir(&root.join("suites").join(name))?)
 }
 
 

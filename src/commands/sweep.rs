@@ -176,18 +176,7 @@ fn watch_signals(cancel: CancellationToken) -> tokio::task::JoinHandle<()> {
 
 /// `<root>/sweeps/<name>/<UTC timestamp>/`, with a suffix if that exists already.
 fn create_sweep_dir(root: &Path, name: &str) -> Result<PathBuf> {
-    let parent = root.join("sweeps").join(name);
-    let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%SZ").to_string();
-    std::fs::create_dir_all(&parent).map_err(|e| Error::environment(format!("create {}: {e}", parent.display())))?;
-    for k in 0..100 {
-        let dir = if k == 0 { parent.join(&stamp) } else { parent.join(format!("{stamp}-{k}")) };
-        match std::fs::create_dir(&dir) {
-            Ok(()) => return Ok(dir),
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
-            Err(e) => return Err(Error::environment(format!("create {}: {e}", dir.display()))),
-        }
-    }
-    Err(Error::environment(format!("cannot create a fresh sweep directory under {}", parent.display())))
+    Ok(crate::record::rundir::create_timestamped_dir(&root.join("sweeps").join(name))?)
 }
 
 fn save(sw: &mut Sweep) -> Result<()> {

@@ -171,6 +171,23 @@ impl RunDir {
     }
 }
 
+/// A fresh `<parent>/<UTC timestamp>/` (with a `-k` suffix if that exists already): where a suite
+/// or a sweep puts everything it makes.
+pub fn create_timestamped_dir(parent: &Path) -> Result<PathBuf, RecordError> {
+    let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%SZ").to_string();
+    fs::create_dir_all(parent).map_err(|source| RecordError::CreateDir { path: parent.to_path_buf(), source })?;
+    for k in 0..100 {
+        let dir = if k == 0 { parent.join(&stamp) } else { parent.join(format!("{stamp}-{k}")) };
+        match fs::create_dir(&dir) {
+            Ok(()) => return Ok(dir),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(source) => return Err(RecordError::CreateDir { path: dir, source }),
+        }
+    }
+    let source = std::io::Error::new(std::io::ErrorKind::AlreadyExists, "100 directories with this timestamp exist");
+    Err(RecordError::CreateDir { path: parent.join(stamp), source })
+}
+
 /// Run directories directly below `group` (a profile's directory), sorted, without the
 /// `latest` link.
 pub fn run_dirs_in(group: &Path) -> Vec<PathBuf> {
