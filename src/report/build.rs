@@ -24,7 +24,6 @@ pub fn build_summary(d: &RunData) -> Summary {
     let threshold = analysis::default_threshold_ms(events, window);
     let whole = analysis::outages(events, window, threshold);
     let counts = analysis::counts(events);
-    let baseline = phases.warmup.map(|w| outage_ms(events, w, threshold, &analysis::outages(events, w, threshold)));
     let poll_ms = f64::from(plan.monitor.interval_ms);
     let service = analysis::service_outage(&d.samples, window);
     let reconnect = service
@@ -38,6 +37,8 @@ pub fn build_summary(d: &RunData) -> Summary {
             phase_map.insert(name.to_string(), phase_summary(events, w, threshold));
         }
     }
+    // The warm-up's outages are the run's noise floor: already computed for its phase summary.
+    let baseline: Option<OutageMs> = phase_map.get("warmup").map(|p: &PhaseSummary| p.outage_ms.clone());
 
     let leaders = check::analyze_modes(&d.samples);
     let data_loss = match &d.readbacks {
