@@ -110,17 +110,20 @@ fn a_deposed_leader_that_then_stops_answering_hides_nothing() {
 
 #[test]
 fn a_hand_off_within_one_tick_is_not_two_leaders() {
-    // Per-probe timestamps: zk1 answered `follower` (new epoch) at 103 µs, zk2 `leader` at 105:
-    // in the old tick-stamped form both would have carried the tick's start time.
+    // One tick, per-probe timestamps: zk1 still answered `leader` (epoch 1) at 101 µs, zk2 had
+    // taken over (epoch 2) when it answered at 104 µs; zk1 follows at the next tick. The overlap
+    // starts at zk2's own answer (not at a shared tick time) and zk1's zxid did not move: a
+    // hand-off, not two writable leaders.
     let v = vec![
-        z(0, 1, Leader, 1, 7), z(1, 2, Follower, 1, 7),
-        z(103, 1, Follower, 2, 1), z(105, 2, Leader, 2, 1),
-        z(203, 1, Follower, 2, 4), z(205, 2, Leader, 2, 4),
+        z(0, 1, Leader, 1, 7), z(2, 2, Follower, 1, 7),
+        z(101, 1, Leader, 1, 7), z(104, 2, Leader, 2, 1),
+        z(201, 1, Follower, 2, 3), z(204, 2, Leader, 2, 3),
     ];
     let r = analyze_modes(&v);
     assert_eq!(r.verdict, Verdict::Pass, "{r:?}");
-    assert_eq!(r.rule, "never-two-authorities");
-    assert_eq!(r.leader_changes, 1);
+    assert_eq!(r.rule, "deposed-leader-static-zxid");
+    assert_eq!(r.two_leader_intervals, vec![Interval { from_us: 104, to_us: 201, servers: vec![1, 2] }]);
+    assert!(r.unsafe_intervals.is_empty());
 }
 
 #[test]
