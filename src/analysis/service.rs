@@ -41,7 +41,7 @@ pub fn service_outage(samples: &[ModeSample], window: (u64, u64)) -> Option<Serv
         }
         seen |= s.at_us >= window.0;
         state.insert(s.server, s.mode);
-        let up = state.values().any(|m| matches!(m, ServerMode::Leader | ServerMode::Standalone));
+        let up = state.values().any(|m| m.is_authority());
         match (up, down_since) {
             (false, None) => down_since = Some(s.at_us),
             (true, Some(from)) => {

@@ -61,7 +61,7 @@ pub fn check_converged(target: &BTreeSet<u32>, observed: &[ServerObservation]) -
         observed.iter().filter(in_target).filter(|o| o.mode == ServerMode::Standalone).map(|o| o.id).collect();
     let outsiders: Vec<u32> = observed
         .iter()
-        .filter(|o| !target.contains(&o.id) && matches!(o.mode, ServerMode::Leader | ServerMode::Standalone))
+        .filter(|o| !target.contains(&o.id) && o.mode.is_authority())
         .map(|o| o.id)
         .collect();
     if !outsiders.is_empty() {

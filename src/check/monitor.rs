@@ -50,6 +50,9 @@ pub struct LeaderReport {
     pub missing_evidence_intervals: Vec<Interval>,
     /// Times the sole authority (leader or standalone) became a different server.
     pub leader_changes: u32,
+    /// When each of those changes was seen, µs (the charts mark them; not in summary.json).
+    #[serde(skip)]
+    pub leader_change_times_us: Vec<u64>,
     /// Distinct new epochs (zxid >> 32) reported by leaders, not counting the epoch already in
     /// force at the first sample.
     pub elections: u32,
@@ -183,7 +186,8 @@ pub fn analyze_modes(samples: &[ModeSample]) -> LeaderReport {
     let first_at = sorted.first().map(|s| s.at_us);
     let mut baseline_epoch: Option<u64> = None;
     let mut epochs = BTreeSet::new();
-    let is_authority = |m: ServerMode| matches!(m, ServerMode::Leader | ServerMode::Standalone);
+    let is_authority = |m: ServerMode| m.is_authority();
+    let mut leader_change_times_us = Vec::new();
 
     let mut i = 0;
     while i < sorted.len() {
@@ -282,6 +286,7 @@ pub fn analyze_modes(samples: &[ModeSample]) -> LeaderReport {
             let auth = authorities.first().copied();
             if last_authority.is_some() && last_authority != auth {
                 leader_changes += 1;
+                leader_change_times_us.push(t);
             }
             last_authority = auth;
         }
@@ -315,6 +320,7 @@ pub fn analyze_modes(samples: &[ModeSample]) -> LeaderReport {
         deposed_overlap_ms: judged.deposed_us as f64 / 1e3,
         missing_evidence_intervals,
         leader_changes,
+        leader_change_times_us,
         elections,
         leaders_seen: leaders_seen.into_iter().collect(),
         standalones_seen: standalones_seen.into_iter().collect(),

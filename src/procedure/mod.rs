@@ -159,7 +159,7 @@ impl<B: Backend> ProcedureCtx<'_, B> {
     pub async fn find_leader(&self, ids: &[u32]) -> Option<u32> {
         for &id in ids {
             if let Ok(info) = self.cluster.srvr(id).await {
-                if matches!(info.mode, ServerMode::Leader | ServerMode::Standalone) {
+                if info.mode.is_authority() {
                     return Some(id);
                 }
             }

@@ -293,6 +293,11 @@ impl ServerMode {
         ServerMode::ALL.into_iter().find(|m| m.as_str() == s)
     }
 
+    /// The writable authority of its ensemble as it reports itself: `leader` or `standalone`.
+    pub fn is_authority(&self) -> bool {
+        matches!(self, ServerMode::Leader | ServerMode::Standalone)
+    }
+
     /// Serving client requests.
     pub fn is_serving(&self) -> bool {
         matches!(self, ServerMode::Leader | ServerMode::Follower | ServerMode::Observer | ServerMode::Standalone)

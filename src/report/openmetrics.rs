@@ -129,9 +129,9 @@ pub fn render(r: &RunSeries<'_>) -> String {
         (
             "zkchaos_server_leader",
             "1 when the monitor saw the server as leader or standalone.",
-            is_authority as fn(ServerMode) -> bool,
+            (|m: ServerMode| m.is_authority()) as fn(ServerMode) -> bool,
         ),
-        ("zkchaos_server_serving", "1 when the server answered srvr and was serving.", is_serving),
+        ("zkchaos_server_serving", "1 when the server answered srvr and was serving.", |m: ServerMode| m.is_serving()),
     ] {
         w.family(name, "", help);
         for id in &servers {
@@ -197,13 +197,6 @@ pub fn render(r: &RunSeries<'_>) -> String {
     w.out
 }
 
-fn is_authority(m: ServerMode) -> bool {
-    matches!(m, ServerMode::Leader | ServerMode::Standalone)
-}
-
-fn is_serving(m: ServerMode) -> bool {
-    matches!(m, ServerMode::Leader | ServerMode::Follower | ServerMode::Observer | ServerMode::Standalone)
-}
 
 #[cfg(test)]
 mod tests {

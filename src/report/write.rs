@@ -7,7 +7,7 @@
 use super::build::build_summary;
 use crate::analysis::{event_window, kinds_of, last_time_us};
 use super::charts::overlay::Annotations;
-use super::charts::run::{leader_change_times, LatencyChart, ModeChart, ThroughputChart};
+use super::charts::run::{LatencyChart, ModeChart, ThroughputChart};
 use super::charts::{save, ChartFiles};
 use crate::record::load::{load_run, RunData, CHARTS_DIR, SUMMARY_FILE, TIMELINE_FILE};
 use crate::record::{RunDir, RunStatus};
@@ -111,7 +111,7 @@ pub fn write_run_charts(data: &RunData, out: &Path) -> Result<Vec<ChartFiles>, R
     let interval_us = u64::from(data.plan.load.interval_ms.max(1)) * 1000;
     let end_s = last_time_us(data) as f64 / 1e6;
     let x_max = end_s.max(1.0) * 1.01;
-    let ann = Annotations::from_marks(&data.marks, &leader_change_times(&data.samples), end_s);
+    let ann = Annotations::from_marks(&data.marks, &crate::check::analyze_modes(&data.samples).leader_change_times_us, end_s);
     let sub = subtitle(data);
     let throughput = ThroughputChart::from_rows("Throughput by outcome", &sub, &rows, interval_us, ann.clone());
     let rate = (data.plan.load.mode == crate::plan::LoadMode::Open).then_some(f64::from(data.plan.load.rate));

@@ -110,7 +110,7 @@ pub(super) async fn poll_role<B: Backend>(
         for &id in among.iter().rev() {
             let mode = ctx.cluster.srvr(id).await.map(|i| i.mode).unwrap_or(ServerMode::Down);
             let hit = match role {
-                StepRole::Leader => matches!(mode, ServerMode::Leader | ServerMode::Standalone),
+                StepRole::Leader => mode.is_authority(),
                 StepRole::Follower => mode == ServerMode::Follower,
                 StepRole::Participant => matches!(mode, ServerMode::Leader | ServerMode::Follower),
                 StepRole::Observer => mode == ServerMode::Observer,

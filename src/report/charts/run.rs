@@ -422,36 +422,6 @@ impl Chart for ModeChart {
     }
 }
 
-/// Instants where the sole authority (one leader or standalone) became a different server;
-/// samples of one monitor tick share a time and are applied together (as `analyze_modes` does).
-pub fn leader_change_times(samples: &[ModeSample]) -> Vec<u64> {
-    let mut sorted: Vec<&ModeSample> = samples.iter().collect();
-    sorted.sort_by_key(|s| s.at_us);
-    let mut state: BTreeMap<u32, ServerMode> = BTreeMap::new();
-    let mut last: Option<u32> = None;
-    let mut out = Vec::new();
-    let mut i = 0;
-    while i < sorted.len() {
-        let t = sorted[i].at_us;
-        while i < sorted.len() && sorted[i].at_us == t {
-            state.insert(sorted[i].server, sorted[i].mode);
-            i += 1;
-        }
-        let auth: Vec<u32> = state
-            .iter()
-            .filter(|(_, m)| matches!(m, ServerMode::Leader | ServerMode::Standalone))
-            .map(|(id, _)| *id)
-            .collect();
-        if auth.len() == 1 {
-            if last.is_some() && last != Some(auth[0]) {
-                out.push(t);
-            }
-            last = Some(auth[0]);
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
