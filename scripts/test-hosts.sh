@@ -15,6 +15,12 @@
 #   scripts/test-hosts.sh load-image IMG..  copy local images (from the default engine) into every
 #                                           host's engine; skips engines that have the same image ID
 #   scripts/test-hosts.sh env               machine-readable lines for tests (format below)
+#   scripts/test-hosts.sh engine I kill|stall|resume|start
+#                                           fault the ENGINE of host I (never the machine's own):
+#                                           kill = SIGKILL its dockerd (the socket stops answering,
+#                                           containers keep running under containerd), stall =
+#                                           SIGSTOP it (API calls hang), resume = SIGCONT, start =
+#                                           start dockerd again and wait until it answers
 #   scripts/test-hosts.sh check [IMG]       run one ZooKeeper ensemble across all hosts (server i in
 #                                           engine i, --network host, on host i's address) and check
 #                                           that `srvr` on every address shows a Mode from the root
@@ -397,6 +403,7 @@ stop_pid() {
   local pid=$1 what=$2 secs=$3 t
   pid_alive "$pid" || return 0
   run kill -TERM "$pid" || true
+  kill -CONT "$pid" 2>/dev/null || true # a stalled (SIGSTOPped) engine must see the TERM
   for ((t = 0; t < secs * 5; t++)); do pid_alive "$pid" || return 0; sleep 0.2; done
   say "$what (pid $pid) did not stop in ${secs}s"
   run kill -KILL "$pid" || true
@@ -499,8 +506,27 @@ cmd_down() {
 
 usage() { sed -n '2,/^set -E/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//' || true; }
 
+cmd_engine() {
+  local i=${1:-} what=${2:-} pid r
+  [[ $i =~ ^[0-9]+$ ]] || die "usage: $0 engine I kill|stall|resume|start"
+  [ -e "/run/netns/$(ns_of "$i")" ] || die "host $i does not exist; run '$0 up N' first."
+  r=$(rundir_of "$i"); pid=$(pidfile_pid "$r/docker.pid")
+  case $what in
+    kill)
+      pid_alive "$pid" || { say "host $i: dockerd is not running"; return 0; }
+      run kill -KILL "$pid"
+      for _ in $(seq 50); do pid_alive "$pid" || break; sleep 0.1; done
+      rm -f "$r/docker.pid" ;;
+    stall) pid_alive "$pid" || die "host $i: dockerd is not running."; run kill -STOP "$pid" ;;
+    resume) pid_alive "$pid" || die "host $i: dockerd is not running."; run kill -CONT "$pid" ;;
+    start) need_tools; start_engine "$i"; wait_engine "$i" ;;
+    *) die "usage: $0 engine I kill|stall|resume|start" ;;
+  esac
+}
+
 case ${1:-} in
   up) shift; cmd_up "$@" ;;
+  engine) shift; cmd_engine "$@" ;;
   down) cmd_down ;;
   status) cmd_status ;;
   env) cmd_env ;;

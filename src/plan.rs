@@ -7,8 +7,10 @@
 //!
 //! Parsing and validation with user-facing errors live in [`crate::profile`].
 
+pub mod engines;
 pub mod steps;
 
+pub use engines::EnginePlan;
 pub use steps::{OnTimeout, ServerRef, StartConfig, Step, StepAction, StepRole, WaitUntil};
 
 use serde::{Deserialize, Serialize};
@@ -58,6 +60,20 @@ pub struct ClusterPlan {
     pub heap_mb: u32,
     /// Further JVM options for every server, one option per entry (`-XX:...` or `-D...`).
     pub jvm_flags: Vec<String>,
+    /// Docker engines to spread servers over (`[[cluster.engines]]`); empty: the local engine
+    /// only, bridge networking (see [`engines`]).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub engines: Vec<EnginePlan>,
+    /// Engine name of server 1, 2, ... (servers beyond the list: round robin).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub placement: Vec<String>,
+}
+
+impl ClusterPlan {
+    /// The engine server `id` runs on (`None`: the single local engine).
+    pub fn engine_of(&self, id: u32) -> Option<&EnginePlan> {
+        engines::engine_index(&self.engines, &self.placement, id).map(|i| &self.engines[i])
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -80,6 +96,8 @@ impl Default for ClusterPlan {
             sync_limit: 5,
             heap_mb: 256,
             jvm_flags: default_jvm_flags(),
+            engines: Vec::new(),
+            placement: Vec::new(),
         }
     }
 }

@@ -11,6 +11,7 @@
 //! Every error is a [`ProfileError`] value naming the field, the value, what is wrong and what
 //! would be valid; nothing here panics on any input (`tests/profile_fuzz.rs` checks that).
 
+mod engines;
 mod schema;
 mod steps;
 mod validate;

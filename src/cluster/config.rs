@@ -9,8 +9,13 @@
 //!   `clientPort` (the client port comes from the member line). A joiner is rendered from the
 //!   *committed* member lines read from `/zookeeper/config` plus its own line ([`ZooCfg::joiner`]).
 //!
-//! Hosts are the container network aliases `zkN`; every file lives under `/zkchaos`.
+//! Member lines are written with the container network aliases `zkN` and ZooKeeper's default
+//! ports wherever they are built (procedures, runbooks, the fake backend); a backend whose servers
+//! are not on one bridge network turns them into real addresses at the edge with
+//! [`ZooCfg::localized`] / [`localize_line`] (engines listed in the plan: the engine's address and
+//! per-server ports, see [`crate::plan::engines`]). Every file lives under `/zkchaos`.
 
+use crate::plan::engines::host_ports;
 use crate::plan::ClusterPlan;
 
 /// Where the image reads its configuration (both image kinds: zkchaos uploads it there).
@@ -41,6 +46,8 @@ pub struct ZooCfg {
     pub sync_limit: u32,
     /// `skipACL=yes`: anyone may reconfig (insecure; only for throwaway ensembles).
     pub skip_acl: bool,
+    /// `clientPort` of the standalone and static forms (the dynamic form has it in the lines).
+    pub client_port: u16,
 }
 
 /// The files of one server, as (absolute path in the container, contents).
@@ -85,6 +92,36 @@ pub fn observer_line(id: u32) -> String {
     format!("server.{id}={}:{QUORUM_PORT}:{ELECTION_PORT}:observer;0.0.0.0:{CLIENT_PORT}", host(id))
 }
 
+/// Member line `line` with server N's real address and ports under host networking on the
+/// plan's engines: `server.N=<engine address>:<quorum>:<election>[:role][;0.0.0.0:<client>]`.
+/// Lines of the alias form and lines already localized give the same result (idempotent);
+/// without engines in the plan, or for a line that is not a member line, `line` is returned.
+pub fn localize_line(line: &str, plan: &ClusterPlan) -> String {
+    let (Some(id), Some(engine)) = (line_id(line), line_id(line).and_then(|id| plan.engine_of(id))) else {
+        return line.to_string();
+    };
+    let rest = line.trim().split_once('=').map(|(_, r)| r).unwrap_or("");
+    let (addr_part, client_part) = match rest.split_once(';') {
+        Some((a, c)) => (a, Some(c)),
+        None => (rest, None),
+    };
+    let role = addr_part.rsplit(':').next().filter(|r| *r == "participant" || *r == "observer");
+    let (client, quorum, election) = host_ports(id);
+    let host = match engine.address.parse::<std::net::IpAddr>() {
+        Ok(std::net::IpAddr::V6(a)) => format!("[{a}]"),
+        _ => engine.address.clone(),
+    };
+    let mut out = format!("server.{id}={host}:{quorum}:{election}");
+    if let Some(r) = role {
+        out.push(':');
+        out.push_str(r);
+    }
+    if client_part.is_some() {
+        out.push_str(&format!(";0.0.0.0:{client}"));
+    }
+    out
+}
+
 /// The id of a `server.N=` line, if it is one.
 pub fn line_id(line: &str) -> Option<u32> {
     line.trim().strip_prefix("server.")?.split_once('=')?.0.trim().parse().ok()
@@ -100,7 +137,20 @@ impl ZooCfg {
             init_limit: plan.init_limit,
             sync_limit: plan.sync_limit,
             skip_acl: false,
+            client_port: CLIENT_PORT,
         }
+    }
+
+    /// This configuration with real addresses and ports for the plan's engines (see
+    /// [`localize_line`]); unchanged when the plan lists no engines.
+    pub fn localized(&self, plan: &ClusterPlan) -> ZooCfg {
+        if plan.engines.is_empty() {
+            return self.clone();
+        }
+        let mut cfg = self.clone();
+        cfg.server_lines = self.server_lines.iter().map(|l| localize_line(l, plan)).collect();
+        cfg.client_port = host_ports(self.my_id).0;
+        cfg
     }
 
     /// One standalone server (not reconfigurable).
@@ -175,10 +225,10 @@ impl ZooCfg {
         let mut dynamic = None;
         match self.mode {
             ConfigMode::Standalone => {
-                z.push_str(&format!("clientPort={CLIENT_PORT}\n"));
+                z.push_str(&format!("clientPort={}\n", self.client_port));
             }
             ConfigMode::Static => {
-                z.push_str(&format!("clientPort={CLIENT_PORT}\n"));
+                z.push_str(&format!("clientPort={}\n", self.client_port));
                 z.push_str("quorumListenOnAllIPs=true\n");
                 for l in &self.server_lines {
                     z.push_str(l);
@@ -274,5 +324,39 @@ server.3=zk3:2888:3888:participant;0.0.0.0:2181\n"
         // Already listed: not duplicated.
         assert_eq!(ZooCfg::joiner(2, &committed, &p).member_ids(), vec![1, 2]);
         assert_eq!(line_id(&observer_line(7)), Some(7));
+    }
+
+    fn engines_plan() -> ClusterPlan {
+        let engine = |name: &str, address: &str| crate::plan::EnginePlan {
+            name: name.into(),
+            endpoint: format!("unix:///run/{name}/docker.sock"),
+            address: address.into(),
+            tls_ca: None,
+            tls_cert: None,
+            tls_key: None,
+            labels: Default::default(),
+        };
+        ClusterPlan { engines: vec![engine("a", "10.0.0.11"), engine("b", "10.0.0.12")], ..plan() }
+    }
+
+    #[test]
+    fn lines_are_localized_to_engine_addresses_idempotently() {
+        let p = engines_plan();
+        assert_eq!(localize_line(&dynamic_line(3), &p), "server.3=10.0.0.11:2890:3890:participant;0.0.0.0:2183");
+        assert_eq!(localize_line(&observer_line(2), &p), "server.2=10.0.0.12:2889:3889:observer;0.0.0.0:2182");
+        assert_eq!(localize_line(&static_line(1), &p), "server.1=10.0.0.11:2888:3888");
+        let once = localize_line(&dynamic_line(4), &p);
+        assert_eq!(localize_line(&once, &p), once);
+        assert_eq!(localize_line("version=100000003", &p), "version=100000003");
+        assert_eq!(localize_line(&dynamic_line(3), &plan()), dynamic_line(3));
+    }
+
+    #[test]
+    fn localized_static_config_uses_per_server_client_port() {
+        let p = engines_plan();
+        let r = ZooCfg::static_ensemble(2, &[1, 2, 3], &p).localized(&p).render();
+        assert!(r.zoo_cfg.contains("clientPort=2182\n"), "{}", r.zoo_cfg);
+        assert!(r.zoo_cfg.contains("server.1=10.0.0.11:2888:3888\nserver.2=10.0.0.12:2889:3889\nserver.3=10.0.0.11:2890:3890\n"));
+        assert_eq!(ZooCfg::static_ensemble(2, &[1, 2, 3], &plan()).localized(&plan()), ZooCfg::static_ensemble(2, &[1, 2, 3], &plan()));
     }
 }

@@ -1,40 +1,51 @@
-//! [`Cluster`]: one run's ZooKeeper containers on one user-defined bridge network.
+//! [`Cluster`]: one run's ZooKeeper containers, on one engine or spread over several.
 //!
-//! Each server `N` is a container `zkchaos-<run>-zkN` (network alias `zkN`, `init` as PID 1)
-//! with a named data volume, its configuration uploaded as a tar archive before start, and its
-//! client port published on 127.0.0.1 only, at a host port picked by the harness. The
-//! four-letter word `srvr` through that port is the readiness and mode signal.
+//! Each server `N` is a container `zkchaos-<run>-zkN` (`init` as PID 1) with a named data volume
+//! and its configuration uploaded as a tar archive before start. Two networking forms:
+//! - **one local engine** (no `[[cluster.engines]]`): a per-run bridge network, network alias
+//!   `zkN`, the client port published on 127.0.0.1 only at a port picked by the harness;
+//! - **listed engines**: server N runs on the engine the placement gives it, with host
+//!   networking, listening on its own ports ([`crate::plan::engines::host_ports`]) at that
+//!   engine's address; zoo.cfg names peers by engine address ([`ZooCfg::localized`]). Host
+//!   networking because the servers are then reached exactly like servers on their own hosts
+//!   (no NAT, no proxy, one address per host), and because a test engine in a network namespace
+//!   runs with `--bridge=none`.
+//!
+//! The four-letter word `srvr` through the client address is the readiness and mode signal.
+//! Container, volume and label names are the same on every engine; teardown removes by label on
+//! each engine.
 //!
 //! A `Cluster` that is dropped without [`Cluster::teardown`] (a panic, an early `?`) removes its
 //! objects from a helper thread, unless [`Cluster::keep`] was called.
 
 use super::cleanup::{self, TeardownReport};
-use super::config::{ZooCfg, CLIENT_PORT, DATA_DIR};
+use super::config::ZooCfg;
+use super::container::{is_not_found, is_not_modified};
+use super::engine::{self, Engine, ENGINE_CALL_TIMEOUT};
 use super::error::{ClusterError, Result};
 use super::fourlw::{self, Membership, SrvrInfo};
 use super::image::{self, ImageSpec};
 use super::names;
 use crate::plan::ClusterPlan;
 use crate::record::ServerMode;
-use bollard::models::{ContainerCreateBody, EndpointSettings, HostConfig, NetworkCreateRequest, NetworkingConfig, PortBinding};
-use bollard::models::VolumeCreateRequest;
+use bollard::models::NetworkCreateRequest;
 use bollard::query_parameters::{
-    CreateContainerOptionsBuilder, DownloadFromContainerOptionsBuilder, KillContainerOptionsBuilder, LogsOptionsBuilder,
-    RemoveContainerOptionsBuilder, StopContainerOptionsBuilder, UploadToContainerOptionsBuilder,
+    DownloadFromContainerOptionsBuilder, KillContainerOptionsBuilder, LogsOptionsBuilder, StopContainerOptionsBuilder,
 };
 use bollard::Docker;
 use futures_util::StreamExt;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::Path;
 use std::time::{Duration, Instant};
+
+pub use super::engine::connect_docker;
 
 /// `srvr` answer deadline used by readiness polling and [`Cluster::srvr`].
 pub const SRVR_TIMEOUT: Duration = Duration::from_millis(1000);
 /// Grace period of the stop inside [`Cluster::restart_with_config`] and [`Cluster::wipe_data`].
 pub const STOP_GRACE: Duration = Duration::from_secs(5);
 const POLL: Duration = Duration::from_millis(100);
-const PORT_ATTEMPTS: u32 = 5;
 
 /// What a run needs to create its ensemble.
 #[derive(Debug, Clone)]
@@ -50,44 +61,31 @@ pub struct ClusterSpec {
 }
 
 #[derive(Debug)]
-struct Server {
-    container: String,
-    volume: String,
-    port: u16,
-    cfg: ZooCfg,
+pub(super) struct Server {
+    /// Index into the cluster's engines.
+    pub(super) engine: usize,
+    pub(super) container: String,
+    pub(super) volume: String,
+    /// Client port: published on 127.0.0.1 (bridge) or listened on at the engine's address.
+    pub(super) port: u16,
+    pub(super) cfg: ZooCfg,
     /// Logs of earlier incarnations of this server's container (wipe_data, teardown).
-    past_logs: String,
+    pub(super) past_logs: String,
     /// The container exists (false after teardown).
-    present: bool,
+    pub(super) present: bool,
 }
 
 /// One run's ensemble. See the module docs.
 pub struct Cluster {
-    docker: Docker,
-    spec: ClusterSpec,
-    image: ImageSpec,
-    network: String,
-    servers: BTreeMap<u32, Server>,
+    /// The engines servers are placed on (one, `local`, when the plan lists none).
+    pub(super) engines: Vec<Engine>,
+    pub(super) spec: ClusterSpec,
+    pub(super) image: ImageSpec,
+    /// The run's bridge network (one local engine); `None` with host networking.
+    pub(super) network: Option<String>,
+    pub(super) servers: BTreeMap<u32, Server>,
     /// Torn down or kept: nothing to do on drop.
     done: bool,
-}
-
-/// Connect to the engine named by `DOCKER_HOST` (default the local socket), agree on an API
-/// version, and ping it.
-pub async fn connect_docker() -> Result<Docker> {
-    let host = std::env::var("DOCKER_HOST").unwrap_or_else(|_| "unix:///var/run/docker.sock".into());
-    let unreachable = |detail: String| ClusterError::EngineUnreachable { host: host.clone(), detail };
-    let docker = Docker::connect_with_defaults().map_err(|e| unreachable(e.to_string()))?;
-    let docker = match tokio::time::timeout(Duration::from_secs(10), docker.negotiate_version()).await {
-        Ok(Ok(d)) => d,
-        Ok(Err(e)) => return Err(unreachable(e.to_string())),
-        Err(_) => return Err(unreachable("no answer within 10 s".into())),
-    };
-    match tokio::time::timeout(Duration::from_secs(10), docker.ping()).await {
-        Ok(Ok(_)) => Ok(docker),
-        Ok(Err(e)) => Err(unreachable(e.to_string())),
-        Err(_) => Err(unreachable("no answer to ping within 10 s".into())),
-    }
 }
 
 /// Fail early when `servers` JVMs of `heap_mb` each would not fit in MemAvailable.
@@ -106,53 +104,25 @@ pub fn memory_preflight(servers: u32, heap_mb: u32) -> Result<()> {
     }
 }
 
-/// A free TCP port on 127.0.0.1 (the kernel's choice; it may be taken again before use, so
-/// container start retries on conflict).
-fn pick_port() -> Result<u16> {
-    std::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .map_err(|source| ClusterError::WriteFile { path: "127.0.0.1:0 (port probe)".into(), source })
-}
-
-fn is_port_conflict(e: &bollard::errors::Error) -> bool {
-    let s = e.to_string();
-    s.contains("port is already allocated") || s.contains("address already in use")
-}
-
-fn is_not_found(e: &bollard::errors::Error) -> bool {
-    matches!(e, bollard::errors::Error::DockerResponseServerError { status_code: 404, .. })
-}
-
-fn is_not_modified(e: &bollard::errors::Error) -> bool {
-    matches!(e, bollard::errors::Error::DockerResponseServerError { status_code: 304, .. })
-}
-
-/// A tar archive, rooted at `/`, of absolute-path files.
-fn tar_files(files: &[(String, String)]) -> std::io::Result<Vec<u8>> {
-    let mut b = tar::Builder::new(Vec::new());
-    for (path, contents) in files {
-        let mut h = tar::Header::new_gnu();
-        h.set_size(contents.len() as u64);
-        h.set_mode(0o644);
-        h.set_mtime(0);
-        b.append_data(&mut h, path.trim_start_matches('/'), contents.as_bytes())?;
-    }
-    b.into_inner()
-}
-
 impl Cluster {
     /// See [`connect_docker`].
     pub async fn connect_docker() -> Result<Docker> {
         connect_docker().await
     }
 
-    /// Check the image and memory, and create the run's network. No server is started.
+    /// Contact the engines, check the image and memory, and (one local engine) create the run's
+    /// network. No server is started.
     pub async fn create(spec: ClusterSpec) -> Result<Cluster> {
         if !names::is_valid_run_id(&spec.run_id) {
             return Err(ClusterError::BadRunId(spec.run_id.clone()));
         }
-        let docker = connect_docker().await?;
+        let engines = engine::connect_engines(&spec.plan).await?;
+        if !spec.plan.engines.is_empty() {
+            let image = engine::preflight(&engines, &spec.plan, spec.plan.size).await?;
+            tracing::debug!(run = %spec.run_id, engines = engines.len(), "host networking on listed engines");
+            return Ok(Cluster { engines, spec, image, network: None, servers: BTreeMap::new(), done: false });
+        }
+        let docker = engines[0].docker.clone();
         let image = image::ensure_image(&docker, &spec.plan.image, spec.plan.image_kind).await?;
         memory_preflight(spec.plan.size, spec.plan.heap_mb)?;
         let network = names::network_name(&spec.run_id);
@@ -167,11 +137,34 @@ impl Cluster {
             .await
             .map_err(|source| ClusterError::CreateNetwork { name: network.clone(), source })?;
         tracing::debug!(run = %spec.run_id, image = %image.name, kind = ?image.kind, "created network {network}");
-        Ok(Cluster { docker, spec, image, network, servers: BTreeMap::new(), done: false })
+        Ok(Cluster { engines, spec, image, network: Some(network), servers: BTreeMap::new(), done: false })
     }
 
+    /// The first engine's client (the only one without listed engines).
     pub fn docker(&self) -> &Docker {
-        &self.docker
+        &self.engines[0].docker
+    }
+    /// Every engine of this run.
+    pub fn engines(&self) -> &[Engine] {
+        &self.engines
+    }
+    /// Servers run with host networking on listed engines (no bridge network).
+    pub fn host_networking(&self) -> bool {
+        self.network.is_none()
+    }
+    /// Index of the engine server `id` runs (or would run) on.
+    pub fn engine_index(&self, id: u32) -> usize {
+        match self.servers.get(&id) {
+            Some(s) => s.engine,
+            None => crate::plan::engines::engine_index(&self.spec.plan.engines, &self.spec.plan.placement, id).unwrap_or(0),
+        }
+    }
+    /// The engine server `id` runs (or would run) on.
+    pub fn engine_of(&self, id: u32) -> &Engine {
+        &self.engines[self.engine_index(id)]
+    }
+    fn docker_of(&self, id: u32) -> &Docker {
+        &self.engine_of(id).docker
     }
     pub fn run_id(&self) -> &str {
         &self.spec.run_id
@@ -182,8 +175,9 @@ impl Cluster {
     pub fn image(&self) -> &ImageSpec {
         &self.image
     }
+    /// The run's bridge network ("" with host networking).
     pub fn network_name(&self) -> &str {
-        &self.network
+        self.network.as_deref().unwrap_or("")
     }
     pub fn container_name(&self, id: u32) -> String {
         names::container_name(&self.spec.run_id, id)
@@ -201,14 +195,22 @@ impl Cluster {
         self.servers.get(&id).ok_or_else(|| ClusterError::UnknownServer { run: self.spec.run_id.clone(), id })
     }
 
-    /// Published client address of server `id` (127.0.0.1 only).
-    pub fn client_addr(&self, id: u32) -> Option<SocketAddr> {
-        self.servers.get(&id).map(|s| SocketAddr::from((Ipv4Addr::LOCALHOST, s.port)))
+    fn addr_of(&self, s: &Server) -> SocketAddr {
+        match self.engines[s.engine].address {
+            Some(ip) if self.host_networking() => SocketAddr::new(ip, s.port),
+            _ => SocketAddr::from((Ipv4Addr::LOCALHOST, s.port)),
+        }
     }
 
-    /// Every started server with its published client address, ascending by id.
+    /// Client address of server `id`: its engine's address with host networking, else the port
+    /// published on 127.0.0.1.
+    pub fn client_addr(&self, id: u32) -> Option<SocketAddr> {
+        self.servers.get(&id).map(|s| self.addr_of(s))
+    }
+
+    /// Every started server with its client address, ascending by id.
     pub fn client_addrs(&self) -> Vec<(u32, SocketAddr)> {
-        self.servers.iter().map(|(&id, s)| (id, SocketAddr::from((Ipv4Addr::LOCALHOST, s.port)))).collect()
+        self.servers.iter().map(|(&id, s)| (id, self.addr_of(s))).collect()
     }
 
     /// "127.0.0.1:p1,127.0.0.1:p2" for the listed servers (unknown ids are skipped).
@@ -217,12 +219,13 @@ impl Cluster {
     }
 
     /// The plan's JVM options, then the run's own (e.g. the super digest).
-    fn jvm_flags(&self) -> Vec<String> {
+    pub(super) fn jvm_flags(&self) -> Vec<String> {
         self.spec.plan.jvm_flags.iter().chain(&self.spec.extra_jvm_flags).cloned().collect()
     }
 
-    fn effective_cfg(&self, cfg: &ZooCfg) -> ZooCfg {
-        cfg.clone().with_skip_acl(cfg.skip_acl || self.spec.skip_acl)
+    /// `cfg` as this cluster starts it: real addresses on listed engines, the run's ACL choice.
+    pub(super) fn effective_cfg(&self, cfg: &ZooCfg) -> ZooCfg {
+        cfg.localized(&self.spec.plan).with_skip_acl(cfg.skip_acl || self.spec.skip_acl)
     }
 
     /// Start the plan's initial ensemble, servers `1..=size` in the form the plan asks for
@@ -242,122 +245,11 @@ impl Cluster {
         self.start_server_on_port(id, cfg, None).await
     }
 
-    /// As [`Cluster::start_server`], on a given host port (`None`: pick one). A requested port
-    /// already in use is an error; a picked one is replaced by another.
-    pub async fn start_server_on_port(&mut self, id: u32, cfg: &ZooCfg, port: Option<u16>) -> Result<()> {
-        let cfg = self.effective_cfg(cfg);
-        let run = self.spec.run_id.clone();
-        let container = names::container_name(&run, id);
-        let volume = names::volume_name(&run, id);
-        let fresh_volume = !self.servers.contains_key(&id);
-        if fresh_volume {
-            self.create_volume(id, &volume).await?;
-        }
-        let mut attempt = 0;
-        loop {
-            attempt += 1;
-            let host_port = match port {
-                Some(p) => p,
-                None => pick_port()?,
-            };
-            self.create_container(id, &container, &volume, host_port).await?;
-            self.upload(&container, &cfg).await?;
-            match self.docker.start_container(&container, None).await {
-                Ok(()) => {
-                    let past_logs = self.servers.remove(&id).map(|s| s.past_logs).unwrap_or_default();
-                    self.servers.insert(id, Server { container, volume, port: host_port, cfg, past_logs, present: true });
-                    tracing::debug!("started {} on 127.0.0.1:{host_port}", names::container_name(&run, id));
-                    return Ok(());
-                }
-                Err(e) if is_port_conflict(&e) => {
-                    self.remove_container(&container).await?;
-                    if port.is_some() {
-                        return Err(ClusterError::PortInUse { name: container, port: host_port });
-                    }
-                    if attempt >= PORT_ATTEMPTS {
-                        return Err(ClusterError::StartContainer { name: container, source: e });
-                    }
-                    tracing::debug!("port {host_port} taken while starting {container}; retrying with another");
-                }
-                Err(source) => return Err(ClusterError::StartContainer { name: container, source }),
-            }
-        }
-    }
-
-    async fn create_volume(&self, id: u32, volume: &str) -> Result<()> {
-        let req = VolumeCreateRequest {
-            name: Some(volume.to_string()),
-            labels: Some(names::server_labels(&self.spec.run_id, &self.spec.profile, id)),
-            ..Default::default()
-        };
-        self.docker
-            .create_volume(req)
-            .await
-            .map(|_| ())
-            .map_err(|source| ClusterError::CreateVolume { name: volume.to_string(), source })
-    }
-
-    async fn create_container(&self, id: u32, name: &str, volume: &str, host_port: u16) -> Result<()> {
-        let port_key = format!("{CLIENT_PORT}/tcp");
-        let bindings = HashMap::from([(
-            port_key.clone(),
-            Some(vec![PortBinding { host_ip: Some("127.0.0.1".into()), host_port: Some(host_port.to_string()) }]),
-        )]);
-        let host_config = HostConfig {
-            init: Some(true),
-            privileged: Some(false),
-            port_bindings: Some(bindings),
-            binds: Some(vec![format!("{volume}:{DATA_DIR}")]),
-            network_mode: Some(self.network.clone()),
-            ..Default::default()
-        };
-        let endpoint = EndpointSettings { aliases: Some(vec![super::config::host(id)]), ..Default::default() };
-        let body = ContainerCreateBody {
-            image: Some(self.image.name.clone()),
-            hostname: Some(super::config::host(id)),
-            entrypoint: Some(self.image.entrypoint()),
-            cmd: Some(self.image.cmd()),
-            env: Some(self.image.env(self.spec.plan.heap_mb, &self.jvm_flags())),
-            labels: Some(names::server_labels(&self.spec.run_id, &self.spec.profile, id)),
-            exposed_ports: Some(vec![port_key]),
-            host_config: Some(host_config),
-            networking_config: Some(NetworkingConfig {
-                endpoints_config: Some(HashMap::from([(self.network.clone(), endpoint)])),
-            }),
-            ..Default::default()
-        };
-        let opts = CreateContainerOptionsBuilder::new().name(name).build();
-        self.docker
-            .create_container(Some(opts), body)
-            .await
-            .map(|_| ())
-            .map_err(|source| ClusterError::CreateContainer { name: name.to_string(), source })
-    }
-
-    async fn upload(&self, container: &str, cfg: &ZooCfg) -> Result<()> {
-        let files = cfg.render().files();
-        let tar = tar_files(&files).map_err(|source| ClusterError::Archive { name: container.to_string(), source })?;
-        let opts = UploadToContainerOptionsBuilder::new().path("/").build();
-        self.docker
-            .upload_to_container(container, Some(opts), bollard::body_full(tar.into()))
-            .await
-            .map_err(|source| ClusterError::Upload { name: container.to_string(), source })
-    }
-
-    async fn remove_container(&self, container: &str) -> Result<()> {
-        let opts = RemoveContainerOptionsBuilder::new().force(true).v(true).build();
-        match self.docker.remove_container(container, Some(opts)).await {
-            Ok(()) => Ok(()),
-            Err(e) if is_not_found(&e) => Ok(()),
-            Err(source) => Err(ClusterError::RemoveContainer { name: container.to_string(), source }),
-        }
-    }
-
     /// Stop server `id` (SIGTERM, then SIGKILL after `grace`). Stopping a stopped server is fine.
     pub async fn stop_server(&mut self, id: u32, grace: Duration) -> Result<()> {
         let name = self.server(id)?.container.clone();
         let t = grace.as_secs_f64().ceil() as i32;
-        match self.docker.stop_container(&name, Some(StopContainerOptionsBuilder::new().t(t).build())).await {
+        match self.docker_of(id).stop_container(&name, Some(StopContainerOptionsBuilder::new().t(t).build())).await {
             Ok(()) => Ok(()),
             Err(e) if is_not_modified(&e) => Ok(()),
             Err(source) => Err(ClusterError::StopContainer { name, source }),
@@ -368,13 +260,13 @@ impl Cluster {
     pub async fn kill_server(&mut self, id: u32) -> Result<()> {
         let name = self.server(id)?.container.clone();
         let opts = KillContainerOptionsBuilder::new().signal("SIGKILL").build();
-        self.docker.kill_container(&name, Some(opts)).await.map_err(|source| ClusterError::KillContainer { name, source })
+        self.docker_of(id).kill_container(&name, Some(opts)).await.map_err(|source| ClusterError::KillContainer { name, source })
     }
 
     /// Start a stopped (or freshly re-created) server container again, same config and port.
     pub async fn start_existing(&mut self, id: u32) -> Result<()> {
         let name = self.server(id)?.container.clone();
-        match self.docker.start_container(&name, None).await {
+        match self.docker_of(id).start_container(&name, None).await {
             Ok(()) => Ok(()),
             Err(e) if is_not_modified(&e) => Ok(()),
             Err(source) => Err(ClusterError::StartContainer { name, source }),
@@ -386,7 +278,7 @@ impl Cluster {
         self.stop_server(id, STOP_GRACE).await?;
         let cfg = self.effective_cfg(cfg);
         let name = self.server(id)?.container.clone();
-        self.upload(&name, &cfg).await?;
+        self.upload(self.engine_index(id), &name, &cfg).await?;
         if let Some(s) = self.servers.get_mut(&id) {
             s.cfg = cfg;
         }
@@ -395,12 +287,12 @@ impl Cluster {
 
     pub async fn pause(&mut self, id: u32) -> Result<()> {
         let name = self.server(id)?.container.clone();
-        self.docker.pause_container(&name).await.map_err(|source| ClusterError::PauseContainer { name, source })
+        self.docker_of(id).pause_container(&name).await.map_err(|source| ClusterError::PauseContainer { name, source })
     }
 
     pub async fn unpause(&mut self, id: u32) -> Result<()> {
         let name = self.server(id)?.container.clone();
-        self.docker.unpause_container(&name).await.map_err(|source| ClusterError::UnpauseContainer { name, source })
+        self.docker_of(id).unpause_container(&name).await.map_err(|source| ClusterError::UnpauseContainer { name, source })
     }
 
     /// Stop server `id` and give it an empty data directory (a new volume; the container is
@@ -413,25 +305,26 @@ impl Cluster {
             let s = self.server(id)?;
             (s.container.clone(), s.volume.clone(), s.port, s.cfg.clone())
         };
-        self.remove_container(&container).await?;
-        match self.docker.remove_volume(&volume, None::<bollard::query_parameters::RemoveVolumeOptions>).await {
+        let engine = self.engine_index(id);
+        self.remove_container(engine, &container).await?;
+        match self.engines[engine].docker.remove_volume(&volume, None::<bollard::query_parameters::RemoveVolumeOptions>).await {
             Ok(()) => {}
             Err(e) if is_not_found(&e) => {}
             Err(source) => return Err(ClusterError::RemoveVolume { name: volume, source }),
         }
-        self.create_volume(id, &volume).await?;
-        self.create_container(id, &container, &volume, port).await?;
-        self.upload(&container, &cfg).await?;
+        self.create_volume(engine, id, &volume).await?;
+        self.create_container(engine, id, &container, &volume, port).await?;
+        self.upload(engine, &container, &cfg).await?;
         if let Some(s) = self.servers.get_mut(&id) {
             s.past_logs = old_logs;
         }
         Ok(())
     }
 
-    /// `srvr` on server `id`'s published port. An error means it did not answer (down).
+    /// `srvr` on server `id`'s client address. An error means it did not answer (down).
     pub async fn srvr(&self, id: u32) -> Result<SrvrInfo> {
         let s = self.server(id)?;
-        let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, s.port));
+        let addr = self.addr_of(s);
         fourlw::srvr(addr, SRVR_TIMEOUT).await.map_err(|source| ClusterError::Srvr { name: s.container.clone(), source })
     }
 
@@ -444,7 +337,7 @@ impl Cluster {
     /// lines and, if dynamic, the config version). A standalone server is a membership of one.
     pub async fn membership_view(&self, id: u32) -> Result<Membership> {
         let s = self.server(id)?;
-        let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, s.port));
+        let addr = self.addr_of(s);
         let text = fourlw::four_letter(addr, "conf", SRVR_TIMEOUT)
             .await
             .map_err(|e| ClusterError::Membership { name: s.container.clone(), detail: e.to_string() })?;
@@ -460,10 +353,17 @@ impl Cluster {
         let name = self.server(id)?.container.clone();
         let err = |detail: String| ClusterError::Download { name: name.clone(), path: path.to_string(), detail };
         let opts = DownloadFromContainerOptionsBuilder::new().path(path).build();
-        let mut stream = self.docker.download_from_container(&name, Some(opts));
+        let mut stream = self.docker_of(id).download_from_container(&name, Some(opts));
         let mut bytes = Vec::new();
-        while let Some(chunk) = stream.next().await {
-            bytes.extend_from_slice(&chunk.map_err(|e| err(e.to_string()))?);
+        let read = async {
+            while let Some(chunk) = stream.next().await {
+                bytes.extend_from_slice(&chunk.map_err(|e| err(e.to_string()))?);
+            }
+            Ok(())
+        };
+        match tokio::time::timeout(ENGINE_CALL_TIMEOUT, read).await {
+            Ok(r) => r?,
+            Err(_) => return Err(err(format!("the engine sent no complete answer within {} s", ENGINE_CALL_TIMEOUT.as_secs()))),
         }
         let mut archive = tar::Archive::new(bytes.as_slice());
         let entries = archive.entries().map_err(|e| err(e.to_string()))?;
@@ -526,27 +426,47 @@ impl Cluster {
             return Ok(out);
         }
         let opts = LogsOptionsBuilder::new().stdout(true).stderr(true).build();
-        let mut stream = self.docker.logs(&s.container, Some(opts));
-        while let Some(item) = stream.next().await {
-            match item {
-                Ok(o) => out.push_str(&String::from_utf8_lossy(&o.into_bytes())),
-                Err(e) if is_not_found(&e) => break,
-                Err(source) => return Err(ClusterError::Logs { name: s.container.clone(), source }),
+        let mut stream = self.engines[s.engine].docker.logs(&s.container, Some(opts));
+        let read = async {
+            while let Some(item) = stream.next().await {
+                match item {
+                    Ok(o) => out.push_str(&String::from_utf8_lossy(&o.into_bytes())),
+                    Err(e) if is_not_found(&e) => break,
+                    Err(source) => return Err(ClusterError::Logs { name: s.container.clone(), source }),
+                }
+            }
+            Ok(())
+        };
+        match tokio::time::timeout(ENGINE_CALL_TIMEOUT, read).await {
+            Ok(r) => r?,
+            Err(_) => {
+                let detail = format!("the engine sent no complete answer within {} s", ENGINE_CALL_TIMEOUT.as_secs());
+                return Err(ClusterError::Engine { name: self.engines[s.engine].name.clone(), endpoint: self.engines[s.engine].endpoint.clone(), detail: format!("reading logs of {}: {detail}", s.container) });
             }
         }
         Ok(out)
     }
 
-    /// Write `zk<N>.log` in `dir` for every server ever started (stopped ones too).
+    /// Write `zk<N>.log` in `dir` for every server ever started (stopped ones too). A server
+    /// whose logs cannot be read (its engine gone) does not stop the others; the first failure
+    /// is returned after all were tried.
     pub async fn save_logs(&self, dir: &Path) -> Result<()> {
         std::fs::create_dir_all(dir)
             .map_err(|source| ClusterError::WriteFile { path: dir.display().to_string(), source })?;
+        let mut first_error = None;
         for &id in self.servers.keys() {
-            let text = self.logs(id).await?;
-            let path = dir.join(format!("zk{id}.log"));
-            std::fs::write(&path, text).map_err(|source| ClusterError::WriteFile { path: path.display().to_string(), source })?;
+            let saved = match self.logs(id).await {
+                Ok(text) => {
+                    let path = dir.join(format!("zk{id}.log"));
+                    std::fs::write(&path, text).map_err(|source| ClusterError::WriteFile { path: path.display().to_string(), source })
+                }
+                Err(e) => Err(e),
+            };
+            if let Err(e) = saved {
+                first_error.get_or_insert(e);
+            }
         }
-        Ok(())
+        first_error.map_or(Ok(()), Err)
     }
 
     /// Remove every container (with anonymous volumes), volume and the network of this run.
@@ -561,7 +481,19 @@ impl Cluster {
                 }
             }
         }
-        let report = cleanup::remove_run(&self.docker, &self.spec.run_id).await?;
+        let mut report = TeardownReport::default();
+        let mut first_error = None;
+        for e in &self.engines {
+            match cleanup::remove_run(&e.docker, &self.spec.run_id).await {
+                Ok(r) => report.merge(r),
+                Err(err) => {
+                    first_error.get_or_insert(ClusterError::Engine { name: e.name.clone(), endpoint: e.endpoint.clone(), detail: err.to_string() });
+                }
+            }
+        }
+        if let Some(e) = first_error {
+            return Err(e);
+        }
         self.done = true;
         Ok(report)
     }
@@ -580,14 +512,17 @@ impl Drop for Cluster {
         // Last resort (panic or early return): remove by label from a thread with its own
         // runtime and connection, so this works inside or outside an async context.
         let run = self.spec.run_id.clone();
+        let plan = self.spec.plan.clone();
         let handle = std::thread::spawn(move || {
             let rt = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
                 Ok(rt) => rt,
                 Err(e) => return eprintln!("zkchaos: cannot clean up run {run}: {e}; run `zkchaos clean --run {run}`"),
             };
             let res = rt.block_on(async {
-                let docker = connect_docker().await?;
-                cleanup::remove_run(&docker, &run).await
+                for e in engine::connect_engines(&plan).await? {
+                    cleanup::remove_run(&e.docker, &run).await?;
+                }
+                Ok::<_, ClusterError>(())
             });
             if let Err(e) = res {
                 eprintln!("zkchaos: cleaning up run {run}: {e}; run `zkchaos clean --run {run}`");

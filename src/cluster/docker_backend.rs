@@ -1,5 +1,6 @@
 //! [`Backend`] for the Docker [`Cluster`], and the administrative reconfig session it opens
-//! (a `zookeeper-client` session on the servers' published client ports).
+//! (a `zookeeper-client` session on the servers' client addresses). Member lines given to
+//! reconfig are localized like zoo.cfg (real engine addresses on listed engines).
 
 use super::backend::{AdminSession, Backend, Capabilities, Netem};
 use super::config::ZooCfg;
@@ -24,6 +25,14 @@ async fn bounded<T>(what: &str, fut: impl std::future::Future<Output = Result<T,
 /// A ZooKeeper session used for `getConfig`, `reconfig` and the quorum write.
 pub struct ZkAdmin {
     client: zk::Client,
+    /// For [`super::config::localize_line`].
+    plan: crate::plan::ClusterPlan,
+}
+
+impl ZkAdmin {
+    fn localized(&self, lines: &[String]) -> Vec<String> {
+        lines.iter().map(|l| super::config::localize_line(l, &self.plan)).collect()
+    }
 }
 
 impl AdminSession for ZkAdmin {
@@ -37,6 +46,7 @@ impl AdminSession for ZkAdmin {
     }
 
     async fn add_members(&self, lines: &[String]) -> std::result::Result<(), String> {
+        let lines = self.localized(lines);
         let joinings: Vec<&str> = lines.iter().map(String::as_str).collect();
         let leavings: Vec<&str> = Vec::new();
         let update = zk::EnsembleUpdate::Incremental { joinings: joinings.iter().copied(), leavings: leavings.iter().copied() };
@@ -52,6 +62,7 @@ impl AdminSession for ZkAdmin {
     }
 
     async fn set_members(&self, lines: &[String]) -> std::result::Result<(), String> {
+        let lines = self.localized(lines);
         let update = zk::EnsembleUpdate::New { ensemble: lines.iter().map(String::as_str) };
         bounded("reconfig", self.client.update_ensemble(update, None)).await.map(|_| ())
     }
@@ -66,7 +77,8 @@ impl Backend for Cluster {
     type Admin = ZkAdmin;
 
     fn capabilities(&self) -> Capabilities {
-        Capabilities { kill: true, pause: true, wipe: true, partition: true, delay: true }
+        // netem with host networking would shape the whole engine host's interface: not offered.
+        Capabilities { kill: true, pause: true, wipe: true, partition: true, delay: !self.host_networking() }
     }
     fn server_ids(&self) -> Vec<u32> {
         Cluster::server_ids(self)
@@ -104,7 +116,7 @@ impl Backend for Cluster {
             connector = connector.with_auth("digest", format!("super:{pw}").as_bytes());
         }
         let client = bounded(&format!("connect admin session to {connect}"), connector.connect(&connect)).await?;
-        Ok(ZkAdmin { client })
+        Ok(ZkAdmin { client, plan: self.spec().plan.clone() })
     }
     async fn kill_server(&mut self, id: u32) -> Result<()> {
         Cluster::kill_server(self, id).await

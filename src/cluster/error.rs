@@ -10,6 +10,12 @@ type DockerError = bollard::errors::Error;
 pub enum ClusterError {
     #[error("cannot reach the Docker engine at {host}: {detail}. Start it (e.g. `service docker start`), or point DOCKER_HOST at it (default unix:///var/run/docker.sock) and check that this user may open the socket")]
     EngineUnreachable { host: String, detail: String },
+    #[error("cannot reach Docker engine {name} at {endpoint}: {detail}. Start that engine or fix cluster.engines' endpoint for {name}; every listed engine must answer before a run starts")]
+    EngineDown { name: String, endpoint: String, detail: String },
+    #[error("not enough memory on engine {name} for its {servers} ZooKeeper servers: estimated {estimate_mib} MiB (heap {heap_mb} MiB + ~200 MiB each), the engine reports {total_mib} MiB in all; lower cluster.heap_mb or place fewer servers there (cluster.placement)")]
+    EngineMemory { name: String, servers: u32, heap_mb: u32, estimate_mib: u64, total_mib: u64 },
+    #[error("engine {name} ({endpoint}): {detail}")]
+    Engine { name: String, endpoint: String, detail: String },
     #[error("image {image} is not present; {hint}")]
     ImageMissing { image: String, hint: String },
     #[error("inspecting image {image}: {source}")]
@@ -76,6 +82,8 @@ impl From<ClusterError> for crate::Error {
     fn from(e: ClusterError) -> Self {
         match e {
             ClusterError::EngineUnreachable { .. }
+            | ClusterError::EngineDown { .. }
+            | ClusterError::EngineMemory { .. }
             | ClusterError::ImageMissing { .. }
             | ClusterError::PortInUse { .. }
             | ClusterError::Memory { .. }

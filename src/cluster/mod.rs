@@ -11,8 +11,10 @@
 pub mod backend;
 pub mod cleanup;
 pub mod config;
+pub mod container;
 pub mod docker;
 pub mod docker_backend;
+pub mod engine;
 pub mod error;
 pub mod fake;
 pub mod fourlw;
@@ -25,6 +27,7 @@ pub use backend::{AdminSession, Backend, Capabilities, Netem};
 pub use cleanup::{find_leftovers, remove_all, remove_run, warn_leftovers, Leftover, TeardownReport};
 pub use config::{ConfigMode, RenderedConfig, ZooCfg};
 pub use docker::{connect_docker, memory_preflight, Cluster, ClusterSpec};
+pub use engine::{connect_engines, Engine};
 pub use error::ClusterError;
 pub use fourlw::{four_letter, parse_conf_membership, parse_srvr, srvr, FourLwError, Membership, SrvrInfo};
 pub use image::{ImageKind, ImageSpec};

@@ -14,6 +14,14 @@
 //!   containers stay unprivileged. The qdisc belongs to the namespace's `eth0`, so it outlives the
 //!   helper, which is removed as soon as `tc` exits; helpers carry the run's labels, so teardown
 //!   by label removes any that a failure left behind.
+//! - With host networking on listed engines, partition is done **at the host level**: the same
+//!   helper image, run on the target's engine with host networking and `NET_ADMIN`, adds a
+//!   blackhole route to every other engine address hosting a server of the run (heal deletes
+//!   them). The server is cut off from its peers, not from clients (the control node's address is
+//!   not blackholed), which is what a partitioned minority member sees in production. This needs
+//!   the server alone on its engine (the routes cut the whole host). netem is not offered there
+//!   (it would shape the whole host's interface). Routes outlive a `zkchaos` that is SIGKILLed
+//!   mid-partition; they go with the host (a test host's namespace) or by `ip route del`.
 
 use super::backend::Netem;
 use super::docker::Cluster;
@@ -35,9 +43,14 @@ fn fault(op: &'static str, name: &str, detail: impl ToString) -> ClusterError {
 }
 
 impl Cluster {
-    /// Disconnect server `id` from the run's network.
+    /// Disconnect server `id` from the run's network (host networking: blackhole routes to its
+    /// peers' hosts).
     pub async fn partition(&mut self, id: u32) -> Result<()> {
         self.ensure_server(id)?;
+        if self.host_networking() {
+            let cmd = self.route_script(id, "replace", "partition (host-level blackhole routes)")?;
+            return self.run_netem_helper(id, "partition (host-level blackhole routes)", cmd).await;
+        }
         let container = self.container_name(id);
         let req = NetworkDisconnectRequest { container: container.clone(), force: Some(true) };
         self.docker()
@@ -49,6 +62,10 @@ impl Cluster {
     /// Reconnect server `id` to the run's network under its alias `zkN`.
     pub async fn heal(&mut self, id: u32) -> Result<()> {
         self.ensure_server(id)?;
+        if self.host_networking() {
+            let cmd = self.route_script(id, "del", "heal (host-level blackhole routes)")?;
+            return self.run_netem_helper(id, "heal (host-level blackhole routes)", cmd).await;
+        }
         let container = self.container_name(id);
         let endpoint = EndpointSettings { aliases: Some(vec![super::config::host(id)]), ..Default::default() };
         let req = NetworkConnectRequest { container: container.clone(), endpoint_config: Some(endpoint) };
@@ -71,6 +88,32 @@ impl Cluster {
         self.run_netem_helper(id, "undelay (netem)", cmd).await
     }
 
+    /// `sh -c` running `ip route <verb> blackhole <peer>/32` for the address of every other
+    /// engine hosting a server of this run (`del` tolerates a route already gone).
+    fn route_script(&self, id: u32, verb: &str, op: &'static str) -> Result<Vec<String>> {
+        let own = self.engine_index(id);
+        let target = self.container_name(id);
+        if self.server_ids().into_iter().any(|o| o != id && self.engine_index(o) == own) {
+            return Err(fault(op, &target, format!(
+                "another server of the run shares engine {}; a host-level partition cuts the whole host, so place zk{id} alone on its engine (cluster.placement)",
+                self.engines()[own].name
+            )));
+        }
+        let mut peers: Vec<String> = self
+            .server_ids()
+            .into_iter()
+            .map(|o| self.engine_index(o))
+            .filter(|&e| e != own)
+            .filter_map(|e| self.engines()[e].address)
+            .map(|a| if a.is_ipv4() { format!("{a}/32") } else { format!("{a}/128") })
+            .collect();
+        peers.sort();
+        peers.dedup();
+        let tolerate = if verb == "del" { " 2>/dev/null || true" } else { "" };
+        let script = peers.iter().map(|p| format!("ip route {verb} blackhole {p}{tolerate}")).collect::<Vec<_>>().join(" && ");
+        Ok(vec!["sh".into(), "-c".into(), if script.is_empty() { "true".into() } else { script }])
+    }
+
     fn ensure_server(&self, id: u32) -> Result<()> {
         if self.server_ids().contains(&id) {
             Ok(())
@@ -79,12 +122,14 @@ impl Cluster {
         }
     }
 
-    /// Run `cmd` in a helper container sharing server `id`'s network namespace with NET_ADMIN,
-    /// wait for it, and remove it (on every path). A non-zero exit is an error with its output.
+    /// Run `cmd` in a helper container sharing server `id`'s network namespace (its engine host's
+    /// with host networking) with NET_ADMIN, on server `id`'s engine, wait for it, and remove it
+    /// (on every path). A non-zero exit is an error with its output.
     async fn run_netem_helper(&mut self, id: u32, op: &'static str, cmd: Vec<String>) -> Result<()> {
         self.ensure_server(id)?;
         let target = self.container_name(id);
         let helper = format!("{target}-netem");
+        let cmd_name = if cmd.first().map(String::as_str) == Some("sh") { "ip route" } else { "tc" };
         let mut labels = names::run_labels(self.run_id(), &self.spec().profile);
         labels.insert(LABEL_NETEM.to_string(), id.to_string());
         let body = ContainerCreateBody {
@@ -92,14 +137,14 @@ impl Cluster {
             cmd: Some(cmd),
             labels: Some(labels),
             host_config: Some(HostConfig {
-                network_mode: Some(format!("container:{target}")),
+                network_mode: Some(if self.host_networking() { "host".to_string() } else { format!("container:{target}") }),
                 cap_add: Some(vec!["NET_ADMIN".into()]),
                 privileged: Some(false),
                 ..Default::default()
             }),
             ..Default::default()
         };
-        let docker = self.docker().clone();
+        let docker = self.engine_of(id).docker.clone();
         let remove = || async {
             let opts = RemoveContainerOptionsBuilder::new().force(true).v(true).build();
             let _ = docker.remove_container(&helper, Some(opts)).await;
@@ -108,7 +153,10 @@ impl Cluster {
         remove().await;
         let opts = CreateContainerOptionsBuilder::new().name(&helper).build();
         if let Err(e) = docker.create_container(Some(opts), body).await {
-            let hint = if e.to_string().contains("No such image") {
+            let hint = if e.to_string().contains("No such image") && self.host_networking() {
+                let ep = &self.engine_of(id).endpoint;
+                format!("; copy the helper image to that engine with `docker save {NETEM_IMAGE} | docker -H {ep} load` (test hosts: `scripts/test-hosts.sh load-image {NETEM_IMAGE}`)")
+            } else if e.to_string().contains("No such image") {
                 format!("; build the helper image with docker/build-netem-image.sh ({NETEM_IMAGE})")
             } else {
                 String::new()
@@ -130,7 +178,7 @@ impl Cluster {
                 while let Some(Ok(chunk)) = logs.next().await {
                     out.push_str(&String::from_utf8_lossy(&chunk.into_bytes()));
                 }
-                return Err(fault(op, &helper, format!("tc exited with {status}: {}", out.trim())));
+                return Err(fault(op, &helper, format!("{} exited with {status}: {}", cmd_name, out.trim())));
             }
             Ok(())
         }

@@ -33,6 +33,10 @@ enum Ty {
     RefList,
     /// The `[[procedure.steps]]` array, whose keys depend on each step's `action`.
     Steps,
+    /// An array of tables with these keys (`[[cluster.engines]]`).
+    TableList(&'static [Key]),
+    /// A table of string values (labels).
+    StrMap,
 }
 
 struct Key {
@@ -58,6 +62,18 @@ const CLUSTER: &[Key] = &[
     key("sync_limit", Ty::U32, "ticks"),
     key("heap_mb", Ty::U32, "MiB per server"),
     key("jvm_flags", Ty::StrList, "a list of JVM options, e.g. [\"-XX:+UseSerialGC\"]"),
+    key("engines", Ty::TableList(ENGINE), "[[cluster.engines]] tables with name, endpoint and address"),
+    key("placement", Ty::StrList, "engine names of server 1, 2, ..., e.g. [\"th1\", \"th2\", \"th3\"]"),
+];
+
+const ENGINE: &[Key] = &[
+    key("name", Ty::Str, "a short name, e.g. name = \"th1\""),
+    key("endpoint", Ty::Str, "unix:///path/docker.sock, tcp://host:port or ssh://user@host"),
+    key("address", Ty::Str, "the IP address servers on this engine are reached at, e.g. \"10.231.77.11\""),
+    key("tls_ca", Ty::Str, "path of the CA certificate (PEM) for a tcp:// endpoint"),
+    key("tls_cert", Ty::Str, "path of the client certificate (PEM) for a tcp:// endpoint"),
+    key("tls_key", Ty::Str, "path of the client key (PEM) for a tcp:// endpoint"),
+    key("labels", Ty::StrMap, "a table of strings, e.g. labels = { rack = \"a\" }"),
 ];
 
 const LOAD: &[Key] = &[
@@ -229,6 +245,21 @@ fn check_value(value: &Value, key: &Key, path: &str) -> Result<(), ProfileError>
             }
             Ok(())
         }
+        (Ty::TableList(keys), Value::Array(items)) => {
+            for (i, item) in items.iter().enumerate() {
+                match item {
+                    Value::Table(t) => check_table(t, keys, &format!("{path}[{i}]."))?,
+                    other => return Err(ProfileError::WrongType { field: format!("{path}[{i}]"), expected: format!("a table ({})", key.valid), found: describe(other) }),
+                }
+            }
+            Ok(())
+        }
+        (Ty::StrMap, Value::Table(t)) => match t.iter().find(|(_, v)| !v.is_str()) {
+            Some((k, v)) => Err(ProfileError::WrongType { field: format!("{path}.{k}"), expected: "a string".into(), found: describe(v) }),
+            None => Ok(()),
+        },
+        (Ty::TableList(_), _) => Err(wrong(format!("an array of tables ({})", key.valid))),
+        (Ty::StrMap, _) => Err(wrong(format!("a table ({})", key.valid))),
         (Ty::Ref, _) => Err(wrong(key.valid.into())),
         (Ty::RefList | Ty::Steps, _) => Err(wrong(format!("an array ({})", key.valid))),
         (Ty::Str, _) => Err(wrong(format!("a string ({})", key.valid))),
@@ -491,6 +522,15 @@ mod tests {
                 Ty::Ref => Value::String("L".into()),
                 Ty::RefList => Value::Array(vec![Value::Integer(1)]),
                 Ty::Steps => toml::from_str::<Table>("s = [{ action = \"sleep\", duration_ms = 1 }]").unwrap()["s"].clone(),
+                Ty::TableList(keys) => Value::Array(vec![Value::Table(
+                    keys.iter()
+                        .map(|k| {
+                            let v = if matches!(k.ty, Ty::StrMap) { toml::from_str::<Table>("a = \"b\"").map(Value::Table).unwrap() } else { Value::String("x".into()) };
+                            (k.name.to_string(), v)
+                        })
+                        .collect(),
+                )]),
+                Ty::StrMap => toml::from_str::<Table>("a = \"b\"").map(Value::Table).unwrap(),
             }
         };
         let mut root = Table::new();

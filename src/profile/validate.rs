@@ -115,6 +115,7 @@ fn validate_cluster(c: &ClusterPlan) -> Result<(), ProfileError> {
     range_u32("cluster.init_limit", c.init_limit, 1, 1000, "ticks a follower may take to connect and sync (default 10)")?;
     range_u32("cluster.sync_limit", c.sync_limit, 1, 1000, "ticks a follower may lag the leader (default 5)")?;
     range_u32("cluster.heap_mb", c.heap_mb, 32, 16_384, "JVM heap per server in MiB (default 256)")?;
+    super::engines::validate_engines(c)?;
     // The flags reach the JVM through JVMFLAGS, which the start scripts split on white space:
     // one option per entry, and only option-shaped strings.
     for flag in &c.jvm_flags {

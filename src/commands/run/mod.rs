@@ -134,12 +134,20 @@ pub async fn run_profile(loaded: LoadedProfile, opts: &RunOptions) -> Result<Run
     let seed = plan.seed.unwrap_or_else(rand::random);
     plan.seed = Some(seed);
 
-    let docker = cluster::connect_docker().await?;
-    // Memory for the largest the ensemble will be, not just its initial size.
-    cluster::memory_preflight(plan.procedure.target_size(plan.cluster.size), plan.cluster.heap_mb)?;
-    // A missing image is the user's to fix before anything is written.
-    cluster::image::ensure_image(&docker, &plan.cluster.image, plan.cluster.image_kind).await?;
-    cluster::warn_leftovers(&docker).await;
+    let engines = cluster::connect_engines(&plan.cluster).await?;
+    let docker = engines[0].docker.clone();
+    // Memory for the largest the ensemble will be, not just its initial size; a missing image is
+    // the user's to fix before anything is written (on every listed engine).
+    let largest = plan.procedure.target_size(plan.cluster.size);
+    if plan.cluster.engines.is_empty() {
+        cluster::memory_preflight(largest, plan.cluster.heap_mb)?;
+        cluster::image::ensure_image(&docker, &plan.cluster.image, plan.cluster.image_kind).await?;
+    } else {
+        cluster::engine::preflight(&engines, &plan.cluster, largest).await?;
+    }
+    for e in &engines {
+        cluster::warn_leftovers(&e.docker).await;
+    }
     let dir = RunDir::create(&opts.results, &plan.name)?;
     let run_id = dir.id().to_string();
     let epoch = Epoch::now();
@@ -179,7 +187,7 @@ pub async fn run_profile(loaded: LoadedProfile, opts: &RunOptions) -> Result<Run
     // Phases race the signals; a panic in any phase is caught and becomes the run's error.
     let cancel = CancellationToken::new();
     let interrupted = Arc::new(Mutex::new(None));
-    let watcher = signals::watch(docker.clone(), run_id.clone(), cancel.clone(), interrupted.clone())?;
+    let watcher = signals::watch(engines.iter().map(|e| e.docker.clone()).collect(), run_id.clone(), cancel.clone(), interrupted.clone())?;
     let ctx = phases::PhaseCtx {
         plan: &plan,
         dir: &dir,
@@ -232,8 +240,12 @@ struct Finished {
 
 /// After the phases, on every path: logs, summary, status, teardown.
 async fn finish(dir: &RunDir, cluster: &mut Cluster, opts: &RunOptions, error: Option<&Error>) -> Finished {
+    // An engine that is gone or stalled shows here first (logs) and at the teardown: the run is
+    // then aborted with that cause, whatever its verdict, and its results stay on disk.
+    let mut engine_error = None;
     if let Err(e) = cluster.save_logs(&dir.file("logs")).await {
         eprintln!("zkchaos: saving node logs: {e}");
+        engine_error = Some(Error::failed(format!("saving node logs: {e}")));
     }
     let (summary, write_error) = match report::finish_run(dir) {
         Ok(s) => (Some(s), None),
@@ -243,7 +255,7 @@ async fn finish(dir: &RunDir, cluster: &mut Cluster, opts: &RunOptions, error: O
             (None, Some(e))
         }
     };
-    let status = match (error, &write_error) {
+    let status = match (error, write_error.as_ref().or(engine_error.as_ref())) {
         (None, None) => "complete".to_string(),
         (Some(e), _) => format!("aborted: {e}"),
         (None, Some(w)) => format!("aborted: {w}"),
@@ -251,6 +263,7 @@ async fn finish(dir: &RunDir, cluster: &mut Cluster, opts: &RunOptions, error: O
     if let Err(e) = dir.set_status(&status) {
         eprintln!("zkchaos: cannot record the run's status `{status}` in {}: {e}", dir.path().display());
     }
+    let mut write_error = write_error.or(engine_error);
     if opts.keep {
         cluster.keep();
         eprintln!(
@@ -259,7 +272,13 @@ async fn finish(dir: &RunDir, cluster: &mut Cluster, opts: &RunOptions, error: O
             cluster.run_id()
         );
     } else if let Err(e) = cluster.teardown().await {
-        eprintln!("zkchaos: tearing down run {}: {e}; run `zkchaos clean --run {}`", cluster.run_id(), cluster.run_id());
+        let run = cluster.run_id().to_string();
+        let e = Error::failed(format!("tearing down run {run}: {e}; once every engine answers, run `zkchaos clean --run {run}` (with `--profile` for listed engines)"));
+        eprintln!("zkchaos: {e}");
+        if error.is_none() && write_error.is_none() {
+            let _ = dir.set_status(&format!("aborted: {e}"));
+        }
+        write_error.get_or_insert(e);
     }
     if let Some(s) = &summary {
         println!("{}", report::console::render_console(s));

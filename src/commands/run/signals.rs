@@ -13,7 +13,7 @@ use tokio_util::sync::CancellationToken;
 /// Watch SIGINT and SIGTERM; returns the watcher task (abort it when the run is over).
 /// `interrupted` receives the name of the first signal.
 pub fn watch(
-    docker: Docker,
+    dockers: Vec<Docker>,
     run_id: String,
     cancel: CancellationToken,
     interrupted: std::sync::Arc<std::sync::Mutex<Option<&'static str>>>,
@@ -36,9 +36,11 @@ pub fn watch(
                 cancel.cancel();
             } else {
                 eprintln!("zkchaos: second {name}: removing run {run_id}'s containers and exiting");
-                match crate::cluster::remove_run(&docker, &run_id).await {
-                    Ok(report) => eprintln!("zkchaos: removed {report:?}"),
-                    Err(e) => eprintln!("zkchaos: removing run {run_id}: {e}; run `zkchaos clean --run {run_id}`"),
+                for docker in &dockers {
+                    match crate::cluster::remove_run(docker, &run_id).await {
+                        Ok(report) => eprintln!("zkchaos: removed {report:?}"),
+                        Err(e) => eprintln!("zkchaos: removing run {run_id}: {e}; run `zkchaos clean --run {run_id}`"),
+                    }
                 }
                 std::process::exit(130);
             }
