@@ -39,6 +39,20 @@ pub struct RunMeta {
     /// The command line, for reproduction.
     #[serde(default)]
     pub command_line: Vec<String>,
+    /// Where every server ran: its engine and client address (all clocks are the control
+    /// node's: marks and events are stamped here, never on the engines' hosts).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub servers: Vec<ServerPlacement>,
+}
+
+/// One server's engine and address in a run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ServerPlacement {
+    pub id: u32,
+    /// `local`, or the name of a listed engine.
+    pub engine: String,
+    /// The client address zkchaos used (`127.0.0.1:<published port>` or `<engine address>:<port>`).
+    pub client_address: String,
 }
 
 /// The machine the run was made on.
@@ -78,6 +92,7 @@ impl RunMeta {
             started_at,
             epoch_unix_ms,
             command_line: std::env::args().collect(),
+            servers: Vec::new(),
         }
     }
 }

@@ -214,12 +214,21 @@ pub async fn run_profile(loaded: LoadedProfile, opts: &RunOptions) -> Result<Run
     // Stop whatever the phases left running (load, monitor, recorder flush on cancel).
     cancel.cancel();
 
-    // What actually ran, asked of a live server before the teardown.
+    // What actually ran and where, asked of the live ensemble before the teardown.
     if let Some(v) = running_version(&cluster).await {
         meta.zookeeper_version = Some(v);
         meta.zookeeper_version_source = Some("srvr".into());
-        let _ = dir.write_json("meta.json", &meta);
     }
+    meta.servers = cluster
+        .client_addrs()
+        .into_iter()
+        .map(|(id, addr)| crate::record::meta::ServerPlacement {
+            id,
+            engine: cluster.engine_of(id).name.clone(),
+            client_address: addr.to_string(),
+        })
+        .collect();
+    let _ = dir.write_json("meta.json", &meta);
     let Finished { summary, write_error } = finish(&dir, &mut cluster, opts, result.as_ref().err()).await;
     watcher.abort();
     let verdict_failed = summary.as_ref().is_some_and(|s| s.verdict == crate::check::Verdict::Fail);
