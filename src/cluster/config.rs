@@ -26,6 +26,15 @@ pub const CLIENT_PORT: u16 = 2181;
 pub const QUORUM_PORT: u16 = 2888;
 pub const ELECTION_PORT: u16 = 3888;
 
+/// Java security overrides every server starts with (`-Djava.security.properties=`): the JVM
+/// must not cache name lookups. By default it remembers a failed lookup for 10 s, and peers are
+/// looked up while the containers of an ensemble are still starting (a name exists on the
+/// bridge network only once its container runs): a server that looked too early could not
+/// reach that peer for 10 s, which made some ensemble starts wait that long. A restarted
+/// container may also come back with another address.
+pub const JAVA_SECURITY: &str = "networkaddress.cache.negative.ttl=0\nnetworkaddress.cache.ttl=0\n";
+pub const JAVA_SECURITY_FILE: &str = "/zkchaos/conf/java.security";
+
 /// How membership is configured.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ConfigMode {
@@ -68,6 +77,7 @@ impl RenderedConfig {
         if let Some(d) = &self.dynamic {
             v.push((format!("{CONF_DIR}/zoo.cfg.dynamic"), d.clone()));
         }
+        v.push((JAVA_SECURITY_FILE.to_string(), JAVA_SECURITY.to_string()));
         v
     }
 }
@@ -272,7 +282,8 @@ mod tests {
         assert!(!r.zoo_cfg.contains("skipACL"));
         assert_eq!(r.myid, "1\n");
         assert!(r.dynamic.is_none());
-        assert_eq!(r.files().len(), 2);
+        assert_eq!(r.files().len(), 3);
+        assert_eq!(r.files()[2], (JAVA_SECURITY_FILE.to_string(), JAVA_SECURITY.to_string()));
     }
 
     #[test]

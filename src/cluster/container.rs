@@ -48,48 +48,94 @@ fn tar_files(files: &[(String, String)]) -> std::io::Result<Vec<u8>> {
     b.into_inner()
 }
 
+/// A server whose volume, container and configuration exist but which is not started yet.
+struct Prepared {
+    id: u32,
+    engine: usize,
+    container: String,
+    volume: String,
+    port: u16,
+    cfg: ZooCfg,
+}
+
 impl Cluster {
-    /// As [`Cluster::start_server`], on a given host port (`None`: pick one). A requested port
-    /// already in use is an error; a picked one is replaced by another. With host networking the
-    /// port is the server's own (see [`crate::plan::engines::host_ports`]) and `port` is ignored.
-    pub async fn start_server_on_port(&mut self, id: u32, cfg: &ZooCfg, port: Option<u16>) -> Result<()> {
+    /// Create servers `cfgs` (volumes, containers, configuration) first and then start them all
+    /// at once, so that no server looks a peer up before the peer's container runs (its name
+    /// exists on the bridge network only from then on). A picked port taken in the meantime is
+    /// replaced as in [`Cluster::start_server_on_port`].
+    pub async fn start_servers(&mut self, cfgs: &[(u32, ZooCfg)]) -> Result<()> {
+        let mut prepared = Vec::new();
+        for (id, cfg) in cfgs {
+            prepared.push(self.prepare(*id, cfg, None).await?);
+        }
+        let starts = prepared.iter().map(|p| self.engines[p.engine].docker.start_container(&p.container, None));
+        let results = futures_util::future::join_all(starts).await;
+        for (p, result) in prepared.into_iter().zip(results) {
+            match result {
+                Ok(()) => self.started(p),
+                Err(e) if is_port_conflict(&e) && !self.host_networking() => {
+                    tracing::debug!("port {} taken while starting {}; retrying with another", p.port, p.container);
+                    self.remove_container(p.engine, &p.container).await?;
+                    let cfg = cfgs.iter().find(|(id, _)| *id == p.id).map(|(_, c)| c.clone()).unwrap_or(p.cfg);
+                    self.start_server_on_port(p.id, &cfg, None).await?;
+                }
+                Err(source) => return Err(ClusterError::StartContainer { name: p.container, source }),
+            }
+        }
+        Ok(())
+    }
+
+    /// Volume (for a new server), container and configuration of server `id`, not started.
+    async fn prepare(&mut self, id: u32, cfg: &ZooCfg, port: Option<u16>) -> Result<Prepared> {
         let cfg = self.effective_cfg(cfg);
-        let run = self.spec.run_id.clone();
-        let container = names::container_name(&run, id);
-        let volume = names::volume_name(&run, id);
+        let container = names::container_name(&self.spec.run_id, id);
+        let volume = names::volume_name(&self.spec.run_id, id);
         let engine = self.engine_index(id);
         if !self.servers.contains_key(&id) {
             self.create_volume(engine, id, &volume).await?;
         }
-        let host_net = self.host_networking();
+        let port = match port {
+            _ if self.host_networking() => cfg_client_port(&cfg, id),
+            Some(p) => p,
+            None => pick_port()?,
+        };
+        self.create_container(engine, id, &container, &volume, port).await?;
+        self.upload(engine, &container, &cfg).await?;
+        Ok(Prepared { id, engine, container, volume, port, cfg })
+    }
+
+    /// Record a prepared server as started (keeping the logs of its earlier incarnations).
+    fn started(&mut self, p: Prepared) {
+        let past_logs = self.servers.remove(&p.id).map(|s| s.past_logs).unwrap_or_default();
+        tracing::debug!("started {} on engine {} port {}", p.container, self.engines[p.engine].name, p.port);
+        let Prepared { id, engine, container, volume, port, cfg } = p;
+        self.servers.insert(id, Server { engine, container, volume, port, cfg, past_logs, present: true });
+    }
+
+    /// As [`Cluster::start_server`], on a given host port (`None`: pick one). A requested port
+    /// already in use is an error; a picked one is replaced by another. With host networking the
+    /// port is the server's own (see [`crate::plan::engines::host_ports`]) and `port` is ignored.
+    pub async fn start_server_on_port(&mut self, id: u32, cfg: &ZooCfg, port: Option<u16>) -> Result<()> {
         let mut attempt = 0;
         loop {
             attempt += 1;
-            let host_port = match port {
-                _ if host_net => cfg_client_port(&cfg, id),
-                Some(p) => p,
-                None => pick_port()?,
-            };
-            self.create_container(engine, id, &container, &volume, host_port).await?;
-            self.upload(engine, &container, &cfg).await?;
-            match self.engines[engine].docker.start_container(&container, None).await {
+            let p = self.prepare(id, cfg, port).await?;
+            match self.engines[p.engine].docker.start_container(&p.container, None).await {
                 Ok(()) => {
-                    let past_logs = self.servers.remove(&id).map(|s| s.past_logs).unwrap_or_default();
-                    self.servers.insert(id, Server { engine, container, volume, port: host_port, cfg, past_logs, present: true });
-                    tracing::debug!("started {} on engine {} port {host_port}", names::container_name(&run, id), self.engines[engine].name);
+                    self.started(p);
                     return Ok(());
                 }
-                Err(e) if is_port_conflict(&e) && !host_net => {
-                    self.remove_container(engine, &container).await?;
+                Err(e) if is_port_conflict(&e) && !self.host_networking() => {
+                    self.remove_container(p.engine, &p.container).await?;
                     if port.is_some() {
-                        return Err(ClusterError::PortInUse { name: container, port: host_port });
+                        return Err(ClusterError::PortInUse { name: p.container, port: p.port });
                     }
                     if attempt >= PORT_ATTEMPTS {
-                        return Err(ClusterError::StartContainer { name: container, source: e });
+                        return Err(ClusterError::StartContainer { name: p.container, source: e });
                     }
-                    tracing::debug!("port {host_port} taken while starting {container}; retrying with another");
+                    tracing::debug!("port {} taken while starting {}; retrying with another", p.port, p.container);
                 }
-                Err(source) => return Err(ClusterError::StartContainer { name: container, source }),
+                Err(source) => return Err(ClusterError::StartContainer { name: p.container, source }),
             }
         }
     }

@@ -220,7 +220,8 @@ impl Cluster {
 
     /// The plan's JVM options, then the run's own (e.g. the super digest).
     pub(super) fn jvm_flags(&self) -> Vec<String> {
-        self.spec.plan.jvm_flags.iter().chain(&self.spec.extra_jvm_flags).cloned().collect()
+        let security = format!("-Djava.security.properties={}", super::config::JAVA_SECURITY_FILE);
+        self.spec.plan.jvm_flags.iter().chain(&self.spec.extra_jvm_flags).cloned().chain([security]).collect()
     }
 
     /// `cfg` as this cluster starts it: real addresses on listed engines, the run's ACL choice.
@@ -233,10 +234,8 @@ impl Cluster {
     /// Returns each server's mode once it did.
     pub async fn start_initial(&mut self, timeout: Duration) -> Result<Vec<(u32, ServerMode)>> {
         let ids: Vec<u32> = (1..=self.spec.plan.size).collect();
-        for &id in &ids {
-            let cfg = ZooCfg::from_plan(id, &ids, &self.spec.plan);
-            self.start_server(id, &cfg).await?;
-        }
+        let cfgs: Vec<(u32, ZooCfg)> = ids.iter().map(|&id| (id, ZooCfg::from_plan(id, &ids, &self.spec.plan))).collect();
+        self.start_servers(&cfgs).await?;
         self.wait_ensemble(&ids, timeout).await
     }
 
