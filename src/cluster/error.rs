@@ -6,6 +6,21 @@ use std::time::Duration;
 
 type DockerError = bollard::errors::Error;
 
+/// An engine error in words a user can act on: bollard says "Timeout error" for a request the
+/// engine did not answer within [`super::engine::ENGINE_CALL_TIMEOUT`] and "client error
+/// (Connect)" for an engine that refuses connections.
+pub fn describe(e: &DockerError) -> String {
+    let text = e.to_string();
+    match e {
+        bollard::errors::Error::RequestTimeoutError => format!(
+            "the engine did not answer within {} s (stalled or overloaded)",
+            super::engine::ENGINE_CALL_TIMEOUT.as_secs()
+        ),
+        _ if text.contains("client error (Connect)") => format!("the engine refuses connections (stopped or gone): {text}"),
+        _ => text,
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum ClusterError {
     #[error("cannot reach the Docker engine at {host}: {detail}. Start it (e.g. `service docker start`), or point DOCKER_HOST at it (default unix:///var/run/docker.sock) and check that this user may open the socket")]
@@ -18,45 +33,45 @@ pub enum ClusterError {
     Engine { name: String, endpoint: String, detail: String },
     #[error("image {image} is not present; {hint}")]
     ImageMissing { image: String, hint: String },
-    #[error("inspecting image {image}: {source}")]
+    #[error("inspecting image {image}: {}", describe(source))]
     InspectImage { image: String, source: DockerError },
     #[error("127.0.0.1:{port} (client port of {name}) is already in use; choose another port or stop what listens there")]
     PortInUse { name: String, port: u16 },
     #[error("not enough memory for {servers} ZooKeeper servers: estimated {estimate_mib} MiB (heap {heap_mb} MiB + ~200 MiB each), MemAvailable is {available_mib} MiB; lower cluster.heap_mb or the ensemble size")]
     Memory { servers: u32, heap_mb: u32, estimate_mib: u64, available_mib: u64 },
-    #[error("creating network {name}: {source}")]
+    #[error("creating network {name}: {}", describe(source))]
     CreateNetwork { name: String, source: DockerError },
-    #[error("creating volume {name}: {source}")]
+    #[error("creating volume {name}: {}", describe(source))]
     CreateVolume { name: String, source: DockerError },
-    #[error("creating container {name}: {source}")]
+    #[error("creating container {name}: {}", describe(source))]
     CreateContainer { name: String, source: DockerError },
-    #[error("uploading configuration to container {name}: {source}")]
+    #[error("uploading configuration to container {name}: {}", describe(source))]
     Upload { name: String, source: DockerError },
     #[error("building the configuration archive for {name}: {source}")]
     Archive { name: String, source: std::io::Error },
-    #[error("starting container {name}: {source}")]
+    #[error("starting container {name}: {}", describe(source))]
     StartContainer { name: String, source: DockerError },
-    #[error("stopping container {name}: {source}")]
+    #[error("stopping container {name}: {}", describe(source))]
     StopContainer { name: String, source: DockerError },
-    #[error("killing container {name}: {source}")]
+    #[error("killing container {name}: {}", describe(source))]
     KillContainer { name: String, source: DockerError },
-    #[error("pausing container {name}: {source}")]
+    #[error("pausing container {name}: {}", describe(source))]
     PauseContainer { name: String, source: DockerError },
-    #[error("unpausing container {name}: {source}")]
+    #[error("unpausing container {name}: {}", describe(source))]
     UnpauseContainer { name: String, source: DockerError },
-    #[error("removing container {name}: {source}")]
+    #[error("removing container {name}: {}", describe(source))]
     RemoveContainer { name: String, source: DockerError },
-    #[error("removing volume {name}: {source}")]
+    #[error("removing volume {name}: {}", describe(source))]
     RemoveVolume { name: String, source: DockerError },
-    #[error("removing network {name}: {source}")]
+    #[error("removing network {name}: {}", describe(source))]
     RemoveNetwork { name: String, source: DockerError },
-    #[error("inspecting container {name}: {source}")]
+    #[error("inspecting container {name}: {}", describe(source))]
     InspectContainer { name: String, source: DockerError },
-    #[error("reading logs of container {name}: {source}")]
+    #[error("reading logs of container {name}: {}", describe(source))]
     Logs { name: String, source: DockerError },
     #[error("reading {path} from container {name}: {detail}")]
     Download { name: String, path: String, detail: String },
-    #[error("listing {what}: {source}")]
+    #[error("listing {what}: {}", describe(source))]
     List { what: &'static str, source: DockerError },
     #[error("server {id} is not part of this cluster (run {run})")]
     UnknownServer { run: String, id: u32 },
@@ -95,3 +110,16 @@ impl From<ClusterError> for crate::Error {
 }
 
 pub type Result<T, E = ClusterError> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn engine_timeouts_and_refusals_are_said_in_words() {
+        let e = ClusterError::StopContainer { name: "zkchaos-x-zk3".into(), source: DockerError::RequestTimeoutError };
+        assert_eq!(e.to_string(), "stopping container zkchaos-x-zk3: the engine did not answer within 30 s (stalled or overloaded)");
+        let other = DockerError::SocketNotFoundError("/run/x.sock".into());
+        assert_eq!(describe(&other), other.to_string());
+    }
+}
