@@ -25,7 +25,7 @@ pub fn describe(e: &DockerError) -> String {
 pub enum ClusterError {
     #[error("cannot reach the Docker engine at {host}: {detail}. Start it (e.g. `service docker start`), or point DOCKER_HOST at it (default unix:///var/run/docker.sock) and check that this user may open the socket")]
     EngineUnreachable { host: String, detail: String },
-    #[error("cannot reach Docker engine {name} at {endpoint}: {detail}. Start that engine or fix cluster.engines' endpoint for {name}; every listed engine must answer before a run starts")]
+    #[error("cannot reach Docker engine {name} at {endpoint}: {detail}. Start that engine, or fix its endpoint in [[cluster.engines]] (name = \"{name}\")")]
     EngineDown { name: String, endpoint: String, detail: String },
     #[error("not enough memory on engine {name} for its {servers} ZooKeeper servers: estimated {estimate_mib} MiB (heap {heap_mb} MiB + ~200 MiB each), the engine reports {total_mib} MiB in all; lower cluster.heap_mb or place fewer servers there (cluster.placement)")]
     EngineMemory { name: String, servers: u32, heap_mb: u32, estimate_mib: u64, total_mib: u64 },

@@ -267,7 +267,8 @@ async fn apply_cpu_budget(sw: &Sweep, cluster: &Cluster) -> Result<()> {
             ..Default::default()
         };
         cluster
-            .docker()
+            .engine_of(id)
+            .docker
             .update_container(&name, body)
             .await
             .map_err(|e| Error::environment(format!("cannot set the CPU budget of {name}: {e}")))?;
