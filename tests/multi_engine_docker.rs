@@ -97,18 +97,24 @@ fn checks(summary: &serde_json::Value) -> (String, String) {
     (v("data_loss"), v("single_leader"))
 }
 
+/// Run profile `name` with `body`; it must exit 0 with PASS/PASS. Returns its run directory.
+fn run_passing(tmp: &Path, name: &str, body: &str) -> PathBuf {
+    let profile = write_profile(tmp, name, body);
+    let out = run(&profile, &tmp.join("results"));
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let dir = only_run_dir(&tmp.join("results"), name);
+    let summary = json(&dir.join("summary.json"));
+    assert_eq!(checks(&summary), ("PASS".into(), "PASS".into()), "{summary}");
+    dir
+}
+
 fn reconfig_3to5_with_joiners_round_robin(hosts: &Hosts, tmp: &Path) {
     let body = format!(
         "[cluster]\nsize = 3\ndynamic_config = true\n{}\n[load]\nrate = 200\nsessions = 2\nmix = {{ get = 80, set = 10, create = 10 }}\n\
 [phases]\nwarmup_s = 4\npost_s = 4\n[procedure]\nkind = \"reconfig-expand\"\nto = 5\n",
         hosts.engines_toml()
     );
-    let profile = write_profile(tmp, "me-reconfig", &body);
-    let out = run(&profile, &tmp.join("results"));
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
-    let dir = only_run_dir(&tmp.join("results"), "me-reconfig");
-    let summary = json(&dir.join("summary.json"));
-    assert_eq!(checks(&summary), ("PASS".into(), "PASS".into()), "{summary}");
+    let dir = run_passing(tmp, "me-reconfig", &body);
     for id in 1..=5 {
         assert!(dir.join(format!("logs/zk{id}.log")).is_file(), "no log of zk{id}");
     }
@@ -134,12 +140,7 @@ fn host_level_partition_isolates_the_leader_and_heals(hosts: &Hosts, tmp: &Path)
 [[procedure.steps]]\naction = \"wait\"\nserver = \"L\"\nuntil = \"serving\"\n",
         hosts.engines_toml()
     );
-    let profile = write_profile(tmp, "me-partition", &body);
-    let out = run(&profile, &tmp.join("results"));
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
-    let dir = only_run_dir(&tmp.join("results"), "me-partition");
-    let summary = json(&dir.join("summary.json"));
-    assert_eq!(checks(&summary), ("PASS".into(), "PASS".into()), "{summary}");
+    let dir = run_passing(tmp, "me-partition", &body);
     // The isolated leader lost its quorum (it notices after syncLimit ticks: 2.5 s with ticks of
     // 500 ms): some monitor sample during the fault shows it not leading, and a leader is seen
     // again after the heal.

@@ -338,15 +338,7 @@ server.3=zk3:2888:3888:participant;0.0.0.0:2181\n"
     }
 
     fn engines_plan() -> ClusterPlan {
-        let engine = |name: &str, address: &str| crate::plan::EnginePlan {
-            name: name.into(),
-            endpoint: format!("unix:///run/{name}/docker.sock"),
-            address: address.into(),
-            tls_ca: None,
-            tls_cert: None,
-            tls_key: None,
-            labels: Default::default(),
-        };
+        let engine = |name: &str, address: &str| crate::plan::EnginePlan::new(name, &format!("unix:///run/{name}/docker.sock"), address);
         ClusterPlan { engines: vec![engine("a", "10.0.0.11"), engine("b", "10.0.0.12")], ..plan() }
     }
 

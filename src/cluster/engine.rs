@@ -148,15 +148,7 @@ mod tests {
 
     #[test]
     fn servers_are_counted_per_engine_under_placement() {
-        let engine = |name: &str| EnginePlan {
-            name: name.into(),
-            endpoint: "unix:///x".into(),
-            address: "10.0.0.1".into(),
-            tls_ca: None,
-            tls_cert: None,
-            tls_key: None,
-            labels: Default::default(),
-        };
+        let engine = |name: &str| EnginePlan::new(name, "unix:///x", "10.0.0.1");
         let plan = ClusterPlan { engines: vec![engine("a"), engine("b"), engine("c")], ..ClusterPlan::default() };
         assert_eq!(servers_per_engine(&plan, 5), vec![2, 2, 1]);
         assert_eq!(servers_per_engine(&ClusterPlan::default(), 3), vec![3]);

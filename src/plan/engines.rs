@@ -33,6 +33,21 @@ pub struct EnginePlan {
     pub labels: BTreeMap<String, String>,
 }
 
+impl EnginePlan {
+    /// An engine with no TLS and no labels.
+    pub fn new(name: &str, endpoint: &str, address: &str) -> EnginePlan {
+        EnginePlan {
+            name: name.into(),
+            endpoint: endpoint.into(),
+            address: address.into(),
+            tls_ca: None,
+            tls_cert: None,
+            tls_key: None,
+            labels: BTreeMap::new(),
+        }
+    }
+}
+
 /// Server `id`'s engine index in `engines` under `placement`: entry `id - 1` of `placement`
 /// names it when present; otherwise round robin (server 1 on the first engine, server 2 on the
 /// second, ...). `None` when no engines are listed.
@@ -61,15 +76,7 @@ mod tests {
     use super::*;
 
     fn engine(name: &str) -> EnginePlan {
-        EnginePlan {
-            name: name.into(),
-            endpoint: format!("unix:///run/{name}/docker.sock"),
-            address: "10.0.0.1".into(),
-            tls_ca: None,
-            tls_cert: None,
-            tls_key: None,
-            labels: BTreeMap::new(),
-        }
+        EnginePlan::new(name, &format!("unix:///run/{name}/docker.sock"), "10.0.0.1")
     }
 
     #[test]

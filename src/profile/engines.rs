@@ -74,15 +74,7 @@ mod tests {
     use crate::plan::EnginePlan;
 
     fn engine(name: &str, endpoint: &str, address: &str) -> EnginePlan {
-        EnginePlan {
-            name: name.into(),
-            endpoint: endpoint.into(),
-            address: address.into(),
-            tls_ca: None,
-            tls_cert: None,
-            tls_key: None,
-            labels: Default::default(),
-        }
+        EnginePlan::new(name, endpoint, address)
     }
 
     fn field(c: &ClusterPlan) -> String {
