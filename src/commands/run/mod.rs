@@ -16,7 +16,7 @@ use crate::cluster::{self, Cluster, ClusterSpec};
 use crate::plan::{Plan, ProcedurePlan, ReconfigAuth};
 use crate::profile::{self, LoadedProfile};
 use crate::record::Epoch;
-use crate::record::{RunDir, RunMeta};
+use crate::record::{process, RunDir, RunMeta, WriteFailure};
 use crate::report;
 use crate::{Error, Result};
 use futures_util::FutureExt;
@@ -158,6 +158,19 @@ pub async fn run_profile(loaded: LoadedProfile, opts: &RunOptions) -> Result<Run
         }
     }
 
+    // The harness's own footprint, every few seconds into process.csv; every writer of the run's
+    // files trips `failure`, which stops the run.
+    let failure = WriteFailure::new();
+    let sampler_stop = CancellationToken::new();
+    let sampler = process::spawn_sampler(
+        dir.path().to_path_buf(),
+        epoch,
+        process::SAMPLE_EVERY,
+        sampler_stop.clone(),
+        failure.clone(),
+    );
+    let sampler = Sampler { stop: sampler_stop, task: sampler, failure: failure.clone() };
+
     let (extra_jvm_flags, super_password, skip_acl) = auth_settings(&plan);
     let spec = ClusterSpec {
         run_id: run_id.clone(),
@@ -169,6 +182,7 @@ pub async fn run_profile(loaded: LoadedProfile, opts: &RunOptions) -> Result<Run
     let mut cluster = match Cluster::create(spec).await {
         Ok(c) => c,
         Err(e) => {
+            sampler.stop().await;
             let _ = dir.set_status(&format!("aborted: {e}"));
             return Err(e.into());
         }
@@ -187,6 +201,7 @@ pub async fn run_profile(loaded: LoadedProfile, opts: &RunOptions) -> Result<Run
         seed,
         super_password,
         cancel: cancel.clone(),
+        failure: failure.clone(),
         progress: opts.progress,
     };
     let result = {
@@ -201,6 +216,7 @@ pub async fn run_profile(loaded: LoadedProfile, opts: &RunOptions) -> Result<Run
                 let name = interrupted.lock().ok().and_then(|s| *s).unwrap_or("cancellation");
                 Err(Error::interrupted(format!("interrupted by {name}")))
             }
+            _ = failure.tripped() => Err(results_unwritable(&failure)),
         }
     };
     // Stop whatever the phases left running (load, monitor, recorder flush on cancel).
@@ -212,11 +228,20 @@ pub async fn run_profile(loaded: LoadedProfile, opts: &RunOptions) -> Result<Run
         meta.zookeeper_version_source = Some("srvr".into());
         let _ = dir.write_json("meta.json", &meta);
     }
-    let Finished { summary, write_error } = finish(&dir, &mut cluster, opts, result.as_ref().err()).await;
+    let Finished { summary, write_error } = finish(&dir, &mut cluster, opts, result.as_ref().err(), sampler).await;
     watcher.abort();
     let verdict_failed = summary.as_ref().is_some_and(|s| s.verdict == crate::check::Verdict::Fail);
     result?;
     if let Some(e) = write_error {
+        return Err(e);
+    }
+    // A signal that came after the phases (while the summary was written or the ensemble torn
+    // down) did not stop the cleanup, but the run was still interrupted: say so, exit 130.
+    if let Some(name) = interrupted.lock().ok().and_then(|s| *s) {
+        let e = Error::interrupted(format!("interrupted by {name} while finishing"));
+        if let Err(w) = dir.set_status(&format!("aborted: {e}")) {
+            eprintln!("zkchaos: cannot record the run's status in {}: {w}", dir.path().display());
+        }
         return Err(e);
     }
     Ok(RunOutcome { dir: dir.path().to_path_buf(), summary, verdict_failed })
@@ -230,12 +255,35 @@ struct Finished {
     write_error: Option<Error>,
 }
 
+/// The process sampler of a run and the tripwire it shares with the other writers.
+struct Sampler {
+    stop: CancellationToken,
+    task: tokio::task::JoinHandle<Vec<process::ProcessSample>>,
+    failure: WriteFailure,
+}
+
+impl Sampler {
+    /// Take the last sample and wait for the file to be complete.
+    async fn stop(self) {
+        self.stop.cancel();
+        let _ = self.task.await;
+    }
+}
+
+/// The run's error when a results file could not be written: one sentence, path and cause.
+fn results_unwritable(failure: &WriteFailure) -> Error {
+    let cause = failure.cause().unwrap_or_else(|| "a results file could not be written".into());
+    Error::failed(format!("the results cannot be written: {cause}"))
+}
+
 /// After the phases, on every path: logs, summary, status, teardown.
-async fn finish(dir: &RunDir, cluster: &mut Cluster, opts: &RunOptions, error: Option<&Error>) -> Finished {
+async fn finish(dir: &RunDir, cluster: &mut Cluster, opts: &RunOptions, error: Option<&Error>, sampler: Sampler) -> Finished {
     if let Err(e) = cluster.save_logs(&dir.file("logs")).await {
         eprintln!("zkchaos: saving node logs: {e}");
     }
-    let (summary, write_error) = match report::finish_run(dir) {
+    let failure = sampler.failure.clone();
+    sampler.stop().await;
+    let (summary, mut write_error) = match report::finish_run(dir) {
         Ok(s) => (Some(s), None),
         Err(e) => {
             let e = Error::failed(format!("writing the results of {}: {}", dir.path().display(), Error::from(e).chain_message()));
@@ -243,6 +291,12 @@ async fn finish(dir: &RunDir, cluster: &mut Cluster, opts: &RunOptions, error: O
             (None, Some(e))
         }
     };
+    // A writer that failed earlier (and did not end the phases) still fails the run.
+    if write_error.is_none() && failure.cause().is_some() {
+        let e = results_unwritable(&failure);
+        eprintln!("zkchaos: {e}");
+        write_error = Some(e);
+    }
     let status = match (error, &write_error) {
         (None, None) => "complete".to_string(),
         (Some(e), _) => format!("aborted: {e}"),
@@ -258,8 +312,12 @@ async fn finish(dir: &RunDir, cluster: &mut Cluster, opts: &RunOptions, error: O
             cluster.run_id(),
             cluster.run_id()
         );
-    } else if let Err(e) = cluster.teardown().await {
-        eprintln!("zkchaos: tearing down run {}: {e}; run `zkchaos clean --run {}`", cluster.run_id(), cluster.run_id());
+    } else {
+        eprintln!("zkchaos: removing run {}'s containers, network and volumes", cluster.run_id());
+        test_hooks::hold("teardown").await;
+        if let Err(e) = cluster.teardown().await {
+            eprintln!("zkchaos: tearing down run {}: {e}; run `zkchaos clean --run {}`", cluster.run_id(), cluster.run_id());
+        }
     }
     if let Some(s) = &summary {
         println!("{}", report::console::render_console(s));
