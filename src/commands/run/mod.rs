@@ -226,7 +226,10 @@ pub async fn run_profile(loaded: LoadedProfile, opts: &RunOptions) -> Result<Run
     if let Some(v) = running_version(&cluster).await {
         meta.zookeeper_version = Some(v);
         meta.zookeeper_version_source = Some("srvr".into());
-        let _ = dir.write_json("meta.json", &meta);
+        // (Not into a directory removed mid-run: writing would re-create it.)
+        if dir.path().is_dir() {
+            let _ = dir.write_json("meta.json", &meta);
+        }
     }
     let Finished { summary, write_error } = finish(&dir, &mut cluster, opts, result.as_ref().err(), sampler).await;
     watcher.abort();
@@ -278,11 +281,21 @@ fn results_unwritable(failure: &WriteFailure) -> Error {
 
 /// After the phases, on every path: logs, summary, status, teardown.
 async fn finish(dir: &RunDir, cluster: &mut Cluster, opts: &RunOptions, error: Option<&Error>, sampler: Sampler) -> Finished {
+    let failure = sampler.failure.clone();
+    sampler.stop().await;
+    if !dir.path().is_dir() {
+        // Removed mid-run: writing now would re-create a directory without its plan or events.
+        let e = Error::failed(format!(
+            "the results cannot be written: the results directory {} was removed during the run",
+            dir.path().display()
+        ));
+        eprintln!("zkchaos: {e}; node logs, summary and status are not written");
+        teardown(cluster, opts).await;
+        return Finished { summary: None, write_error: Some(e) };
+    }
     if let Err(e) = cluster.save_logs(&dir.file("logs")).await {
         eprintln!("zkchaos: saving node logs: {e}");
     }
-    let failure = sampler.failure.clone();
-    sampler.stop().await;
     let (summary, mut write_error) = match report::finish_run(dir) {
         Ok(s) => (Some(s), None),
         Err(e) => {
@@ -305,6 +318,16 @@ async fn finish(dir: &RunDir, cluster: &mut Cluster, opts: &RunOptions, error: O
     if let Err(e) = dir.set_status(&status) {
         eprintln!("zkchaos: cannot record the run's status `{status}` in {}: {e}", dir.path().display());
     }
+    teardown(cluster, opts).await;
+    if let Some(s) = &summary {
+        println!("{}", report::console::render_console(s));
+    }
+    println!("results: {}", dir.path().display());
+    Finished { summary, write_error }
+}
+
+/// Remove the run's Docker objects (or leave them with `--keep`, saying how to remove them).
+async fn teardown(cluster: &mut Cluster, opts: &RunOptions) {
     if opts.keep {
         cluster.keep();
         eprintln!(
@@ -319,11 +342,6 @@ async fn finish(dir: &RunDir, cluster: &mut Cluster, opts: &RunOptions, error: O
             eprintln!("zkchaos: tearing down run {}: {e}; run `zkchaos clean --run {}`", cluster.run_id(), cluster.run_id());
         }
     }
-    if let Some(s) = &summary {
-        println!("{}", report::console::render_console(s));
-    }
-    println!("results: {}", dir.path().display());
-    Finished { summary, write_error }
 }
 
 /// JVM flags, super password and skipACL for the plan's procedure: reconfig gets a per-run random
