@@ -1,6 +1,9 @@
-//! The harness's own environment failing: a results directory that fills up mid-run must end in
-//! a non-zero exit (never 0, never the safety code 3), `status` beginning with `aborted`, what was
-//! written still readable, and nothing left in Docker.
+//! The harness's own environment failing: a results directory that fills up, is made read-only
+//! or is removed mid-run must end in a non-zero exit (never 0, never the safety code 3), one
+//! sentence naming the path and cause, `status` beginning with `aborted` where it can be written,
+//! what was written still readable, and nothing left in Docker. SIGTERM in the late phases (the
+//! read-back, a reconfig attempt, the teardown) ends with exit 130, `status` aborted, node logs
+//! saved and nothing left. Eight concurrent runs complete and leave nothing.
 
 mod common;
 

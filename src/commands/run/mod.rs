@@ -2,7 +2,9 @@
 //!
 //! [`run_profile`] owns the lifecycle and the exit paths: it creates the results directory (so an
 //! early failure still leaves `profile.toml`, `plan.json`, `meta.json` and a `status`), creates the
-//! cluster, and runs the phases ([`phases::execute`]) racing Ctrl-C/SIGTERM and catching panics.
+//! cluster, and runs the phases ([`phases::execute`]) racing Ctrl-C/SIGTERM and the first failed
+//! write of a results file ([`WriteFailure`]), and catching panics; the process samples itself
+//! into `process.csv` meanwhile.
 //! Whatever happened, it then saves the node logs, writes the summary from what was recorded
 //! (complete or partial), sets `status`, and removes the run's containers, network and volumes
 //! (unless `--keep`). The first error is the one reported; cleanup problems are printed after it.

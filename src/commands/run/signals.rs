@@ -3,7 +3,9 @@
 //! The first signal cancels the run's token: the orchestrator stops the load, saves node logs,
 //! marks the results `aborted: interrupted by SIGINT` and tears the ensemble down. A second signal
 //! means the user is in a hurry: the run's containers, network and volumes are removed right away
-//! (still through the Docker API, by label) and the process exits with 130.
+//! (still through the Docker API, by label) and the process exits with 130. A first signal that
+//! arrives after the phases (while the summary is written or the ensemble torn down) lets that
+//! cleanup finish; the run then ends `aborted: interrupted by SIGTERM while finishing`, exit 130.
 
 use bollard::Docker;
 use tokio::signal::unix::{signal, SignalKind};
