@@ -182,10 +182,11 @@ fn synthetic_run(root: &Path, strategy: &str, complete: bool, lossy: bool) -> Ru
     dir.write_json("marks.json", &marks(complete)).unwrap();
     write_monitor_csv(&dir.file("monitor.csv"), &samples(until)).unwrap();
     // The harness's own footprint, as the run's sampler appends it every 5 s.
-    for (t_ms, rss_kib, fds) in [(0, 18_432, 24), (5_000, 24_576, 41), (10_000, 24_064, 40)] {
-        let row = zkchaos::record::ProcessSample { t_ms, rss_kib, fds };
-        zkchaos::record::process::append_sample(&dir.file("process.csv"), &row).unwrap();
-    }
+    let rows: Vec<_> = [(0, 18_432, 24), (5_000, 24_576, 41), (10_000, 24_064, 40)]
+        .into_iter()
+        .map(|(t_ms, rss_kib, fds)| zkchaos::record::ProcessSample { t_ms, rss_kib, fds })
+        .collect();
+    zkchaos::record::process::write_samples(&dir.file("process.csv"), &rows).unwrap();
     if complete {
         if lossy {
             // k8 is written (i % 10 == 8 lands on keys 8 and 18).

@@ -2,10 +2,11 @@
 //! descriptors of the zkchaos process, sampled from `/proc/self` (`t_ms,rss_kib,fds`).
 //!
 //! A long run must keep both flat (a leak in the recorder or the client shows here first), and
-//! the summary reports their maxima. [`spawn_sampler`] appends one row every few seconds, plus
-//! one at the start and one when it is stopped; the file is re-opened for every row, so a
-//! results directory that was removed is noticed within one period. A write failure ends the
-//! sampler and trips the run's [`super::WriteFailure`].
+//! the summary reports their maxima. [`spawn_sampler`] takes one sample every few seconds, plus
+//! one at the start and one when it is stopped, and rewrites the file each time (temporary file
+//! + rename, a few KiB even after an hour): readers always see whole rows, and a results
+//! directory that was removed, made read-only or filled up is noticed within one period. A write
+//! failure ends the sampler and trips the run's [`super::WriteFailure`].
 
 use super::{Epoch, RecordError, WriteFailure};
 use serde::{Deserialize, Serialize};
@@ -47,17 +48,22 @@ fn parse_vm_rss(status: &str) -> Option<u64> {
     line.trim_start_matches("VmRSS:").split_whitespace().next()?.parse().ok()
 }
 
-/// Append one row to `path` (the header first if the file is new).
-pub fn append_sample(path: &Path, s: &ProcessSample) -> Result<(), RecordError> {
-    let err = |source| RecordError::Write { path: path.to_path_buf(), source };
-    let fresh = !path.exists();
-    let mut f = std::fs::OpenOptions::new().create(true).append(true).open(path).map_err(err)?;
-    let mut row = String::new();
-    if fresh {
-        row.push_str(HEADER);
+/// Write `samples` as `path`: a temporary file beside it, renamed over it. Unlike
+/// [`super::write_atomic`] the directory is never created: one that was removed stays removed.
+pub fn write_samples(path: &Path, samples: &[ProcessSample]) -> Result<(), RecordError> {
+    let mut text = String::with_capacity(HEADER.len() + samples.len() * 24);
+    text.push_str(HEADER);
+    for s in samples {
+        text.push_str(&format!("{},{},{}\n", s.t_ms, s.rss_kib, s.fds));
     }
-    row.push_str(&format!("{},{},{}\n", s.t_ms, s.rss_kib, s.fds));
-    f.write_all(row.as_bytes()).map_err(err)
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let tmp = path.with_file_name(format!(".{name}.tmp"));
+    let written = std::fs::File::create(&tmp).and_then(|mut f| f.write_all(text.as_bytes()));
+    if let Err(source) = written {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(RecordError::Write { path: tmp, source });
+    }
+    std::fs::rename(&tmp, path).map_err(|source| RecordError::Write { path: path.to_path_buf(), source })
 }
 
 /// Read `process.csv`.
@@ -87,11 +93,11 @@ pub fn spawn_sampler(
                 _ = stop.cancelled() => true,
             };
             if let Some(s) = sample_self(epoch.now_us() / 1000) {
-                if let Err(e) = append_sample(&path, &s) {
+                taken.push(s);
+                if let Err(e) = write_samples(&path, &taken) {
                     failure.trip(e.to_string());
                     return taken;
                 }
-                taken.push(s);
             }
             if last {
                 return taken;
@@ -144,23 +150,25 @@ mod tests {
     }
 
     #[test]
-    fn rows_append_under_one_header_and_read_back() {
+    fn rows_are_rewritten_under_one_header_and_read_back() {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join(PROCESS_FILE);
         let a = ProcessSample { t_ms: 0, rss_kib: 20480, fds: 31 };
         let b = ProcessSample { t_ms: 5000, rss_kib: 22528, fds: 35 };
-        append_sample(&p, &a).unwrap();
-        append_sample(&p, &b).unwrap();
+        write_samples(&p, &[a]).unwrap();
+        write_samples(&p, &[a, b]).unwrap();
         assert_eq!(std::fs::read_to_string(&p).unwrap(), "t_ms,rss_kib,fds\n0,20480,31\n5000,22528,35\n");
         assert_eq!(read_process_csv(&p).unwrap(), vec![a, b]);
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1, "no temporary file left");
     }
 
     #[test]
-    fn a_removed_directory_is_a_write_error_naming_the_file() {
+    fn a_removed_directory_is_a_write_error_naming_the_file_and_is_not_recreated() {
         let dir = tempfile::tempdir().unwrap();
         let gone = dir.path().join("run");
-        let err = append_sample(&gone.join(PROCESS_FILE), &ProcessSample { t_ms: 0, rss_kib: 1, fds: 1 }).unwrap_err();
-        assert!(err.to_string().contains("run/process.csv"), "{err}");
+        let err = write_samples(&gone.join(PROCESS_FILE), &[ProcessSample { t_ms: 0, rss_kib: 1, fds: 1 }]).unwrap_err();
+        assert!(err.to_string().contains("run/.process.csv.tmp: No such file"), "{err}");
+        assert!(!gone.exists());
     }
 
     #[test]
