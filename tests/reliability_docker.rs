@@ -261,6 +261,26 @@ async fn sigterm_during_teardown_ends_aborted_with_logs_and_nothing_left() {
     assert_eq!(json(&dir.join("summary.json"))["verdict"], "PASS", "{out}");
 }
 
+/// A second SIGTERM means "now": the watcher removes the run's objects itself and exits 130; the
+/// status (already `complete` at that point) must not claim the run ended normally.
+#[tokio::test]
+async fn a_second_sigterm_during_teardown_exits_at_once_and_leaves_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let profile = write_profile(tmp.path(), "late-sigterm", ONE_SERVER);
+    let results = tmp.path().join("results");
+    let run = Watched::spawn(&profile, &results, &[("ZKCHAOS_TEST_HOLD", "teardown")], &[]);
+    run.wait_line("zkchaos: test hold: teardown", Duration::from_secs(120));
+    run.sigterm();
+    run.wait_line("SIGTERM received", Duration::from_secs(10));
+    run.sigterm();
+    let (code, out) = run.finish();
+    assert_eq!(code, Some(130), "{out}");
+    let dir = only_run_dir(&results, "late-sigterm");
+    assert_eq!(status_of(&dir), "aborted: interrupted by a second SIGTERM (left at once)", "{out}");
+    assert!(dir.join("logs/zk1.log").is_file(), "{out}");
+    assert_eq!(objects_of_run(&run_id(&dir)).await, (0, 0, 0), "nothing left in Docker: {out}");
+}
+
 /// A reconfig attempt held open for real: the admin session's server (zk1, the only voting
 /// member) is frozen, so `reconfig -add 2` waits for an answer (up to the 10 s call bound).
 #[tokio::test]

@@ -195,7 +195,7 @@ pub async fn run_profile(loaded: LoadedProfile, opts: &RunOptions) -> Result<Run
     // Phases race the signals; a panic in any phase is caught and becomes the run's error.
     let cancel = CancellationToken::new();
     let interrupted = Arc::new(Mutex::new(None));
-    let watcher = signals::watch(docker.clone(), run_id.clone(), cancel.clone(), interrupted.clone())?;
+    let watcher = signals::watch(docker.clone(), run_id.clone(), dir.clone(), cancel.clone(), interrupted.clone())?;
     let ctx = phases::PhaseCtx {
         plan: &plan,
         dir: &dir,
