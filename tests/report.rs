@@ -181,6 +181,12 @@ fn synthetic_run(root: &Path, strategy: &str, complete: bool, lossy: bool) -> Ru
     }
     dir.write_json("marks.json", &marks(complete)).unwrap();
     write_monitor_csv(&dir.file("monitor.csv"), &samples(until)).unwrap();
+    // The harness's own footprint, as the run's sampler appends it every 5 s.
+    let rows: Vec<_> = [(0, 18_432, 24), (5_000, 24_576, 41), (10_000, 24_064, 40)]
+        .into_iter()
+        .map(|(t_ms, rss_kib, fds)| zkchaos::record::ProcessSample { t_ms, rss_kib, fds })
+        .collect();
+    zkchaos::record::process::write_samples(&dir.file("process.csv"), &rows).unwrap();
     if complete {
         if lossy {
             // k8 is written (i % 10 == 8 lands on keys 8 and 18).
@@ -228,6 +234,8 @@ fn summary_of_a_synthetic_run_validates_and_has_the_figures() {
     assert_eq!(s.procedure.reconfig_failures, 1);
     assert_eq!(s.procedure.steps.len(), 4);
     assert_eq!(s.procedure.steps[0].duration_ms, Some(1200.0));
+    let process = s.process.expect("process.csv summarised");
+    assert_eq!((process.rss_max_kib, process.fds_max, process.samples), (24_576, 41, 3));
     assert_eq!(s.auth.as_deref(), Some("skip-acl: insecure"));
     assert_eq!(s.checks.data_loss.verdict, Verdict::Pass, "{}", s.checks.data_loss.detail);
     assert_eq!(s.checks.single_leader.verdict, Verdict::Pass, "{}", s.checks.single_leader.detail);

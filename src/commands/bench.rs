@@ -162,5 +162,10 @@ async fn run_benches(only: &[String], connect: &str, secs: u64) -> crate::Result
         let s = s?;
         println!("memory run: ops {} ok {} final rss {:.1} MiB", s.counts.total, s.counts.ok, rss_mib());
     }
+    if want("soak") {
+        // One hour at 1,000 ops/s unless --seconds is given (see bench_soak).
+        let soak_secs = if super::bench_soak::seconds_given() { secs } else { super::bench_soak::DEFAULT_SECONDS };
+        super::bench_soak::soak(connect, soak_secs).await?;
+    }
     Ok(())
 }

@@ -6,7 +6,7 @@
 //! or until cancelled) and calls [`RecordedLoad::finish`], which flushes and closes every file.
 
 use crate::plan::LoadPlan;
-use crate::record::{recorder, Epoch, RecordError, RecorderConfig, RecorderHandle, RecorderStats};
+use crate::record::{recorder, Epoch, RecordError, RecorderConfig, RecorderHandle, RecorderStats, WriteFailure};
 use crate::workload::{Schedule, Workload, WorkloadReport};
 use crate::Result;
 use std::path::PathBuf;
@@ -32,8 +32,24 @@ impl RecordedLoad {
         timeline_start_us: u64,
         cancel: CancellationToken,
     ) -> Result<RecordedLoad> {
+        Self::start_reporting(plan, connect, seed, epoch, dir, timeline_start_us, cancel, WriteFailure::new()).await
+    }
+
+    /// [`Self::start`], the recorder tripping `failure` when it cannot write its files.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn start_reporting(
+        plan: &LoadPlan,
+        connect: &str,
+        seed: u64,
+        epoch: Epoch,
+        dir: PathBuf,
+        timeline_start_us: u64,
+        cancel: CancellationToken,
+        failure: WriteFailure,
+    ) -> Result<RecordedLoad> {
         let mut cfg = RecorderConfig::from_plan(dir, epoch, plan);
         cfg.timeline_start_us = timeline_start_us;
+        cfg.failure = failure;
         let (rec, rec_task) = recorder::spawn(cfg, cancel)?;
         let workload = Workload::prepare(plan, connect, seed, epoch).await?;
         Ok(RecordedLoad { workload, rec, rec_task })
@@ -67,7 +83,17 @@ impl Finisher {
 }
 
 async fn finish(rec: RecorderHandle, rec_task: JoinHandle<Result<(), RecordError>>) -> Result<RecorderStats> {
-    let stats = rec.finish().await?;
+    let stats = match rec.finish().await {
+        Ok(s) => s,
+        // The task ended on its own: its error (which file could not be written) is the cause.
+        Err(gone @ RecordError::RecorderGone { .. }) => {
+            return match rec_task.await {
+                Ok(Err(e)) => Err(e.into()),
+                _ => Err(gone.into()),
+            }
+        }
+        Err(e) => return Err(e.into()),
+    };
     match rec_task.await {
         Ok(Ok(())) => Ok(stats),
         Ok(Err(e)) => Err(e.into()),

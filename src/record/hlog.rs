@@ -78,6 +78,32 @@ pub fn epoch_time(epoch_unix_ms: i64) -> SystemTime {
     UNIX_EPOCH + Duration::from_millis(epoch_unix_ms.max(0) as u64)
 }
 
+/// Read an interval log, also one still being written (a cut-off last line is ignored): the
+/// number of intervals and of values recorded in them, each histogram decoded.
+pub fn read_hlog(path: &Path) -> Result<(u64, u64), RecordError> {
+    use base64::Engine;
+    use hdrhistogram::serialization::interval_log::{IntervalLogIterator, LogEntry};
+    use hdrhistogram::serialization::Deserializer;
+    let parse = |detail: String| RecordError::Parse { path: path.to_owned(), detail };
+    let mut bytes = std::fs::read(path).map_err(|source| RecordError::Read { path: path.to_owned(), source })?;
+    bytes.truncate(bytes.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1));
+    let mut deserializer = Deserializer::new();
+    let (mut intervals, mut values) = (0u64, 0u64);
+    for entry in IntervalLogIterator::new(&bytes) {
+        if let LogEntry::Interval(i) = entry.map_err(|e| parse(format!("{e:?}")))? {
+            let raw = base64::engine::general_purpose::STANDARD
+                .decode(i.encoded_histogram())
+                .map_err(|e| parse(format!("interval at {:?}: {e}", i.start_timestamp())))?;
+            let h: Histogram<u64> = deserializer
+                .deserialize(&mut raw.as_slice())
+                .map_err(|e| parse(format!("interval at {:?}: {e:?}", i.start_timestamp())))?;
+            intervals += 1;
+            values += h.len();
+        }
+    }
+    Ok((intervals, values))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -99,5 +125,10 @@ mod tests {
         let intervals = entries.iter().filter(|e| matches!(e, LogEntry::Interval(_))).count();
         assert_eq!(intervals, 2);
         assert!(entries.iter().any(|e| matches!(e, LogEntry::BaseTime(_))));
+        assert_eq!(read_hlog(&p).unwrap(), (2, 1));
+        // A log cut mid-line (read while being written) still reads up to the last whole line.
+        let cut = dir.path().join("cut.hlog");
+        std::fs::write(&cut, &text[..text.len() - 10]).unwrap();
+        assert_eq!(read_hlog(&cut).unwrap(), (1, 1));
     }
 }

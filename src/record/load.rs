@@ -37,6 +37,8 @@ pub struct RunData {
     pub samples: Vec<ModeSample>,
     /// `None` when no read-back was stored (the audit is then UNKNOWN).
     pub readbacks: Option<Vec<ServerReadback>>,
+    /// The harness's own RSS and descriptors (`process.csv`; empty for runs made before it).
+    pub process: Vec<super::ProcessSample>,
     /// What was missing or cut short, in words (goes to the summary's notes).
     pub notes: Vec<String>,
 }
@@ -52,7 +54,7 @@ impl RunData {
         readbacks: Option<Vec<ServerReadback>>,
     ) -> RunData {
         let run_id = meta.as_ref().map(|m| m.run_id.clone()).unwrap_or_default();
-        RunData { plan, meta, run_id, events, marks, samples, readbacks, notes: Vec::new() }
+        RunData { plan, meta, run_id, events, marks, samples, readbacks, process: Vec::new(), notes: Vec::new() }
     }
 }
 
@@ -96,7 +98,12 @@ pub fn load_run(dir: &Path) -> Result<RunData, RecordError> {
         notes.push("no read-back stored: acknowledged writes could not be audited".to_string());
     }
 
+    let process_path = dir.join(super::process::PROCESS_FILE);
+    let process =
+        if process_path.is_file() { parsed(&process_path, super::read_process_csv(&process_path))? } else { Vec::new() };
+
     let mut data = RunData::new(plan, meta, events, marks, samples, readbacks);
+    data.process = process;
     if data.run_id.is_empty() {
         let name = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
         data.run_id = name.rsplit('-').next().unwrap_or(&name).to_string();

@@ -4,17 +4,21 @@
 //! task ([`recorder`]) owns every aggregate and file: `events.csv.gz` ([`events_csv`]),
 //! `latency-<kind>.hlog` ([`hlog`]), `timeline.csv` ([`timeline`]) and `marks.json`. The monitor
 //! writes `monitor.csv` ([`monitor_csv`]), the read-back `readback.json.gz` ([`readback`]); the run
-//! directory itself is [`rundir`], its `meta.json` [`meta`]. [`load`] reads a run directory back
-//! into [`RunData`]: where `zkchaos analyze` re-enters the pipeline.
+//! directory itself is [`rundir`], its `meta.json` [`meta`]; the harness samples its own memory
+//! and descriptors into `process.csv` ([`process`]); every writer trips one [`WriteFailure`].
+//! [`load`] reads a run directory back into [`RunData`]: where `zkchaos analyze` re-enters the
+//! pipeline.
 //!
 //! This layer imports only [`crate::plan`]: analysis, checks and reports read what it recorded.
 
 pub mod event;
 pub mod events_csv;
+pub mod failure;
 pub mod hlog;
 pub mod load;
 pub mod meta;
 pub mod monitor_csv;
+pub mod process;
 pub mod quantiles;
 pub mod readback;
 pub mod recorder;
@@ -23,9 +27,11 @@ pub mod timeline;
 
 pub use event::*;
 pub use events_csv::{for_each_event, read_events, EventWriter};
+pub use failure::WriteFailure;
 pub use load::{load_run, RunData};
 pub use meta::{HostInfo, RunMeta};
 pub use monitor_csv::{read_monitor_csv, write_monitor_csv};
+pub use process::{read_process_csv, ProcessSample};
 pub use quantiles::Quantiles;
 pub use readback::{load_readbacks, save_readbacks, ServerReadback};
 pub use recorder::{RecorderConfig, RecorderHandle, RecorderSnapshot, RecorderStats};

@@ -46,6 +46,8 @@ pub struct RecorderConfig {
     pub timeline_start_us: u64,
     /// How long after an interval ends it is written (late completions still count).
     pub grace_us: u64,
+    /// Tripped with the cause when the task fails to write a file.
+    pub failure: super::WriteFailure,
 }
 
 impl RecorderConfig {
@@ -60,6 +62,7 @@ impl RecorderConfig {
             events: plan.events,
             timeline_start_us: 0,
             grace_us: interval_us.max(1_000_000),
+            failure: super::WriteFailure::new(),
         }
     }
 }
@@ -276,7 +279,8 @@ pub fn spawn(
     state.write_marks()?;
     let (tx, mut rx) = mpsc::unbounded_channel();
     let handle = RecorderHandle { tx, epoch: state.cfg.epoch };
-    let task = tokio::spawn(async move {
+    let failure = state.cfg.failure.clone();
+    let run = async move {
         let tick_every = Duration::from_micros(interval_us.min(100_000));
         let mut tick = tokio::time::interval(tick_every);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -329,6 +333,13 @@ pub fn spawn(
                 }
             }
         }
+    };
+    let task = tokio::spawn(async move {
+        let r: Result<(), RecordError> = run.await;
+        if let Err(e) = &r {
+            failure.trip(e.to_string());
+        }
+        r
     });
     Ok((handle, task))
 }
@@ -477,6 +488,7 @@ mod tests {
             events: true,
             timeline_start_us: 0,
             grace_us: 1_000_000,
+            failure: crate::record::WriteFailure::new(),
         };
         let (h, task) = spawn(cfg, CancellationToken::new()).unwrap();
         let mut events = Vec::new();

@@ -174,6 +174,7 @@ pub fn build_summary(d: &RunData) -> Summary {
         },
         verdict,
         notes,
+        process: ProcessSummary::of(&d.process),
     }
 }
 

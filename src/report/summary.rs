@@ -93,6 +93,31 @@ pub struct Summary {
     /// Why the verdict is what it is, in words.
     #[serde(default)]
     pub notes: Vec<String>,
+    /// The harness's own footprint (`process.csv`); absent for runs recorded before it existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub process: Option<ProcessSummary>,
+}
+
+/// Maxima of the zkchaos process's own samples over the run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProcessSummary {
+    /// Largest resident set size sampled, KiB.
+    pub rss_max_kib: u64,
+    /// Most open file descriptors sampled.
+    pub fds_max: u64,
+    /// Samples taken.
+    pub samples: u64,
+}
+
+impl ProcessSummary {
+    /// `None` when nothing was sampled.
+    pub fn of(samples: &[crate::record::ProcessSample]) -> Option<ProcessSummary> {
+        (!samples.is_empty()).then(|| ProcessSummary {
+            rss_max_kib: samples.iter().map(|s| s.rss_kib).max().unwrap_or(0),
+            fds_max: samples.iter().map(|s| s.fds).max().unwrap_or(0),
+            samples: samples.len() as u64,
+        })
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

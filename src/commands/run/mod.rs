@@ -2,7 +2,9 @@
 //!
 //! [`run_profile`] owns the lifecycle and the exit paths: it creates the results directory (so an
 //! early failure still leaves `profile.toml`, `plan.json`, `meta.json` and a `status`), creates the
-//! cluster, and runs the phases ([`phases::execute`]) racing Ctrl-C/SIGTERM and catching panics.
+//! cluster, and runs the phases ([`phases::execute`]) racing Ctrl-C/SIGTERM and the first failed
+//! write of a results file ([`WriteFailure`]), and catching panics; the process samples itself
+//! into `process.csv` meanwhile.
 //! Whatever happened, it then saves the node logs, writes the summary from what was recorded
 //! (complete or partial), sets `status`, and removes the run's containers, network and volumes
 //! (unless `--keep`). The first error is the one reported; cleanup problems are printed after it.
@@ -16,7 +18,7 @@ use crate::cluster::{self, Cluster, ClusterSpec};
 use crate::plan::{Plan, ProcedurePlan, ReconfigAuth};
 use crate::profile::{self, LoadedProfile};
 use crate::record::Epoch;
-use crate::record::{RunDir, RunMeta};
+use crate::record::{process, RunDir, RunMeta, WriteFailure};
 use crate::report;
 use crate::{Error, Result};
 use futures_util::FutureExt;
@@ -166,6 +168,19 @@ pub async fn run_profile(loaded: LoadedProfile, opts: &RunOptions) -> Result<Run
         }
     }
 
+    // The harness's own footprint, every few seconds into process.csv; every writer of the run's
+    // files trips `failure`, which stops the run.
+    let failure = WriteFailure::new();
+    let sampler_stop = CancellationToken::new();
+    let sampler = process::spawn_sampler(
+        dir.path().to_path_buf(),
+        epoch,
+        process::SAMPLE_EVERY,
+        sampler_stop.clone(),
+        failure.clone(),
+    );
+    let sampler = Sampler { stop: sampler_stop, task: sampler, failure: failure.clone() };
+
     let (extra_jvm_flags, super_password, skip_acl) = auth_settings(&plan);
     let spec = ClusterSpec {
         run_id: run_id.clone(),
@@ -177,6 +192,7 @@ pub async fn run_profile(loaded: LoadedProfile, opts: &RunOptions) -> Result<Run
     let mut cluster = match Cluster::create(spec).await {
         Ok(c) => c,
         Err(e) => {
+            sampler.stop().await;
             let _ = dir.set_status(&format!("aborted: {e}"));
             return Err(e.into());
         }
@@ -187,7 +203,7 @@ pub async fn run_profile(loaded: LoadedProfile, opts: &RunOptions) -> Result<Run
     // Phases race the signals; a panic in any phase is caught and becomes the run's error.
     let cancel = CancellationToken::new();
     let interrupted = Arc::new(Mutex::new(None));
-    let watcher = signals::watch(engines.iter().map(|e| e.docker.clone()).collect(), run_id.clone(), cancel.clone(), interrupted.clone())?;
+    let watcher = signals::watch(engines.iter().map(|e| e.docker.clone()).collect(), run_id.clone(), dir.clone(), cancel.clone(), interrupted.clone())?;
     let ctx = phases::PhaseCtx {
         plan: &plan,
         dir: &dir,
@@ -195,6 +211,7 @@ pub async fn run_profile(loaded: LoadedProfile, opts: &RunOptions) -> Result<Run
         seed,
         super_password,
         cancel: cancel.clone(),
+        failure: failure.clone(),
         progress: opts.progress,
     };
     let result = {
@@ -209,6 +226,7 @@ pub async fn run_profile(loaded: LoadedProfile, opts: &RunOptions) -> Result<Run
                 let name = interrupted.lock().ok().and_then(|s| *s).unwrap_or("cancellation");
                 Err(Error::interrupted(format!("interrupted by {name}")))
             }
+            _ = failure.tripped() => Err(results_unwritable(&failure)),
         }
     };
     // Stop whatever the phases left running (load, monitor, recorder flush on cancel).
@@ -228,12 +246,24 @@ pub async fn run_profile(loaded: LoadedProfile, opts: &RunOptions) -> Result<Run
             client_address: addr.to_string(),
         })
         .collect();
-    let _ = dir.write_json("meta.json", &meta);
-    let Finished { summary, write_error } = finish(&dir, &mut cluster, opts, result.as_ref().err()).await;
+    // (Not into a directory removed mid-run: writing would re-create it.)
+    if dir.path().is_dir() {
+        let _ = dir.write_json("meta.json", &meta);
+    }
+    let Finished { summary, write_error } = finish(&dir, &mut cluster, opts, result.as_ref().err(), sampler).await;
     watcher.abort();
     let verdict_failed = summary.as_ref().is_some_and(|s| s.verdict == crate::check::Verdict::Fail);
     result?;
     if let Some(e) = write_error {
+        return Err(e);
+    }
+    // A signal that came after the phases (while the summary was written or the ensemble torn
+    // down) did not stop the cleanup, but the run was still interrupted: say so, exit 130.
+    if let Some(name) = interrupted.lock().ok().and_then(|s| *s) {
+        let e = Error::interrupted(format!("interrupted by {name} while finishing"));
+        if let Err(w) = dir.set_status(&format!("aborted: {e}")) {
+            eprintln!("zkchaos: cannot record the run's status in {}: {w}", dir.path().display());
+        }
         return Err(e);
     }
     Ok(RunOutcome { dir: dir.path().to_path_buf(), summary, verdict_failed })
@@ -242,13 +272,46 @@ pub async fn run_profile(loaded: LoadedProfile, opts: &RunOptions) -> Result<Run
 /// What [`finish`] leaves: the summary if it could be written, and the write failure if not.
 struct Finished {
     summary: Option<report::summary::Summary>,
-    /// Results that could not be written (disk full, directory gone or read-only): the run must
-    /// not exit 0, whatever its verdict.
+    /// Results that could not be written (disk full, directory gone or read-only), or an engine
+    /// that failed the logs or the teardown: the run must not exit 0, whatever its verdict.
     write_error: Option<Error>,
 }
 
+/// The process sampler of a run and the tripwire it shares with the other writers.
+struct Sampler {
+    stop: CancellationToken,
+    task: tokio::task::JoinHandle<Vec<process::ProcessSample>>,
+    failure: WriteFailure,
+}
+
+impl Sampler {
+    /// Take the last sample and wait for the file to be complete.
+    async fn stop(self) {
+        self.stop.cancel();
+        let _ = self.task.await;
+    }
+}
+
+/// The run's error when a results file could not be written: one sentence, path and cause.
+fn results_unwritable(failure: &WriteFailure) -> Error {
+    let cause = failure.cause().unwrap_or_else(|| "a results file could not be written".into());
+    Error::failed(format!("the results cannot be written: {cause}"))
+}
+
 /// After the phases, on every path: logs, summary, status, teardown.
-async fn finish(dir: &RunDir, cluster: &mut Cluster, opts: &RunOptions, error: Option<&Error>) -> Finished {
+async fn finish(dir: &RunDir, cluster: &mut Cluster, opts: &RunOptions, error: Option<&Error>, sampler: Sampler) -> Finished {
+    let failure = sampler.failure.clone();
+    sampler.stop().await;
+    if !dir.path().is_dir() {
+        // Removed mid-run: writing now would re-create a directory without its plan or events.
+        let e = Error::failed(format!(
+            "the results cannot be written: the results directory {} was removed during the run",
+            dir.path().display()
+        ));
+        eprintln!("zkchaos: {e}; node logs, summary and status are not written");
+        let _ = teardown(cluster, opts).await;
+        return Finished { summary: None, write_error: Some(e) };
+    }
     // An engine that is gone or stalled shows here first (logs) and at the teardown: the run is
     // then aborted with that cause, whatever its verdict, and its results stay on disk.
     let mut engine_error = None;
@@ -256,7 +319,7 @@ async fn finish(dir: &RunDir, cluster: &mut Cluster, opts: &RunOptions, error: O
         eprintln!("zkchaos: saving node logs: {e}");
         engine_error = Some(Error::failed(format!("saving node logs: {e}")));
     }
-    let (summary, write_error) = match report::finish_run(dir) {
+    let (summary, mut write_error) = match report::finish_run(dir) {
         Ok(s) => (Some(s), None),
         Err(e) => {
             let e = Error::failed(format!("writing the results of {}: {}", dir.path().display(), Error::from(e).chain_message()));
@@ -264,6 +327,12 @@ async fn finish(dir: &RunDir, cluster: &mut Cluster, opts: &RunOptions, error: O
             (None, Some(e))
         }
     };
+    // A writer that failed earlier (and did not end the phases) still fails the run.
+    if write_error.is_none() && failure.cause().is_some() {
+        let e = results_unwritable(&failure);
+        eprintln!("zkchaos: {e}");
+        write_error = Some(e);
+    }
     let status = match (error, write_error.as_ref().or(engine_error.as_ref())) {
         (None, None) => "complete".to_string(),
         (Some(e), _) => format!("aborted: {e}"),
@@ -273,17 +342,7 @@ async fn finish(dir: &RunDir, cluster: &mut Cluster, opts: &RunOptions, error: O
         eprintln!("zkchaos: cannot record the run's status `{status}` in {}: {e}", dir.path().display());
     }
     let mut write_error = write_error.or(engine_error);
-    if opts.keep {
-        cluster.keep();
-        eprintln!(
-            "zkchaos: --keep: run {} left in place; remove it with `zkchaos clean --run {}`",
-            cluster.run_id(),
-            cluster.run_id()
-        );
-    } else if let Err(e) = cluster.teardown().await {
-        let run = cluster.run_id().to_string();
-        let e = Error::failed(format!("tearing down run {run}: {e}; once every engine answers, run `zkchaos clean --run {run}` (with `--profile` for listed engines)"));
-        eprintln!("zkchaos: {e}");
+    if let Some(e) = teardown(cluster, opts).await {
         if error.is_none() && write_error.is_none() {
             let _ = dir.set_status(&format!("aborted: {e}"));
         }
@@ -294,6 +353,29 @@ async fn finish(dir: &RunDir, cluster: &mut Cluster, opts: &RunOptions, error: O
     }
     println!("results: {}", dir.path().display());
     Finished { summary, write_error }
+}
+
+/// Remove the run's Docker objects (or leave them with `--keep`, saying how to remove them).
+/// Returns the teardown's failure (an engine gone or stalled): the run then fails.
+async fn teardown(cluster: &mut Cluster, opts: &RunOptions) -> Option<Error> {
+    if opts.keep {
+        cluster.keep();
+        eprintln!(
+            "zkchaos: --keep: run {} left in place; remove it with `zkchaos clean --run {}`",
+            cluster.run_id(),
+            cluster.run_id()
+        );
+    } else {
+        eprintln!("zkchaos: removing run {}'s containers, network and volumes", cluster.run_id());
+        test_hooks::hold("teardown").await;
+        if let Err(e) = cluster.teardown().await {
+            let run = cluster.run_id().to_string();
+            let e = Error::failed(format!("tearing down run {run}: {e}; once every engine answers, run `zkchaos clean --run {run}` (with `--profile` for listed engines)"));
+            eprintln!("zkchaos: {e}");
+            return Some(e);
+        }
+    }
+    None
 }
 
 /// JVM flags, super password and skipACL for the plan's procedure: reconfig gets a per-run random

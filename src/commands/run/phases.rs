@@ -11,7 +11,7 @@ use super::super::recorded::RecordedLoad;
 use crate::cluster::{monitor, Cluster};
 use crate::plan::Plan;
 use crate::procedure::{self, MarkSink, ProcedureCtx};
-use crate::record::{labels, save_readbacks, Epoch, Mark, MarkKind, RecorderHandle, RunDir};
+use crate::record::{labels, save_readbacks, Epoch, Mark, MarkKind, RecorderHandle, RunDir, WriteFailure};
 use crate::workload::{self, readback};
 use crate::{Error, Result};
 use std::path::PathBuf;
@@ -37,6 +37,8 @@ pub struct PhaseCtx<'a> {
     pub super_password: Option<String>,
     /// Cancelled on a signal and after the phases, whatever their outcome.
     pub cancel: CancellationToken,
+    /// Tripped by any writer of the run's files that fails (the run then stops).
+    pub failure: WriteFailure,
     pub progress: super::super::progress::ProgressMode,
 }
 
@@ -69,7 +71,8 @@ pub async fn execute(ctx: &PhaseCtx<'_>, cluster: &mut Cluster) -> Result<()> {
     let connect = cluster.connect_string(&initial);
     let dir = ctx.dir.path().to_path_buf();
     let recorded =
-        RecordedLoad::start(&plan.load, &connect, ctx.seed, ctx.epoch, dir, 0, ctx.cancel.child_token()).await?;
+        RecordedLoad::start_reporting(&plan.load, &connect, ctx.seed, ctx.epoch, dir, 0, ctx.cancel.child_token(), ctx.failure.clone())
+            .await?;
     let (workload, rec, recorder_finisher) = recorded.into_parts();
     let server_list = workload.server_list();
     let load_task = tokio::spawn(workload.run(rec.clone(), load_cancel.clone()));
@@ -144,6 +147,7 @@ pub async fn execute(ctx: &PhaseCtx<'_>, cluster: &mut Cluster) -> Result<()> {
     // Servers the procedure took out of the ensemble (a shrink) are not read back.
     let servers: Vec<_> = cluster.client_addrs().into_iter().filter(|(id, _)| outcome.target_ids.contains(id)).collect();
     let opts = readback::ReadbackOptions::default();
+    super::test_hooks::hold("readback").await;
     let readbacks = readback::read_all(&servers, &opts, &|b: &[u8]| workload::token_of(b).map(str::to_owned)).await;
     save_readbacks(&ctx.dir.file("readback.json.gz"), &readbacks)?;
 
