@@ -58,6 +58,13 @@ pub struct ClusterPlan {
     pub heap_mb: u32,
     /// Further JVM options for every server, one option per entry (`-XX:...` or `-D...`).
     pub jvm_flags: Vec<String>,
+    /// Host CPUs every server container may run on, in Docker's `--cpuset-cpus` syntax
+    /// (`"1"`, `"1-3"`, `"0,2"`); none = any CPU. Leaves the load driver a core of its own.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cpuset: Option<String>,
+    /// CPU quota of every server container in CPUs (Docker `--cpus`, e.g. `0.5`); none = no quota.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cpus: Option<f64>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -80,6 +87,8 @@ impl Default for ClusterPlan {
             sync_limit: 5,
             heap_mb: 256,
             jvm_flags: default_jvm_flags(),
+            cpuset: None,
+            cpus: None,
         }
     }
 }

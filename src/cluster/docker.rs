@@ -309,6 +309,8 @@ impl Cluster {
             port_bindings: Some(bindings),
             binds: Some(vec![format!("{volume}:{DATA_DIR}")]),
             network_mode: Some(self.network.clone()),
+            cpuset_cpus: self.spec.plan.cpuset.clone(),
+            nano_cpus: self.spec.plan.cpus.map(|c| (c * 1e9).round() as i64),
             ..Default::default()
         };
         let endpoint = EndpointSettings { aliases: Some(vec![super::config::host(id)]), ..Default::default() };

@@ -58,6 +58,8 @@ const CLUSTER: &[Key] = &[
     key("sync_limit", Ty::U32, "ticks"),
     key("heap_mb", Ty::U32, "MiB per server"),
     key("jvm_flags", Ty::StrList, "a list of JVM options, e.g. [\"-XX:+UseSerialGC\"]"),
+    key("cpuset", Ty::Str, "host CPUs in Docker's syntax, e.g. \"1-3\" or \"0,2\""),
+    key("cpus", Ty::F64, "a CPU quota per server, e.g. 0.5"),
 ];
 
 const LOAD: &[Key] = &[
