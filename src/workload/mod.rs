@@ -2,10 +2,10 @@
 //! outage and latency figure comes from it.
 //!
 //! - A [`Schedule`] (open loop at a fixed rate, or closed loop with N in flight) is a value
-//!   handed to one driver loop ([`driver`]). The driver, the operation tasks and the sessions
-//!   share one dedicated thread ([`runtime`]); in open loop the driver sleeps precisely until
-//!   each intended start and spawns one task per operation, so a slow completion never delays
-//!   later sends. Latency is always `end − intended`.
+//!   handed to one driver loop ([`driver`]). In open loop the driver runs on its own thread,
+//!   sleeps precisely until each intended start and spawns one task per operation onto the
+//!   thread that runs the sessions ([`runtime`]), so a slow completion never delays later
+//!   sends. Latency is always `end − intended`.
 //! - The operation sequence (kind and key of operation `i`) comes from a `SmallRng` seeded with
 //!   the run's seed, so it is reproducible. Operation `i` runs on session `i mod sessions`.
 //! - Keys `/zkchaos/keys/k<i>` are pre-populated; creates are persistent sequential under
@@ -156,9 +156,9 @@ pub struct Workload {
     pub(crate) mix: Mix,
     pub(crate) clients: Vec<zk::Client>,
     pub(crate) servers_tx: tokio::sync::watch::Sender<String>,
-    /// Owns the sessions' tasks and, while driving, the driver and the operations. Declared
+    /// Runs the sessions' tasks and, while driving, the operations. Declared
     /// last: the clients are dropped (their sessions close) before the runtime stops.
-    pub(crate) rt: runtime::DriverRuntime,
+    pub(crate) rt: runtime::SessionRuntime,
 }
 
 pub(crate) fn connector(plan: &LoadPlan) -> zk::Connector {
@@ -205,9 +205,9 @@ impl Workload {
         if plan.op_timeout_ms == 0 {
             return Err(setting("op_timeout_ms", 0, "must be positive"));
         }
-        // Connected from inside the driver runtime: the client library spawns each session's
+        // Connected from inside the session runtime: the client library spawns each session's
         // task on the runtime it is called from.
-        let rt = runtime::DriverRuntime::start().map_err(WorkloadError::Thread)?;
+        let rt = runtime::SessionRuntime::start().map_err(WorkloadError::Thread)?;
         let clients = futures_util::future::try_join_all((0..plan.sessions).map(|s| {
             let (plan, connect) = (plan.clone(), connect.to_string());
             let task = rt.handle().spawn(async move { connect_session(&plan, &connect, s).await });
