@@ -1,13 +1,10 @@
 //! The one driver loop, the per-operation task, and session replacement.
 //!
-//! The loop runs on a dedicated OS thread that does nothing else: in open loop it sleeps with
-//! `std::thread::sleep` (timer slack lowered to 1 µs on Linux) until each intended start —
-//! tokio's timer has 1 ms granularity, which would issue a 5,000 ops/s schedule in bursts —
-//! then spawns the operation onto the workload's session runtime ([`super::runtime`]), the
-//! thread that also runs the ZooKeeper sessions. In closed loop it waits for one of `in_flight`
-//! permits. Either way each operation is its own task, so late completions never delay later
-//! sends. Keeping the driver a pure sleeper matters: when the same thread also ran the
-//! operations, the scheduler woke it later (lag p50 0.9 ms instead of 35 µs at 5,000 ops/s).
+//! The loop runs on a dedicated OS thread: in open loop it sleeps with `std::thread::sleep`
+//! (timer slack lowered to 1 µs on Linux) until each intended start — tokio's timer has 1 ms
+//! granularity, which would issue a 5,000 ops/s schedule in bursts — then spawns the operation
+//! onto the runtime. In closed loop it waits for one of `in_flight` permits. Either way each
+//! operation is its own task, so late completions never delay later sends.
 
 use super::ops::{classify, session_lost, Failure};
 use super::schedule::{Pace, Schedule};
@@ -75,19 +72,16 @@ pub(crate) async fn run(
         keep_created: wl.plan.weight(OpKind::Delete) > 0,
         expiries: AtomicU64::new(0),
     });
-    let server_list = wl.rt.handle().spawn(follow_server_list(ctx.clone()));
+    let server_list = tokio::spawn(follow_server_list(ctx.clone()));
     let (done_tx, mut done_rx) = mpsc::channel::<()>(1);
     let (report_tx, report_rx) = oneshot::channel();
-    // The multi-thread runtime's handle only waits for closed-loop permits; operations are
-    // spawned on the workload's session runtime (see `super::runtime`).
     let handle = tokio::runtime::Handle::current();
-    let ops_rt = wl.rt.handle().clone();
     let thread_ctx = ctx.clone();
     let thread_cancel = cancel.clone();
     std::thread::Builder::new()
         .name("zkchaos-driver".into())
         .spawn(move || {
-            let r = drive(schedule, thread_ctx, handle, ops_rt, thread_cancel, done_tx);
+            let r = drive(schedule, thread_ctx, handle, thread_cancel, done_tx);
             let _ = report_tx.send(r);
         })
         .map_err(WorkloadError::Thread)?;
@@ -133,7 +127,6 @@ fn drive(
     schedule: Schedule,
     ctx: Arc<Ctx>,
     handle: tokio::runtime::Handle,
-    ops_rt: tokio::runtime::Handle,
     cancel: CancellationToken,
     done: mpsc::Sender<()>,
 ) -> (u64, u64, bool) {
@@ -177,7 +170,7 @@ fn drive(
         let Some(spec) = ops.next() else { break };
         let ctx = ctx.clone();
         let done = done.clone();
-        ops_rt.spawn(async move {
+        handle.spawn(async move {
             execute(&ctx, spec, intended).await;
             drop(permit);
             drop(done);
@@ -325,9 +318,7 @@ fn replace_session(ctx: &Arc<Ctx>, idx: u32, why: &'static str, detail: impl FnO
     // Formatted only here, past the guard: every op of a lost session reaches this function.
     ctx.recorder.mark_now(MarkKind::Point, format!("{why} s{idx}"), Some(detail()));
     let ctx = ctx.clone();
-    // On the session runtime, so that the new session's task lives there too.
-    let rt = ctx.wl.rt.handle().clone();
-    rt.spawn(async move {
+    tokio::spawn(async move {
         let slot = &ctx.slots[idx as usize];
         loop {
             let connect = ctx.wl.servers_tx.borrow().clone();

@@ -3,9 +3,8 @@
 //!
 //! - A [`Schedule`] (open loop at a fixed rate, or closed loop with N in flight) is a value
 //!   handed to one driver loop ([`driver`]). In open loop the driver runs on its own thread,
-//!   sleeps precisely until each intended start and spawns one task per operation onto the
-//!   thread that runs the sessions ([`runtime`]), so a slow completion never delays later
-//!   sends. Latency is always `end − intended`.
+//!   sleeps precisely until each intended start and spawns one task per operation, so a slow
+//!   completion never delays later sends. Latency is always `end − intended`.
 //! - The operation sequence (kind and key of operation `i`) comes from a `SmallRng` seeded with
 //!   the run's seed, so it is reproducible. Operation `i` runs on session `i mod sessions`.
 //! - Keys `/zkchaos/keys/k<i>` are pre-populated; creates are persistent sequential under
@@ -22,7 +21,6 @@
 pub mod driver;
 pub mod ops;
 pub mod readback;
-mod runtime;
 pub mod schedule;
 
 pub use driver::WorkloadReport;
@@ -156,9 +154,6 @@ pub struct Workload {
     pub(crate) mix: Mix,
     pub(crate) clients: Vec<zk::Client>,
     pub(crate) servers_tx: tokio::sync::watch::Sender<String>,
-    /// Runs the sessions' tasks and, while driving, the operations. Declared
-    /// last: the clients are dropped (their sessions close) before the runtime stops.
-    pub(crate) rt: runtime::SessionRuntime,
 }
 
 pub(crate) fn connector(plan: &LoadPlan) -> zk::Connector {
@@ -205,15 +200,7 @@ impl Workload {
         if plan.op_timeout_ms == 0 {
             return Err(setting("op_timeout_ms", 0, "must be positive"));
         }
-        // Connected from inside the session runtime: the client library spawns each session's
-        // task on the runtime it is called from.
-        let rt = runtime::SessionRuntime::start().map_err(WorkloadError::Thread)?;
-        let clients = futures_util::future::try_join_all((0..plan.sessions).map(|s| {
-            let (plan, connect) = (plan.clone(), connect.to_string());
-            let task = rt.handle().spawn(async move { connect_session(&plan, &connect, s).await });
-            async move { task.await.map_err(|e| WorkloadError::Thread(std::io::Error::other(e.to_string())))? }
-        }))
-        .await?;
+        let clients = futures_util::future::try_join_all((0..plan.sessions).map(|s| connect_session(plan, connect, s))).await?;
         let op_timeout = Duration::from_millis(u64::from(plan.op_timeout_ms));
         let c = &clients[0];
         for dir in [ROOT, KEYS_DIR, SEQ_DIR] {
@@ -235,7 +222,7 @@ impl Workload {
         }))
         .await?;
         let (servers_tx, _) = tokio::sync::watch::channel(connect.to_string());
-        Ok(Workload { plan: plan.clone(), seed, epoch, mix, clients, servers_tx, rt })
+        Ok(Workload { plan: plan.clone(), seed, epoch, mix, clients, servers_tx })
     }
 
     /// Send a new connect string here (e.g. after an expansion): every session is replaced by
