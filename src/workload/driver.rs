@@ -5,6 +5,14 @@
 //! granularity, which would issue a 5,000 ops/s schedule in bursts — then spawns the operation
 //! onto the runtime. In closed loop it waits for one of `in_flight` permits. Either way each
 //! operation is its own task, so late completions never delay later sends.
+//!
+//! Threading was decided with `zkchaos bench --only cpu,lag` (issue 14; commits c8b32eb and
+//! 32c0420 hold the alternatives): putting driver, operations and sessions on one
+//! current-thread runtime (timerfd for precision) cut CPU to ~1.08× the bare client but raised
+//! lag p50 from ~35 µs to ~0.86 ms at 5,000 ops/s (a busy thread is woken later than a pure
+//! sleeper); keeping this sleeper thread but spawning onto a session runtime cost 1.40×. The
+//! client library forces one session task per client and a hop through `async-io`'s reactor
+//! thread for every response.
 
 use super::ops::{classify, session_lost, Failure};
 use super::schedule::{Pace, Schedule};
