@@ -67,6 +67,13 @@ pub struct ClusterPlan {
     /// Engine name of server 1, 2, ... (servers beyond the list: round robin).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub placement: Vec<String>,
+    /// Host CPUs every server container may run on, in Docker's `--cpuset-cpus` syntax
+    /// (`"1"`, `"1-3"`, `"0,2"`); none = any CPU. Leaves the load driver a core of its own.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cpuset: Option<String>,
+    /// CPU quota of every server container in CPUs (Docker `--cpus`, e.g. `0.5`); none = no quota.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cpus: Option<f64>,
 }
 
 impl ClusterPlan {
@@ -98,6 +105,8 @@ impl Default for ClusterPlan {
             jvm_flags: default_jvm_flags(),
             engines: Vec::new(),
             placement: Vec::new(),
+            cpuset: None,
+            cpus: None,
         }
     }
 }

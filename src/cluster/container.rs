@@ -159,6 +159,8 @@ impl Cluster {
             init: Some(true),
             privileged: Some(false),
             binds: Some(vec![format!("{volume}:{DATA_DIR}")]),
+            cpuset_cpus: self.spec.plan.cpuset.clone(),
+            nano_cpus: self.spec.plan.cpus.map(|c| (c * 1e9).round() as i64),
             ..Default::default()
         };
         let mut body = ContainerCreateBody {

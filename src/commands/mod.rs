@@ -9,7 +9,6 @@
 pub mod analyze;
 pub mod args;
 pub mod bench;
-pub mod bench_soak;
 pub mod clean;
 pub mod cluster;
 pub mod compare;

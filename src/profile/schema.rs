@@ -64,6 +64,8 @@ const CLUSTER: &[Key] = &[
     key("jvm_flags", Ty::StrList, "a list of JVM options, e.g. [\"-XX:+UseSerialGC\"]"),
     key("engines", Ty::TableList(ENGINE), "[[cluster.engines]] tables with name, endpoint and address"),
     key("placement", Ty::StrList, "engine names of server 1, 2, ..., e.g. [\"th1\", \"th2\", \"th3\"]"),
+    key("cpuset", Ty::Str, "host CPUs in Docker's syntax, e.g. \"1-3\" or \"0,2\""),
+    key("cpus", Ty::F64, "a CPU quota per server, e.g. 0.5"),
 ];
 
 const ENGINE: &[Key] = &[

@@ -130,7 +130,42 @@ fn validate_cluster(c: &ClusterPlan) -> Result<(), ProfileError> {
             ));
         }
     }
+    if let Some(set) = &c.cpuset {
+        cpuset_cpus(set).map_err(|why| {
+            invalid("cluster.cpuset", format!("{set:?}"), format!("is not a CPU set: {why}; use Docker's --cpuset-cpus syntax, host CPU numbers from 0 as a list of numbers and ranges, e.g. cpuset = \"1-3\" or \"0,2\""))
+        })?;
+    }
+    if let Some(cpus) = c.cpus {
+        if !(cpus.is_finite() && cpus >= 0.01 && cpus <= 1024.0) {
+            return Err(invalid("cluster.cpus", cpus, "is not a usable CPU quota: use a number of CPUs per server from 0.01 to 1024, e.g. cpus = 0.5"));
+        }
+    }
     Ok(())
+}
+
+/// The CPUs of a Docker `--cpuset-cpus` string (`"1"`, `"1-3"`, `"0,2-3"`), or why it is not one.
+pub fn cpuset_cpus(set: &str) -> Result<Vec<u32>, String> {
+    let num = |t: &str| -> Result<u32, String> {
+        let t = t.trim();
+        match t.parse::<u32>() {
+            Ok(n) if n < 1024 && !t.starts_with('+') => Ok(n),
+            _ => Err(format!("{t:?} is not a CPU number from 0 to 1023")),
+        }
+    };
+    let mut cpus = Vec::new();
+    for part in set.split(',') {
+        let (a, b) = match part.split_once('-') {
+            Some((a, b)) => (num(a)?, num(b)?),
+            None => (num(part)?, num(part)?),
+        };
+        if a > b {
+            return Err(format!("range {:?} runs backwards", part.trim()));
+        }
+        cpus.extend(a..=b);
+    }
+    cpus.sort_unstable();
+    cpus.dedup();
+    Ok(cpus)
 }
 
 fn validate_load(l: &LoadPlan, c: &ClusterPlan) -> Result<(), ProfileError> {
@@ -305,6 +340,32 @@ mod tests {
         assert_eq!(field_of(&p), "load.mix");
         let e = crate::profile::parse("name = \"t\"\n[load]\nmix = { gte = 3 }", "t").unwrap_err().to_string();
         assert!(e.contains("unknown key `load.mix.gte`: not an operation; did you mean `get`?"), "{e}");
+    }
+
+    #[test]
+    fn cpuset_and_cpus_are_validated() {
+        assert_eq!(cpuset_cpus("1-3").unwrap(), vec![1, 2, 3]);
+        assert_eq!(cpuset_cpus("0,2-3,2").unwrap(), vec![0, 2, 3]);
+        let mut p = plan();
+        p.cluster.cpuset = Some("1-3".into());
+        p.cluster.cpus = Some(0.5);
+        validate(&p).unwrap();
+        for bad in ["", "1-", "3-1", "a", "1;2", "0-1024", "-1"] {
+            let mut p = plan();
+            p.cluster.cpuset = Some(bad.into());
+            let e = validate(&p).unwrap_err();
+            assert_eq!(e.field(), Some("cluster.cpuset"), "{bad:?}");
+            assert!(e.to_string().contains("e.g. cpuset = \"1-3\""), "{e}");
+        }
+        let e = crate::profile::parse("name = \"t\"\n[cluster]\ncpuset = \"2-1\"", "t").unwrap_err().to_string();
+        assert!(e.contains("cluster.cpuset") && e.contains("runs backwards") && e.contains("--cpuset-cpus syntax"), "{e}");
+        for bad in [0.0, -1.0, f64::INFINITY, 2000.0] {
+            let mut p = plan();
+            p.cluster.cpus = Some(bad);
+            assert_eq!(field_of(&p), "cluster.cpus", "{bad}");
+        }
+        let p = crate::profile::parse("name = \"t\"\n[cluster]\ncpuset = \"1\"\ncpus = 1", "t").unwrap();
+        assert_eq!((p.cluster.cpuset.as_deref(), p.cluster.cpus), (Some("1"), Some(1.0)));
     }
 
     #[test]

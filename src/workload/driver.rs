@@ -5,6 +5,14 @@
 //! granularity, which would issue a 5,000 ops/s schedule in bursts — then spawns the operation
 //! onto the runtime. In closed loop it waits for one of `in_flight` permits. Either way each
 //! operation is its own task, so late completions never delay later sends.
+//!
+//! Threading was decided with `zkchaos bench --only cpu,lag` (issue 14; commits c8b32eb and
+//! 32c0420 hold the alternatives). Driver, operations and sessions on one current-thread
+//! runtime (timerfd for precision): zkchaos/bare-open 1.08×, 1.30×, 1.39× over three
+//! invocations against 1.18–1.35× for this design in four, i.e. no gain beyond the host's
+//! noise, and lag p50 once 0.86 ms; this sleeper thread spawning onto a session runtime:
+//! 1.40×. The client library forces one session task per client and a hop through
+//! `async-io`'s reactor thread for every response.
 
 use super::ops::{classify, session_lost, Failure};
 use super::schedule::{Pace, Schedule};

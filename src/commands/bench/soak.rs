@@ -7,7 +7,7 @@
 //!
 //! `--seconds` overrides the hour (the default `--seconds` of the other measurements does not).
 
-use super::recorded::RecordedLoad;
+use crate::commands::recorded::RecordedLoad;
 use crate::plan::LoadPlan;
 use crate::record::process::{self, Drift, ProcessSample};
 use crate::record::{hlog, Epoch, WriteFailure};
@@ -23,12 +23,6 @@ pub const DEFAULT_SECONDS: u64 = 3600;
 pub const RATE: u32 = 1000;
 /// "Flat": the last window's mean RSS at most this much above the first's.
 const RSS_FLAT: f64 = 0.10;
-
-/// Whether `--seconds` was given on the command line (the bench's default is for the short
-/// measurements; the soak's is [`DEFAULT_SECONDS`]).
-pub fn seconds_given() -> bool {
-    std::env::args_os().any(|a| a == "--seconds" || a.to_string_lossy().starts_with("--seconds="))
-}
 
 /// Run the soak against `connect` for `seconds`.
 pub async fn soak(connect: &str, seconds: u64) -> Result<()> {
