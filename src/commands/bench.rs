@@ -5,7 +5,8 @@
 //! - `cpu`: process CPU (user + system, `getrusage(RUSAGE_SELF)`) per completed operation at
 //!   2,000 ops/s, everything included (driver, client, recorder, gzip);
 //! - `saturation`: closed loop, 64 in flight, 100 % get: completed ops/s;
-//! - `memory`: RSS every 10 s over a 10-minute run at 2,000 ops/s with events streamed to disk.
+//! - `memory`: driving peak over a 10-minute run at 2,000 ops/s with events streamed to disk, and
+//!   the analysis peak apart (see [`super::bench_memory`]).
 //!
 //! Without `--connect`, a 3-server ensemble is started with [`crate::cluster`] and removed after.
 
@@ -25,10 +26,11 @@ pub struct BenchArgs {
     /// Connect string of an ensemble to measure against; a 3-server ensemble is started if absent.
     #[arg(long)]
     pub connect: Option<String>,
-    /// Length of each measurement (e.g. 20s, or a number of seconds).
-    #[arg(long, default_value = "20s")]
-    pub seconds: super::args::DurationArg,
-    /// Which measurements: lag,cpu,saturation,memory (memory runs 10 minutes).
+    /// Length of each measurement (e.g. 20s, or a number of seconds); default 20 s, and 10 minutes
+    /// of driving for `memory`.
+    #[arg(long)]
+    pub seconds: Option<super::args::DurationArg>,
+    /// Which measurements: lag,cpu,saturation,memory (memory drives 10 minutes unless --seconds).
     #[arg(long, default_value = "lag,cpu,saturation")]
     pub only: String,
 }
@@ -41,14 +43,6 @@ fn cpu_us() -> u64 {
     }
     let tv = |t: libc::timeval| t.tv_sec as u64 * 1_000_000 + t.tv_usec as u64;
     tv(ru.ru_utime) + tv(ru.ru_stime)
-}
-
-fn rss_mib() -> f64 {
-    std::fs::read_to_string("/proc/self/statm")
-        .ok()
-        .and_then(|s| s.split_whitespace().nth(1).and_then(|p| p.parse::<u64>().ok()))
-        .map(|pages| pages as f64 * 4096.0 / (1024.0 * 1024.0))
-        .unwrap_or(0.0)
 }
 
 fn scratch_dir(name: &str) -> crate::Result<PathBuf> {
@@ -108,7 +102,8 @@ pub async fn bench(args: BenchArgs) -> crate::Result<()> {
             s
         }
     };
-    let result = run_benches(&only, &connect, args.seconds.0.as_secs().max(1)).await;
+    let secs = args.seconds.as_ref().map(|s| s.0.as_secs().max(1));
+    let result = run_benches(&only, &connect, secs.unwrap_or(20), secs.unwrap_or(600)).await;
     if let Some(mut c) = cluster {
         if let Err(e) = c.teardown().await {
             eprintln!("zkchaos bench: teardown failed: {e}");
@@ -117,7 +112,7 @@ pub async fn bench(args: BenchArgs) -> crate::Result<()> {
     result
 }
 
-async fn run_benches(only: &[String], connect: &str, secs: u64) -> crate::Result<()> {
+async fn run_benches(only: &[String], connect: &str, secs: u64, memory_secs: u64) -> crate::Result<()> {
     let want = |s: &str| only.iter().any(|o| o == s);
     if want("lag") {
         let plan = LoadPlan { rate: 5000, ..LoadPlan::default() };
@@ -147,20 +142,7 @@ async fn run_benches(only: &[String], connect: &str, secs: u64) -> crate::Result
         );
     }
     if want("memory") {
-        let plan = LoadPlan { rate: 2000, ..LoadPlan::default() };
-        let sampler = tokio::spawn(async {
-            let mut tick = tokio::time::interval(Duration::from_secs(10));
-            let mut t = 0;
-            loop {
-                tick.tick().await;
-                println!("memory t={t:>4} s rss {:.1} MiB", rss_mib());
-                t += 10;
-            }
-        });
-        let s = measure(&plan, connect, 600, "memory").await;
-        sampler.abort();
-        let s = s?;
-        println!("memory run: ops {} ok {} final rss {:.1} MiB", s.counts.total, s.counts.ok, rss_mib());
+        super::bench_memory::memory(connect, memory_secs).await?;
     }
     Ok(())
 }

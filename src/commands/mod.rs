@@ -9,6 +9,7 @@
 pub mod analyze;
 pub mod args;
 pub mod bench;
+pub mod bench_memory;
 pub mod clean;
 pub mod cluster;
 pub mod compare;
