@@ -51,7 +51,7 @@ pub fn summary_of(d: &RunData, f: &RunFigures) -> Summary {
             figures: BTreeMap::new(),
         },
         Some(rb) => {
-            let report = check::audit(f.audit_writes.as_deref().unwrap_or(&[]), rb);
+            let report = f.audit.clone().unwrap_or_else(|| check::audit(&[], rb));
             let mut figures = figures_of(&report);
             figures.insert("version_regressions".into(), history.version_regressions.into());
             // A write that returned a version not above one already acknowledged: the key's

@@ -2,15 +2,15 @@
 //! events, computed in one streaming pass over `events.csv.gz` (constant memory, see
 //! [`crate::analysis::stream`]) — or over events in memory, through the same accumulators.
 //!
-//! One pass feeds, in file order, the order-free accumulators and the audit input (writes only,
-//! in file order as the audit's examples expect), and, through a bounded reorder buffer, in
+//! One pass feeds, in file order, the order-free accumulators and the acknowledged-write audit
+//! (read-backs loaded first, [`AuditStream`]), and, through a bounded reorder buffer, in
 //! completion order, the outage/timeline accumulators and the version-history check.
 
 use crate::analysis::stream::reorder::{Reorder, HORIZON_US};
 use crate::analysis::stream::{EventAnalysis, EventFigures, StreamSetup};
 use crate::analysis::{self};
 use crate::check::stale_reads::{VersionTracker, HISTORY_RETAIN_US};
-use crate::check::VersionHistory;
+use crate::check::{AuditReport, AuditStream, VersionHistory};
 use crate::record::{labels, OpEvent, OpKind, RecordError, RunData};
 
 /// The event-derived figures of one run.
@@ -18,9 +18,9 @@ use crate::record::{labels, OpEvent, OpKind, RecordError, RunData};
 pub struct RunFigures {
     pub events: EventFigures,
     pub history: VersionHistory,
-    /// The audit's input: set/create/multi/delete events in file order (`None` when there is no
-    /// read-back to audit against). Reads are not kept.
-    pub audit_writes: Option<Vec<OpEvent>>,
+    /// The acknowledged-write audit (`None` when there is no read-back to audit against, or no
+    /// events were recorded).
+    pub audit: Option<AuditReport>,
     /// Caveats of the pass (events beyond the reorder horizon, truncated lag), in words.
     pub notes: Vec<String>,
 }
@@ -42,20 +42,20 @@ pub fn setup_of(d: &RunData) -> StreamSetup {
 }
 
 /// The accumulators of one pass.
-pub struct FigureStream {
+pub struct FigureStream<'a> {
     analysis: EventAnalysis,
     reorder: Reorder,
     versions: VersionTracker,
-    audit: Option<Vec<OpEvent>>,
+    audit: Option<AuditStream<'a>>,
 }
 
-impl FigureStream {
-    pub fn new(d: &RunData) -> FigureStream {
+impl<'a> FigureStream<'a> {
+    pub fn new(d: &'a RunData) -> FigureStream<'a> {
         FigureStream {
             analysis: EventAnalysis::new(setup_of(d)),
             reorder: Reorder::new(HORIZON_US),
             versions: VersionTracker::new(HISTORY_RETAIN_US),
-            audit: (d.readbacks.is_some() && d.plan.load.events).then(Vec::new),
+            audit: d.readbacks.as_deref().filter(|_| d.plan.load.events).map(AuditStream::new),
         }
     }
 
@@ -63,9 +63,7 @@ impl FigureStream {
     pub fn push(&mut self, e: OpEvent) {
         self.analysis.observe(&e);
         if let Some(a) = &mut self.audit {
-            if e.kind.is_write() {
-                a.push(e.clone());
-            }
+            a.observe(&e);
         }
         let (analysis, versions) = (&mut self.analysis, &mut self.versions);
         self.reorder.push(e, &mut |o: OpEvent| {
@@ -89,7 +87,7 @@ impl FigureStream {
                 HISTORY_RETAIN_US / 1_000_000
             ));
         }
-        RunFigures { events, history: self.versions.finish(), audit_writes: self.audit, notes }
+        RunFigures { events, history: self.versions.finish(), audit: self.audit.map(AuditStream::finish), notes }
     }
 }
 
