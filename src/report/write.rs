@@ -35,13 +35,32 @@ pub const OPENMETRICS_FILE: &str = "metrics.om";
 
 /// The OpenMetrics exposition of a run (what `metrics.om` holds).
 pub fn openmetrics_text(data: &RunData, figures: &RunFigures, summary: &Summary) -> String {
-    super::openmetrics::render(&super::openmetrics::RunSeries {
+    super::openmetrics::render(&series(data, figures, summary))
+}
+
+fn series<'a>(data: &'a RunData, figures: &'a RunFigures, summary: &'a Summary) -> super::openmetrics::RunSeries<'a> {
+    super::openmetrics::RunSeries {
         summary,
         rows: &figures.events.timeline,
         samples: &data.samples,
         interval_us: u64::from(data.plan.load.interval_ms.max(1)) * 1000,
         epoch_unix_ms: data.meta.as_ref().map(|m| m.epoch_unix_ms).unwrap_or(0),
-    })
+    }
+}
+
+/// `fmt::Write` onto a file, keeping the first I/O error.
+struct FmtIo<'a, W: std::io::Write>(&'a mut W, Option<std::io::Error>);
+
+impl<W: std::io::Write> std::fmt::Write for FmtIo<'_, W> {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        match self.0.write_all(s.as_bytes()) {
+            Ok(()) => Ok(()),
+            Err(e) => {
+                self.1.get_or_insert(e);
+                Err(std::fmt::Error)
+            }
+        }
+    }
 }
 
 /// Write `report.html` (verdicts, figures, charts inline, steps, links) and `metrics.om`.
@@ -67,7 +86,11 @@ pub fn write_pages(
     let svgs: Vec<PathBuf> = charts.iter().map(|c| c.svg.clone()).collect();
     let page = super::html::run_report(summary, &svgs, &logs, &files)?;
     dir.write_text(REPORT_FILE, &page)?;
-    dir.write_text(OPENMETRICS_FILE, &openmetrics_text(data, figures, summary))?;
+    // Streamed to the file: an hour's exposition is tens of MB.
+    crate::record::rundir::write_atomic_with(&dir.file(OPENMETRICS_FILE), |w| {
+        let out = super::openmetrics::render_into(&series(data, figures, summary), FmtIo(w, None));
+        out.1.map_or(Ok(()), Err)
+    })?;
     Ok(())
 }
 

@@ -6,41 +6,18 @@
 //! order-dependent figures may then be slightly off, which the summary says).
 
 use crate::record::OpEvent;
-use std::cmp::Reverse;
-use std::collections::BinaryHeap;
+use std::collections::VecDeque;
 
 /// Default horizon: far beyond any delay between a completion and its row (milliseconds), and a
 /// few seconds of events at the highest rates (tens of thousands of rows).
 pub const HORIZON_US: u64 = 10_000_000;
 
-struct Pending {
-    end_us: u64,
-    seq: u64,
-    event: OpEvent,
-}
-
-impl PartialEq for Pending {
-    fn eq(&self, o: &Self) -> bool {
-        (self.end_us, self.seq) == (o.end_us, o.seq)
-    }
-}
-impl Eq for Pending {}
-impl PartialOrd for Pending {
-    fn partial_cmp(&self, o: &Self) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(o))
-    }
-}
-impl Ord for Pending {
-    fn cmp(&self, o: &Self) -> std::cmp::Ordering {
-        (self.end_us, self.seq).cmp(&(o.end_us, o.seq))
-    }
-}
-
 /// The reorder buffer (see the module doc).
 pub struct Reorder {
     horizon_us: u64,
-    heap: BinaryHeap<Reverse<Pending>>,
-    seq: u64,
+    /// Held events sorted by `end_us` (arrival order among equal ones). Rows arrive nearly
+    /// sorted, so an insertion is almost always at the back.
+    held: VecDeque<OpEvent>,
     newest: u64,
     released: Option<u64>,
     /// Events that arrived after a later completion had been released.
@@ -55,8 +32,7 @@ impl Reorder {
     pub fn new(horizon_us: u64) -> Reorder {
         Reorder {
             horizon_us,
-            heap: BinaryHeap::new(),
-            seq: 0,
+            held: VecDeque::new(),
             newest: 0,
             released: None,
             late: 0,
@@ -74,25 +50,28 @@ impl Reorder {
             return;
         }
         self.newest = self.newest.max(event.end_us);
-        self.heap.push(Reverse(Pending { end_us: event.end_us, seq: self.seq, event }));
-        self.seq += 1;
-        self.peak_held = self.peak_held.max(self.heap.len());
+        let mut at = self.held.len();
+        while at > 0 && self.held[at - 1].end_us > event.end_us {
+            at -= 1;
+        }
+        self.held.insert(at, event);
+        self.peak_held = self.peak_held.max(self.held.len());
         let cutoff = self.newest.saturating_sub(self.horizon_us);
-        while self.heap.peek().is_some_and(|p| p.0.end_us < cutoff) {
+        while self.held.front().is_some_and(|e| e.end_us < cutoff) {
             self.release_one(out);
         }
     }
 
     fn release_one(&mut self, out: &mut impl FnMut(OpEvent)) {
-        if let Some(Reverse(p)) = self.heap.pop() {
-            self.released = Some(p.end_us);
-            out(p.event);
+        if let Some(e) = self.held.pop_front() {
+            self.released = Some(e.end_us);
+            out(e);
         }
     }
 
     /// Release everything still held.
     pub fn finish(&mut self, out: &mut impl FnMut(OpEvent)) {
-        while !self.heap.is_empty() {
+        while !self.held.is_empty() {
             self.release_one(out);
         }
     }
