@@ -9,12 +9,14 @@
 //!    rate (7.2 M at 2,000 ops/s, production's exact columns through [`EventWriter`], in
 //!    completion order, with a 2 s timeout outage every 10 minutes) next to the real run's
 //!    `plan.json`, `meta.json` and `marks.json` (stretched to the hour), without Docker; then the
-//!    same child `analyze`.
+//!    same child `analyze` — once without a read-back (the events' cost alone) and once with the
+//!    read-back three servers would return (every acknowledged key and sequential znode: the
+//!    audit runs, and the read-back itself is held).
 //!
 //! `ZKCHAOS_BENCH_KEEP=1` keeps both directories (printed) to analyse them with another binary.
 
 use crate::plan::{keyspace::key_path, keyspace::SEQ_PREFIX, OpKind, Plan};
-use crate::record::{labels, read_marks, ErrorClass, EventWriter, Mark, MarkKind, OpEvent, Outcome};
+use crate::record::{labels, read_marks, ErrorClass, EventWriter, Mark, MarkKind, OpEvent, Outcome, ServerReadback};
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::path::{Path, PathBuf};
@@ -121,8 +123,10 @@ fn copy_file(from: &Path, to: &Path, name: &str) -> crate::Result<()> {
 
 /// Write a run directory `to` holding `seconds` of synthetic events at the rate, mix, sessions
 /// and key space of `from`'s `plan.json`, next to `from`'s plan, meta and marks (marks stretched
-/// from the real load window to the synthetic one). Returns the number of events.
-pub fn synthesize_run(from: &Path, to: &Path, seconds: u64) -> crate::Result<u64> {
+/// from the real load window to the synthetic one). With `readback`, also the read-back of three
+/// servers holding exactly what was acknowledged (so the audit passes, over every write).
+/// Returns the number of events.
+pub fn synthesize_run(from: &Path, to: &Path, seconds: u64, readback: bool) -> crate::Result<u64> {
     std::fs::create_dir_all(to).map_err(|e| crate::Error::failed(format!("create {}: {e}", to.display())))?;
     let plan_path = from.join("plan.json");
     let plan: Plan = crate::record::load::read_json(&plan_path)?;
@@ -159,6 +163,8 @@ pub fn synthesize_run(from: &Path, to: &Path, seconds: u64) -> crate::Result<u64
     let mut versions = vec![0i64; keys as usize];
     let mut seq = 0u64;
     let mut created: std::collections::VecDeque<String> = std::collections::VecDeque::new();
+    let mut key_tokens: Vec<Option<String>> = vec![None; keys as usize];
+    let mut seq_nodes: std::collections::BTreeMap<String, Option<String>> = std::collections::BTreeMap::new();
     let mut writer = EventWriter::create(&to.join("events.csv.gz"))?;
     let mut heap: BinaryHeap<Reverse<ByEnd>> = BinaryHeap::new();
     for i in 0..n {
@@ -211,6 +217,15 @@ pub fn synthesize_run(from: &Path, to: &Path, seconds: u64) -> crate::Result<u64
                 OpKind::Set | OpKind::Multi => {
                     versions[key] += 1;
                     e.version = versions[key];
+                    if readback {
+                        key_tokens[key] = Some(e.token.clone());
+                        if kind == OpKind::Multi {
+                            seq_nodes.insert(format!("{SEQ_PREFIX}{seq:010}"), Some(e.token.clone()));
+                        }
+                    }
+                    if kind == OpKind::Multi {
+                        seq += 1;
+                    }
                 }
                 OpKind::Create => {
                     e.path = format!("{SEQ_PREFIX}{seq:010}");
@@ -218,9 +233,15 @@ pub fn synthesize_run(from: &Path, to: &Path, seconds: u64) -> crate::Result<u64
                     if created.len() < 10_000 {
                         created.push_back(e.path.clone());
                     }
+                    if readback {
+                        seq_nodes.insert(e.path.clone(), Some(e.token.clone()));
+                    }
                 }
                 OpKind::Delete => match created.pop_front() {
-                    Some(p) => e.path = p,
+                    Some(p) => {
+                        seq_nodes.remove(&p);
+                        e.path = p;
+                    }
                     None => {
                         e.outcome = Outcome::Fail;
                         e.error = Some(ErrorClass::NoNode);
@@ -234,6 +255,14 @@ pub fn synthesize_run(from: &Path, to: &Path, seconds: u64) -> crate::Result<u64
         writer.write(&e)?;
     }
     writer.finish()?;
+    if readback {
+        let keys: std::collections::BTreeMap<String, (i64, Option<String>)> =
+            (0..keys).map(|k| (key_path(k), (versions[k as usize], key_tokens[k as usize].clone()))).collect();
+        let servers: Vec<ServerReadback> = (1..=3)
+            .map(|server| ServerReadback { server, error: None, keys: keys.clone(), seq: seq_nodes.clone() })
+            .collect();
+        crate::record::save_readbacks(&to.join("readback.json.gz"), &servers)?;
+    }
     Ok(n)
 }
 
@@ -301,14 +330,18 @@ async fn measure(connect: &str, seconds: u64, run: &Path, synth: &Path) -> crate
     tokio::task::spawn_blocking(move || -> crate::Result<()> {
         let p = analyze_child(&run_dir)?;
         print_child(&format!("that run ({} events, zkchaos analyze as a child)", s.counts.total), &p);
-        let started = Instant::now();
-        let n = synthesize_run(&run_dir, &synth_dir, SYNTH_SECONDS)?;
-        println!(
-            "memory: synthesized a {SYNTH_SECONDS} s run of {n} events in {:.1} s (plan and marks of the run above)",
-            started.elapsed().as_secs_f64()
-        );
-        let p = analyze_child(&synth_dir)?;
-        print_child(&format!("the synthesized {SYNTH_SECONDS} s run ({n} events)"), &p);
+        for readback in [false, true] {
+            let started = Instant::now();
+            let n = synthesize_run(&run_dir, &synth_dir, SYNTH_SECONDS, readback)?;
+            println!(
+                "memory: synthesized a {SYNTH_SECONDS} s run of {n} events{} in {:.1} s (plan and marks of the run above)",
+                if readback { " with a 3-server read-back" } else { "" },
+                started.elapsed().as_secs_f64()
+            );
+            let p = analyze_child(&synth_dir)?;
+            let what = if readback { "read-back of every acknowledged write: the audit runs" } else { "no read-back" };
+            print_child(&format!("the synthesized {SYNTH_SECONDS} s run ({n} events, {what})"), &p);
+        }
         Ok(())
     })
     .await
@@ -336,7 +369,7 @@ mod tests {
             Mark::new(2_020_000, MarkKind::Point, labels::LOAD_STOP, None),
         ];
         std::fs::write(from.join("marks.json"), serde_json::to_vec(&marks).unwrap()).unwrap();
-        let n = synthesize_run(&from, &to, 610).unwrap();
+        let n = synthesize_run(&from, &to, 610, true).unwrap();
         assert_eq!(n, u64::from(plan.load.rate) * 610);
         let events = crate::record::read_events(&to.join("events.csv.gz")).unwrap();
         assert_eq!(events.len() as u64, n);
@@ -349,5 +382,7 @@ mod tests {
         // The 2 s outage at 300 s: reads time out for 2 s plus the op timeout's tail.
         assert!(s.outage_ms.read.unwrap() > 1_900.0, "{:?}", s.outage_ms);
         assert_eq!(s.checks.stale_reads.count, 0);
+        // The read-back holds every acknowledged write: the audit passes over all of them.
+        assert_eq!(s.checks.data_loss.verdict, crate::check::Verdict::Pass, "{}", s.checks.data_loss.detail);
     }
 }
