@@ -4,7 +4,7 @@
 //!    streamed to `events.csv.gz`; RSS is printed every 10 s and the peak is this process's
 //!    `VmHWM` once the load and its files are finished (before any analysis).
 //! 2. **Analysis of that run**: `zkchaos analyze <dir>` as a child process (summary, timeline,
-//!    charts, report); its peak RSS (`ru_maxrss` from `wait4`) and wall time.
+//!    charts, report); its peak RSS (its `VmHWM`, polled) and wall time.
 //! 3. **Analysis of a one-hour run**: [`synthesize_run`] writes 3,600 s of events at the run's
 //!    rate (7.2 M at 2,000 ops/s, production's exact columns through [`EventWriter`], in
 //!    completion order, with a 2 s timeout outage every 10 minutes) next to the real run's
@@ -43,12 +43,15 @@ pub struct ChildPeak {
     pub exit_code: i32,
 }
 
-/// Run `zkchaos analyze <dir>` (this executable) and measure it with `wait4`.
+/// Run `zkchaos analyze <dir>` (this executable) and measure its peak from `/proc/<pid>/status`
+/// `VmHWM`, read every 10 ms until it exits. Not `ru_maxrss`: a child started with
+/// `posix_spawn` (vfork) inherits this process's high-water mark at `exec`, so the child's figure
+/// would be at least this process's own peak.
 pub fn analyze_child(dir: &Path) -> crate::Result<ChildPeak> {
     let exe =
         std::env::current_exe().map_err(|e| crate::Error::failed(format!("bench memory: own executable: {e}")))?;
     let started = Instant::now();
-    let child = std::process::Command::new(&exe)
+    let mut child = std::process::Command::new(&exe)
         .arg("analyze")
         .arg(dir)
         .stdout(std::process::Stdio::null())
@@ -57,23 +60,24 @@ pub fn analyze_child(dir: &Path) -> crate::Result<ChildPeak> {
         .map_err(|e| {
             crate::Error::failed(format!("bench memory: start {} analyze {}: {e}", exe.display(), dir.display()))
         })?;
-    let pid = child.id() as libc::pid_t;
-    let mut status: libc::c_int = 0;
-    // SAFETY: wait4 writes only into the two out-parameters we pass; `pid` is our own child,
-    // which `std` has not waited for (its `Child` is dropped without waiting).
-    let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
-    let r = unsafe { libc::wait4(pid, &mut status, 0, &mut ru) };
-    let wall = started.elapsed();
-    drop(child);
-    if r != pid {
-        return Err(crate::Error::failed(format!(
-            "bench memory: wait for analyze {}: {}",
-            dir.display(),
-            std::io::Error::last_os_error()
-        )));
-    }
-    let exit_code = if libc::WIFEXITED(status) { libc::WEXITSTATUS(status) } else { -1 };
-    Ok(ChildPeak { max_rss_kib: ru.ru_maxrss as u64, wall, exit_code })
+    let status_path = format!("/proc/{}/status", child.id());
+    let hwm = |text: &str| -> Option<u64> {
+        text.lines().find(|l| l.starts_with("VmHWM:"))?.split_whitespace().nth(1)?.parse().ok()
+    };
+    let mut max_rss_kib = 0u64;
+    let status = loop {
+        if let Some(k) = std::fs::read_to_string(&status_path).ok().as_deref().and_then(hwm) {
+            max_rss_kib = max_rss_kib.max(k);
+        }
+        match child.try_wait() {
+            Ok(Some(status)) => break status,
+            Ok(None) => std::thread::sleep(Duration::from_millis(10)),
+            Err(e) => {
+                return Err(crate::Error::failed(format!("bench memory: wait for analyze {}: {e}", dir.display())))
+            }
+        }
+    };
+    Ok(ChildPeak { max_rss_kib, wall: started.elapsed(), exit_code: status.code().unwrap_or(-1) })
 }
 
 /// Small deterministic generator (xorshift64*), so the synthesized file is the same every time.
