@@ -19,11 +19,12 @@ pub mod outage;
 pub mod phases;
 pub mod run;
 pub mod service;
+pub mod stream;
 
 pub use counts::{counts, OpCounts};
 pub use latency::{histograms_by_kind, lag_quantiles, quantiles_by_kind, Quantiles};
 pub use outage::{default_threshold_ms, outages, per_kind, per_session, Outage, OutageFigures, SessionOutages};
 pub use phases::{phase_windows, Phases};
-pub use run::{converge_ms, event_window, kinds_of, last_time_us, load_window, procedure_steps, settle_ms};
+pub use run::{converge_ms, event_window, last_time_us, load_window, procedure_steps, settle_ms};
 pub use service::{reconnect_after, service_outage, ServiceOutage, Spread};
 pub use crate::record::timeline::{timeline, write_timeline_csv, TimelineRow};

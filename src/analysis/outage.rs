@@ -10,6 +10,7 @@
 //! class reports `resolution_ms = 1000 / rate`, the rate taken from the intended starts within
 //! the window.
 
+use super::stream::gaps::{by_end, GapAcc, OutageAcc};
 use crate::record::{OpEvent, OpKind, Outcome};
 use serde::{Deserialize, Serialize};
 
@@ -51,6 +52,8 @@ pub fn outage_of(
 }
 
 /// Outage of the operations `select` picks (a class, a kind, one session) within `window`.
+/// The completions are replayed in `end_us` order through the streaming [`GapAcc`], so a stored
+/// run and a literal history are judged by the same code.
 pub fn outage_where(
     events: &[OpEvent],
     window: (u64, u64),
@@ -58,37 +61,25 @@ pub fn outage_where(
     select: impl Fn(&OpEvent) -> bool,
 ) -> Option<Outage> {
     let (start, end) = window;
-    if end <= start {
-        return None;
-    }
-    let scheduled = events.iter().any(|e| select(e) && e.intended_us >= start && e.intended_us < end);
-    if !scheduled {
-        return None;
-    }
-    let mut ends: Vec<u64> = events
-        .iter()
-        .filter(|e| select(e) && e.outcome == Outcome::Ok && e.end_us >= start && e.end_us <= end)
-        .map(|e| e.end_us)
-        .collect();
-    ends.sort_unstable();
-    let threshold_us = threshold_ms * 1000.0;
-    let mut out = Outage { longest_ms: 0.0, longest_from_us: start, gaps_over_threshold: 0, total_over_threshold_ms: 0.0 };
-    let mut longest = 0u64;
-    let mut prev = start;
-    for t in ends.into_iter().chain(std::iter::once(end)) {
-        let gap = t - prev;
-        if gap > longest {
-            longest = gap;
-            out.longest_from_us = prev;
+    let mut g = GapAcc::new(threshold_ms);
+    for e in by_end(events).into_iter().filter(|e| select(e)) {
+        if e.intended_us >= start && e.intended_us < end {
+            g.scheduled.add(e.intended_us);
         }
-        if gap as f64 > threshold_us {
-            out.gaps_over_threshold += 1;
-            out.total_over_threshold_ms += gap as f64 / 1000.0;
+        if e.outcome == Outcome::Ok && e.end_us >= start && e.end_us <= end {
+            g.success(e.end_us);
         }
-        prev = t;
     }
-    out.longest_ms = longest as f64 / 1000.0;
-    Some(out)
+    g.finish(window, threshold_ms)
+}
+
+/// All selections of `window` in one replay (see [`OutageAcc`]).
+fn replay(events: &[OpEvent], window: (u64, u64), threshold_ms: f64) -> OutageAcc {
+    let mut acc = OutageAcc::new(Some(window.0), Some(window.1), threshold_ms);
+    for e in by_end(events) {
+        acc.observe(e);
+    }
+    acc
 }
 
 /// Resolution (ms between scheduled operations) of a class in the window, from intended starts.
@@ -126,11 +117,11 @@ pub struct SessionOutages {
 }
 
 pub fn per_session(events: &[OpEvent], window: (u64, u64), threshold_ms: f64) -> Option<SessionOutages> {
-    let sessions: std::collections::BTreeSet<u32> = events.iter().map(|e| e.session).collect();
-    let gaps: std::collections::BTreeMap<u32, f64> = sessions
-        .into_iter()
-        .filter_map(|s| outage_where(events, window, threshold_ms, |e| e.session == s).map(|o| (s, o.longest_ms)))
-        .collect();
+    replay(events, window, threshold_ms).per_session(window, threshold_ms)
+}
+
+/// Max and median of per-session longest gaps (`None` without any).
+pub fn spread_of(gaps: std::collections::BTreeMap<u32, f64>) -> Option<SessionOutages> {
     if gaps.is_empty() {
         return None;
     }
@@ -142,25 +133,11 @@ pub fn per_session(events: &[OpEvent], window: (u64, u64), threshold_ms: f64) ->
 
 /// Each operation kind's longest gap (creates failing while sets succeed shows here), ms.
 pub fn per_kind(events: &[OpEvent], window: (u64, u64), threshold_ms: f64) -> std::collections::BTreeMap<OpKind, f64> {
-    OpKind::ALL
-        .into_iter()
-        .filter_map(|k| outage_of(events, window, threshold_ms, |x| x == k).map(|o| (k, o.longest_ms)))
-        .collect()
+    replay(events, window, threshold_ms).per_kind(window, threshold_ms)
 }
 
 pub fn outages(events: &[OpEvent], window: (u64, u64), threshold_ms: f64) -> OutageFigures {
-    let read = |k: OpKind| !k.is_write();
-    let write = |k: OpKind| k.is_write();
-    OutageFigures {
-        any: outage_of(events, window, threshold_ms, |_| true),
-        read: outage_of(events, window, threshold_ms, read),
-        write: outage_of(events, window, threshold_ms, write),
-        resolution_ms: Resolution {
-            read: resolution_ms(events, window, read),
-            write: resolution_ms(events, window, write),
-        },
-        threshold_ms,
-    }
+    replay(events, window, threshold_ms).figures(window, threshold_ms)
 }
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
 //! Whole-run figures that are not about one operation kind: the event window, the run's length,
 //! the kinds in play, the procedure's steps from its marks, and the convergence time.
 
-use crate::record::{labels, Mark, MarkKind, OpEvent, OpKind, RunData};
+use crate::record::{labels, Mark, MarkKind, OpEvent, RunData};
 use serde::{Deserialize, Serialize};
 
 /// The window outages are measured in: from the first intended start to the moment the load
@@ -20,22 +20,13 @@ pub fn event_window(events: &[OpEvent]) -> (u64, u64) {
     (start, end.max(start))
 }
 
-/// Latest recorded time of any kind, µs.
-pub fn last_time_us(d: &RunData) -> u64 {
-    let e = d.events.iter().map(|e| e.end_us).max().unwrap_or(0);
+/// Latest recorded time of any kind, µs (`last_end_us`: the events' last completion, from the
+/// streaming pass).
+pub fn last_time_us(d: &RunData, last_end_us: u64) -> u64 {
+    let e = last_end_us;
     let m = d.marks.iter().map(|m| m.at_us).max().unwrap_or(0);
     let s = d.samples.iter().map(|s| s.at_us).max().unwrap_or(0);
     e.max(m).max(s)
-}
-
-/// Kinds in `OpKind::ALL` order that the plan's mix uses or the events contain.
-pub fn kinds_of(d: &RunData) -> Vec<OpKind> {
-    OpKind::ALL
-        .into_iter()
-        .filter(|k| {
-            d.plan.load.weight(*k) > 0 || d.events.iter().any(|e| e.kind == *k)
-        })
-        .collect()
 }
 
 /// From the end of the procedure's last step to the `converged` mark, ms: how long the ensemble

@@ -60,6 +60,26 @@ pub fn service_outage(samples: &[ModeSample], window: (u64, u64)) -> Option<Serv
     Some(best.unwrap_or(ServiceOutage { longest_ms: 0.0, from_us: window.0, to_us: window.0 }))
 }
 
+/// Every moment the service came back (no authority → some authority), over all samples: the
+/// `to_us` of any [`service_outage`] that ends inside its window is one of these, so a streaming
+/// pass can prepare the reconnect delays before the window is known.
+pub fn recoveries(samples: &[ModeSample]) -> Vec<u64> {
+    let mut sorted: Vec<&ModeSample> = samples.iter().collect();
+    sorted.sort_by_key(|s| (s.at_us, s.server));
+    let mut state: BTreeMap<u32, ServerMode> = BTreeMap::new();
+    let mut down = false;
+    let mut out = Vec::new();
+    for s in sorted {
+        state.insert(s.server, s.mode);
+        let up = state.values().any(|m| m.is_authority());
+        if up && down {
+            out.push(s.at_us);
+        }
+        down = !up;
+    }
+    out
+}
+
 /// Max and median over sessions, ms.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Spread {

@@ -24,9 +24,9 @@
 
 use crate::record::ServerReadback;
 use super::Verdict;
-use crate::record::{OpEvent, OpKind, Outcome};
+use crate::record::{OpEvent, OpKind};
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 /// How many offending paths the report keeps.
 pub const MAX_EXAMPLES: usize = 10;
@@ -259,151 +259,14 @@ impl<'a> ServerIndex<'a> {
     }
 }
 
-/// Audit the history against every server's read-back.
+/// Audit the history against every server's read-back (through [`AuditStream`], which a stored
+/// run's analysis feeds while it streams the events).
 pub fn audit(events: &[OpEvent], readbacks: &[ServerReadback]) -> AuditReport {
-    let mut acked: Vec<Write<'_>> = Vec::new();
-    let mut indeterminate: Vec<Write<'_>> = Vec::new();
-    let mut acked_deletes: Vec<&str> = Vec::new();
-    let mut deleted: HashSet<&str> = HashSet::new();
+    let mut s = AuditStream::new(readbacks);
     for e in events {
-        match e.kind {
-            OpKind::Set | OpKind::Create | OpKind::Multi => {
-                let w = Write { kind: e.kind, path: &e.path, token: &e.token, version: e.version };
-                match e.outcome {
-                    Outcome::Ok => acked.push(w),
-                    Outcome::Indeterminate => indeterminate.push(w),
-                    Outcome::Fail => {}
-                }
-            }
-            OpKind::Delete if !e.path.is_empty() => match e.outcome {
-                Outcome::Ok => {
-                    acked_deletes.push(&e.path);
-                    deleted.insert(&e.path);
-                }
-                Outcome::Indeterminate => {
-                    deleted.insert(&e.path);
-                }
-                Outcome::Fail => {}
-            },
-            _ => {}
-        }
+        s.observe(e);
     }
-
-    let create_paths: HashSet<&str> =
-        events.iter().filter(|e| e.kind == OpKind::Create && !e.path.is_empty()).map(|e| e.path.as_str()).collect();
-    let mut servers = Vec::new();
-    let mut unreadable = Vec::new();
-    let mut lost: Vec<bool> = vec![false; acked.len()];
-    let mut per_server_examples: Vec<Vec<AuditExample>> = Vec::new();
-    for rb in readbacks {
-        let mut sa = ServerAudit {
-            server: rb.server,
-            readable: rb.error.is_none(),
-            missing: 0,
-            stale: 0,
-            deletes_undone: 0,
-            indeterminate_present: 0,
-            indeterminate_absent: 0,
-            keys_read: rb.keys.len() as u64,
-            seq_read: rb.seq.len() as u64,
-        };
-        if let Some(err) = &rb.error {
-            unreadable.push(UnreadableServer { server: rb.server, error: err.clone() });
-            servers.push(sa);
-            continue;
-        }
-        let idx = ServerIndex::new(rb);
-        // Examples by category (set, create, multi, delete) so one kind does not hide another.
-        let mut examples: BTreeMap<&'static str, Vec<AuditExample>> = BTreeMap::new();
-        let mut noted: HashSet<String> = HashSet::new();
-        let mut multi_unfound: Vec<usize> = Vec::new();
-        let mut note = |category: &'static str, path: &str, problem: String| {
-            let list = examples.entry(category).or_default();
-            if list.len() < MAX_EXAMPLES && noted.insert(path.to_string()) {
-                list.push(AuditExample { server: rb.server, path: path.to_string(), problem });
-            }
-        };
-        for (i, w) in acked.iter().enumerate() {
-            let problem = match w.kind {
-                OpKind::Set => idx.check_set(w),
-                OpKind::Create => idx.check_create(w, &deleted),
-                _ => match idx.check_set(w) {
-                    Some(p) => Some(p),
-                    None => {
-                        if idx.check_token_in_seq(w.token).is_some() {
-                            multi_unfound.push(i);
-                        }
-                        None
-                    }
-                },
-            };
-            let shown = if w.path.is_empty() { format!("<{} token {}>", w.kind, w.token) } else { w.path.to_string() };
-            match problem {
-                None => {}
-                Some(Problem::Missing(m)) => {
-                    sa.missing += 1;
-                    lost[i] = true;
-                    note(w.kind.as_str(), &shown, format!("acknowledged {} missing: {m}", w.kind));
-                }
-                Some(Problem::Stale(m)) => {
-                    sa.stale += 1;
-                    lost[i] = true;
-                    note(w.kind.as_str(), &shown, format!("acknowledged {} stale: {m}", w.kind));
-                }
-            }
-        }
-        // A multi's created path is not recorded, and deletes pick victims among created znodes,
-        // so a multi's znode may have been deleted legitimately: every delete not explained by a
-        // recorded create path excuses one unfound multi create.
-        let excused = deleted.iter().filter(|p| !create_paths.contains(**p) && !rb.seq.contains_key(**p)).count();
-        let unexcused = multi_unfound.len().saturating_sub(excused);
-        for &i in &multi_unfound[multi_unfound.len() - unexcused..] {
-            let w = &acked[i];
-            sa.missing += 1;
-            lost[i] = true;
-            note("multi", w.path, format!("acknowledged multi missing: no sequential znode holds token {}", w.token));
-        }
-        for p in &acked_deletes {
-            if rb.seq.contains_key(*p) || rb.keys.contains_key(*p) {
-                sa.deletes_undone += 1;
-                note("delete", p, "acknowledged delete undone: znode present".to_string());
-            }
-        }
-        for w in &indeterminate {
-            if idx.token_visible(w) {
-                sa.indeterminate_present += 1;
-            } else {
-                sa.indeterminate_absent += 1;
-            }
-        }
-        per_server_examples.extend(examples.into_values());
-        servers.push(sa);
-    }
-
-    let readable: Vec<&ServerReadback> = readbacks.iter().filter(|r| r.error.is_none()).collect();
-    let (divergent_keys, divergent_seq) = divergence(&readable);
-
-    let any_loss = servers.iter().any(|s| s.missing + s.stale + s.deletes_undone > 0);
-    let verdict = if any_loss {
-        Verdict::Fail
-    } else if !unreadable.is_empty() || readbacks.is_empty() {
-        Verdict::Unknown
-    } else {
-        Verdict::Pass
-    };
-
-    AuditReport {
-        verdict,
-        acked_writes: acked.len() as u64,
-        acked_deletes: acked_deletes.len() as u64,
-        indeterminate_writes: indeterminate.len() as u64,
-        lost_writes: lost.iter().filter(|l| **l).count() as u64,
-        servers,
-        unreadable,
-        divergent_keys,
-        divergent_seq,
-        examples: round_robin(per_server_examples, MAX_EXAMPLES),
-    }
+    s.finish()
 }
 
 /// Keys whose value differs between readable servers, and seq znodes not on all of them.
@@ -450,6 +313,9 @@ fn round_robin(per_server: Vec<Vec<AuditExample>>, max: usize) -> Vec<AuditExamp
         }
     }
 }
+
+mod stream;
+pub use stream::AuditStream;
 
 #[cfg(test)]
 mod tests;

@@ -11,11 +11,12 @@
 //!   which fails `data_loss`.
 //!
 //! "Acknowledged before issued": the acknowledging operation ended (`end_us`) before the other
-//! one started (`start_us`), so real time orders them. Pure, on the recorded events.
+//! one started (`start_us`), so real time orders them. Pure, on the recorded events; examples are
+//! kept in completion order.
 
 use crate::record::{OpEvent, OpKind, Outcome};
 use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 
 /// One observed regression, kept as an example.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -49,76 +50,131 @@ pub struct VersionHistory {
 
 const MAX_EXAMPLES: usize = 10;
 
-/// Check every successful versioned operation against the acknowledged sets before it.
+/// Check every successful versioned operation against the acknowledged sets before it: the
+/// history replayed in completion order through [`VersionTracker`] (with unbounded history).
 pub fn version_history(events: &[OpEvent]) -> VersionHistory {
-    // Per key: acknowledged (end_us, version) of sets and multis, sorted by end time, with the
-    // running maximum version.
-    let mut acks: HashMap<&str, Vec<(u64, i64)>> = HashMap::new();
-    for e in events {
-        if matches!(e.kind, OpKind::Set | OpKind::Multi) && e.outcome == Outcome::Ok && e.version >= 0 {
-            acks.entry(&e.path).or_default().push((e.end_us, e.version));
-        }
+    let mut sorted: Vec<&OpEvent> = events.iter().collect();
+    sorted.sort_by_key(|e| e.end_us);
+    let mut t = VersionTracker::new(u64::MAX);
+    for e in sorted {
+        t.observe(e);
     }
-    let mut prefix: HashMap<&str, Vec<(u64, i64)>> = HashMap::new();
-    for (k, mut v) in acks {
-        v.sort_unstable();
-        let mut best = -1;
-        let running: Vec<(u64, i64)> = v
-            .into_iter()
-            .map(|(t, ver)| {
-                best = best.max(ver);
-                (t, best)
-            })
-            .collect();
-        prefix.insert(k, running);
+    t.finish()
+}
+
+/// How long [`VersionTracker`] keeps each key's acknowledgement history in a stored run's
+/// analysis: far beyond any operation's duration (bounded by its timeout), so which version was
+/// acknowledged before an operation started is always exact; only the lag of a read that missed
+/// a version acknowledged longer ago than this is a lower bound (counted, and noted).
+pub const HISTORY_RETAIN_US: u64 = 60_000_000;
+
+/// One key's acknowledged versions: the running maximum each time it rose, by completion time.
+#[derive(Debug, Default)]
+struct KeyHistory {
+    steps: VecDeque<(u64, i64)>,
+    /// The newest step dropped from `steps` (older than the retention).
+    floor: Option<(u64, i64)>,
+}
+
+/// The version history check in one pass over events in completion (`end_us`) order. State per
+/// key: the steps of its acknowledged version within [`HISTORY_RETAIN_US`] (keys are the
+/// profile's key space).
+#[derive(Debug)]
+pub struct VersionTracker {
+    keys: HashMap<String, KeyHistory>,
+    retain_us: u64,
+    h: VersionHistory,
+    /// Stale reads whose first unseen version was acknowledged before the retained history
+    /// (their lag is a lower bound), plus operations older than it (not checked).
+    pub truncated: u64,
+}
+
+impl VersionTracker {
+    pub fn new(retain_us: u64) -> VersionTracker {
+        VersionTracker { keys: HashMap::new(), retain_us, h: VersionHistory::default(), truncated: 0 }
     }
-    let mut h = VersionHistory::default();
-    for e in events {
+
+    /// One event, in `end_us` order.
+    pub fn observe(&mut self, e: &OpEvent) {
         if e.outcome != Outcome::Ok || e.version < 0 {
-            continue;
+            return;
         }
         let read = matches!(e.kind, OpKind::Get | OpKind::Exists);
         let write = matches!(e.kind, OpKind::Set | OpKind::Multi);
         if !read && !write {
-            continue;
+            return;
         }
         if read {
-            h.reads_checked += 1;
+            self.h.reads_checked += 1;
         }
-        let Some(hist) = prefix.get(e.path.as_str()) else { continue };
-        // Acknowledgements that ended before this operation started.
-        let n = hist.partition_point(|(t, _)| *t < e.start_us);
-        if n == 0 {
-            continue;
+        if let Some(k) = self.keys.get(e.path.as_str()) {
+            check(&mut self.h, &mut self.truncated, e, k, read);
         }
-        let acked = hist[n - 1].1;
-        // A read may see the latest acknowledged version; a write creates a new one, so it must
-        // return a version strictly above every version acknowledged before it was issued.
-        let behind = if read { e.version < acked } else { e.version <= acked };
-        if !behind {
-            continue;
-        }
-        if read {
-            h.stale_reads += 1;
-            h.worst_lag_versions = h.worst_lag_versions.max(acked - e.version);
-            // The first acknowledgement of a version above what was read.
-            let first_unseen = hist[..n].iter().find(|(_, v)| *v > e.version).map(|(t, _)| *t).unwrap_or(e.start_us);
-            h.worst_lag_ms = h.worst_lag_ms.max(e.start_us.saturating_sub(first_unseen) as f64 / 1e3);
-        } else {
-            h.version_regressions += 1;
-        }
-        if h.examples.len() < MAX_EXAMPLES {
-            h.examples.push(VersionExample {
-                path: e.path.clone(),
-                kind: e.kind,
-                session: e.session,
-                at_us: e.start_us,
-                observed_version: e.version,
-                acknowledged_version: acked,
-            });
+        if write {
+            let k = self.keys.entry(e.path.clone()).or_default();
+            let best = k.steps.back().or(k.floor.as_ref()).map(|s| s.1).unwrap_or(-1);
+            if e.version > best || (k.steps.is_empty() && k.floor.is_none()) {
+                k.steps.push_back((e.end_us, e.version.max(best)));
+            }
+            let retain = self.retain_us;
+            while k.steps.front().is_some_and(|s| s.0.saturating_add(retain) < e.end_us) {
+                k.floor = k.steps.pop_front();
+            }
         }
     }
-    h
+
+    pub fn finish(self) -> VersionHistory {
+        self.h
+    }
+}
+
+/// One operation against its key's acknowledged history.
+fn check(h: &mut VersionHistory, truncated: &mut u64, e: &OpEvent, k: &KeyHistory, read: bool) {
+    // Acknowledgements that ended before this operation started.
+    let n = k.steps.partition_point(|(t, _)| *t < e.start_us);
+    let acked = if n > 0 {
+        k.steps[n - 1].1
+    } else {
+        match k.floor {
+            Some((t, best)) if t < e.start_us => best,
+            Some(_) => {
+                *truncated += 1;
+                return;
+            }
+            None => return,
+        }
+    };
+    // A read may see the latest acknowledged version; a write creates a new one, so it must
+    // return a version strictly above every version acknowledged before it was issued.
+    let behind = if read { e.version < acked } else { e.version <= acked };
+    if !behind {
+        return;
+    }
+    if read {
+        h.stale_reads += 1;
+        h.worst_lag_versions = h.worst_lag_versions.max(acked - e.version);
+        // The first acknowledgement of a version above what was read.
+        let first_unseen = match k.floor {
+            Some((t, best)) if best > e.version => {
+                *truncated += 1;
+                t
+            }
+            _ => k.steps.iter().take(n).find(|(_, v)| *v > e.version).map(|(t, _)| *t).unwrap_or(e.start_us),
+        };
+        h.worst_lag_ms = h.worst_lag_ms.max(e.start_us.saturating_sub(first_unseen) as f64 / 1e3);
+    } else {
+        h.version_regressions += 1;
+    }
+    if h.examples.len() < MAX_EXAMPLES {
+        h.examples.push(VersionExample {
+            path: e.path.clone(),
+            kind: e.kind,
+            session: e.session,
+            at_us: e.start_us,
+            observed_version: e.version,
+            acknowledged_version: acked,
+        });
+    }
 }
 
 #[cfg(test)]

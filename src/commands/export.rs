@@ -31,12 +31,13 @@ pub async fn export(args: ExportArgs) -> crate::Result<()> {
     let dir = args.run_dir.clone();
     let text = tokio::task::spawn_blocking(move || -> crate::Result<String> {
         let data = crate::record::load_run(&dir)?;
+        let figures = crate::report::figures::run_figures(&data)?;
         // The stored summary when there is one (what the run reported), else recomputed.
         let summary = match crate::report::read_summary(&dir.join(crate::record::load::SUMMARY_FILE)) {
             Ok(s) => s,
-            Err(_) => crate::report::build_summary(&data),
+            Err(_) => crate::report::build::summary_of(&data, &figures),
         };
-        Ok(crate::report::write::openmetrics_text(&data, &summary))
+        Ok(crate::report::write::openmetrics_text(&data, &figures, &summary))
     })
     .await
     .map_err(|e| crate::Error::failed(format!("export {}: {e}", args.run_dir.display())))??;

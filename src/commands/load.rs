@@ -136,13 +136,7 @@ pub async fn run_load(
     };
     let window = (start_us, report.stop_us.max(start_us));
     let (counts, latency, lag, outages) = if plan.events {
-        let events = crate::record::read_events(&dir.join("events.csv.gz"))?;
-        (
-            analysis::counts(&events),
-            analysis::quantiles_by_kind(&events, None),
-            analysis::lag_quantiles(&events, None),
-            analysis::outages(&events, window, analysis::default_threshold_ms(&events, window)),
-        )
+        streamed_figures(&dir.join("events.csv.gz"), window)?
     } else {
         let c = &stats.counts;
         let counts = OpCounts {
@@ -170,6 +164,28 @@ pub async fn run_load(
     };
     write_json(&dir.join("load-summary.json"), &summary)?;
     Ok(summary)
+}
+
+/// Counts, latency, lag and outages of a load's events in one streaming pass (constant memory:
+/// the same accumulators as `zkchaos analyze`, [`crate::analysis::stream`]).
+fn streamed_figures(
+    path: &Path,
+    window: (u64, u64),
+) -> crate::Result<(OpCounts, BTreeMap<OpKind, Quantiles>, Quantiles, OutageFigures)> {
+    use crate::analysis::stream::{gaps::OutageAcc, reorder, stats};
+    let mut all = stats::StatsAcc::new(None);
+    let mut lag = stats::LagAcc::default();
+    let mut out = OutageAcc::new(Some(window.0), Some(window.1), analysis::outage::MIN_THRESHOLD_MS);
+    let mut order = reorder::Reorder::new(reorder::HORIZON_US);
+    crate::record::for_each_event(path, |e| {
+        all.observe(&e);
+        lag.observe(&e);
+        order.push(e, &mut |o| out.observe(&o));
+    })?;
+    order.finish(&mut |o| out.observe(&o));
+    let latency = all.ok_hist.iter().map(|(k, h)| (*k, Quantiles::from_histogram(h))).collect();
+    let threshold = out.default_threshold_ms(window);
+    Ok((all.counts(), latency, lag.quantiles(), out.figures(window, threshold)))
 }
 
 /// Build the plan `zkchaos load` uses from its arguments.

@@ -1,42 +1,44 @@
 //! [`build_summary`]: every figure of `summary.json`, computed from a run's recorded inputs with
-//! the analysis functions ([`crate::analysis`]) and the safety checkers ([`crate::check`]).
+//! the analysis accumulators (one streaming pass over the events, [`super::figures`]) and the
+//! safety checkers ([`crate::check`]).
 //!
 //! Pure and deterministic (maps are ordered, nothing depends on the clock), so `zkchaos analyze`
 //! reproduces the live run's `summary.json` byte for byte.
 
-use crate::record::RunData;
+use super::figures::{run_figures, RunFigures};
 use super::summary::*;
-use crate::analysis::{self, latency, OutageFigures};
+use crate::analysis::stream::WindowFigures;
+use crate::analysis::{self, OutageFigures};
 use crate::check::{self, Verdict};
 use crate::plan::{LoadMode, ProcedurePlan, ReconfigAuth};
-use crate::record::{labels, MarkKind, OpEvent};
+use crate::record::{labels, MarkKind};
+use crate::record::{RecordError, RunData};
 use std::collections::BTreeMap;
 
-/// Compute the summary of a run from its recorded inputs only.
-pub fn build_summary(d: &RunData) -> Summary {
+/// Compute the summary of a run from its recorded inputs: the events are streamed once
+/// ([`run_figures`]).
+pub fn build_summary(d: &RunData) -> Result<Summary, RecordError> {
+    Ok(summary_of(d, &run_figures(d)?))
+}
+
+/// The summary from a run's recorded inputs and its event figures.
+pub fn summary_of(d: &RunData, f: &RunFigures) -> Summary {
     let plan = &d.plan;
-    let events = &d.events;
-    let phases = analysis::phase_windows(&d.marks);
+    let ev = &f.events;
     // Outages are measured up to the load stop (in-flight operations that time out after it
     // must not stretch the last gap); the same rule as `zkchaos load`.
-    let window = analysis::load_window(events, &d.marks);
-
-    let threshold = analysis::default_threshold_ms(events, window);
-    let whole = analysis::outages(events, window, threshold);
-    let counts = analysis::counts(events);
+    let window = ev.load_window;
+    let whole = &ev.whole.outages;
+    let counts = &ev.whole.counts;
     let poll_ms = f64::from(plan.monitor.interval_ms);
     let service = analysis::service_outage(&d.samples, window);
     let reconnect = service
         .filter(|o| o.longest_ms > 0.0 && o.to_us < window.1)
-        .and_then(|o| analysis::reconnect_after(events, o.to_us, window.1));
-    let history = check::version_history(events);
+        .and_then(|o| ev.reconnect.after(o.to_us, window.1));
+    let history = &f.history;
 
-    let mut phase_map = BTreeMap::new();
-    for (name, w) in [("warmup", phases.warmup), ("procedure", phases.procedure), ("post", phases.post)] {
-        if let Some(w) = w {
-            phase_map.insert(name.to_string(), phase_summary(events, w, threshold));
-        }
-    }
+    let phase_map: BTreeMap<String, PhaseSummary> =
+        ev.phases.iter().map(|(name, w)| (name.clone(), phase_summary(w))).collect();
     // The warm-up's outages are the run's noise floor: already computed for its phase summary.
     let baseline: Option<OutageMs> = phase_map.get("warmup").map(|p: &PhaseSummary| p.outage_ms.clone());
 
@@ -49,7 +51,7 @@ pub fn build_summary(d: &RunData) -> Summary {
             figures: BTreeMap::new(),
         },
         Some(rb) => {
-            let report = check::audit(events, rb);
+            let report = f.audit.clone().unwrap_or_else(|| check::audit(&[], rb));
             let mut figures = figures_of(&report);
             figures.insert("version_regressions".into(), history.version_regressions.into());
             // A write that returned a version not above one already acknowledged: the key's
@@ -60,7 +62,8 @@ pub fn build_summary(d: &RunData) -> Summary {
                     "DATA LOSS: {} acknowledged writes were rolled back (a later write returned a version not above one already acknowledged)",
                     history.version_regressions
                 );
-                let detail = if report.verdict == Verdict::Fail { format!("{}; {line}", report.headline()) } else { line };
+                let detail =
+                    if report.verdict == Verdict::Fail { format!("{}; {line}", report.headline()) } else { line };
                 (Verdict::Fail, detail)
             } else {
                 (report.verdict, report.headline())
@@ -80,17 +83,19 @@ pub fn build_summary(d: &RunData) -> Summary {
 
     let from_size = plan.cluster.size;
     let mut notes = d.notes.clone();
-    if events.is_empty() {
+    notes.extend(f.notes.iter().cloned());
+    if ev.events == 0 {
         notes.push("no operations were recorded".into());
     }
-    if phases.procedure.is_some() && !d.marks.iter().any(|m| m.label == labels::PHASE_PROCEDURE && m.kind == MarkKind::End) {
+    let procedure_phase = ev.phases.contains_key("procedure");
+    if procedure_phase && !d.marks.iter().any(|m| m.label == labels::PHASE_PROCEDURE && m.kind == MarkKind::End) {
         notes.push("the procedure phase never ended (run interrupted?)".into());
     }
     let to_size = plan.procedure.target_size(from_size);
-    if to_size != from_size && analysis::converge_ms(&d.marks).is_none() && phases.procedure.is_some() {
+    if to_size != from_size && analysis::converge_ms(&d.marks).is_none() && procedure_phase {
         notes.push(format!("the ensemble was not seen to converge to {to_size} servers"));
     }
-    let outage = outage_ms(events, window, threshold, &whole);
+    let outage = outage_ms(&ev.whole);
     if let Some(b) = &baseline {
         for (class, o, base) in [("read", outage.read, b.read), ("write", outage.write, b.write)] {
             if let (Some(o), Some(base)) = (o, base) {
@@ -103,7 +108,9 @@ pub fn build_summary(d: &RunData) -> Summary {
         }
     }
     if plan.load.mode == LoadMode::Closed {
-        notes.push("closed-loop load: latency is measured per request and NOT corrected for coordinated omission".into());
+        notes.push(
+            "closed-loop load: latency is measured per request and NOT corrected for coordinated omission".into(),
+        );
     }
     if plan.load.weight(crate::plan::OpKind::Create) == 0 && plan.load.weight(crate::plan::OpKind::Multi) == 0 {
         notes.push("the mix has no create: the strongest lost-write detector (sequential znodes) is off".into());
@@ -118,7 +125,7 @@ pub fn build_summary(d: &RunData) -> Summary {
         to_size,
         seed: plan.seed,
         started_at: d.meta.as_ref().map(|m| m.started_at.clone()).unwrap_or_default(),
-        duration_s: analysis::last_time_us(d) as f64 / 1e6,
+        duration_s: analysis::last_time_us(d, ev.event_window.1) as f64 / 1e6,
         load: LoadSummary {
             mode: match plan.load.mode {
                 LoadMode::Open => "open".into(),
@@ -130,28 +137,25 @@ pub fn build_summary(d: &RunData) -> Summary {
             op_timeout_ms: plan.load.op_timeout_ms,
             reconnect: plan.load.reconnect.as_str().into(),
         },
-        ops: ops_summary(&counts),
+        ops: ops_summary(counts),
         errors_by_class: counts.by_class.clone(),
-        error_rate: error_rate(&counts),
+        error_rate: error_rate(counts),
         outage_ms: outage,
         outage_baseline_ms: baseline.unwrap_or_default(),
         service_outage_ms: service.map(|o| o.longest_ms),
         service_outage_resolution_ms: service.map(|_| poll_ms),
         reconnect_ms: reconnect,
-        outage_resolution_ms: OutageResolution {
-            read: whole.resolution_ms.read,
-            write: whole.resolution_ms.write,
-        },
+        outage_resolution_ms: OutageResolution { read: whole.resolution_ms.read, write: whole.resolution_ms.write },
         outage_at_ms: OutageMs {
             any: whole.any.map(|o| o.longest_from_us as f64 / 1e3),
             read: whole.read.map(|o| o.longest_from_us as f64 / 1e3),
             write: whole.write.map(|o| o.longest_from_us as f64 / 1e3),
             ..OutageMs::default()
         },
-        outage_gaps: outage_gaps(&whole),
-        latency_us: latency_map(latency::histograms_by_kind(events, None)),
-        latency_all_us: latency_map(latency::histograms_all_by_kind(events, None)),
-        schedule_lag_us: latency::lag_quantiles(events, None),
+        outage_gaps: outage_gaps(whole),
+        latency_us: latency_map(&ev.whole.ok_hist),
+        latency_all_us: latency_map(&ev.whole.all_hist),
+        schedule_lag_us: ev.lag,
         phases: phase_map,
         procedure: analysis::procedure_steps(&d.marks),
         converge_ms: analysis::converge_ms(&d.marks),
@@ -197,14 +201,14 @@ fn error_rate(c: &analysis::OpCounts) -> f64 {
     }
 }
 
-fn outage_ms(events: &[OpEvent], window: (u64, u64), threshold: f64, f: &OutageFigures) -> OutageMs {
+fn outage_ms(w: &WindowFigures) -> OutageMs {
+    let f = &w.outages;
     OutageMs {
         any: f.any.map(|o| o.longest_ms),
         read: f.read.map(|o| o.longest_ms),
         write: f.write.map(|o| o.longest_ms),
-        per_session: analysis::per_session(events, window, threshold)
-            .map(|s| analysis::Spread { max: s.max, median: s.median }),
-        per_kind: analysis::per_kind(events, window, threshold).into_iter().map(|(k, v)| (k.to_string(), v)).collect(),
+        per_session: w.per_session.as_ref().map(|s| analysis::Spread { max: s.max, median: s.median }),
+        per_kind: w.per_kind.iter().map(|(k, v)| (k.to_string(), *v)).collect(),
     }
 }
 
@@ -214,7 +218,7 @@ fn outage_gaps(f: &OutageFigures) -> OutageGaps {
 }
 
 /// Quantiles per kind plus `all`.
-fn latency_map(hists: BTreeMap<crate::plan::OpKind, hdrhistogram::Histogram<u64>>) -> BTreeMap<String, Quantiles> {
+fn latency_map(hists: &BTreeMap<crate::plan::OpKind, hdrhistogram::Histogram<u64>>) -> BTreeMap<String, Quantiles> {
     let mut out: BTreeMap<String, Quantiles> =
         hists.iter().map(|(k, h)| (k.as_str().to_string(), Quantiles::from_histogram(h))).collect();
     let mut all: Option<hdrhistogram::Histogram<u64>> = None;
@@ -233,20 +237,18 @@ fn latency_map(hists: BTreeMap<crate::plan::OpKind, hdrhistogram::Histogram<u64>
     out
 }
 
-fn phase_summary(events: &[OpEvent], w: (u64, u64), threshold: f64) -> PhaseSummary {
-    let inside: Vec<OpEvent> = events.iter().filter(|e| e.intended_us >= w.0 && e.intended_us < w.1).cloned().collect();
-    let c = analysis::counts(&inside);
-    let o = analysis::outages(events, w, threshold);
+fn phase_summary(w: &WindowFigures) -> PhaseSummary {
+    let c = &w.counts;
     PhaseSummary {
-        start_ms: w.0 as f64 / 1e3,
-        end_ms: w.1 as f64 / 1e3,
-        ops: ops_summary(&c),
+        start_ms: w.window.0 as f64 / 1e3,
+        end_ms: w.window.1 as f64 / 1e3,
+        ops: ops_summary(c),
         errors_by_class: c.by_class.clone(),
-        error_rate: error_rate(&c),
-        outage_ms: outage_ms(events, w, threshold, &o),
-        outage_gaps: outage_gaps(&o),
-        latency_us: latency_map(latency::histograms_by_kind(events, Some(w))),
-        latency_all_us: latency_map(latency::histograms_all_by_kind(events, Some(w))),
+        error_rate: error_rate(c),
+        outage_ms: outage_ms(w),
+        outage_gaps: outage_gaps(&w.outages),
+        latency_us: latency_map(&w.ok_hist),
+        latency_all_us: latency_map(&w.all_hist),
     }
 }
 
@@ -257,4 +259,3 @@ fn figures_of<T: serde::Serialize>(report: &T) -> BTreeMap<String, serde_json::V
         _ => BTreeMap::new(),
     }
 }
-

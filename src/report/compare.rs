@@ -14,7 +14,6 @@ use crate::record::load::{load_run, SUMMARY_FILE};
 use crate::record::rundir::{write_atomic, RunDir, RunStatus, LATEST_LINK};
 use super::summary::Summary;
 use super::ReportError;
-use crate::analysis::latency;
 use crate::check::Verdict;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -117,8 +116,13 @@ pub fn compare(inputs: &[PathBuf], out: &Path) -> Result<CompareOutcome, ReportE
             .and_then(|data| {
                 let w = crate::analysis::phase_windows(&data.marks).procedure?;
                 // Every issued operation: a strategy that fails fast must not draw a better curve.
-                let hists = latency::histograms_all_by_kind(&data.events, Some(w));
-                Some(class_histograms(hists))
+                // Streamed: only the histograms are held.
+                let mut acc = crate::analysis::stream::stats::StatsAcc::new(Some(w));
+                match &data.events {
+                    crate::record::load::Events::File(p) => crate::record::for_each_event(p, |e| acc.observe(&e)).ok()?,
+                    crate::record::load::Events::Memory(v) => v.iter().for_each(|e| acc.observe(e)),
+                }
+                Some(class_histograms(acc.all_hist))
             })
             .unwrap_or((None, None));
         runs.push(ComparedRun { dir: d, summary, read_hist, write_hist });

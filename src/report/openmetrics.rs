@@ -21,7 +21,7 @@ use super::summary::Summary;
 use crate::check::Verdict;
 use crate::record::timeline::TimelineRow;
 use crate::record::{ModeSample, ServerMode};
-use std::fmt::Write as _;
+use std::fmt::Write;
 
 /// What the exposition is built from.
 pub struct RunSeries<'a> {
@@ -47,12 +47,12 @@ fn num(v: f64) -> String {
     }
 }
 
-struct Writer {
-    out: String,
+struct Writer<W: Write> {
+    out: W,
     base: String,
 }
 
-impl Writer {
+impl<W: Write> Writer<W> {
     fn family(&mut self, name: &str, unit: &str, help: &str) {
         let _ = writeln!(self.out, "# TYPE {name} gauge");
         if !unit.is_empty() {
@@ -73,9 +73,14 @@ impl Writer {
 
 /// The exposition text, ending in `# EOF`.
 pub fn render(r: &RunSeries<'_>) -> String {
+    render_into(r, String::new())
+}
+
+/// [`render`] into `out` (e.g. a file, so an hour's exposition is never held whole).
+pub fn render_into<W: Write>(r: &RunSeries<'_>, out: W) -> W {
     let s = r.summary;
     let base = format!("run=\"{}\",profile=\"{}\",strategy=\"{}\"", esc(&s.run_id), esc(&s.profile), esc(&s.strategy));
-    let mut w = Writer { out: String::new(), base };
+    let mut w = Writer { out, base };
     let at = |us: u64| r.epoch_unix_ms + (us / 1000) as i64;
     let interval_s = r.interval_us.max(1) as f64 / 1e6;
     let mut kinds: Vec<String> = r.rows.iter().map(|x| x.kind.to_string()).collect();
@@ -193,7 +198,7 @@ pub fn render(r: &RunSeries<'_>) -> String {
             Verdict::Unknown => {}
         }
     }
-    w.out.push_str("# EOF\n");
+    let _ = w.out.write_str("# EOF\n");
     w.out
 }
 

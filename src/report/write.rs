@@ -4,8 +4,9 @@
 //! calls [`analyze_dir`], which also recomputes `timeline.csv` and says whether the stored
 //! summary was reproduced.
 
-use super::build::build_summary;
-use crate::analysis::{event_window, kinds_of, last_time_us};
+use super::build::summary_of;
+use super::figures::{run_figures, RunFigures};
+use crate::analysis::last_time_us;
 use super::charts::overlay::Annotations;
 use super::charts::run::{LatencyChart, ModeChart, ThroughputChart};
 use super::charts::{save, ChartFiles};
@@ -13,16 +14,17 @@ use crate::record::load::{load_run, RunData, CHARTS_DIR, SUMMARY_FILE, TIMELINE_
 use crate::record::{RunDir, RunStatus};
 use super::summary::Summary;
 use super::ReportError;
-use crate::analysis::{timeline, write_timeline_csv, TimelineRow};
+use crate::analysis::write_timeline_csv;
 use std::path::{Path, PathBuf};
 
 /// Build the summary from the files in `dir`, write `summary.json` and the charts.
 pub fn write_results(dir: &RunDir) -> Result<Summary, ReportError> {
     let data = load_run(dir.path())?;
-    let summary = build_summary(&data);
+    let figures = run_figures(&data)?;
+    let summary = summary_of(&data, &figures);
     write_summary(dir, &summary)?;
-    let charts = write_run_charts(&data, &dir.file(CHARTS_DIR))?;
-    write_pages(dir, &data, &summary, &charts)?;
+    let charts = write_run_charts(&data, &figures, &dir.file(CHARTS_DIR))?;
+    write_pages(dir, &data, &figures, &summary, &charts)?;
     Ok(summary)
 }
 
@@ -32,19 +34,43 @@ pub const REPORT_FILE: &str = "report.html";
 pub const OPENMETRICS_FILE: &str = "metrics.om";
 
 /// The OpenMetrics exposition of a run (what `metrics.om` holds).
-pub fn openmetrics_text(data: &RunData, summary: &Summary) -> String {
-    let rows = timeline_rows(data);
-    super::openmetrics::render(&super::openmetrics::RunSeries {
+pub fn openmetrics_text(data: &RunData, figures: &RunFigures, summary: &Summary) -> String {
+    super::openmetrics::render(&series(data, figures, summary))
+}
+
+fn series<'a>(data: &'a RunData, figures: &'a RunFigures, summary: &'a Summary) -> super::openmetrics::RunSeries<'a> {
+    super::openmetrics::RunSeries {
         summary,
-        rows: &rows,
+        rows: &figures.events.timeline,
         samples: &data.samples,
         interval_us: u64::from(data.plan.load.interval_ms.max(1)) * 1000,
         epoch_unix_ms: data.meta.as_ref().map(|m| m.epoch_unix_ms).unwrap_or(0),
-    })
+    }
+}
+
+/// `fmt::Write` onto a file, keeping the first I/O error.
+struct FmtIo<'a, W: std::io::Write>(&'a mut W, Option<std::io::Error>);
+
+impl<W: std::io::Write> std::fmt::Write for FmtIo<'_, W> {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        match self.0.write_all(s.as_bytes()) {
+            Ok(()) => Ok(()),
+            Err(e) => {
+                self.1.get_or_insert(e);
+                Err(std::fmt::Error)
+            }
+        }
+    }
 }
 
 /// Write `report.html` (verdicts, figures, charts inline, steps, links) and `metrics.om`.
-pub fn write_pages(dir: &RunDir, data: &RunData, summary: &Summary, charts: &[ChartFiles]) -> Result<(), ReportError> {
+pub fn write_pages(
+    dir: &RunDir,
+    data: &RunData,
+    figures: &RunFigures,
+    summary: &Summary,
+    charts: &[ChartFiles],
+) -> Result<(), ReportError> {
     let listed = |sub: &Path, prefix: &str| -> Vec<String> {
         let mut v: Vec<String> = std::fs::read_dir(sub)
             .map(|rd| rd.filter_map(|e| e.ok()).map(|e| format!("{prefix}{}", e.file_name().to_string_lossy())).collect())
@@ -60,7 +86,11 @@ pub fn write_pages(dir: &RunDir, data: &RunData, summary: &Summary, charts: &[Ch
     let svgs: Vec<PathBuf> = charts.iter().map(|c| c.svg.clone()).collect();
     let page = super::html::run_report(summary, &svgs, &logs, &files)?;
     dir.write_text(REPORT_FILE, &page)?;
-    dir.write_text(OPENMETRICS_FILE, &openmetrics_text(data, summary))?;
+    // Streamed to the file: an hour's exposition is tens of MB.
+    crate::record::rundir::write_atomic_with(&dir.file(OPENMETRICS_FILE), |w| {
+        let out = super::openmetrics::render_into(&series(data, figures, summary), FmtIo(w, None));
+        out.1.map_or(Ok(()), Err)
+    })?;
     Ok(())
 }
 
@@ -70,17 +100,6 @@ pub fn write_summary(dir: &RunDir, summary: &Summary) -> Result<(), ReportError>
         .to_canonical_json()
         .map_err(|source| ReportError::Serialize { what: SUMMARY_FILE.into(), source })?;
     Ok(dir.write_text(SUMMARY_FILE, &text)?)
-}
-
-/// The timeline of a run: zero-filled from time 0 (as the recorder writes it) to the last
-/// completion, every interval × every kind.
-pub fn timeline_rows(data: &RunData) -> Vec<TimelineRow> {
-    let interval_us = u64::from(data.plan.load.interval_ms.max(1)) * 1000;
-    let (_, end) = event_window(&data.events);
-    if data.events.is_empty() {
-        return Vec::new();
-    }
-    timeline(&data.events, interval_us, (0, end + 1), &kinds_of(data))
 }
 
 /// Title context shared by the run's charts.
@@ -106,20 +125,20 @@ fn subtitle(data: &RunData) -> String {
 }
 
 /// Draw the per-run charts into `out` (throughput, latency, modes), PNG and SVG.
-pub fn write_run_charts(data: &RunData, out: &Path) -> Result<Vec<ChartFiles>, ReportError> {
-    let rows = timeline_rows(data);
+pub fn write_run_charts(data: &RunData, figures: &RunFigures, out: &Path) -> Result<Vec<ChartFiles>, ReportError> {
+    let rows = &figures.events.timeline;
     let interval_us = u64::from(data.plan.load.interval_ms.max(1)) * 1000;
-    let end_s = last_time_us(data) as f64 / 1e6;
+    let end_s = last_time_us(data, figures.events.event_window.1) as f64 / 1e6;
     let x_max = end_s.max(1.0) * 1.01;
     let ann = Annotations::from_marks(&data.marks, &crate::check::analyze_modes(&data.samples).leader_change_times_us, end_s);
     let sub = subtitle(data);
-    let throughput = ThroughputChart::from_rows("Throughput by outcome", &sub, &rows, interval_us, ann.clone());
+    let throughput = ThroughputChart::from_rows("Throughput by outcome", &sub, rows, interval_us, ann.clone());
     let rate = (data.plan.load.mode == crate::plan::LoadMode::Open).then_some(f64::from(data.plan.load.rate));
     let throughput = ThroughputChart { x_max, intended_rate: rate, ..throughput };
     let latency = LatencyChart::from_rows(
         "Latency from intended start, per interval (successful operations)",
         &sub,
-        &rows,
+        rows,
         x_max,
         ann.clone(),
     );
@@ -145,7 +164,8 @@ pub fn analyze_dir(path: &Path) -> Result<AnalyzeOutcome, ReportError> {
     let dir = RunDir::open(path)?;
     let status = dir.status()?;
     let data = load_run(dir.path())?;
-    let summary = build_summary(&data);
+    let figures = run_figures(&data)?;
+    let summary = summary_of(&data, &figures);
     let text = summary
         .to_canonical_json()
         .map_err(|source| ReportError::Serialize { what: SUMMARY_FILE.into(), source })?;
@@ -158,11 +178,10 @@ pub fn analyze_dir(path: &Path) -> Result<AnalyzeOutcome, ReportError> {
         Err(source) => return Err(ReportError::Read { path: stored_path, source }),
     };
     dir.write_text(SUMMARY_FILE, &text)?;
-    let rows = timeline_rows(&data);
-    write_timeline_csv(&dir.file(TIMELINE_FILE), &rows)
+    write_timeline_csv(&dir.file(TIMELINE_FILE), &figures.events.timeline)
         .map_err(|e| ReportError::Parse { path: dir.file(TIMELINE_FILE), detail: e.to_string() })?;
-    let charts = write_run_charts(&data, &dir.file(CHARTS_DIR))?;
-    write_pages(&dir, &data, &summary, &charts)?;
+    let charts = write_run_charts(&data, &figures, &dir.file(CHARTS_DIR))?;
+    write_pages(&dir, &data, &figures, &summary, &charts)?;
     let charts = charts.into_iter().flat_map(|c| [c.png, c.svg]).collect();
     Ok(AnalyzeOutcome { summary, status, matched, differing, charts })
 }

@@ -86,14 +86,6 @@ pub(crate) fn cpu_us() -> u64 {
     tv(ru.ru_utime) + tv(ru.ru_stime)
 }
 
-pub(crate) fn rss_mib() -> f64 {
-    std::fs::read_to_string("/proc/self/statm")
-        .ok()
-        .and_then(|s| s.split_whitespace().nth(1).and_then(|p| p.parse::<u64>().ok()))
-        .map(|pages| pages as f64 * 4096.0 / (1024.0 * 1024.0))
-        .unwrap_or(0.0)
-}
-
 pub(crate) fn median(v: &[f64]) -> f64 {
     crate::stats::median(v).unwrap_or(0.0)
 }
@@ -253,7 +245,9 @@ async fn run_benches(
         report.insert("saturation".into(), json!({ "ok_rate": s.counts.ok_rate, "p50_us": p50, "p99_us": p99 }));
     }
     if want("memory") {
-        report.insert("memory".into(), memory::memory(out, connect).await?);
+        // Its lines go to stdout; it is not part of the --json contract.
+        let memory_secs = args.seconds.as_ref().map_or(600, |d| d.0.as_secs().max(1));
+        memory::memory(connect, memory_secs).await?;
     }
     if want("soak") {
         let soak_secs = args.seconds.as_ref().map_or(soak::DEFAULT_SECONDS, |d| d.0.as_secs().max(1));
