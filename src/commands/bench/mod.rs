@@ -8,7 +8,10 @@
 //! - `startup` ([`startup`]): time from `Cluster::create` to `start_initial` returning, 3 and 5
 //!   servers;
 //! - `saturation`: closed loop, 64 in flight, 100 % get: completed ops/s;
-//! - `memory` ([`memory`]): RSS over a 10-minute run at 2,000 ops/s.
+//! - `memory` ([`memory`]): the driving peak over a 10-minute run at 2,000 ops/s, and the
+//!   analysis peak of `zkchaos analyze` (a child) on it and on a synthesized one-hour run;
+//! - `soak` ([`soak`]): one hour at 1,000 ops/s, RSS and descriptors first against last window,
+//!   files read back while written.
 //!
 //! Without `--connect`, a 3-server ensemble is started with [`crate::cluster`] and removed after.
 //! On a host with at least 2 CPUs the servers the bench starts are confined to CPUs 1.. (profile
