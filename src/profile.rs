@@ -196,8 +196,9 @@ mod tests {
                 count += 1;
             }
         }
-        // Seven strategy profiles, eleven runbooks (issue 13) and the partition calibration.
-        assert_eq!(count, 19, "expected the nineteen bundled profiles in {}", dir.display());
+        // Seven strategy profiles, eleven runbooks (issue 13), the partition calibration and
+        // reconfig 3→5 over three engines.
+        assert_eq!(count, 20, "expected the twenty bundled profiles in {}", dir.display());
     }
 
     #[test]
