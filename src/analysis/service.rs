@@ -87,6 +87,19 @@ pub struct Spread {
     pub median: f64,
 }
 
+impl Spread {
+    /// Max and median of `values` (`None` when empty).
+    pub fn of(mut values: Vec<f64>) -> Option<Spread> {
+        if values.is_empty() {
+            return None;
+        }
+        values.sort_by(f64::total_cmp);
+        let n = values.len();
+        let median = if n % 2 == 1 { values[n / 2] } else { (values[n / 2 - 1] + values[n / 2]) / 2.0 };
+        Some(Spread { max: values[n - 1], median })
+    }
+}
+
 /// Each session's delay from the service's return (`back_us`) to its first successful operation
 /// completed after it; sessions with none are counted up to `window_end`.
 pub fn reconnect_after(events: &[OpEvent], back_us: u64, window_end: u64) -> Option<Spread> {
@@ -98,15 +111,7 @@ pub fn reconnect_after(events: &[OpEvent], back_us: u64, window_end: u64) -> Opt
             *f = (*f).min(e.end_us);
         }
     }
-    let mut delays: Vec<f64> =
-        first.values().map(|&t| (t.min(window_end).saturating_sub(back_us)) as f64 / 1e3).collect();
-    if delays.is_empty() {
-        return None;
-    }
-    delays.sort_by(f64::total_cmp);
-    let n = delays.len();
-    let median = if n % 2 == 1 { delays[n / 2] } else { (delays[n / 2 - 1] + delays[n / 2]) / 2.0 };
-    Some(Spread { max: delays[n - 1], median })
+    Spread::of(first.values().map(|&t| (t.min(window_end).saturating_sub(back_us)) as f64 / 1e3).collect())
 }
 
 #[cfg(test)]

@@ -154,18 +154,12 @@ impl ReconnectAcc {
     /// [`crate::analysis::reconnect_after`] for `back_us` (one of the recoveries given).
     pub fn after(&self, back_us: u64, window_end: u64) -> Option<Spread> {
         let i = self.recoveries.binary_search(&back_us).ok()?;
-        let mut delays: Vec<f64> = self
-            .sessions
-            .values()
-            .map(|(_, firsts)| firsts.get(i).copied().unwrap_or(u64::MAX))
-            .map(|t| (t.min(window_end).saturating_sub(back_us)) as f64 / 1e3)
-            .collect();
-        if delays.is_empty() {
-            return None;
-        }
-        delays.sort_by(f64::total_cmp);
-        let n = delays.len();
-        let median = if n % 2 == 1 { delays[n / 2] } else { (delays[n / 2 - 1] + delays[n / 2]) / 2.0 };
-        Some(Spread { max: delays[n - 1], median })
+        Spread::of(
+            self.sessions
+                .values()
+                .map(|(_, firsts)| firsts.get(i).copied().unwrap_or(u64::MAX))
+                .map(|t| (t.min(window_end).saturating_sub(back_us)) as f64 / 1e3)
+                .collect(),
+        )
     }
 }
