@@ -63,14 +63,13 @@ pub async fn connect_docker() -> Result<Docker> {
 /// A client for `endpoint` (see the module docs for the schemes), not yet contacted.
 fn client_for(endpoint: &str, tls: Option<(&str, &str, &str)>) -> std::result::Result<Docker, String> {
     let secs = ENGINE_CALL_TIMEOUT.as_secs();
-    let r = match endpoint.split_once("://").map(|(s, _)| s) {
-        Some("unix") => Docker::connect_with_unix(endpoint, secs, API_DEFAULT_VERSION),
-        Some("ssh") => Docker::connect_with_ssh(endpoint, secs, API_DEFAULT_VERSION, None),
-        Some("tcp" | "https") if tls.is_some() => {
-            let (ca, cert, key) = tls.unwrap_or_default();
+    let r = match (endpoint.split_once("://").map(|(s, _)| s), tls) {
+        (Some("unix"), _) => Docker::connect_with_unix(endpoint, secs, API_DEFAULT_VERSION),
+        (Some("ssh"), _) => Docker::connect_with_ssh(endpoint, secs, API_DEFAULT_VERSION, None),
+        (Some("tcp" | "https"), Some((ca, cert, key))) => {
             Docker::connect_with_ssl(endpoint, Path::new(key), Path::new(cert), Path::new(ca), secs, API_DEFAULT_VERSION)
         }
-        Some("tcp" | "http") => Docker::connect_with_http(endpoint, secs, API_DEFAULT_VERSION),
+        (Some("tcp" | "http"), None) => Docker::connect_with_http(endpoint, secs, API_DEFAULT_VERSION),
         _ => return Err("unsupported endpoint scheme; use unix://, tcp:// or ssh://".into()),
     };
     r.map_err(|e| e.to_string())
