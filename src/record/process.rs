@@ -48,22 +48,16 @@ fn parse_vm_rss(status: &str) -> Option<u64> {
     line.trim_start_matches("VmRSS:").split_whitespace().next()?.parse().ok()
 }
 
-/// Write `samples` as `path`: a temporary file beside it, renamed over it. Unlike
-/// [`super::write_atomic`] the directory is never created: one that was removed stays removed.
+/// Write `samples` as `path` ([`super::rundir::replace_file`]: the directory is never
+/// created, so one that was removed stays removed).
 pub fn write_samples(path: &Path, samples: &[ProcessSample]) -> Result<(), RecordError> {
-    let mut text = String::with_capacity(HEADER.len() + samples.len() * 24);
-    text.push_str(HEADER);
-    for s in samples {
-        text.push_str(&format!("{},{},{}\n", s.t_ms, s.rss_kib, s.fds));
-    }
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let tmp = path.with_file_name(format!(".{name}.tmp"));
-    let written = std::fs::File::create(&tmp).and_then(|mut f| f.write_all(text.as_bytes()));
-    if let Err(source) = written {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(RecordError::Write { path: tmp, source });
-    }
-    std::fs::rename(&tmp, path).map_err(|source| RecordError::Write { path: path.to_path_buf(), source })
+    super::rundir::replace_file(path, |w| {
+        w.write_all(HEADER.as_bytes())?;
+        for s in samples {
+            writeln!(w, "{},{},{}", s.t_ms, s.rss_kib, s.fds)?;
+        }
+        Ok(())
+    })
 }
 
 /// Read `process.csv`.

@@ -222,35 +222,33 @@ pub fn write_atomic_with(
     if let Some(parent) = path.parent() {
         fs::create_dir_all(parent).map_err(|source| RecordError::CreateDir { path: parent.to_path_buf(), source })?;
     }
-    let file_name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let tmp = path.with_file_name(format!(".{file_name}.tmp"));
-    let result = (|| {
-        let mut w = std::io::BufWriter::new(fs::File::create(&tmp)?);
-        fill(&mut w)?;
-        let f = w.into_inner().map_err(|e| e.into_error())?;
-        f.sync_all()?;
-        fs::rename(&tmp, path)
-    })();
-    result.map_err(|source| {
-        let _ = fs::remove_file(&tmp);
-        RecordError::Write { path: path.to_path_buf(), source }
-    })
+    replace_file(path, fill)
 }
 
 /// Write to `<path>.tmp` then rename over `path`, so readers never see half a file.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), RecordError> {
-    if let Some(parent) = path.parent() {
-        fs::create_dir_all(parent).map_err(|source| RecordError::CreateDir { path: parent.to_path_buf(), source })?;
-    }
+    write_atomic_with(path, |w| w.write_all(bytes))
+}
+
+/// Replace `path` by the content `fill` produces, through `.<name>.tmp` beside it and a rename,
+/// in a directory that must exist: it is never created, so a run directory removed mid-run stays
+/// removed. An error names the file that failed (the temporary one, or `path` for the rename).
+pub fn replace_file(
+    path: &Path,
+    fill: impl FnOnce(&mut std::io::BufWriter<fs::File>) -> std::io::Result<()>,
+) -> Result<(), RecordError> {
     let file_name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let tmp = path.with_file_name(format!(".{file_name}.tmp"));
-    let result = (|| {
-        let mut f = fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        fs::rename(&tmp, path)
+    let written = (|| {
+        let mut w = std::io::BufWriter::new(fs::File::create(&tmp)?);
+        fill(&mut w)?;
+        w.into_inner().map_err(|e| e.into_error())?.sync_all()
     })();
-    result.map_err(|source| {
+    if let Err(source) = written {
+        let _ = fs::remove_file(&tmp);
+        return Err(RecordError::Write { path: tmp, source });
+    }
+    fs::rename(&tmp, path).map_err(|source| {
         let _ = fs::remove_file(&tmp);
         RecordError::Write { path: path.to_path_buf(), source }
     })
