@@ -24,7 +24,7 @@ use super::container::{is_not_found, is_not_modified};
 use super::engine::{self, Engine, ENGINE_CALL_TIMEOUT};
 use super::error::{ClusterError, Result};
 use super::fourlw::{self, Membership, SrvrInfo};
-use super::image::{self, ImageSpec};
+use super::image::ImageSpec;
 use super::names;
 use crate::plan::ClusterPlan;
 use crate::record::ServerMode;
@@ -88,43 +88,31 @@ pub struct Cluster {
     done: bool,
 }
 
-/// Fail early when `servers` JVMs of `heap_mb` each would not fit in MemAvailable.
-pub fn memory_preflight(servers: u32, heap_mb: u32) -> Result<()> {
-    let estimate_mib = servers as u64 * (heap_mb as u64 + 200);
-    let Ok(meminfo) = std::fs::read_to_string("/proc/meminfo") else { return Ok(()) };
-    let available_kib = meminfo
-        .lines()
-        .find_map(|l| l.strip_prefix("MemAvailable:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok());
-    match available_kib {
-        Some(kib) if kib / 1024 < estimate_mib => {
-            Err(ClusterError::Memory { servers, heap_mb, estimate_mib, available_mib: kib / 1024 })
-        }
-        _ => Ok(()),
-    }
-}
-
 impl Cluster {
     /// See [`connect_docker`].
     pub async fn connect_docker() -> Result<Docker> {
         connect_docker().await
     }
 
-    /// Contact the engines, check the image and memory, and (one local engine) create the run's
-    /// network. No server is started.
+    /// Contact the engines, check the image and memory ([`engine::preflight`] for the initial
+    /// size), and create the cluster ([`Cluster::create_on`]). No server is started.
     pub async fn create(spec: ClusterSpec) -> Result<Cluster> {
+        let engines = engine::connect_engines(&spec.plan).await?;
+        let image = engine::preflight(&engines, &spec.plan, spec.plan.size).await?;
+        Cluster::create_on(spec, engines, image).await
+    }
+
+    /// The cluster on `engines`, already contacted and checked by [`engine::preflight`] (which
+    /// gave `image`): with one local engine, the run's network is created. No server is started.
+    pub async fn create_on(spec: ClusterSpec, engines: Vec<Engine>, image: ImageSpec) -> Result<Cluster> {
         if !names::is_valid_run_id(&spec.run_id) {
             return Err(ClusterError::BadRunId(spec.run_id.clone()));
         }
-        let engines = engine::connect_engines(&spec.plan).await?;
         if !spec.plan.engines.is_empty() {
-            let image = engine::preflight(&engines, &spec.plan, spec.plan.size).await?;
             tracing::debug!(run = %spec.run_id, engines = engines.len(), "host networking on listed engines");
             return Ok(Cluster { engines, spec, image, network: None, servers: BTreeMap::new(), done: false });
         }
         let docker = engines[0].docker.clone();
-        let image = image::ensure_image(&docker, &spec.plan.image, spec.plan.image_kind).await?;
-        memory_preflight(spec.plan.size, spec.plan.heap_mb)?;
         let network = names::network_name(&spec.run_id);
         let req = NetworkCreateRequest {
             name: network.clone(),

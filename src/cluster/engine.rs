@@ -97,6 +97,22 @@ pub async fn connect_engines(plan: &ClusterPlan) -> Result<Vec<Engine>> {
     futures_util::future::join_all(plan.engines.iter().map(connect_engine)).await.into_iter().collect()
 }
 
+/// Fail early when `servers` JVMs of `heap_mb` each would not fit in MemAvailable.
+pub fn memory_preflight(servers: u32, heap_mb: u32) -> Result<()> {
+    let estimate_mib = servers as u64 * (heap_mb as u64 + 200);
+    let Ok(meminfo) = std::fs::read_to_string("/proc/meminfo") else { return Ok(()) };
+    let available_kib = meminfo
+        .lines()
+        .find_map(|l| l.strip_prefix("MemAvailable:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok());
+    match available_kib {
+        Some(kib) if kib / 1024 < estimate_mib => {
+            Err(ClusterError::Memory { servers, heap_mb, estimate_mib, available_mib: kib / 1024 })
+        }
+        _ => Ok(()),
+    }
+}
+
 /// Servers `1..=servers` per engine index, under the plan's placement.
 pub fn servers_per_engine(plan: &ClusterPlan, servers: u32) -> Vec<u32> {
     let mut count = vec![0u32; plan.engines.len().max(1)];
@@ -107,10 +123,15 @@ pub fn servers_per_engine(plan: &ClusterPlan, servers: u32) -> Vec<u32> {
     count
 }
 
-/// Before a multi-engine run: the image is present on every engine that will host a server (the
-/// error gives the command that copies it there), and each engine's memory holds its servers.
+/// Before a run: the image is present on every engine that will host a server (on a listed
+/// engine the error gives the command that copies it there), and memory holds the servers
+/// (MemAvailable of this machine for the local engine; each listed engine's own total).
 /// `servers` is the largest the ensemble will be. Returns the image as seen on the first engine.
 pub async fn preflight(engines: &[Engine], plan: &ClusterPlan, servers: u32) -> Result<ImageSpec> {
+    if plan.engines.is_empty() {
+        memory_preflight(servers, plan.heap_mb)?;
+        return image::ensure_image(&engines[0].docker, &plan.image, plan.image_kind).await;
+    }
     let per_engine = servers_per_engine(plan, servers);
     let mut spec = None;
     for (engine, &count) in engines.iter().zip(&per_engine) {

@@ -141,12 +141,7 @@ pub async fn run_profile(loaded: LoadedProfile, opts: &RunOptions) -> Result<Run
     // Memory for the largest the ensemble will be, not just its initial size; a missing image is
     // the user's to fix before anything is written (on every listed engine).
     let largest = plan.procedure.target_size(plan.cluster.size);
-    if plan.cluster.engines.is_empty() {
-        cluster::memory_preflight(largest, plan.cluster.heap_mb)?;
-        cluster::image::ensure_image(&docker, &plan.cluster.image, plan.cluster.image_kind).await?;
-    } else {
-        cluster::engine::preflight(&engines, &plan.cluster, largest).await?;
-    }
+    let image = cluster::engine::preflight(&engines, &plan.cluster, largest).await?;
     for e in &engines {
         cluster::warn_leftovers(&e.docker).await;
     }
@@ -189,7 +184,7 @@ pub async fn run_profile(loaded: LoadedProfile, opts: &RunOptions) -> Result<Run
         extra_jvm_flags,
         skip_acl,
     };
-    let mut cluster = match Cluster::create(spec).await {
+    let mut cluster = match Cluster::create_on(spec, engines, image).await {
         Ok(c) => c,
         Err(e) => {
             sampler.stop().await;
@@ -203,7 +198,7 @@ pub async fn run_profile(loaded: LoadedProfile, opts: &RunOptions) -> Result<Run
     // Phases race the signals; a panic in any phase is caught and becomes the run's error.
     let cancel = CancellationToken::new();
     let interrupted = Arc::new(Mutex::new(None));
-    let watcher = signals::watch(engines.iter().map(|e| e.docker.clone()).collect(), run_id.clone(), dir.clone(), cancel.clone(), interrupted.clone())?;
+    let watcher = signals::watch(cluster.engines().iter().map(|e| e.docker.clone()).collect(), run_id.clone(), dir.clone(), cancel.clone(), interrupted.clone())?;
     let ctx = phases::PhaseCtx {
         plan: &plan,
         dir: &dir,
