@@ -130,9 +130,16 @@ impl RunDir {
         self.write_bytes(name, text.as_bytes())
     }
 
-    /// Write `bytes` to `name` (a path relative to the run directory; parents are created).
+    /// Write `bytes` to `name` (a path relative to the run directory; parents below it are
+    /// created). A run directory removed mid-run is never re-created: the write fails instead,
+    /// so no writer leaves a directory without its plan or events.
     pub fn write_bytes(&self, name: &str, bytes: &[u8]) -> Result<(), RecordError> {
-        write_atomic(&self.file(name), bytes)
+        let path = self.file(name);
+        if !self.path.is_dir() {
+            let source = std::io::Error::new(std::io::ErrorKind::NotFound, "the run directory is gone");
+            return Err(RecordError::Write { path, source });
+        }
+        write_atomic(&path, bytes)
     }
 
     /// `running`, `complete` or `aborted: <why>`.

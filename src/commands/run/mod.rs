@@ -241,10 +241,7 @@ pub async fn run_profile(loaded: LoadedProfile, opts: &RunOptions) -> Result<Run
             client_address: addr.to_string(),
         })
         .collect();
-    // (Not into a directory removed mid-run: writing would re-create it.)
-    if dir.path().is_dir() {
-        let _ = dir.write_json("meta.json", &meta);
-    }
+    let _ = dir.write_json("meta.json", &meta);
     let Finished { summary, write_error } = finish(&dir, &mut cluster, opts, result.as_ref().err(), sampler).await;
     watcher.abort();
     let verdict_failed = summary.as_ref().is_some_and(|s| s.verdict == crate::check::Verdict::Fail);

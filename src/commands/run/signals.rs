@@ -15,7 +15,7 @@ use tokio_util::sync::CancellationToken;
 
 /// Watch SIGINT and SIGTERM; returns the watcher task (abort it when the run is over).
 /// `interrupted` receives the name of the first signal; on the second, `dir`'s status is set to
-/// aborted (if the directory is still there) before the process exits.
+/// aborted (a removed run directory is not re-created) before the process exits.
 pub fn watch(
     dockers: Vec<Docker>,
     run_id: String,
@@ -41,9 +41,7 @@ pub fn watch(
                 cancel.cancel();
             } else {
                 eprintln!("zkchaos: second {name}: removing run {run_id}'s containers and exiting");
-                if dir.path().is_dir() {
-                    let _ = dir.set_status(&format!("aborted: interrupted by a second {name} (left at once)"));
-                }
+                let _ = dir.set_status(&format!("aborted: interrupted by a second {name} (left at once)"));
                 for docker in &dockers {
                     match crate::cluster::remove_run(docker, &run_id).await {
                         Ok(report) => eprintln!("zkchaos: removed {report:?}"),
