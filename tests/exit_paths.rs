@@ -9,7 +9,7 @@ mod common;
 use common::*;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// A one-server run that is quick but long enough to be interrupted in each phase.
 fn quick_profile(dir: &Path) -> PathBuf {
@@ -41,23 +41,6 @@ fn spawn_run(profile: &Path, results: &Path, fault: Option<&str>) -> Child {
         cmd.env("ZKCHAOS_TEST_FAULT", f);
     }
     cmd.spawn().expect("spawn zkchaos run")
-}
-
-/// Wait until the run has put `label` (a Start mark) on its timeline.
-fn wait_for_mark(results: &Path, label: &str, timeout: Duration) -> PathBuf {
-    let deadline = Instant::now() + timeout;
-    loop {
-        if let Ok(entries) = std::fs::read_dir(results.join("exit-path")) {
-            for e in entries.flatten().filter(|e| e.file_name() != "latest") {
-                let marks = std::fs::read_to_string(e.path().join("marks.json")).unwrap_or_default();
-                if marks.contains(&format!("\"{label}\"")) {
-                    return e.path();
-                }
-            }
-        }
-        assert!(Instant::now() < deadline, "no `{label}` mark within {timeout:?}");
-        std::thread::sleep(Duration::from_millis(100));
-    }
 }
 
 fn signal(child: &Child, sig: i32) {
@@ -124,7 +107,7 @@ async fn panic_in_checker_removes_everything() {
 async fn interrupted_in(label: &str, sig: i32, sig_name: &str) {
     let tmp = tempfile::tempdir().unwrap();
     let child = spawn_run(&quick_profile(tmp.path()), tmp.path(), None);
-    let dir = wait_for_mark(tmp.path(), label, Duration::from_secs(60));
+    let dir = common::wait_for_mark(tmp.path(), "exit-path", label, Duration::from_secs(60));
     std::thread::sleep(Duration::from_millis(500));
     signal(&child, sig);
     let out = finish(child);
@@ -154,7 +137,7 @@ async fn sigterm_removes_everything() {
 async fn sigkill_then_clean_removes_everything() {
     let tmp = tempfile::tempdir().unwrap();
     let mut child = spawn_run(&quick_profile(tmp.path()), tmp.path(), None);
-    let dir = wait_for_mark(tmp.path(), "phase:warmup", Duration::from_secs(60));
+    let dir = common::wait_for_mark(tmp.path(), "exit-path", "phase:warmup", Duration::from_secs(60));
     signal(&child, libc::SIGKILL);
     let _ = child.wait();
     let run = run_id(&dir);

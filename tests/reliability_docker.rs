@@ -190,23 +190,6 @@ impl Watched {
     }
 }
 
-/// The newest run directory under `results/<group>` once it has `label` in its marks.
-fn wait_for_mark(results: &Path, group: &str, label: &str, timeout: Duration) -> std::path::PathBuf {
-    let deadline = Instant::now() + timeout;
-    loop {
-        if let Ok(entries) = std::fs::read_dir(results.join(group)) {
-            for e in entries.flatten().filter(|e| e.file_name() != "latest") {
-                let marks = std::fs::read_to_string(e.path().join("marks.json")).unwrap_or_default();
-                if marks.contains(&format!("\"{label}\"")) {
-                    return e.path();
-                }
-            }
-        }
-        assert!(Instant::now() < deadline, "no `{label}` mark within {timeout:?}");
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
-
 fn status_of(dir: &Path) -> String {
     std::fs::read_to_string(dir.join("status")).unwrap_or_default().trim().to_string()
 }
@@ -321,7 +304,7 @@ max_attempts = 1
     );
     let results = tmp.path().join("results");
     let run = Watched::spawn(&profile, &results, &[], &[]);
-    let dir = wait_for_mark(&results, "reconfig-sigterm", "reconfig add 2 attempt 1", Duration::from_secs(180));
+    let dir = common::wait_for_mark(&results, "reconfig-sigterm", "reconfig add 2 attempt 1", Duration::from_secs(180));
     std::thread::sleep(Duration::from_millis(500));
     run.sigterm();
     let (code, out) = run.finish();
@@ -365,7 +348,7 @@ duration_s = 5
     );
     let results = tmp.path().join("results");
     let run = Watched::spawn(&profile, &results, &[], prefix);
-    let dir = wait_for_mark(&results, group, "phase:warmup", Duration::from_secs(120));
+    let dir = common::wait_for_mark(&results, group, "phase:warmup", Duration::from_secs(120));
     let run_of_dir = run_id(&dir);
     break_it(&dir);
     let (code, out) = run.finish();

@@ -176,3 +176,21 @@ pub async fn with_cluster(
     anyhow::ensure!(left == (0, 0, 0), "run {run} left (containers, networks, volumes) = {left:?}");
     result
 }
+
+/// The newest run directory under `results/<group>` once its timeline has the mark `label`
+/// (polled every 100 ms; panics after `timeout`).
+pub fn wait_for_mark(results: &Path, group: &str, label: &str, timeout: std::time::Duration) -> PathBuf {
+    let deadline = std::time::Instant::now() + timeout;
+    loop {
+        if let Ok(entries) = std::fs::read_dir(results.join(group)) {
+            for e in entries.flatten().filter(|e| e.file_name() != "latest") {
+                let marks = std::fs::read_to_string(e.path().join("marks.json")).unwrap_or_default();
+                if marks.contains(&format!("\"{label}\"")) {
+                    return e.path();
+                }
+            }
+        }
+        assert!(std::time::Instant::now() < deadline, "no `{label}` mark within {timeout:?}");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+}
