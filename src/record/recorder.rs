@@ -77,6 +77,8 @@ pub enum Command {
 
 enum Msg {
     Op(OpEvent),
+    /// Events in completion order (the driver hands them over in batches).
+    Ops(Vec<OpEvent>),
     Mark(Mark),
     Cmd(Command),
 }
@@ -157,6 +159,11 @@ impl std::fmt::Debug for Msg {
 impl RecorderHandle {
     pub fn op(&self, e: OpEvent) {
         let _ = self.tx.send(Msg::Op(e));
+    }
+
+    /// Several events at once, in completion order: one message, one wake-up of the recorder.
+    pub fn ops(&self, events: Vec<OpEvent>) {
+        let _ = self.tx.send(Msg::Ops(events));
     }
 
     pub fn mark(&self, m: Mark) {
@@ -290,6 +297,11 @@ pub fn spawn(
                 biased;
                 msg = rx.recv() => match msg {
                     Some(Msg::Op(e)) => state.op(e)?,
+                    Some(Msg::Ops(batch)) => {
+                        for e in batch {
+                            state.op(e)?;
+                        }
+                    }
                     Some(Msg::Mark(m)) => {
                         state.counts.note_mark(&m);
                         state.marks.push(m);
@@ -312,6 +324,11 @@ pub fn spawn(
                     while let Ok(msg) = rx.try_recv() {
                         match msg {
                             Msg::Op(e) => state.op(e)?,
+                            Msg::Ops(batch) => {
+                                for e in batch {
+                                    state.op(e)?;
+                                }
+                            }
                             Msg::Mark(m) => state.marks.push(m),
                             Msg::Cmd(Command::Finish(reply)) => {
                                 let _ = reply.send(state.finish());

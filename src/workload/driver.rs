@@ -1,19 +1,19 @@
 //! The one driver loop, the per-operation task, and session replacement.
 //!
-//! The loop runs on a dedicated OS thread: in open loop it sleeps with `std::thread::sleep`
-//! (timer slack lowered to 1 µs on Linux) until each intended start — tokio's timer has 1 ms
-//! granularity, which would issue a 5,000 ops/s schedule in bursts — then spawns the operation
-//! onto the runtime. In closed loop it waits for one of `in_flight` permits. Either way each
-//! operation is its own task, so late completions never delay later sends.
+//! Everything here runs on the workload's [`LoadThread`](super::load_thread): in open loop the
+//! driver waits with a precise `async_io::Timer` until each intended start (tokio's timer has
+//! 1 ms granularity, which would issue a 5,000 ops/s schedule in bursts) and spawns the
+//! operation onto the same executor; in closed loop it waits for one of `in_flight` permits.
+//! Either way each operation is its own task, so late completions never delay later sends.
+//! Completed operations' events are handed to the recorder in batches every [`HAND_OVER`]
+//! rather than one message (and one wake-up of the recorder) per operation.
 //!
-//! Threading was decided with `zkchaos bench --only cpu,lag` (issue 14; commits c8b32eb and
-//! 32c0420 hold the alternatives). Driver, operations and sessions on one current-thread
-//! runtime (timerfd for precision): zkchaos/bare-open 1.08×, 1.30×, 1.39× over three
-//! invocations against 1.18–1.35× for this design in four, i.e. no gain beyond the host's
-//! noise, and lag p50 once 0.86 ms; this sleeper thread spawning onto a session runtime:
-//! 1.40×. The client library forces one session task per client and a hop through
-//! `async-io`'s reactor thread for every response.
+//! Threading was decided with `zkchaos bench --only cpu,lag` (issue 14): see the load thread's
+//! module docs for the design and the figures; the designs it replaced (a sleeper thread
+//! spawning onto the tokio runtime; driver and sessions on a current-thread tokio runtime with a
+//! timerfd) are commits c8b32eb and 32c0420 and the code before this module's last rewrite.
 
+use super::load_thread::PreciseTimer;
 use super::ops::{classify, session_lost, Failure};
 use super::schedule::{Pace, Schedule};
 use super::{connect_session, key_path, payload, OpSpec, Workload, WorkloadError, SEQ_PREFIX};
@@ -24,7 +24,7 @@ use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
-use tokio::sync::{mpsc, oneshot, OwnedSemaphorePermit, Semaphore};
+use tokio::sync::{mpsc, OwnedSemaphorePermit, Semaphore};
 use tokio_util::sync::CancellationToken;
 use zookeeper_client as zk;
 
@@ -47,10 +47,17 @@ struct Slot {
     replacing: AtomicBool,
 }
 
+/// How often completed operations' events are handed to the recorder (one message per batch).
+pub const HAND_OVER: Duration = Duration::from_millis(10);
+
 struct Ctx {
     wl: Arc<Workload>,
+    /// The load thread's executor: operations and replacement sessions are spawned here.
+    ex: Arc<async_executor::Executor<'static>>,
     slots: Vec<Slot>,
     recorder: RecorderHandle,
+    /// Events of completed operations not yet handed to the recorder.
+    completed: Mutex<Vec<OpEvent>>,
     cancel: CancellationToken,
     op_timeout: Duration,
     created: Mutex<VecDeque<String>>,
@@ -59,12 +66,24 @@ struct Ctx {
     expiries: AtomicU64,
 }
 
+impl Ctx {
+    /// Hand the completed operations' events to the recorder, in completion order.
+    fn hand_over(&self) {
+        if let Ok(mut batch) = self.completed.lock() {
+            if !batch.is_empty() {
+                self.recorder.ops(std::mem::take(&mut *batch));
+            }
+        }
+    }
+}
+
 pub(crate) async fn run(
     wl: Arc<Workload>,
     schedule: Schedule,
     recorder: RecorderHandle,
     cancel: CancellationToken,
 ) -> Result<WorkloadReport, WorkloadError> {
+    let timer = PreciseTimer::new().map_err(WorkloadError::Timer)?;
     let slots = wl
         .clients
         .iter()
@@ -72,30 +91,32 @@ pub(crate) async fn run(
         .collect();
     let ctx = Arc::new(Ctx {
         op_timeout: Duration::from_millis(u64::from(wl.plan.op_timeout_ms)),
+        ex: wl.thread.executor(),
         wl: wl.clone(),
         slots,
         recorder,
+        completed: Mutex::new(Vec::new()),
         cancel: cancel.clone(),
         created: Mutex::new(VecDeque::new()),
         keep_created: wl.plan.weight(OpKind::Delete) > 0,
         expiries: AtomicU64::new(0),
     });
     let server_list = tokio::spawn(follow_server_list(ctx.clone()));
+    let hand_over = wl.thread.spawn({
+        let ctx = ctx.clone();
+        async move {
+            loop {
+                async_io::Timer::after(HAND_OVER).await;
+                ctx.hand_over();
+            }
+        }
+    });
     let (done_tx, mut done_rx) = mpsc::channel::<()>(1);
-    let (report_tx, report_rx) = oneshot::channel();
-    let handle = tokio::runtime::Handle::current();
-    let thread_ctx = ctx.clone();
-    let thread_cancel = cancel.clone();
-    std::thread::Builder::new()
-        .name("zkchaos-driver".into())
-        .spawn(move || {
-            let r = drive(schedule, thread_ctx, handle, thread_cancel, done_tx);
-            let _ = report_tx.send(r);
-        })
-        .map_err(WorkloadError::Thread)?;
-    let (issued, stop_us, cancelled) = report_rx.await.unwrap_or((0, ctx.wl.epoch.now_us(), true));
+    let (issued, stop_us, cancelled) = wl.thread.spawn(drive(schedule, timer, ctx.clone(), cancel, done_tx)).await;
     // Every operation task holds a sender: recv() returns None once all have finished.
     let _ = done_rx.recv().await;
+    drop(hand_over);
+    ctx.hand_over();
     server_list.abort();
     Ok(WorkloadReport {
         issued,
@@ -106,46 +127,41 @@ pub(crate) async fn run(
     })
 }
 
-#[cfg(target_os = "linux")]
-fn precise_timers() {
-    // SAFETY: PR_SET_TIMERSLACK only changes this thread's timer slack; no memory is involved.
-    unsafe {
-        libc::prctl(libc::PR_SET_TIMERSLACK, 1000 as libc::c_ulong, 0, 0, 0);
-    }
-}
-#[cfg(not(target_os = "linux"))]
-fn precise_timers() {}
-
-/// Sleep until `t_us` since the epoch; false if cancelled first.
-fn sleep_until(ctx: &Ctx, t_us: u64, cancel: &CancellationToken) -> bool {
+/// Wait until `t_us` since the epoch (precisely: see [`PreciseTimer`]); false if cancelled first.
+async fn wait_until(ctx: &Ctx, timer: &PreciseTimer, t_us: u64, cancel: &CancellationToken) -> bool {
+    let epoch = ctx.wl.epoch;
     loop {
         if cancel.is_cancelled() {
             return false;
         }
-        let now = ctx.wl.epoch.now_us();
+        let now = epoch.now_us();
         if now >= t_us {
             return true;
         }
-        std::thread::sleep(Duration::from_micros((t_us - now).min(20_000)));
+        // Bounded so that a cancellation is noticed within 20 ms without a waiter per operation.
+        let until = epoch.instant + Duration::from_micros(t_us.min(now + 20_000));
+        if let Err(e) = timer.sleep_until(until).await {
+            tracing::warn!("the driver's timer failed ({e}); waiting with async-io's timer instead");
+            async_io::Timer::at(until).await;
+        }
     }
 }
 
 /// The driver loop. Returns (ops issued, stop time, cancelled).
-fn drive(
+async fn drive(
     schedule: Schedule,
+    timer: PreciseTimer,
     ctx: Arc<Ctx>,
-    handle: tokio::runtime::Handle,
     cancel: CancellationToken,
     done: mpsc::Sender<()>,
 ) -> (u64, u64, bool) {
-    precise_timers();
     let epoch = ctx.wl.epoch;
     let sem = match schedule.pace {
         Pace::Closed { in_flight } => Some(Arc::new(Semaphore::new(in_flight as usize))),
         Pace::Open { .. } => None,
     };
     let end = schedule.end_us();
-    if !sleep_until(&ctx, schedule.start_us, &cancel) {
+    if !wait_until(&ctx, &timer, schedule.start_us, &cancel).await {
         return (0, epoch.now_us(), true);
     }
     let mut ops = ctx.wl.op_gen();
@@ -154,18 +170,16 @@ fn drive(
         let (intended, permit): (u64, Option<OwnedSemaphorePermit>) = match (&schedule.pace, &sem) {
             (Pace::Open { .. }, _) => {
                 let Some(t) = schedule.intended_us(issued) else { break };
-                if !sleep_until(&ctx, t, &cancel) {
+                if !wait_until(&ctx, &timer, t, &cancel).await {
                     return (issued, epoch.now_us(), true);
                 }
                 (t, None)
             }
             (Pace::Closed { .. }, Some(sem)) => {
-                let permit = handle.block_on(async {
-                    tokio::select! {
-                        p = sem.clone().acquire_owned() => p.ok(),
-                        _ = cancel.cancelled() => None,
-                    }
-                });
+                let permit = tokio::select! {
+                    p = sem.clone().acquire_owned() => p.ok(),
+                    _ = cancel.cancelled() => None,
+                };
                 let Some(permit) = permit else { return (issued, epoch.now_us(), true) };
                 let now = epoch.now_us();
                 if end.is_some_and(|e| now >= e) {
@@ -176,13 +190,15 @@ fn drive(
             (Pace::Closed { .. }, None) => break,
         };
         let Some(spec) = ops.next() else { break };
-        let ctx = ctx.clone();
+        let task_ctx = ctx.clone();
         let done = done.clone();
-        handle.spawn(async move {
-            execute(&ctx, spec, intended).await;
-            drop(permit);
-            drop(done);
-        });
+        ctx.ex
+            .spawn(async move {
+                execute(&task_ctx, spec, intended).await;
+                drop(permit);
+                drop(done);
+            })
+            .detach();
         issued += 1;
     }
     (issued, end.unwrap_or_else(|| epoch.now_us()), false)
@@ -240,7 +256,7 @@ async fn execute(ctx: &Arc<Ctx>, spec: OpSpec, intended_us: u64) {
             (outcome, Some(class), path, -1)
         }
     };
-    ctx.recorder.op(OpEvent {
+    let event = OpEvent {
         intended_us,
         start_us,
         end_us,
@@ -251,7 +267,10 @@ async fn execute(ctx: &Arc<Ctx>, spec: OpSpec, intended_us: u64) {
         error,
         token,
         version,
-    });
+    };
+    if let Ok(mut batch) = ctx.completed.lock() {
+        batch.push(event);
+    }
 }
 
 /// Issue one operation; returns the path to record and the version (-1 if none).
@@ -325,8 +344,10 @@ fn replace_session(ctx: &Arc<Ctx>, idx: u32, why: &'static str, detail: impl FnO
     }
     // Formatted only here, past the guard: every op of a lost session reaches this function.
     ctx.recorder.mark_now(MarkKind::Point, format!("{why} s{idx}"), Some(detail()));
-    let ctx = ctx.clone();
-    tokio::spawn(async move {
+    let task_ctx = ctx.clone();
+    // On the load thread, so that the new session's task lives there too.
+    ctx.ex.spawn(async move {
+        let ctx = task_ctx;
         let slot = &ctx.slots[idx as usize];
         loop {
             let connect = ctx.wl.servers_tx.borrow().clone();
@@ -352,7 +373,8 @@ fn replace_session(ctx: &Arc<Ctx>, idx: u32, why: &'static str, detail: impl FnO
             }
         }
         slot.replacing.store(false, Ordering::Release);
-    });
+    })
+    .detach();
 }
 
 /// Replace every session when the connect string changes.

@@ -2,9 +2,10 @@
 //! outage and latency figure comes from it.
 //!
 //! - A [`Schedule`] (open loop at a fixed rate, or closed loop with N in flight) is a value
-//!   handed to one driver loop ([`driver`]). In open loop the driver runs on its own thread,
-//!   sleeps precisely until each intended start and spawns one task per operation, so a slow
-//!   completion never delays later sends. Latency is always `end − intended`.
+//!   handed to one driver loop ([`driver`]). The driver, the operations and the sessions run on
+//!   one [`load_thread`]; in open loop the driver waits precisely until each intended start and
+//!   spawns one task per operation, so a slow completion never delays later sends. Latency is
+//!   always `end − intended`.
 //! - The operation sequence (kind and key of operation `i`) comes from a `SmallRng` seeded with
 //!   the run's seed, so it is reproducible. Operation `i` runs on session `i mod sessions`.
 //! - Keys `/zkchaos/keys/k<i>` are pre-populated; creates are persistent sequential under
@@ -19,6 +20,7 @@
 //!   The schedule never waits for it.
 
 pub mod driver;
+pub mod load_thread;
 pub mod ops;
 pub mod readback;
 pub mod schedule;
@@ -51,6 +53,8 @@ pub enum WorkloadError {
     Prepare { path: String, detail: String },
     #[error("cannot start the load driver thread: {0}")]
     Thread(std::io::Error),
+    #[error("cannot create the load driver's timer: {0}")]
+    Timer(std::io::Error),
     #[error("cannot create results directory {path}: {source}")]
     ResultsDir { path: std::path::PathBuf, source: std::io::Error },
     #[error("cannot write {path}: {detail}")]
@@ -154,6 +158,9 @@ pub struct Workload {
     pub(crate) mix: Mix,
     pub(crate) clients: Vec<zk::Client>,
     pub(crate) servers_tx: tokio::sync::watch::Sender<String>,
+    /// Where the sessions' tasks, the driver and the operations run; last, so that it stops
+    /// after the clients above were dropped (their sessions close on it).
+    pub(crate) thread: load_thread::LoadThread,
 }
 
 pub(crate) fn connector(plan: &LoadPlan) -> zk::Connector {
@@ -200,7 +207,13 @@ impl Workload {
         if plan.op_timeout_ms == 0 {
             return Err(setting("op_timeout_ms", 0, "must be positive"));
         }
-        let clients = futures_util::future::try_join_all((0..plan.sessions).map(|s| connect_session(plan, connect, s))).await?;
+        let thread = load_thread::LoadThread::start().map_err(WorkloadError::Thread)?;
+        // Connected from the load thread, so that each session's task lives there.
+        let clients = futures_util::future::try_join_all((0..plan.sessions).map(|s| {
+            let (plan, connect) = (plan.clone(), connect.to_string());
+            thread.spawn(async move { connect_session(&plan, &connect, s).await })
+        }))
+        .await?;
         let op_timeout = Duration::from_millis(u64::from(plan.op_timeout_ms));
         let c = &clients[0];
         for dir in [ROOT, KEYS_DIR, SEQ_DIR] {
@@ -222,7 +235,7 @@ impl Workload {
         }))
         .await?;
         let (servers_tx, _) = tokio::sync::watch::channel(connect.to_string());
-        Ok(Workload { plan: plan.clone(), seed, epoch, mix, clients, servers_tx })
+        Ok(Workload { plan: plan.clone(), seed, epoch, mix, clients, servers_tx, thread })
     }
 
     /// Send a new connect string here (e.g. after an expansion): every session is replaced by

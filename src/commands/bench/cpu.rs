@@ -8,7 +8,7 @@
 //! - `bare pipelined`: bare client, closed loop with 32 requests in flight (no task per
 //!   operation), the floor the protocol allows.
 
-use super::{cpu_us, median, scratch_dir, Out};
+use super::{median, scratch_dir, Out, Usage};
 use super::super::recorded::RecordedLoad;
 use crate::plan::LoadPlan;
 use crate::record::{Epoch, OpKind};
@@ -27,16 +27,39 @@ const RATE: u32 = 2000;
 const SESSIONS: usize = 4;
 const PIPELINE: usize = 32;
 
-/// CPU µs and operations completed in one driving window.
+/// CPU time, context switches and operations completed in one driving window.
 #[derive(Debug, Clone, Copy)]
 struct Window {
-    cpu_us: u64,
+    usage: Usage,
     ops: u64,
 }
 
 impl Window {
+    fn measured(before: Usage, ops: u64) -> Window {
+        Window { usage: Usage::now().since(before), ops }
+    }
+
     fn per_op(self) -> f64 {
-        self.cpu_us as f64 / self.ops.max(1) as f64
+        self.usage.cpu_us() as f64 / self.ops.max(1) as f64
+    }
+
+    fn switches_per_op(self) -> f64 {
+        self.usage.switches as f64 / self.ops.max(1) as f64
+    }
+
+    /// Share of the CPU time spent in the kernel, %.
+    fn sys_percent(self) -> f64 {
+        100.0 * self.usage.sys_us as f64 / self.usage.cpu_us().max(1) as f64
+    }
+
+    fn describe(self) -> String {
+        format!(
+            "{:.1} µs/op ({} ops, {:.0} % in the kernel, {:.2} context switches/op)",
+            self.per_op(),
+            self.ops,
+            self.sys_percent(),
+            self.switches_per_op()
+        )
     }
 }
 
@@ -57,9 +80,9 @@ async fn zkchaos(connect: &str, secs: u64) -> crate::Result<Window> {
         let plan = plan();
         let recorded = RecordedLoad::start(&plan, connect, 1, epoch, dir.clone(), 0, cancel.clone()).await?;
         let schedule = Schedule::from_plan(&plan, epoch.now_us() + 20_000, Some(Duration::from_secs(secs)));
-        let before = cpu_us();
+        let before = Usage::now();
         let (_, stats) = recorded.drive(schedule, cancel).await?;
-        Ok::<_, crate::Error>(Window { cpu_us: cpu_us().saturating_sub(before), ops: stats.counts.events })
+        Ok::<_, crate::Error>(Window::measured(before, stats.counts.events))
     }
     .await;
     let _ = std::fs::remove_dir_all(&dir);
@@ -96,7 +119,7 @@ async fn bare_open(connect: &str, secs: u64, mix: &Mix) -> crate::Result<Window>
     let n = secs * u64::from(RATE);
     let (done_tx, mut done_rx) = mpsc::channel::<()>(1);
     let start = tokio::time::Instant::now() + Duration::from_millis(20);
-    let before = cpu_us();
+    let before = Usage::now();
     for i in 0..n {
         tokio::time::sleep_until(start + period * i as u32).await;
         let (kind, key) = (mix.sample(&mut rng), rng.gen_range(0..plan().keys));
@@ -110,8 +133,7 @@ async fn bare_open(connect: &str, secs: u64, mix: &Mix) -> crate::Result<Window>
     }
     drop(done_tx);
     let _ = done_rx.recv().await;
-    let used = cpu_us().saturating_sub(before);
-    Ok(Window { cpu_us: used, ops: completed.load(Ordering::Relaxed) })
+    Ok(Window::measured(before, completed.load(Ordering::Relaxed)))
 }
 
 /// The floor: 32 requests always in flight over the 4 sessions, no task per operation.
@@ -119,7 +141,7 @@ async fn bare_pipelined(connect: &str, secs: u64, mix: &Mix) -> crate::Result<Wi
     let clients = sessions(connect).await?;
     let data = vec![b'x'; plan().value_size as usize];
     let end = tokio::time::Instant::now() + Duration::from_secs(secs);
-    let before = cpu_us();
+    let before = Usage::now();
     let lanes = (0..PIPELINE).map(|lane| {
         let (c, data) = (&clients[lane % SESSIONS], &data);
         let mut rng = SmallRng::seed_from_u64(lane as u64);
@@ -133,7 +155,7 @@ async fn bare_pipelined(connect: &str, secs: u64, mix: &Mix) -> crate::Result<Wi
         }
     });
     let ops: u64 = futures_util::future::join_all(lanes).await.into_iter().sum();
-    Ok(Window { cpu_us: cpu_us().saturating_sub(before), ops })
+    Ok(Window::measured(before, ops))
 }
 
 pub async fn cpu(out: Out, connect: &str, secs: u64, rounds: u32) -> crate::Result<Value> {
@@ -149,12 +171,16 @@ pub async fn cpu(out: Out, connect: &str, secs: u64, rounds: u32) -> crate::Resu
         let pw = bare_pipelined(connect, secs, &mix).await?;
         let (zu, ou, pu) = (zw.per_op(), ow.per_op(), pw.per_op());
         out.say(format!(
-            "cpu round {round}: zkchaos {zu:.1} µs/op ({} ops)  bare open {ou:.1} µs/op ({} ops)  bare pipelined {pu:.1} µs/op ({} ops)  zkchaos/bare-open {:.2}×  zkchaos/pipelined {:.2}×",
-            zw.ops, ow.ops, pw.ops, zu / ou, zu / pu
+            "cpu round {round}: zkchaos {}  bare open {}  bare pipelined {}  zkchaos/bare-open {:.2}×  zkchaos/pipelined {:.2}×",
+            zw.describe(), ow.describe(), pw.describe(), zu / ou, zu / pu
         ));
         rows.push(json!({
             "zkchaos_us_per_op": zu, "bare_open_us_per_op": ou, "bare_pipelined_us_per_op": pu,
             "zkchaos_ops": zw.ops, "bare_open_ops": ow.ops, "bare_pipelined_ops": pw.ops,
+            "zkchaos_switches_per_op": zw.switches_per_op(), "bare_open_switches_per_op": ow.switches_per_op(),
+            "bare_pipelined_switches_per_op": pw.switches_per_op(),
+            "zkchaos_sys_percent": zw.sys_percent(), "bare_open_sys_percent": ow.sys_percent(),
+            "bare_pipelined_sys_percent": pw.sys_percent(),
         }));
         z.push(zu);
         o.push(ou);
