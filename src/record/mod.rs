@@ -69,15 +69,6 @@ pub enum RecordError {
     Serialize { what: String, source: serde_json::Error },
 }
 
-impl RecordError {
-    pub(crate) fn csv_write(path: &std::path::Path, e: csv::Error) -> RecordError {
-        let source = match e.into_kind() {
-            csv::ErrorKind::Io(io) => io,
-            other => std::io::Error::other(format!("{other:?}")),
-        };
-        RecordError::Write { path: path.to_owned(), source }
-    }
-}
 
 impl From<RecordError> for crate::Error {
     fn from(e: RecordError) -> Self {

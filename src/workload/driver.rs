@@ -5,8 +5,9 @@
 //! 1 ms granularity, which would issue a 5,000 ops/s schedule in bursts) and spawns the
 //! operation onto the same executor; in closed loop it waits for one of `in_flight` permits.
 //! Either way each operation is its own task, so late completions never delay later sends.
-//! Completed operations' events are handed to the recorder in batches every [`HAND_OVER`]
-//! rather than one message (and one wake-up of the recorder) per operation.
+//! A housekeeping task hands completed operations' events to the recorder in batches every
+//! [`HOUSEKEEPING`] rather than one message (and one wake-up of the recorder) per operation, and
+//! ends operations past their deadline then (no timer per operation).
 //!
 //! Threading was decided with `zkchaos bench --only cpu,lag` (issue 14): see the load thread's
 //! module docs for the design and the figures; the designs it replaced (a sleeper thread
@@ -18,6 +19,7 @@ use super::ops::{classify, session_lost, Failure};
 use super::schedule::{Pace, Schedule};
 use super::{connect_session, key_path, payload, OpSpec, Workload, WorkloadError, SEQ_PREFIX};
 use crate::plan::ReconnectMode;
+use futures_util::future::{abortable, AbortHandle, Aborted};
 use crate::record::{ErrorClass, MarkKind, OpEvent, OpKind, Outcome, RecorderHandle};
 use serde::Serialize;
 use std::collections::VecDeque;
@@ -43,12 +45,19 @@ pub struct WorkloadReport {
 }
 
 struct Slot {
-    client: RwLock<Option<zk::Client>>,
+    /// Shared, not cloned per operation: a `zk::Client` clone allocates (its session password).
+    client: RwLock<Option<Arc<zk::Client>>>,
     replacing: AtomicBool,
 }
 
-/// How often completed operations' events are handed to the recorder (one message per batch).
-pub const HAND_OVER: Duration = Duration::from_millis(10);
+/// How often housekeeping hands completed operations' events to the recorder (one message per
+/// batch) and ends operations past their deadline, which costs no timer per operation. The
+/// driver does it when it wakes for an operation and this much time has passed (open loop at
+/// ≥ 100 ops/s: an operation times out between `op_timeout` and `op_timeout` + 10 ms after it
+/// started); a backstop task every [`HOUSEKEEPING_IDLE`] covers closed loop and quiet schedules.
+pub const HOUSEKEEPING: Duration = Duration::from_millis(10);
+/// The backstop's period (timeouts are then enforced within `op_timeout` + 50 ms).
+pub const HOUSEKEEPING_IDLE: Duration = Duration::from_millis(50);
 
 struct Ctx {
     wl: Arc<Workload>,
@@ -58,6 +67,10 @@ struct Ctx {
     recorder: RecorderHandle,
     /// Events of completed operations not yet handed to the recorder.
     completed: Mutex<Vec<OpEvent>>,
+    /// Deadlines (µs since the epoch) of started operations, in start order, with what ends each.
+    deadlines: Mutex<VecDeque<(u64, AbortHandle)>>,
+    /// When housekeeping last ran, µs since the epoch.
+    housekept_us: AtomicU64,
     cancel: CancellationToken,
     op_timeout: Duration,
     created: Mutex<VecDeque<String>>,
@@ -67,6 +80,29 @@ struct Ctx {
 }
 
 impl Ctx {
+    /// Expire overdue operations and hand events over, if [`HOUSEKEEPING`] has passed since the
+    /// last time (or always, with `force`).
+    fn housekeep(&self, now_us: u64, force: bool) {
+        let last = self.housekept_us.load(Ordering::Relaxed);
+        if !force && now_us < last + HOUSEKEEPING.as_micros() as u64 {
+            return;
+        }
+        self.housekept_us.store(now_us, Ordering::Relaxed);
+        self.expire(now_us);
+        self.hand_over();
+    }
+
+    /// End every operation whose deadline has passed (those that finished already ignore it).
+    fn expire(&self, now_us: u64) {
+        if let Ok(mut deadlines) = self.deadlines.lock() {
+            while deadlines.front().is_some_and(|(d, _)| *d <= now_us) {
+                if let Some((_, op)) = deadlines.pop_front() {
+                    op.abort();
+                }
+            }
+        }
+    }
+
     /// Hand the completed operations' events to the recorder, in completion order.
     fn hand_over(&self) {
         if let Ok(mut batch) = self.completed.lock() {
@@ -87,7 +123,7 @@ pub(crate) async fn run(
     let slots = wl
         .clients
         .iter()
-        .map(|c| Slot { client: RwLock::new(Some(c.clone())), replacing: AtomicBool::new(false) })
+        .map(|c| Slot { client: RwLock::new(Some(Arc::new(c.clone()))), replacing: AtomicBool::new(false) })
         .collect();
     let ctx = Arc::new(Ctx {
         op_timeout: Duration::from_millis(u64::from(wl.plan.op_timeout_ms)),
@@ -96,18 +132,23 @@ pub(crate) async fn run(
         slots,
         recorder,
         completed: Mutex::new(Vec::new()),
+        deadlines: Mutex::new(VecDeque::new()),
+        housekept_us: AtomicU64::new(0),
         cancel: cancel.clone(),
         created: Mutex::new(VecDeque::new()),
         keep_created: wl.plan.weight(OpKind::Delete) > 0,
         expiries: AtomicU64::new(0),
     });
     let server_list = tokio::spawn(follow_server_list(ctx.clone()));
-    let hand_over = wl.thread.spawn({
+    let housekeeping_timer = PreciseTimer::new().map_err(WorkloadError::Timer)?;
+    let housekeeping = wl.thread.spawn({
         let ctx = ctx.clone();
         async move {
             loop {
-                async_io::Timer::after(HAND_OVER).await;
-                ctx.hand_over();
+                if housekeeping_timer.sleep_until(std::time::Instant::now() + HOUSEKEEPING_IDLE).await.is_err() {
+                    async_io::Timer::after(HOUSEKEEPING_IDLE).await;
+                }
+                ctx.housekeep(ctx.wl.epoch.now_us(), false);
             }
         }
     });
@@ -115,7 +156,7 @@ pub(crate) async fn run(
     let (issued, stop_us, cancelled) = wl.thread.spawn(drive(schedule, timer, ctx.clone(), cancel, done_tx)).await;
     // Every operation task holds a sender: recv() returns None once all have finished.
     let _ = done_rx.recv().await;
-    drop(hand_over);
+    drop(housekeeping);
     ctx.hand_over();
     server_list.abort();
     Ok(WorkloadReport {
@@ -173,6 +214,7 @@ async fn drive(
                 if !wait_until(&ctx, &timer, t, &cancel).await {
                     return (issued, epoch.now_us(), true);
                 }
+                ctx.housekeep(epoch.now_us(), false);
                 (t, None)
             }
             (Pace::Closed { .. }, Some(sem)) => {
@@ -231,10 +273,16 @@ async fn execute(ctx: &Arc<Ctx>, spec: OpSpec, intended_us: u64) {
             zk::SessionState::AuthFailed => zk::Error::AuthFailed,
             _ => zk::Error::ClientClosed,
         })),
-        Some(c) => match tokio::time::timeout(ctx.op_timeout, call(ctx, c, spec.kind, &key, &token)).await {
-            Ok(r) => r.map_err(Failure::Zk),
-            Err(_) => Err(Failure::Elapsed),
-        },
+        Some(c) => {
+            let (call, deadline) = abortable(call(ctx, c, spec.kind, &key, &token));
+            if let Ok(mut deadlines) = ctx.deadlines.lock() {
+                deadlines.push_back((start_us + ctx.op_timeout.as_micros() as u64, deadline));
+            }
+            match call.await {
+                Ok(r) => r.map_err(Failure::Zk),
+                Err(Aborted) => Err(Failure::Elapsed),
+            }
+        }
     };
     let end_us = epoch.now_us();
     let (outcome, error, path, version) = match result {
@@ -358,7 +406,7 @@ fn replace_session(ctx: &Arc<Ctx>, idx: u32, why: &'static str, detail: impl FnO
             match attempt {
                 Ok(c) => {
                     if let Ok(mut g) = slot.client.write() {
-                        *g = Some(c);
+                        *g = Some(Arc::new(c));
                     }
                     ctx.recorder.mark_now(MarkKind::Point, format!("session-recreated s{idx}"), None);
                     break;

@@ -13,7 +13,7 @@
 //!   is skipped (not issued, not recorded) rather than sent to a path that cannot exist. Every
 //!   session `sync`s the key space before the load starts. Every write carries a unique token `<session>-<op index>` and
 //!   writes [`payload`]`(token, value_size)`; [`token_of`] maps bytes back to the token.
-//! - Every ZooKeeper call is bounded by `tokio::time::timeout(op_timeout)`. Outcomes and error
+//! - Every operation is bounded by `op_timeout` (enforced every 10 ms: [`driver::HOUSEKEEPING`]). Outcomes and error
 //!   classes: see the table in [`ops`].
 //! - A session that expires (or whose client closed) is recreated in the background; meanwhile
 //!   its operations are recorded as failures and a `session-expired s<idx>` mark is emitted.
