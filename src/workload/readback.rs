@@ -11,8 +11,9 @@
 //! UNKNOWN for it) rather than a partial picture that would look like loss.
 //!
 //! Memory: an hour's run leaves ~720,000 sequential znodes. Their names arrive as one list of
-//! strings (~50 MB); it is turned into sequence numbers at once ([`SeqListing`]), one server at a
-//! time, and the answers go straight into [`SeqNodes`] (~12 bytes a znode).
+//! strings (~50 MB); it is turned into sequence numbers at once ([`SeqListing`]), and servers
+//! take turns to connect and list (each server's deadline starts with its turn); the answers go
+//! straight into [`SeqNodes`] (~12 bytes a znode).
 //!
 //! Read-backs are stored as `readback.json.gz` ([`crate::record::readback`]) so `zkchaos analyze`
 //! can re-run the audit.
@@ -53,14 +54,15 @@ impl Default for ReadbackOptions {
     }
 }
 
-/// Read every server in parallel. `token_of` recovers the token from a value
-/// (e.g. `|b| workload::token_of(b).map(str::to_owned)`).
+/// Read every server in parallel (connecting and listing in turn). `token_of` recovers the token
+/// from a value (e.g. `|b| workload::token_of(b).map(str::to_owned)`).
 pub async fn read_all<F>(servers: &[(u32, SocketAddr)], opts: &ReadbackOptions, token_of: &F) -> Vec<ServerReadback>
 where
     F: Fn(&[u8]) -> Option<String> + Sync,
 {
-    // One server lists its children at a time: the names of 720,000 znodes are ~50 MB of strings
-    // until they are compacted, and three listings at once would be the run's peak.
+    // One server at a time connects and lists its children: the names of 720,000 znodes are
+    // ~50 MB of strings until they are compacted, and three listings at once would be the run's
+    // peak. Each server's deadline starts with its turn, so waiting does not eat into it.
     let listing = tokio::sync::Semaphore::new(1);
     futures_util::future::join_all(servers.iter().map(|(id, addr)| read_one(*id, *addr, opts, token_of, &listing)))
         .await
@@ -86,7 +88,12 @@ where
     F: Fn(&[u8]) -> Option<String> + Sync,
 {
     let started = std::time::Instant::now();
-    let result = tokio::time::timeout(opts.total_timeout, read_inner(server, addr, opts, token_of, listing)).await;
+    let turn = match listing.acquire().await {
+        Ok(turn) => turn,
+        // Never closed; were it, the read-back could not proceed.
+        Err(e) => return ServerReadback::unreadable(server, format!("read-back of zk{server} at {addr}: {e}")),
+    };
+    let result = tokio::time::timeout(opts.total_timeout, read_inner(server, addr, opts, token_of, turn)).await;
     match result {
         Ok(Ok(rb)) => {
             tracing::debug!(
@@ -111,7 +118,7 @@ async fn read_inner<F>(
     addr: SocketAddr,
     opts: &ReadbackOptions,
     token_of: &F,
-    listing: &tokio::sync::Semaphore,
+    turn: tokio::sync::SemaphorePermit<'_>,
 ) -> Result<ServerReadback, String>
 where
     F: Fn(&[u8]) -> Option<String> + Sync,
@@ -147,12 +154,10 @@ where
     };
     let t = opts.call_timeout;
     call(t, client.sync("/"), || format!("sync on zk{server} at {addr}")).await?;
-    let (keys_names, seq_listing) = {
-        // The semaphore is never closed.
-        let _turn = listing.acquire().await.map_err(|e| format!("listing zk{server} at {addr}: {e}"))?;
-        let keys_names = list(&client, KEYS_DIR, t, server, addr).await?;
-        (keys_names, SeqListing::new(list(&client, SEQ_DIR, t, server, addr).await?))
-    };
+    let keys_names = list(&client, KEYS_DIR, t, server, addr).await?;
+    let seq_listing = SeqListing::new(list(&client, SEQ_DIR, t, server, addr).await?);
+    // Listed and compacted: the next server may list.
+    drop(turn);
 
     let get_all = |paths: Box<dyn Iterator<Item = String> + Send>| {
         let client = &client;
