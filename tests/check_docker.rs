@@ -37,6 +37,12 @@ fn tok(b: &[u8]) -> Option<String> {
     token_of(b).map(str::to_owned)
 }
 
+fn status_kib(field: &str) -> u64 {
+    let text = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let line = text.lines().find(|l| l.starts_with(field)).unwrap_or_default();
+    line.split_whitespace().nth(1).and_then(|v| v.parse().ok()).unwrap_or(0)
+}
+
 fn addrs(c: &Cluster, ids: &[u32]) -> anyhow::Result<Vec<(u32, SocketAddr)>> {
     ids.iter().map(|&i| Ok((i, c.client_addr(i).context("no client addr")?))).collect()
 }
@@ -110,7 +116,8 @@ async fn write_history(
         .map(|i| {
             let (client, acl) = (client.clone(), seq_acl.clone());
             async move {
-                let token = format!("c{i}");
+                // Mostly the workload's own form (held packed by the read-back), some foreign.
+                let token = if i % 10 == 0 { format!("c{i}") } else { format!("{}-{i}", i % 4) };
                 let data = payload(&token, 100);
                 let (_, seq) = tokio::time::timeout(OP, client.create("/zkchaos/seq/s-", &data, &acl)).await??;
                 anyhow::Ok(event(OpKind::Create, format!("/zkchaos/seq/s-{seq}"), token, -1))
@@ -141,6 +148,11 @@ async fn wiped_standalone_fails_the_audit_with_lost_paths() -> anyhow::Result<()
         let r = check::audit(&events, &before);
         eprintln!("before wipe: {}", r.headline());
         ensure!(r.verdict == Verdict::Pass, "{r:#?}");
+        ensure!(before[0].seq.len() == 200, "{} sequential znodes read", before[0].seq.len());
+        let dir = tempfile::tempdir()?;
+        let file = dir.path().join("readback.json.gz");
+        record::save_readbacks(&file, &before)?;
+        ensure!(record::load_readbacks(&file)? == before, "read-back changed through readback.json.gz");
 
         c.wipe_data(1).await?;
         c.start_existing(1).await?;
@@ -166,8 +178,6 @@ async fn wiped_standalone_fails_the_audit_with_lost_paths() -> anyhow::Result<()
             .any(|e| e.path.starts_with("/zkchaos/seq/s-") || e.path.starts_with("/zkchaos/keys/k")));
 
         // The stored read-back re-runs to the same report without Docker.
-        let dir = tempfile::tempdir()?;
-        let file = dir.path().join("readback.json.gz");
         record::save_readbacks(&file, &after)?;
         ensure!(check::audit(&events, &record::load_readbacks(&file)?) == r);
         Ok(())
@@ -254,10 +264,21 @@ async fn readback_timing_many_znodes() -> anyhow::Result<()> {
         eprintln!("wrote {} znodes in {:?}", n + 100, t.elapsed());
         drop(client);
         let t = Instant::now();
+        // Peak RSS of the read-back alone: VmHWM reset to the current RSS first (Linux).
+        let rss_before = status_kib("VmRSS:");
+        let reset = std::fs::write("/proc/self/clear_refs", "5").is_ok();
         let rbs = readback::read_all(&servers, &ReadbackOptions::default(), &tok).await;
         let took = t.elapsed();
         ensure!(rbs[0].error.is_none(), "{:?}", rbs[0].error);
         eprintln!("READ-BACK TIMING: {} znodes from 1 server in {:?}", rbs[0].keys.len() + rbs[0].seq.len(), took);
+        if reset {
+            eprintln!(
+                "READ-BACK MEMORY: RSS {} KiB before, peak {} KiB during, {} KiB after",
+                rss_before,
+                status_kib("VmHWM:"),
+                status_kib("VmRSS:")
+            );
+        }
         let t = Instant::now();
         let r = check::audit(&events, &rbs);
         eprintln!("audit of {} writes in {:?}: {}", events.len(), t.elapsed(), r.headline());

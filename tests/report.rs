@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use zkchaos::check::Verdict;
-use zkchaos::record::{save_readbacks, write_monitor_csv, RunDir, RunMeta, RunStatus, ServerReadback};
+use zkchaos::record::{save_readbacks, write_monitor_csv, RunDir, RunMeta, RunStatus, SeqNodes, ServerReadback};
 use zkchaos::plan::Plan;
 use zkchaos::record::{ErrorClass, EventWriter, Mark, MarkKind, ModeSample, OpEvent, OpKind, Outcome, ServerMode};
 use zkchaos::report::{self, analyze_dir, finish_run};
@@ -62,7 +62,7 @@ fn marks(complete: bool) -> Vec<Mark> {
 fn events(until: f64, outage_end_us: u64) -> (Vec<OpEvent>, Vec<ServerReadback>) {
     let mut out = Vec::new();
     let mut versions: BTreeMap<String, (i64, Option<String>)> = BTreeMap::new();
-    let mut seq: BTreeMap<String, Option<String>> = BTreeMap::new();
+    let mut seq = SeqNodes::new();
     let mut next_seq = 0u64;
     let n = ((until - 0.5) * 200.0) as u64;
     for i in 0..n {
@@ -112,7 +112,7 @@ fn events(until: f64, outage_end_us: u64) -> (Vec<OpEvent>, Vec<ServerReadback>)
             (_, false) => {
                 let path = format!("/zkchaos/seq/s-{next_seq:010}");
                 next_seq += 1;
-                seq.insert(path.clone(), Some(token.clone()));
+                seq.insert(&path, Some(&token));
                 e.path = path;
                 e.token = token;
             }

@@ -22,11 +22,12 @@
 //! Verdict `data_loss`: FAIL if anything acknowledged is missing, stale or undone on any readable
 //! server; otherwise UNKNOWN if some server could not be read; otherwise PASS.
 
+use crate::record::seqnodes::{count_not_on_all, TokenIndex};
 use crate::record::ServerReadback;
 use super::Verdict;
 use crate::record::{OpEvent, OpKind};
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeSet, HashSet};
 
 /// How many offending paths the report keeps.
 pub const MAX_EXAMPLES: usize = 10;
@@ -186,16 +187,17 @@ enum Problem {
     Stale(String),
 }
 
-/// What one server holds, indexed for lookups.
+/// What one server holds, indexed for lookups (sequential znodes' tokens compactly; the keys'
+/// are at most `load.keys`).
 struct ServerIndex<'a> {
     rb: &'a ServerReadback,
-    seq_tokens: HashSet<&'a str>,
+    seq_tokens: TokenIndex<'a>,
     key_tokens: HashSet<&'a str>,
 }
 
 impl<'a> ServerIndex<'a> {
     fn new(rb: &'a ServerReadback) -> Self {
-        let seq_tokens = rb.seq.values().filter_map(|t| t.as_deref()).collect();
+        let seq_tokens = rb.seq.token_index();
         let key_tokens = rb.keys.values().filter_map(|(_, t)| t.as_deref()).collect();
         ServerIndex { rb, seq_tokens, key_tokens }
     }
@@ -232,8 +234,8 @@ impl<'a> ServerIndex<'a> {
         match self.rb.seq.get(w.path) {
             None if deleted.contains(w.path) => None,
             None => Some(Problem::Missing("created znode absent".into())),
-            Some(tok) => match tok.as_deref() {
-                Some(t) if !w.token.is_empty() && t != w.token => {
+            Some(tok) => match tok {
+                Some(t) if !w.token.is_empty() && !t.is(w.token) => {
                     Some(Problem::Missing(format!("path holds token {t}, acknowledged token {}", w.token)))
                 }
                 _ => None,
@@ -252,7 +254,7 @@ impl<'a> ServerIndex<'a> {
     fn token_visible(&self, w: &Write<'_>) -> bool {
         if !w.path.is_empty() && matches!(w.kind, OpKind::Create) {
             if let Some(t) = self.rb.seq.get(w.path) {
-                return t.is_none() || w.token.is_empty() || t.as_deref() == Some(w.token);
+                return t.is_none_or(|t| w.token.is_empty() || t.is(w.token));
             }
         }
         !w.token.is_empty() && (self.seq_tokens.contains(w.token) || self.key_tokens.contains(w.token))
@@ -282,13 +284,8 @@ fn divergence(readable: &[&ServerReadback]) -> (u64, u64) {
             readable[1..].iter().any(|r| r.keys.get(**k) != first)
         })
         .count() as u64;
-    let mut seq_count: HashMap<&str, usize> = HashMap::new();
-    for r in readable {
-        for p in r.seq.keys() {
-            *seq_count.entry(p.as_str()).or_default() += 1;
-        }
-    }
-    let divergent_seq = seq_count.values().filter(|c| **c < readable.len()).count() as u64;
+    let seqs: Vec<_> = readable.iter().map(|r| &r.seq).collect();
+    let divergent_seq = count_not_on_all(&seqs);
     (divergent_keys, divergent_seq)
 }
 

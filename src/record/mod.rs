@@ -3,9 +3,10 @@
 //! Workers send [`OpEvent`]s and [`Mark`]s through a cloneable [`RecorderHandle`]; one recorder
 //! task ([`recorder`]) owns every aggregate and file: `events.csv.gz` ([`events_csv`]),
 //! `latency-<kind>.hlog` ([`hlog`]), `timeline.csv` ([`timeline`]) and `marks.json`. The monitor
-//! writes `monitor.csv` ([`monitor_csv`]), the read-back `readback.json.gz` ([`readback`]); the run
-//! directory itself is [`rundir`], its `meta.json` [`meta`]; the harness samples its own memory
-//! and descriptors into `process.csv` ([`process`]); every writer trips one [`WriteFailure`].
+//! writes `monitor.csv` ([`monitor_csv`]), the read-back `readback.json.gz` ([`readback`], its
+//! sequential znodes held compactly as [`SeqNodes`]); the run directory itself is [`rundir`], its
+//! `meta.json` [`meta`]; the harness samples its own memory and descriptors into `process.csv`
+//! ([`process`]); every writer trips one [`WriteFailure`].
 //! [`load`] reads a run directory back into [`RunData`]: where `zkchaos analyze` re-enters the
 //! pipeline.
 //!
@@ -23,6 +24,7 @@ pub mod quantiles;
 pub mod readback;
 pub mod recorder;
 pub mod rundir;
+pub mod seqnodes;
 pub mod timeline;
 
 pub use event::*;
@@ -36,6 +38,7 @@ pub use quantiles::Quantiles;
 pub use readback::{load_readbacks, save_readbacks, ServerReadback};
 pub use recorder::{RecorderConfig, RecorderHandle, RecorderSnapshot, RecorderStats};
 pub use rundir::{write_atomic, RunDir, RunStatus};
+pub use seqnodes::SeqNodes;
 
 use std::path::PathBuf;
 

@@ -1,11 +1,15 @@
 //! `readback.json.gz`: what each server held under the workload's key space after the run,
 //! read from that server alone by the workload layer's read-back; the audit's input, stored so
 //! `zkchaos analyze` can re-run the audit without Docker.
+//!
+//! Sequential znodes are held as [`SeqNodes`] (an hour's run leaves ~720,000 per server) and the
+//! file is written and read as a stream, never whole in memory; the JSON is unchanged (format 1).
 
+use super::seqnodes::SeqNodes;
 use super::RecordError;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-use std::io::{Read, Write};
+use std::io::{BufReader, BufWriter, Write};
 use std::path::Path;
 
 /// What one server holds. Paths are absolute (`/zkchaos/keys/k3`, `/zkchaos/seq/s-0000000042`).
@@ -17,23 +21,33 @@ pub struct ServerReadback {
     /// Key path → (data version, token decoded from the value, if any).
     pub keys: BTreeMap<String, (i64, Option<String>)>,
     /// Sequential znode path → token decoded from its value, if any.
-    pub seq: BTreeMap<String, Option<String>>,
+    pub seq: SeqNodes,
 }
 
 impl ServerReadback {
     pub fn unreadable(server: u32, error: impl Into<String>) -> Self {
-        ServerReadback { server, error: Some(error.into()), keys: BTreeMap::new(), seq: BTreeMap::new() }
+        ServerReadback { server, error: Some(error.into()), keys: BTreeMap::new(), seq: SeqNodes::new() }
     }
 }
 
 /// The file format: versioned so later changes can be detected.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Deserialize)]
 struct ReadbackFile {
     format: u32,
     servers: Vec<ServerReadback>,
 }
 
+/// [`ReadbackFile`] to write, borrowing the read-backs.
+#[derive(Serialize)]
+struct ReadbackFileRef<'a> {
+    format: u32,
+    servers: &'a [ServerReadback],
+}
+
 const FORMAT: u32 = 1;
+
+/// Buffer between the JSON serializer (many small writes) and the compressor.
+const BUFFER: usize = 64 * 1024;
 
 fn is_gz(path: &Path) -> bool {
     path.extension().is_some_and(|e| e == "gz")
@@ -42,45 +56,65 @@ fn is_gz(path: &Path) -> bool {
 /// Write read-backs as JSON, gzip-compressed when `path` ends in `.gz`
 /// (`{"format":1,"servers":[{"server":1,"error":null,"keys":{"/zkchaos/keys/k0":[3,"tok"]},"seq":{...}}]}`).
 pub fn save_readbacks(path: &Path, readbacks: &[ServerReadback]) -> Result<(), RecordError> {
-    let file = ReadbackFile { format: FORMAT, servers: readbacks.to_vec() };
-    let json = serde_json::to_vec(&file).map_err(|source| RecordError::Parse { path: path.into(), detail: source.to_string() })?;
+    let file = ReadbackFileRef { format: FORMAT, servers: readbacks };
     let io = |source| RecordError::Write { path: path.into(), source };
-    let f = std::fs::File::create(path).map_err(io)?;
-    let mut w = std::io::BufWriter::new(f);
-    if is_gz(path) {
-        let mut gz = flate2::write::GzEncoder::new(w, flate2::Compression::default());
-        gz.write_all(&json).map_err(io)?;
-        w = gz.finish().map_err(io)?;
+    let json = |e: serde_json::Error| {
+        if e.is_io() {
+            RecordError::Write { path: path.into(), source: e.into() }
+        } else {
+            RecordError::Parse { path: path.into(), detail: e.to_string() }
+        }
+    };
+    let f = BufWriter::new(std::fs::File::create(path).map_err(io)?);
+    let mut f = if is_gz(path) {
+        let gz = flate2::write::GzEncoder::new(f, flate2::Compression::default());
+        let mut w = BufWriter::with_capacity(BUFFER, gz);
+        serde_json::to_writer(&mut w, &file).map_err(json)?;
+        let gz = w.into_inner().map_err(|e| io(e.into_error()))?;
+        gz.finish().map_err(io)?
     } else {
-        w.write_all(&json).map_err(io)?;
-    }
-    w.flush().map_err(io)
+        let mut f = f;
+        serde_json::to_writer(&mut f, &file).map_err(json)?;
+        f
+    };
+    f.flush().map_err(io)
 }
 
 /// Read what [`save_readbacks`] wrote.
 pub fn load_readbacks(path: &Path) -> Result<Vec<ServerReadback>, RecordError> {
-    let io = |source| RecordError::Open { path: path.into(), source };
-    let f = std::fs::File::open(path).map_err(io)?;
-    let mut bytes = Vec::new();
-    if is_gz(path) {
-        flate2::read::GzDecoder::new(f).read_to_end(&mut bytes).map_err(io)?;
+    let f = std::fs::File::open(path).map_err(|source| RecordError::Open { path: path.into(), source })?;
+    let json = |e: serde_json::Error| {
+        if e.is_io() {
+            RecordError::Open { path: path.into(), source: e.into() }
+        } else {
+            RecordError::Parse { path: path.into(), detail: e.to_string() }
+        }
+    };
+    // serde_json reads byte by byte: buffer after the decompressor, not only before it.
+    let file: ReadbackFile = if is_gz(path) {
+        serde_json::from_reader(BufReader::with_capacity(BUFFER, flate2::read::GzDecoder::new(f))).map_err(json)?
     } else {
-        std::io::BufReader::new(f).read_to_end(&mut bytes).map_err(io)?;
+        serde_json::from_reader(BufReader::with_capacity(BUFFER, f)).map_err(json)?
+    };
+    if file.format != FORMAT {
+        return Err(RecordError::Parse {
+            path: path.into(),
+            detail: format!("read-back format {} (this zkchaos reads format {FORMAT})", file.format),
+        });
     }
-    let file: ReadbackFile =
-        serde_json::from_slice(&bytes).map_err(|source| RecordError::Parse { path: path.into(), detail: source.to_string() })?;
     Ok(file.servers)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::io::Read;
 
     fn sample() -> Vec<ServerReadback> {
-        let mut a = ServerReadback { server: 1, error: None, keys: BTreeMap::new(), seq: BTreeMap::new() };
+        let mut a = ServerReadback { server: 1, error: None, keys: BTreeMap::new(), seq: SeqNodes::new() };
         a.keys.insert("/zkchaos/keys/k0".into(), (3, Some("t3".into())));
         a.keys.insert("/zkchaos/keys/k1".into(), (0, None));
-        a.seq.insert("/zkchaos/seq/s-0000000001".into(), Some("c1".into()));
+        a.seq.insert("/zkchaos/seq/s-0000000001", Some("c1"));
         vec![a, ServerReadback::unreadable(2, "connect refused")]
     }
 
@@ -96,4 +130,64 @@ mod tests {
         assert!(e.to_string().contains("nope.json"), "{e}");
     }
 
+    /// A format-1 file as the run writes it (and as runs before the compact form wrote it): our
+    /// tokens, a foreign znode name, a foreign token, a value without token, an unreadable server.
+    const LITERAL: &str = concat!(
+        r#"{"format":1,"servers":[{"server":1,"error":null,"#,
+        r#""keys":{"/zkchaos/keys/k0":[7122,"3-7198487"],"/zkchaos/keys/k1":[0,null]},"#,
+        r#""seq":{"/zkchaos/seq/other-tool":"hello","/zkchaos/seq/s-0000000041":"0-12","#,
+        r#""/zkchaos/seq/s-0000000042":"c42","/zkchaos/seq/s-0000000043":null}},"#,
+        r#"{"server":2,"error":"connecting to zk2 at 127.0.0.1:2182: refused","keys":{},"seq":{}}]}"#
+    );
+
+    fn unzip(path: &Path) -> String {
+        let mut text = String::new();
+        flate2::read::GzDecoder::new(std::fs::File::open(path).unwrap()).read_to_string(&mut text).unwrap();
+        text
+    }
+
+    #[test]
+    fn a_literal_file_reads_and_is_written_back_byte_for_byte() {
+        let dir = tempfile::tempdir().unwrap();
+        let plain = dir.path().join("readback.json");
+        std::fs::write(&plain, LITERAL).unwrap();
+        let gz = dir.path().join("readback.json.gz");
+        let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        enc.write_all(LITERAL.as_bytes()).unwrap();
+        std::fs::write(&gz, enc.finish().unwrap()).unwrap();
+        for p in [&plain, &gz] {
+            let rbs = load_readbacks(p).unwrap();
+            assert_eq!(rbs.len(), 2);
+            let seq = &rbs[0].seq;
+            assert_eq!(seq.len(), 4);
+            assert_eq!(seq.get("/zkchaos/seq/other-tool").unwrap().unwrap().to_string(), "hello");
+            assert!(seq.get("/zkchaos/seq/s-0000000041").unwrap().unwrap().is("0-12"));
+            assert!(seq.get("/zkchaos/seq/s-0000000042").unwrap().unwrap().is("c42"));
+            assert_eq!(seq.get("/zkchaos/seq/s-0000000043"), Some(None));
+            assert!(!seq.contains_key("/zkchaos/seq/s-0000000044"));
+            assert_eq!(rbs[0].keys["/zkchaos/keys/k0"], (7122, Some("3-7198487".to_string())));
+            assert_eq!(rbs[1].error.as_deref(), Some("connecting to zk2 at 127.0.0.1:2182: refused"));
+
+            let again = dir.path().join(format!("again-{}", p.file_name().unwrap().to_string_lossy()));
+            save_readbacks(&again, &rbs).unwrap();
+            let text = if is_gz(&again) { unzip(&again) } else { std::fs::read_to_string(&again).unwrap() };
+            assert_eq!(text, LITERAL, "{}", again.display());
+        }
+    }
+
+    #[test]
+    fn a_cut_file_is_a_parse_error_naming_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("readback.json");
+        std::fs::write(&p, &LITERAL[..LITERAL.len() / 2]).unwrap();
+        let e = load_readbacks(&p).unwrap_err();
+        assert!(matches!(e, RecordError::Parse { .. }) && e.to_string().contains("readback.json"), "{e}");
+        let gz = dir.path().join("readback.json.gz");
+        std::fs::write(&gz, b"not gzip").unwrap();
+        let e = load_readbacks(&gz).unwrap_err();
+        assert!(e.to_string().contains("readback.json.gz"), "{e}");
+        std::fs::write(&p, LITERAL.replace(r#""format":1"#, r#""format":2"#)).unwrap();
+        let e = load_readbacks(&p).unwrap_err();
+        assert!(e.to_string().contains("read-back format 2"), "{e}");
+    }
 }

@@ -10,6 +10,11 @@
 //! deadline; a server that cannot be read fully yields `error: Some(why)` (the audit then says
 //! UNKNOWN for it) rather than a partial picture that would look like loss.
 //!
+//! Memory: an hour's run leaves ~720,000 sequential znodes. Their names arrive as one list of
+//! strings (~50 MB); it is turned into sequence numbers at once ([`SeqListing`]), and servers
+//! take turns to connect and list (each server's deadline starts with its turn); the answers go
+//! straight into [`SeqNodes`] (~12 bytes a znode).
+//!
 //! Read-backs are stored as `readback.json.gz` ([`crate::record::readback`]) so `zkchaos analyze`
 //! can re-run the audit.
 
@@ -19,7 +24,8 @@ use std::net::SocketAddr;
 use std::time::Duration;
 use zookeeper_client as zk;
 
-use crate::plan::keyspace::{KEYS_DIR, SEQ_DIR};
+use crate::plan::keyspace::{KEYS_DIR, SEQ_DIR, SEQ_PREFIX};
+use crate::record::seqnodes::{seq_number, SeqNodes};
 pub use crate::record::ServerReadback;
 
 /// Limits of a read-back.
@@ -48,13 +54,18 @@ impl Default for ReadbackOptions {
     }
 }
 
-/// Read every server in parallel. `token_of` recovers the token from a value
-/// (e.g. `|b| workload::token_of(b).map(str::to_owned)`).
+/// Read every server in parallel (connecting and listing in turn). `token_of` recovers the token
+/// from a value (e.g. `|b| workload::token_of(b).map(str::to_owned)`).
 pub async fn read_all<F>(servers: &[(u32, SocketAddr)], opts: &ReadbackOptions, token_of: &F) -> Vec<ServerReadback>
 where
     F: Fn(&[u8]) -> Option<String> + Sync,
 {
-    futures_util::future::join_all(servers.iter().map(|(id, addr)| read_server(*id, *addr, opts, token_of))).await
+    // One server at a time connects and lists its children: the names of 720,000 znodes are
+    // ~50 MB of strings until they are compacted, and three listings at once would be the run's
+    // peak. Each server's deadline starts with its turn, so waiting does not eat into it.
+    let listing = tokio::sync::Semaphore::new(1);
+    futures_util::future::join_all(servers.iter().map(|(id, addr)| read_one(*id, *addr, opts, token_of, &listing)))
+        .await
 }
 
 /// Read one server through `addr` (the backend's address of that server). Never fails: an
@@ -63,8 +74,26 @@ pub async fn read_server<F>(server: u32, addr: SocketAddr, opts: &ReadbackOption
 where
     F: Fn(&[u8]) -> Option<String> + Sync,
 {
+    read_one(server, addr, opts, token_of, &tokio::sync::Semaphore::new(1)).await
+}
+
+async fn read_one<F>(
+    server: u32,
+    addr: SocketAddr,
+    opts: &ReadbackOptions,
+    token_of: &F,
+    listing: &tokio::sync::Semaphore,
+) -> ServerReadback
+where
+    F: Fn(&[u8]) -> Option<String> + Sync,
+{
     let started = std::time::Instant::now();
-    let result = tokio::time::timeout(opts.total_timeout, read_inner(server, addr, opts, token_of)).await;
+    let turn = match listing.acquire().await {
+        Ok(turn) => turn,
+        // Never closed; were it, the read-back could not proceed.
+        Err(e) => return ServerReadback::unreadable(server, format!("read-back of zk{server} at {addr}: {e}")),
+    };
+    let result = tokio::time::timeout(opts.total_timeout, read_inner(server, addr, opts, token_of, turn)).await;
     match result {
         Ok(Ok(rb)) => {
             tracing::debug!(
@@ -89,6 +118,7 @@ async fn read_inner<F>(
     addr: SocketAddr,
     opts: &ReadbackOptions,
     token_of: &F,
+    turn: tokio::sync::SemaphorePermit<'_>,
 ) -> Result<ServerReadback, String>
 where
     F: Fn(&[u8]) -> Option<String> + Sync,
@@ -125,12 +155,13 @@ where
     let t = opts.call_timeout;
     call(t, client.sync("/"), || format!("sync on zk{server} at {addr}")).await?;
     let keys_names = list(&client, KEYS_DIR, t, server, addr).await?;
-    let seq_names = list(&client, SEQ_DIR, t, server, addr).await?;
+    let seq_listing = SeqListing::new(list(&client, SEQ_DIR, t, server, addr).await?);
+    // Listed and compacted: the next server may list.
+    drop(turn);
 
-    let get_all = |parent: &'static str, names: Vec<String>| {
+    let get_all = |paths: Box<dyn Iterator<Item = String> + Send>| {
         let client = &client;
-        stream::iter(names.into_iter().map(move |name| {
-            let path = format!("{parent}/{name}");
+        stream::iter(paths.map(move |path| {
             let fut = client.get_data(&path);
             async move {
                 match tokio::time::timeout(t, fut).await {
@@ -145,13 +176,51 @@ where
         .buffer_unordered(opts.concurrency.max(1))
         .try_filter_map(|x| async move { Ok(x) })
     };
+    let keys_paths = keys_names.into_iter().map(|name| format!("{KEYS_DIR}/{name}"));
     let keys: BTreeMap<String, (i64, Option<String>)> =
-        get_all(KEYS_DIR, keys_names).map_ok(|(p, v, tok)| (p, (v, tok))).try_collect().await?;
-    let seq: BTreeMap<String, Option<String>> =
-        get_all(SEQ_DIR, seq_names).map_ok(|(p, _, tok)| (p, tok)).try_collect().await?;
+        get_all(Box::new(keys_paths)).map_ok(|(p, v, tok)| (p, (v, tok))).try_collect().await?;
+    // Answers arrive nearly in the listing's (numeric) order: inserting them is cheap.
+    let mut seq = get_all(Box::new(seq_listing.paths()))
+        .try_fold(SeqNodes::new(), |mut seq, (p, _, tok)| async move {
+            seq.insert(&p, tok.as_deref());
+            Ok(seq)
+        })
+        .await?;
+    seq.shrink_to_fit();
     // Dropping the last handle closes the session.
     drop(client);
     Ok(ServerReadback { server, error: None, keys, seq })
+}
+
+/// The children of `SEQ_DIR`, the workload's `s-<10 digits>` as numbers (sorted), any other
+/// name whole; the list of names is dropped once read.
+struct SeqListing {
+    numbers: Vec<u32>,
+    other: Vec<String>,
+}
+
+impl SeqListing {
+    fn new(names: Vec<String>) -> SeqListing {
+        let mut numbers = Vec::with_capacity(names.len());
+        let mut other = Vec::new();
+        let mut path = String::new();
+        for name in names {
+            path.clear();
+            path.push_str(SEQ_DIR);
+            path.push('/');
+            path.push_str(&name);
+            match seq_number(&path) {
+                Some(n) => numbers.push(n),
+                None => other.push(path.clone()),
+            }
+        }
+        numbers.sort_unstable();
+        SeqListing { numbers, other }
+    }
+
+    fn paths(self) -> impl Iterator<Item = String> + Send {
+        self.numbers.into_iter().map(|n| format!("{SEQ_PREFIX}{n:010}")).chain(self.other)
+    }
 }
 
 async fn call<T>(
@@ -185,6 +254,24 @@ async fn list(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_listing_keeps_numbers_and_foreign_names() {
+        // Children as ZooKeeper lists them (unordered), one created by someone else, one whose
+        // counter wrapped.
+        let names = ["s-0000000010", "s-0000000002", "imported", "s--2147483648", "s-0000000003"];
+        let paths: Vec<String> = SeqListing::new(names.map(String::from).to_vec()).paths().collect();
+        assert_eq!(
+            paths,
+            [
+                "/zkchaos/seq/s-0000000002",
+                "/zkchaos/seq/s-0000000003",
+                "/zkchaos/seq/s-0000000010",
+                "/zkchaos/seq/imported",
+                "/zkchaos/seq/s--2147483648",
+            ]
+        );
+    }
 
     #[tokio::test]
     async fn dead_servers_are_unreadable() {

@@ -9,6 +9,7 @@
 use super::{divergence, round_robin, AuditExample, AuditReport, Problem, ServerAudit, ServerIndex, UnreadableServer};
 use super::{Write, MAX_EXAMPLES};
 use crate::check::Verdict;
+use crate::record::seqnodes::PathSet;
 use crate::record::{OpEvent, OpKind, Outcome, ServerReadback};
 use std::collections::{BTreeMap, HashSet};
 
@@ -47,9 +48,9 @@ pub struct AuditStream<'a> {
     acked: u64,
     acked_deletes: u64,
     indeterminate: u64,
-    deleted: HashSet<String>,
+    deleted: PathSet,
     /// Recorded create paths absent from some readable server.
-    absent_creates: HashSet<String>,
+    absent_creates: PathSet,
     /// Acknowledged writes (by index) lost on some server.
     lost: HashSet<u64>,
 }
@@ -85,8 +86,8 @@ impl<'a> AuditStream<'a> {
             acked: 0,
             acked_deletes: 0,
             indeterminate: 0,
-            deleted: HashSet::new(),
-            absent_creates: HashSet::new(),
+            deleted: PathSet::default(),
+            absent_creates: PathSet::default(),
             lost: HashSet::new(),
         }
     }
@@ -97,7 +98,7 @@ impl<'a> AuditStream<'a> {
             && !e.path.is_empty()
             && self.servers.iter().any(|s| s.idx.is_some() && !s.rb.seq.contains_key(&e.path))
         {
-            self.absent_creates.insert(e.path.clone());
+            self.absent_creates.insert(&e.path);
         }
         match e.kind {
             OpKind::Set | OpKind::Create | OpKind::Multi => match e.outcome {
@@ -127,7 +128,7 @@ impl<'a> AuditStream<'a> {
                         }
                     }
                 }
-                self.deleted.insert(e.path.clone());
+                self.deleted.insert(&e.path);
             }
             _ => {}
         }
@@ -195,7 +196,7 @@ impl<'a> AuditStream<'a> {
             let excused = self
                 .deleted
                 .iter()
-                .filter(|p| !self.absent_creates.contains(p.as_str()) && !rb.seq.contains_key(p.as_str()))
+                .filter(|p| !self.absent_creates.contains_path(*p) && !rb.seq.contains(*p))
                 .count();
             let unfound = std::mem::take(&mut s.multi_unfound);
             let unexcused = unfound.len().saturating_sub(excused);

@@ -1,7 +1,7 @@
 //! Audit on literal histories and literal read-backs.
 
 use super::*;
-use crate::record::{OpEvent, OpKind, Outcome};
+use crate::record::{OpEvent, OpKind, Outcome, SeqNodes};
 use std::collections::BTreeMap;
 
 fn ev(kind: OpKind, path: &str, outcome: Outcome, token: &str, version: i64) -> OpEvent {
@@ -32,14 +32,14 @@ struct Rb(ServerReadback);
 
 impl Rb {
     fn new(server: u32) -> Rb {
-        Rb(ServerReadback { server, error: None, keys: BTreeMap::new(), seq: BTreeMap::new() })
+        Rb(ServerReadback { server, error: None, keys: BTreeMap::new(), seq: SeqNodes::new() })
     }
     fn key(mut self, k: u32, v: i64, tok: Option<&str>) -> Rb {
         self.0.keys.insert(format!("/zkchaos/keys/k{k}"), (v, tok.map(Into::into)));
         self
     }
     fn seq(mut self, n: u32, tok: &str) -> Rb {
-        self.0.seq.insert(format!("/zkchaos/seq/s-{n:010}"), Some(tok.into()));
+        self.0.seq.insert(&format!("/zkchaos/seq/s-{n:010}"), Some(tok));
         self
     }
     fn on(self, server: u32) -> ServerReadback {
@@ -226,4 +226,37 @@ fn an_indeterminate_delete_excuses_its_victim_when_the_driver_recorded_the_path(
     let mut blind = events.clone();
     blind[2].path.clear();
     assert_eq!(audit(&blind, &[Rb::new(1).seq(1, "d").on(1)]).verdict, Verdict::Fail);
+}
+
+/// Tokens as the workload writes them (`<session>-<index>`, held packed) next to a znode someone
+/// else created (name and value not the workload's).
+#[test]
+fn workload_tokens_and_a_foreign_znode() {
+    let h = vec![
+        set(0, "1-0", 1),
+        create(1, "2-1"),
+        create(2, "3-2"),
+        ev(OpKind::Create, "", Outcome::Indeterminate, "0-4", -1),
+        ev(OpKind::Multi, "/zkchaos/keys/k1", Outcome::Ok, "1-5", 1),
+    ];
+    let keys = Rb::new(0).key(0, 1, Some("1-0")).key(1, 1, Some("1-5"));
+    let mut good = keys.clone().seq(1, "2-1").seq(2, "3-2").seq(9, "1-5");
+    good.0.seq.insert("/zkchaos/seq/imported", Some("hello"));
+    // Sequence number 2 reused by another write, the multi's znode gone, the indeterminate create
+    // applied, the foreign znode absent.
+    let bad = keys.seq(1, "2-1").seq(2, "3-20").seq(7, "0-4");
+    let r = audit(&h, &[good.clone().on(1)]);
+    assert_eq!(r.verdict, Verdict::Pass, "{}", r.headline());
+    assert_eq!((r.servers[0].indeterminate_present, r.servers[0].indeterminate_absent), (0, 1));
+    assert_eq!(r.servers[0].seq_read, 4);
+
+    let r = audit(&h, &[good.on(1), bad.on(2)]);
+    assert_eq!(r.verdict, Verdict::Fail);
+    assert_eq!((r.acked_writes, r.indeterminate_writes, r.lost_writes), (4, 1, 2));
+    assert_eq!((r.servers[1].missing, r.servers[1].stale, r.servers[1].indeterminate_present), (2, 0, 1));
+    assert_eq!(r.servers[0].missing, 0);
+    assert_eq!(r.divergent_seq, 3, "s-0000000007, s-0000000009 and imported");
+    let problems: Vec<&str> = r.examples.iter().map(|e| e.problem.as_str()).collect();
+    assert!(problems.contains(&"acknowledged create missing: path holds token 3-20, acknowledged token 3-2"), "{problems:?}");
+    assert!(problems.contains(&"acknowledged multi missing: no sequential znode holds token 1-5"), "{problems:?}");
 }

@@ -10,13 +10,18 @@
 //!    completion order, with a 2 s timeout outage every 10 minutes) next to the real run's
 //!    `plan.json`, `meta.json` and `marks.json` (stretched to the hour), without Docker; then the
 //!    same child `analyze` — once without a read-back (the events' cost alone) and once with the
-//!    read-back three servers would return (every acknowledged key and sequential znode: the
-//!    audit runs, and the read-back itself is held).
+//!    read-back three servers would return (every acknowledged key and sequential znode, ~718,000
+//!    per server at the default mix: `readback.json.gz` is loaded, held and audited). The bench's
+//!    own peak while synthesizing is printed for both (`VmHWM` reset through `clear_refs` first):
+//!    with the read-back it includes holding three servers' read-backs and writing the file, as a
+//!    run does after its load.
 //!
 //! `ZKCHAOS_BENCH_KEEP=1` keeps both directories (printed) to analyse them with another binary.
 
 use crate::plan::{keyspace::key_path, keyspace::SEQ_PREFIX, OpKind, Plan};
-use crate::record::{labels, read_marks, ErrorClass, EventWriter, Mark, MarkKind, OpEvent, Outcome, ServerReadback};
+use crate::record::seqnodes::PathSet;
+use crate::record::{labels, read_marks, ErrorClass, EventWriter, Mark, MarkKind, OpEvent, Outcome, SeqNodes};
+use crate::record::ServerReadback;
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::path::{Path, PathBuf};
@@ -29,6 +34,11 @@ fn status_kib(field: &str) -> Option<u64> {
     let text = std::fs::read_to_string("/proc/self/status").ok()?;
     let line = text.lines().find(|l| l.starts_with(field))?;
     line.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// Reset this process's `VmHWM` to its current RSS (Linux `clear_refs` 5); false if refused.
+fn reset_peak() -> bool {
+    std::fs::write("/proc/self/clear_refs", "5").is_ok()
 }
 
 fn mib(kib: u64) -> f64 {
@@ -129,8 +139,7 @@ fn copy_file(from: &Path, to: &Path, name: &str) -> crate::Result<()> {
 /// and key space of `from`'s `plan.json`, next to `from`'s plan, meta and marks (marks stretched
 /// from the real load window to the synthetic one). With `readback`, also the read-back of three
 /// servers holding exactly what was acknowledged (so the audit passes, over every write).
-/// Returns the number of events.
-pub fn synthesize_run(from: &Path, to: &Path, seconds: u64, readback: bool) -> crate::Result<u64> {
+pub fn synthesize_run(from: &Path, to: &Path, seconds: u64, readback: bool) -> crate::Result<Synthesized> {
     std::fs::create_dir_all(to).map_err(|e| crate::Error::failed(format!("create {}: {e}", to.display())))?;
     let plan_path = from.join("plan.json");
     let plan: Plan = crate::record::load::read_json(&plan_path)?;
@@ -168,7 +177,8 @@ pub fn synthesize_run(from: &Path, to: &Path, seconds: u64, readback: bool) -> c
     let mut seq = 0u64;
     let mut created: std::collections::VecDeque<String> = std::collections::VecDeque::new();
     let mut key_tokens: Vec<Option<String>> = vec![None; keys as usize];
-    let mut seq_nodes: std::collections::BTreeMap<String, Option<String>> = std::collections::BTreeMap::new();
+    let mut seq_nodes = SeqNodes::new();
+    let mut deleted = PathSet::default();
     let mut writer = EventWriter::create(&to.join("events.csv.gz"))?;
     let mut heap: BinaryHeap<Reverse<ByEnd>> = BinaryHeap::new();
     for i in 0..n {
@@ -224,7 +234,7 @@ pub fn synthesize_run(from: &Path, to: &Path, seconds: u64, readback: bool) -> c
                     if readback {
                         key_tokens[key] = Some(e.token.clone());
                         if kind == OpKind::Multi {
-                            seq_nodes.insert(format!("{SEQ_PREFIX}{seq:010}"), Some(e.token.clone()));
+                            seq_nodes.insert(&format!("{SEQ_PREFIX}{seq:010}"), Some(&e.token));
                         }
                     }
                     if kind == OpKind::Multi {
@@ -238,12 +248,14 @@ pub fn synthesize_run(from: &Path, to: &Path, seconds: u64, readback: bool) -> c
                         created.push_back(e.path.clone());
                     }
                     if readback {
-                        seq_nodes.insert(e.path.clone(), Some(e.token.clone()));
+                        seq_nodes.insert(&e.path, Some(&e.token));
                     }
                 }
                 OpKind::Delete => match created.pop_front() {
                     Some(p) => {
-                        seq_nodes.remove(&p);
+                        if readback {
+                            deleted.insert(&p);
+                        }
                         e.path = p;
                     }
                     None => {
@@ -259,15 +271,32 @@ pub fn synthesize_run(from: &Path, to: &Path, seconds: u64, readback: bool) -> c
         writer.write(&e)?;
     }
     writer.finish()?;
+    let mut out = Synthesized { events: n, seq_per_server: 0, save: None };
     if readback {
+        seq_nodes.retain(|p| !deleted.contains_path(p));
+        seq_nodes.shrink_to_fit();
         let keys: std::collections::BTreeMap<String, (i64, Option<String>)> =
             (0..keys).map(|k| (key_path(k), (versions[k as usize], key_tokens[k as usize].clone()))).collect();
         let servers: Vec<ServerReadback> = (1..=3)
             .map(|server| ServerReadback { server, error: None, keys: keys.clone(), seq: seq_nodes.clone() })
             .collect();
+        drop(seq_nodes);
+        let started = Instant::now();
         crate::record::save_readbacks(&to.join("readback.json.gz"), &servers)?;
+        out.save = Some(started.elapsed());
+        out.seq_per_server = servers[0].seq.len();
     }
-    Ok(n)
+    Ok(out)
+}
+
+/// What [`synthesize_run`] wrote.
+#[derive(Debug, Clone, Copy)]
+pub struct Synthesized {
+    pub events: u64,
+    /// Sequential znodes in each server's read-back (0 without one).
+    pub seq_per_server: usize,
+    /// Time to write `readback.json.gz`, if written.
+    pub save: Option<Duration>,
 }
 
 fn scratch(name: &str) -> crate::Result<PathBuf> {
@@ -336,11 +365,21 @@ async fn measure(connect: &str, seconds: u64, run: &Path, synth: &Path) -> crate
         print_child(&format!("that run ({} events, zkchaos analyze as a child)", s.counts.total), &p);
         for readback in [false, true] {
             let started = Instant::now();
-            let n = synthesize_run(&run_dir, &synth_dir, SYNTH_SECONDS, readback)?;
+            let peak = if reset_peak() { "peak RSS (VmHWM) of this process" } else { "VmHWM (not reset)" };
+            let syn = synthesize_run(&run_dir, &synth_dir, SYNTH_SECONDS, readback)?;
+            let n = syn.events;
+            let with = match syn.save {
+                Some(save) => format!(
+                    " with a 3-server read-back of {} sequential znodes each (held and written in {:.1} s)",
+                    syn.seq_per_server,
+                    save.as_secs_f64()
+                ),
+                None => String::new(),
+            };
             println!(
-                "memory: synthesized a {SYNTH_SECONDS} s run of {n} events{} in {:.1} s (plan and marks of the run above)",
-                if readback { " with a 3-server read-back" } else { "" },
-                started.elapsed().as_secs_f64()
+                "memory: synthesized a {SYNTH_SECONDS} s run of {n} events{with} in {:.1} s, {peak} {:.1} MiB (plan and marks of the run above)",
+                started.elapsed().as_secs_f64(),
+                mib(status_kib("VmHWM:").unwrap_or(0))
             );
             let p = analyze_child(&synth_dir)?;
             let what = if readback { "read-back of every acknowledged write: the audit runs" } else { "no read-back" };
@@ -373,8 +412,10 @@ mod tests {
             Mark::new(2_020_000, MarkKind::Point, labels::LOAD_STOP, None),
         ];
         std::fs::write(from.join("marks.json"), serde_json::to_vec(&marks).unwrap()).unwrap();
-        let n = synthesize_run(&from, &to, 610, true).unwrap();
+        let syn = synthesize_run(&from, &to, 610, true).unwrap();
+        let n = syn.events;
         assert_eq!(n, u64::from(plan.load.rate) * 610);
+        assert!(syn.seq_per_server > 0 && syn.save.is_some(), "{syn:?}");
         let events = crate::record::read_events(&to.join("events.csv.gz")).unwrap();
         assert_eq!(events.len() as u64, n);
         assert!(events.windows(2).all(|w| w[0].end_us <= w[1].end_us), "written in completion order");
