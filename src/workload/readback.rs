@@ -47,7 +47,10 @@ impl Default for ReadbackOptions {
         ReadbackOptions {
             connect_timeout: Duration::from_secs(10),
             call_timeout: Duration::from_secs(10),
-            total_timeout: Duration::from_secs(60),
+            // An hour at 2,000 ops/s leaves ~720 k sequential znodes; read at ~20 k znodes/s here
+            // that is ~40 s for one server, more on a loaded host: UNKNOWN for want of time would
+            // cost more than waiting.
+            total_timeout: Duration::from_secs(300),
             concurrency: 256,
             session_timeout: Duration::from_secs(20),
         }
