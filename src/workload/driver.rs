@@ -81,10 +81,10 @@ struct Ctx {
 
 impl Ctx {
     /// Expire overdue operations and hand events over, if [`HOUSEKEEPING`] has passed since the
-    /// last time (or always, with `force`).
-    fn housekeep(&self, now_us: u64, force: bool) {
+    /// last time.
+    fn housekeep(&self, now_us: u64) {
         let last = self.housekept_us.load(Ordering::Relaxed);
-        if !force && now_us < last + HOUSEKEEPING.as_micros() as u64 {
+        if now_us < last + HOUSEKEEPING.as_micros() as u64 {
             return;
         }
         self.housekept_us.store(now_us, Ordering::Relaxed);
@@ -148,7 +148,7 @@ pub(crate) async fn run(
                 if housekeeping_timer.sleep_until(std::time::Instant::now() + HOUSEKEEPING_IDLE).await.is_err() {
                     async_io::Timer::after(HOUSEKEEPING_IDLE).await;
                 }
-                ctx.housekeep(ctx.wl.epoch.now_us(), false);
+                ctx.housekeep(ctx.wl.epoch.now_us());
             }
         }
     });
@@ -214,7 +214,7 @@ async fn drive(
                 if !wait_until(&ctx, &timer, t, &cancel).await {
                     return (issued, epoch.now_us(), true);
                 }
-                ctx.housekeep(epoch.now_us(), false);
+                ctx.housekeep(epoch.now_us());
                 (t, None)
             }
             (Pace::Closed { .. }, Some(sem)) => {
