@@ -6,9 +6,13 @@
 //! sockets with `async-io`'s process-wide reactor, so on a tokio runtime every response woke the
 //! `async-io` thread, which woke a tokio worker, which woke the operation — and a precise driver
 //! thread handing each operation to the runtime added one more wake-up. Here the thread that
-//! waits for the next intended start (a precise `async_io::Timer`, timer slack 1 µs) is the thread
-//! that sends, and, while idle inside `async_io::block_on`, the one that receives the response:
-//! an operation costs the wake-ups of its start and of its response, no cross-thread hand-off.
+//! waits for the next intended start (a [`PreciseTimer`], timer slack 1 µs) is the thread that
+//! sends, and, while idle inside `async_io::block_on`, the one that receives the response: an
+//! operation costs the wake-ups of its start and of its response, no cross-thread hand-off.
+//! Measured: 2.2 context switches per operation against 5.8 for a naive bare-client loop on
+//! tokio, CPU per operation 0.99× that loop's (it was 1.29–1.35×), schedule lag p99 at
+//! 5,000 ops/s 63 µs (was 1.14 ms). One thread saturates a core near 20,000 ops/s here; lag then
+//! grows, and says so.
 //!
 //! Tasks the client library spawns (`asyncs::spawn`, i.e. `spawns_core::spawn`) go to this
 //! executor while they are spawned from this thread (a thread-local spawner), so a session
