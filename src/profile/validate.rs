@@ -136,7 +136,7 @@ fn validate_cluster(c: &ClusterPlan) -> Result<(), ProfileError> {
         })?;
     }
     if let Some(cpus) = c.cpus {
-        if !(cpus.is_finite() && cpus >= 0.01 && cpus <= 1024.0) {
+        if !(cpus.is_finite() && (0.01..=1024.0).contains(&cpus)) {
             return Err(invalid("cluster.cpus", cpus, "is not a usable CPU quota: use a number of CPUs per server from 0.01 to 1024, e.g. cpus = 0.5"));
         }
     }

@@ -4,7 +4,7 @@
 //! A long run must keep both flat (a leak in the recorder or the client shows here first), and
 //! the summary reports their maxima. [`spawn_sampler`] takes one sample every few seconds, plus
 //! one at the start and one when it is stopped, and rewrites the file each time (temporary file
-//! + rename, a few KiB even after an hour): readers always see whole rows, and a results
+//! and rename, a few KiB even after an hour): readers always see whole rows, and a results
 //! directory that was removed, made read-only or filled up is noticed within one period. A write
 //! failure ends the sampler and trips the run's [`super::WriteFailure`].
 
