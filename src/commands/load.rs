@@ -8,7 +8,7 @@
 //! `load-summary.json` ([`LoadSummary`]), which is also printed as a table.
 
 use super::args::DurationArg;
-use super::recorded::RecordedLoad;
+use super::recorded::{RecordTo, RecordedLoad};
 use crate::analysis::{self, OpCounts, OutageFigures, Quantiles};
 use crate::plan::{LoadMode, LoadPlan, OpKind, Plan, ProcedurePlan};
 use crate::record::{labels, Epoch, MarkKind, RunDir, RunMeta};
@@ -121,7 +121,7 @@ pub async fn run_load(
     write_json(&dir.join("meta.json"), &meta)?;
     let start_us = epoch.now_us() + 20_000;
     let recorded =
-        RecordedLoad::start(plan, connect, seed, epoch, dir.to_owned(), start_us, CancellationToken::new()).await?;
+        RecordedLoad::start(plan, connect, seed, epoch, RecordTo { timeline_start_us: start_us, ..RecordTo::new(dir.to_owned(), CancellationToken::new()) }).await?;
     let rec = recorded.rec.clone();
     let schedule = Schedule::from_plan(plan, start_us, Some(duration));
     rec.mark_now(MarkKind::Start, labels::LOAD, None);

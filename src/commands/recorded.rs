@@ -20,33 +20,29 @@ pub struct RecordedLoad {
     rec_task: JoinHandle<Result<(), RecordError>>,
 }
 
-impl RecordedLoad {
-    /// Start the recorder on `dir` (timeline rows zero-filled from `timeline_start_us`) and
-    /// prepare the workload on `connect`. `cancel` stops the recorder on every exit path.
-    pub async fn start(
-        plan: &LoadPlan,
-        connect: &str,
-        seed: u64,
-        epoch: Epoch,
-        dir: PathBuf,
-        timeline_start_us: u64,
-        cancel: CancellationToken,
-    ) -> Result<RecordedLoad> {
-        Self::start_reporting(plan, connect, seed, epoch, dir, timeline_start_us, cancel, WriteFailure::new()).await
-    }
+/// Where and how a recorded load records.
+pub struct RecordTo {
+    /// The results directory.
+    pub dir: PathBuf,
+    /// Timeline rows are zero-filled from here, µs since the epoch.
+    pub timeline_start_us: u64,
+    /// Stops the recorder on every exit path.
+    pub cancel: CancellationToken,
+    /// Tripped when the recorder cannot write its files.
+    pub failure: WriteFailure,
+}
 
-    /// [`Self::start`], the recorder tripping `failure` when it cannot write its files.
-    #[allow(clippy::too_many_arguments)]
-    pub async fn start_reporting(
-        plan: &LoadPlan,
-        connect: &str,
-        seed: u64,
-        epoch: Epoch,
-        dir: PathBuf,
-        timeline_start_us: u64,
-        cancel: CancellationToken,
-        failure: WriteFailure,
-    ) -> Result<RecordedLoad> {
+impl RecordTo {
+    /// Into `dir`, timeline from the epoch, a tripwire of its own.
+    pub fn new(dir: PathBuf, cancel: CancellationToken) -> RecordTo {
+        RecordTo { dir, timeline_start_us: 0, cancel, failure: WriteFailure::new() }
+    }
+}
+
+impl RecordedLoad {
+    /// Start the recorder as `to` says and prepare the workload on `connect`.
+    pub async fn start(plan: &LoadPlan, connect: &str, seed: u64, epoch: Epoch, to: RecordTo) -> Result<RecordedLoad> {
+        let RecordTo { dir, timeline_start_us, cancel, failure } = to;
         let mut cfg = RecorderConfig::from_plan(dir, epoch, plan);
         cfg.timeline_start_us = timeline_start_us;
         cfg.failure = failure;

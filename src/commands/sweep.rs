@@ -13,7 +13,7 @@
 //! A step is one [`RecordedLoad`] on a scratch directory: the events are read back, reduced to
 //! [`StepFigures`] over the window after the warm-up, and the directory is removed.
 
-use super::recorded::RecordedLoad;
+use super::recorded::{RecordTo, RecordedLoad};
 use crate::capacity::results::{Machine, PointResult, RepResult, StepRow, SweepSummary, SCHEMA_VERSION};
 use crate::capacity::search::{Outcome, Search, SearchConfig};
 use crate::capacity::step::{figures, judge, StepFigures, Verdict};
@@ -22,6 +22,7 @@ use crate::capacity::usl;
 use crate::cluster::{self, Cluster, ClusterSpec};
 use crate::plan::{ClusterPlan, LoadMode, LoadPlan, OpKind, Plan, ProcedurePlan, ReconfigAuth, ReconfigStep};
 use crate::procedure::{self, ProcedureCtx};
+use crate::record::process::Usage;
 use crate::record::{read_events, Epoch, HostInfo, RunMeta, ServerMode};
 use crate::workload::Schedule;
 use crate::{Error, Result};
@@ -424,16 +425,6 @@ fn report_step(p: &Point, rep: u32, n: u32, purpose: &str, what: &str, f: &StepF
     );
 }
 
-fn cpu_us() -> u64 {
-    // SAFETY: getrusage writes into the zeroed struct we pass; no other memory is touched.
-    let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
-    if unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut ru) } != 0 {
-        return 0;
-    }
-    let tv = |t: libc::timeval| t.tv_sec as u64 * 1_000_000 + t.tv_usec as u64;
-    tv(ru.ru_utime) + tv(ru.ru_stime)
-}
-
 /// Hold one step and compute its figures. With `connect = None` (an `expanding` point) the step
 /// brings its own ensemble and expands it during the window.
 async fn hold(
@@ -472,13 +463,13 @@ async fn hold_on(
 ) -> Result<StepFigures> {
     let epoch = Epoch::now();
     let cancel = CancellationToken::new();
-    let recorded = RecordedLoad::start(plan, connect, seed, epoch, dir.to_path_buf(), 0, cancel.clone()).await?;
+    let recorded = RecordedLoad::start(plan, connect, seed, epoch, RecordTo::new(dir.to_path_buf(), cancel.clone())).await?;
     let start = epoch.now_us() + 10_000;
     let total = Duration::from_secs_f64(warmup + measure);
     let schedule = Schedule::from_plan(plan, start, Some(total));
-    let (cpu0, t0) = (cpu_us(), Instant::now());
+    let (cpu0, t0) = (Usage::now().cpu_us(), Instant::now());
     recorded.drive(schedule, cancel).await?;
-    let cores = cpu_us().saturating_sub(cpu0) as f64 / t0.elapsed().as_micros().max(1) as f64;
+    let cores = Usage::now().cpu_us().saturating_sub(cpu0) as f64 / t0.elapsed().as_micros().max(1) as f64;
     let events = read_events(&dir.join("events.csv.gz"))?;
     let w0 = start + (warmup * 1e6) as u64;
     Ok(figures(&events, w0, start + total.as_micros() as u64, cores))
@@ -517,12 +508,12 @@ async fn expanding_step(
     let load_cancel = CancellationToken::new();
     let connect = cluster.connect_string(&cluster.server_ids());
     let recorded =
-        RecordedLoad::start(plan, &connect, sw.file.seed, epoch, dir.to_path_buf(), 0, CancellationToken::new())
+        RecordedLoad::start(plan, &connect, sw.file.seed, epoch, RecordTo::new(dir.to_path_buf(), CancellationToken::new()))
             .await?;
     let (workload, rec, finisher) = recorded.into_parts();
     let start = epoch.now_us() + 10_000;
     let schedule = Schedule::from_plan(plan, start, None);
-    let (cpu0, t0) = (cpu_us(), Instant::now());
+    let (cpu0, t0) = (Usage::now().cpu_us(), Instant::now());
     let load = tokio::spawn(workload.run_schedule(schedule, rec.clone(), load_cancel.clone()));
     tokio::time::sleep(Duration::from_secs_f64(warmup)).await;
     let w0 = epoch.now_us();
@@ -566,7 +557,7 @@ async fn expanding_step(
     let w1 = epoch.now_us();
     load_cancel.cancel();
     let load_result = load.await;
-    let cores = cpu_us().saturating_sub(cpu0) as f64 / t0.elapsed().as_micros().max(1) as f64;
+    let cores = Usage::now().cpu_us().saturating_sub(cpu0) as f64 / t0.elapsed().as_micros().max(1) as f64;
     finisher.finish().await?;
     proc_result?;
     match load_result {

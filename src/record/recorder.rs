@@ -1,7 +1,7 @@
 //! The recorder task: the single owner of every aggregate and output file of a run.
 //!
-//! Workers call [`RecorderHandle::op`] / [`RecorderHandle::mark`], which push onto an unbounded
-//! channel and never wait (the schedule must never block on the recorder). Control requests
+//! Workers call [`RecorderHandle::ops`] (a batch of events) / [`RecorderHandle::mark`], which
+//! push onto an unbounded channel and never wait (the schedule must never block on the recorder). Control requests
 //! ([`Command`]) carry a oneshot for the reply (goose's `MetricsProcessor`). The task:
 //! - streams every event to `events.csv.gz`, sync-flushing about once a second;
 //! - keeps only *open* intervals in memory: `timeline.csv` rows are written once an interval has
@@ -76,7 +76,6 @@ pub enum Command {
 }
 
 enum Msg {
-    Op(OpEvent),
     /// Events in completion order (the driver hands them over in batches).
     Ops(Vec<OpEvent>),
     Mark(Mark),
@@ -157,10 +156,6 @@ impl std::fmt::Debug for Msg {
 }
 
 impl RecorderHandle {
-    pub fn op(&self, e: OpEvent) {
-        let _ = self.tx.send(Msg::Op(e));
-    }
-
     /// Several events at once, in completion order: one message, one wake-up of the recorder.
     pub fn ops(&self, events: Vec<OpEvent>) {
         let _ = self.tx.send(Msg::Ops(events));
@@ -296,12 +291,7 @@ pub fn spawn(
             tokio::select! {
                 biased;
                 msg = rx.recv() => match msg {
-                    Some(Msg::Op(e)) => state.op(e)?,
-                    Some(Msg::Ops(batch)) => {
-                        for e in batch {
-                            state.op(e)?;
-                        }
-                    }
+                    Some(Msg::Ops(batch)) => state.ops(batch)?,
                     Some(Msg::Mark(m)) => {
                         state.counts.note_mark(&m);
                         state.marks.push(m);
@@ -323,12 +313,7 @@ pub fn spawn(
                     // Take what is already queued, then close the files.
                     while let Ok(msg) = rx.try_recv() {
                         match msg {
-                            Msg::Op(e) => state.op(e)?,
-                            Msg::Ops(batch) => {
-                                for e in batch {
-                                    state.op(e)?;
-                                }
-                            }
+                            Msg::Ops(batch) => state.ops(batch)?,
                             Msg::Mark(m) => state.marks.push(m),
                             Msg::Cmd(Command::Finish(reply)) => {
                                 let _ = reply.send(state.finish());
@@ -362,6 +347,10 @@ pub fn spawn(
 }
 
 impl State {
+    fn ops(&mut self, batch: Vec<OpEvent>) -> Result<(), RecordError> {
+        batch.into_iter().try_for_each(|e| self.op(e))
+    }
+
     fn op(&mut self, e: OpEvent) -> Result<(), RecordError> {
         if let Some(w) = &mut self.events {
             w.write(&e)?;
@@ -534,7 +523,7 @@ mod tests {
                 token: format!("{}-{i}", i % 4),
                 version: i as i64,
             };
-            h.op(e.clone());
+            h.ops(vec![e.clone()]);
             events.push(e);
         }
         h.mark_now(MarkKind::Point, "hello", None);

@@ -8,8 +8,9 @@
 //! - `bare pipelined`: bare client, closed loop with 32 requests in flight (no task per
 //!   operation), the floor the protocol allows.
 
-use super::{median, scratch_dir, Out, Usage};
-use super::super::recorded::RecordedLoad;
+use super::{median, scratch_dir, Out};
+use crate::record::process::Usage;
+use super::super::recorded::{RecordTo, RecordedLoad};
 use crate::plan::LoadPlan;
 use crate::record::{Epoch, OpKind};
 use crate::workload::{key_path, Mix, Schedule, Workload, SEQ_PREFIX};
@@ -78,7 +79,7 @@ async fn zkchaos(connect: &str, secs: u64) -> crate::Result<Window> {
     let result = async {
         let cancel = CancellationToken::new();
         let plan = plan();
-        let recorded = RecordedLoad::start(&plan, connect, 1, epoch, dir.clone(), 0, cancel.clone()).await?;
+        let recorded = RecordedLoad::start(&plan, connect, 1, epoch, RecordTo::new(dir.clone(), cancel.clone())).await?;
         let schedule = Schedule::from_plan(&plan, epoch.now_us() + 20_000, Some(Duration::from_secs(secs)));
         let before = Usage::now();
         let (_, stats) = recorded.drive(schedule, cancel).await?;

@@ -79,40 +79,6 @@ impl Out {
     }
 }
 
-/// This process's CPU time and context switches so far (`getrusage(RUSAGE_SELF)`, all threads);
-/// a window's figures are the difference of two readings ([`Usage::since`]).
-#[derive(Debug, Clone, Copy, Default)]
-pub(crate) struct Usage {
-    pub user_us: u64,
-    pub sys_us: u64,
-    /// Voluntary and involuntary context switches.
-    pub switches: u64,
-}
-
-impl Usage {
-    pub fn now() -> Usage {
-        // SAFETY: getrusage writes into the zeroed struct we pass; no other memory is touched.
-        let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
-        if unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut ru) } != 0 {
-            return Usage::default();
-        }
-        let tv = |t: libc::timeval| t.tv_sec as u64 * 1_000_000 + t.tv_usec as u64;
-        Usage { user_us: tv(ru.ru_utime), sys_us: tv(ru.ru_stime), switches: (ru.ru_nvcsw + ru.ru_nivcsw) as u64 }
-    }
-
-    pub fn since(self, before: Usage) -> Usage {
-        Usage {
-            user_us: self.user_us.saturating_sub(before.user_us),
-            sys_us: self.sys_us.saturating_sub(before.sys_us),
-            switches: self.switches.saturating_sub(before.switches),
-        }
-    }
-
-    pub fn cpu_us(self) -> u64 {
-        self.user_us + self.sys_us
-    }
-}
-
 pub(crate) fn median(v: &[f64]) -> f64 {
     crate::stats::median(v).unwrap_or(0.0)
 }

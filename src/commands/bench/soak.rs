@@ -7,7 +7,7 @@
 //!
 //! `--seconds` overrides the hour (the default `--seconds` of the other measurements does not).
 
-use crate::commands::recorded::RecordedLoad;
+use crate::commands::recorded::{RecordTo, RecordedLoad};
 use crate::plan::LoadPlan;
 use crate::record::process::{self, Drift, ProcessSample};
 use crate::record::{hlog, Epoch, WriteFailure};
@@ -40,7 +40,7 @@ async fn soak_in(dir: &Path, connect: &str, seconds: u64) -> Result<()> {
     let failure = WriteFailure::new();
     let cancel = CancellationToken::new();
     let recorded =
-        RecordedLoad::start_reporting(&plan, connect, 1, epoch, dir.to_path_buf(), 0, cancel.clone(), failure.clone())
+        RecordedLoad::start(&plan, connect, 1, epoch, RecordTo { failure: failure.clone(), ..RecordTo::new(dir.to_path_buf(), cancel.clone()) })
             .await?;
     let stop_sampler = CancellationToken::new();
     let sampler =

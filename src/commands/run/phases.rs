@@ -7,7 +7,7 @@
 //! Background tasks (load, monitor, recorder) are stopped through the run's cancellation token on
 //! every path; on the normal path they are stopped here, in order, so their files are complete.
 
-use super::super::recorded::RecordedLoad;
+use super::super::recorded::{RecordTo, RecordedLoad};
 use crate::cluster::{monitor, Cluster};
 use crate::plan::Plan;
 use crate::procedure::{self, MarkSink, ProcedureCtx};
@@ -71,7 +71,7 @@ pub async fn execute(ctx: &PhaseCtx<'_>, cluster: &mut Cluster) -> Result<()> {
     let connect = cluster.connect_string(&initial);
     let dir = ctx.dir.path().to_path_buf();
     let recorded =
-        RecordedLoad::start_reporting(&plan.load, &connect, ctx.seed, ctx.epoch, dir, 0, ctx.cancel.child_token(), ctx.failure.clone())
+        RecordedLoad::start(&plan.load, &connect, ctx.seed, ctx.epoch, RecordTo { failure: ctx.failure.clone(), ..RecordTo::new(dir, ctx.cancel.child_token()) })
             .await?;
     let (workload, rec, recorder_finisher) = recorded.into_parts();
     let server_list = workload.server_list();
