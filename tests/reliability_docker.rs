@@ -68,13 +68,8 @@ duration_s = 3
     assert_eq!(objects_of_run(&run).await, (0, 0, 0), "nothing left in Docker");
 }
 
-#[tokio::test]
-async fn eight_concurrent_runs_complete_with_distinct_results_and_leave_nothing() {
-    let tmp = tempfile::tempdir().unwrap();
-    let profile = write_profile(
-        tmp.path(),
-        "concurrent",
-        r#"
+/// The smallest run: one server, a short steady load, no procedure.
+const ONE_SERVER: &str = r#"
 [cluster]
 size = 1
 heap_mb = 128
@@ -86,9 +81,13 @@ warmup_s = 2
 post_s = 1
 [procedure]
 kind = "none"
-duration_s = 2
-"#,
-    );
+duration_s = 1
+"#;
+
+#[tokio::test]
+async fn eight_concurrent_runs_complete_with_distinct_results_and_leave_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let profile = write_profile(tmp.path(), "concurrent", ONE_SERVER);
     let results = tmp.path().join("results");
     let children: Vec<_> = (0..8)
         .map(|_| {
@@ -194,20 +193,6 @@ fn status_of(dir: &Path) -> String {
     std::fs::read_to_string(dir.join("status")).unwrap_or_default().trim().to_string()
 }
 
-const ONE_SERVER: &str = r#"
-[cluster]
-size = 1
-heap_mb = 128
-[load]
-rate = 100
-sessions = 2
-[phases]
-warmup_s = 2
-post_s = 1
-[procedure]
-kind = "none"
-duration_s = 1
-"#;
 
 /// SIGTERM once stderr shows `zkchaos: test hold: <point>`: exit 130, `status` aborted with the
 /// signal named, node logs saved, nothing left labelled. Returns the run dir and the output.
