@@ -311,6 +311,7 @@ impl<A: AdminSession> Runner<A> {
             }
             StepAction::Restart => self.restart(ctx, i, step, targets).await?,
             StepAction::Stop | StepAction::Kill | StepAction::Wipe => {
+                let targets = self.ordered(ctx, step, targets).await;
                 for &id in &targets {
                     let label = format!("{} zk{id}", step.action.as_str());
                     let cluster = &mut *ctx.cluster;
@@ -510,6 +511,26 @@ impl<A: AdminSession> Runner<A> {
         first
     }
 
+    /// `targets` in the step's `order` (`leader-first`/`leader-last`: the leader among them found
+    /// with `srvr` just before; none found: ascending ids), marked as the point `<action> order`
+    /// with the leader seen; without an `order`, `targets` as written.
+    async fn ordered<B: Backend<Admin = A>>(
+        &mut self,
+        ctx: &mut ProcedureCtx<'_, B>,
+        step: &Step,
+        targets: Vec<u32>,
+    ) -> Vec<u32> {
+        let Some(order) = step.order else { return targets };
+        let leader = ctx.find_leader(&targets).await;
+        let sequence = super::restart::restart_sequence(&targets, leader, order);
+        let described = zks(&sequence);
+        let verb = step.action.as_str();
+        let before = leader.map_or("none".into(), |l| format!("zk{l}"));
+        ctx.point(&format!("{verb} order"), Some(format!("{described} (leader before: {before})")));
+        self.notes.push(format!("{verb} order {}: {described}", order.as_str()));
+        sequence
+    }
+
     async fn restart<B: Backend<Admin = A>>(
         &mut self,
         ctx: &mut ProcedureCtx<'_, B>,
@@ -517,18 +538,7 @@ impl<A: AdminSession> Runner<A> {
         step: &Step,
         targets: Vec<u32>,
     ) -> Result<(), ProcedureError> {
-        let sequence = match step.order {
-            Some(order) => {
-                let leader = ctx.find_leader(&targets).await;
-                let sequence = super::restart::restart_sequence(&targets, leader, order);
-                let described = zks(&sequence);
-                let before = leader.map_or("none".into(), |l| format!("zk{l}"));
-                ctx.point("restart order", Some(format!("{described} (leader before restarts: {before})")));
-                self.notes.push(format!("order {}: {described}", order.as_str()));
-                sequence
-            }
-            None => targets,
-        };
+        let sequence = self.ordered(ctx, step, targets).await;
         let gap = Duration::from_millis(step.gap_ms.unwrap_or(0));
         for (n, &id) in sequence.iter().enumerate() {
             self.start_or_restart(ctx, i, step, id, ServerAction::Restart).await?;

@@ -120,6 +120,27 @@ async fn procedure_rolling_leader_last_finds_the_leader_and_restarts_it_last() {
     assert_eq!(&ops[2..], ["restart zk2", "restart zk3", "restart zk1"], "{ops:?}");
 }
 
+/// A shrink that stops a leader among the leaving servers last: the survivors elect once, not
+/// once per stop (stopping a just-elected leader leaves its followers trying to reach it for
+/// initLimit ticks).
+#[tokio::test(start_paused = true)]
+async fn procedure_stop_leader_last_stops_the_leader_after_the_others() {
+    let steps = "[[procedure.steps]]\naction = \"stop\"\nservers = [1, 2]\norder = \"leader-last\"";
+    let p = runbook(3, false, steps).unwrap();
+    let (mut fake, marks) = (FakeBackend::new(), Marks::default());
+    run(&mut fake, &p, &marks).await.unwrap();
+    // The fake's leader of {1,2,3} is zk1: written first, stopped last.
+    assert_eq!(ops_after_start(&fake, 3), ["stop zk2", "stop zk1"]);
+    let point = marks.all().into_iter().find(|m| m.label == "stop order").expect("a `stop order` point");
+    assert_eq!(point.detail.as_deref(), Some("zk2,zk1 (leader before: zk1)"));
+    // Without `order`, the servers are stopped as written.
+    let p = runbook(3, false, "[[procedure.steps]]\naction = \"stop\"\nservers = [1, 2]").unwrap();
+    let (mut fake, marks) = (FakeBackend::new(), Marks::default());
+    run(&mut fake, &p, &marks).await.unwrap();
+    assert_eq!(ops_after_start(&fake, 3), ["stop zk1", "stop zk2"]);
+    assert!(!marks.all().iter().any(|m| m.label == "stop order"));
+}
+
 #[tokio::test(start_paused = true)]
 async fn procedure_reconfig_retries_a_failed_add_and_marks_each_attempt() {
     let p = plan("kind = \"reconfig-expand\"\nto = 5\nauth = \"skip-acl\"\nmax_attempts = 3", 3, true);
@@ -367,10 +388,11 @@ fn procedure_runbook_errors_name_the_step_and_field_before_anything_starts() {
 }
 
 /// The built-in runbook profiles shipped under profiles/ (the contract checked from outside).
-pub const RUNBOOK_PROFILES: [&str; 11] = [
+pub const RUNBOOK_PROFILES: [&str; 12] = [
     "reconfig-5to3",
     "reconfig-5to3-leader",
     "rolling-5to3",
+    "rolling-5to3-restart-first",
     "rollback-3to5to3",
     "rollback-1to3to1to3",
     "observer-3plus2",
@@ -383,7 +405,7 @@ pub const RUNBOOK_PROFILES: [&str; 11] = [
 
 #[test]
 fn procedure_shipped_runbook_profiles_load_and_end_with_their_target_size() {
-    let expected_to = [3, 3, 3, 3, 3, 5, 3, 3, 3, 3, 5];
+    let expected_to = [3, 3, 3, 3, 3, 3, 5, 3, 3, 3, 3, 5];
     for (name, to) in RUNBOOK_PROFILES.iter().zip(expected_to) {
         let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("profiles").join(format!("{name}.toml"));
         let loaded = crate::profile::load(&path).unwrap_or_else(|e| panic!("{name}: {e}"));

@@ -43,6 +43,11 @@ const CONFIG: (&str, StepTy, &str) = (
 );
 const DURATION: (&str, StepTy, &str) = ("duration_ms", StepTy::U64, "milliseconds");
 const TIMEOUT: (&str, StepTy, &str) = ("timeout_ms", StepTy::U64, "milliseconds");
+const ORDER: (&str, StepTy, &str) = (
+    "order",
+    StepTy::Enum(&["ids", "leader-first", "leader-last"]),
+    "\"ids\", \"leader-first\" or \"leader-last\"",
+);
 const ON_TIMEOUT: (&str, StepTy, &str) =
     ("on_timeout", StepTy::Enum(&["continue", "fail"]), "\"continue\" or \"fail\"");
 
@@ -55,16 +60,13 @@ fn step_keys(action: &str) -> Vec<(&'static str, StepTy, &'static str)> {
             SERVERS,
             CONFIG,
             MEMBERS,
-            (
-                "order",
-                StepTy::Enum(&["ids", "leader-first", "leader-last"]),
-                "\"ids\", \"leader-first\" or \"leader-last\"",
-            ),
+            ORDER,
             ("wait", StepTy::Bool, "true or false"),
             ("gap_ms", StepTy::U64, "milliseconds"),
             TIMEOUT,
             ON_TIMEOUT,
         ],
+        "stop" | "kill" | "wipe" => vec![SERVER, SERVERS, ORDER],
         "pause" | "partition" => vec![SERVER, SERVERS, DURATION],
         "delay" => vec![
             SERVER,
@@ -100,7 +102,7 @@ fn step_keys(action: &str) -> Vec<(&'static str, StepTy, &'static str)> {
             TIMEOUT,
         ],
         "sleep" => vec![DURATION, ("label", StepTy::Str, "the step's mark label")],
-        // stop, kill, wipe, unpause, heal, undelay
+        // unpause, heal, undelay
         _ => vec![SERVER, SERVERS],
     }
 }
