@@ -165,6 +165,15 @@ async fn runbook_rolling_5to3_restarts_into_three() {
 async fn runbook_rolling_5to3_restart_first_loses_acknowledged_writes() {
     let name = "rolling-5to3-restart-first";
     let r = run(name, QUICK).await;
+    let order = r.marks.as_array().unwrap().iter().find(|m| m["label"] == "restart order").map(|m| m["detail"].to_string());
+    let order = order.unwrap_or_else(|| panic!("{name}: no `restart order` point: {}", r.marks));
+    if !order.contains("leader before: none") {
+        // The hazard needs the old leader among the two leaving (a fresh ensemble elects zk5
+        // when its servers start together); led by one that stays, the shrink is safe.
+        eprintln!("{name}: the leader was among zk1..zk3 ({order}): the hazard was not set up");
+        converged(name, &r);
+        return;
+    }
     assert_eq!(r.out.status.code(), Some(3), "{name}: {}", text(&r.out));
     assert_eq!(r.summary["checks"]["data_loss"]["verdict"], "FAIL", "{}", r.summary["checks"]);
     assert!(r.summary["checks"]["data_loss"]["lost_writes"].as_u64().unwrap_or(0) > 0, "{}", r.summary["checks"]);
