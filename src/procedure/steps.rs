@@ -526,7 +526,7 @@ impl<A: AdminSession> Runner<A> {
         let described = zks(&sequence);
         let verb = step.action.as_str();
         let before = leader.map_or("none".into(), |l| format!("zk{l}"));
-        ctx.point(&format!("{verb} order"), Some(format!("{described} (leader before: {before})")));
+        ctx.point(format!("{verb} order"), Some(format!("{described} (leader before: {before})")));
         self.notes.push(format!("{verb} order {}: {described}", order.as_str()));
         sequence
     }
