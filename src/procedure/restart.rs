@@ -15,7 +15,9 @@
 //! A wait that times out is recorded on its step's end mark and in the notes, and the procedure
 //! goes on: how the ensemble behaves when a step does not complete is part of what is measured.
 
-use crate::plan::RollingOrder;
+use crate::plan::{RollingOrder, ServerRef, StartConfig, Step, StepAction};
+use super::steps::{list, zks};
+use std::collections::{BTreeMap, BTreeSet};
 
 /// The documented hazard of starting new servers first with the full static config: when the new
 /// servers alone are a majority of the target, they elect a leader with empty state, and old
@@ -30,6 +32,73 @@ pub fn new_majority_warning(from: u32, to: u32, new_first: bool) -> Option<Strin
              they can elect a leader with empty state that the old servers then join (expect data loss)"
         )
     })
+}
+
+/// The same hazard in a runbook, as far as the ids written in it tell: at some point two groups
+/// of running servers, each holding a different static member list, could each make a majority
+/// of its own list — two leaders, and the writes one acknowledges lost when the other wins (a
+/// 5 → 3 shrink restarting the three that stay while the two leaving still run; a 1 → 3
+/// expansion starting the new servers first). Servers named by `find` and members of a list that
+/// does not shrink or grow by ids are not followed. Returns a warning naming the step.
+pub fn split_view_warning(size: u32, steps: &[Step]) -> Option<String> {
+    let initial: BTreeSet<u32> = (1..=size).collect();
+    let mut view: BTreeMap<u32, BTreeSet<u32>> = initial.iter().map(|&id| (id, initial.clone())).collect();
+    let mut running = initial.clone();
+    let ids = |refs: &[ServerRef]| -> Option<Vec<u32>> {
+        refs.iter().map(|r| if let ServerRef::Id(id) = r { Some(*id) } else { None }).collect()
+    };
+    for (i, step) in steps.iter().enumerate() {
+        let targets: Vec<u32> = step.targets().iter().filter_map(|r| if let ServerRef::Id(id) = r { Some(*id) } else { None }).collect();
+        match step.action {
+            StepAction::Stop | StepAction::Kill | StepAction::Wipe => targets.iter().for_each(|id| {
+                running.remove(id);
+            }),
+            StepAction::Start | StepAction::Restart => {
+                let members = match (step.config, step.members.as_deref().and_then(ids)) {
+                    (Some(StartConfig::Static) | None, Some(m)) => Some(m.into_iter().collect::<BTreeSet<u32>>()),
+                    _ => None,
+                };
+                for id in targets {
+                    if let Some(m) = &members {
+                        view.insert(id, m.clone());
+                    }
+                    if view.contains_key(&id) {
+                        running.insert(id);
+                    }
+                    if let Some((a, b)) = two_majorities(&view, &running) {
+                        return Some(format!(
+                            "procedure.steps[{i}] ({} zk{id}): {} (list {}) and {} (list {}) are each a majority of their own member list: \
+                             they can elect two leaders, and writes acknowledged by one are lost when the other wins (expect data loss; \
+                             stop the servers leaving first, or start new ones into the old list)",
+                            step.action.as_str(),
+                            zks(&a.0),
+                            list(&a.1),
+                            zks(&b.0),
+                            list(&b.1)
+                        ));
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
+/// Two distinct member lists each backed by a majority of running servers that hold it:
+/// ((servers, list), (servers, list)).
+type Backing = (Vec<u32>, Vec<u32>);
+fn two_majorities(view: &BTreeMap<u32, BTreeSet<u32>>, running: &BTreeSet<u32>) -> Option<(Backing, Backing)> {
+    let mut lists: BTreeMap<&BTreeSet<u32>, Vec<u32>> = BTreeMap::new();
+    for id in running {
+        if let Some(list) = view.get(id).filter(|l| l.contains(id)) {
+            lists.entry(list).or_default().push(*id);
+        }
+    }
+    let mut backed = lists.into_iter().filter(|(list, holders)| holders.len() > list.len() / 2);
+    let a = backed.next()?;
+    let b = backed.next()?;
+    Some(((a.1, a.0.iter().copied().collect()), (b.1, b.0.iter().copied().collect())))
 }
 
 /// The order in which old servers are restarted.
@@ -63,6 +132,40 @@ mod tests {
         assert!(new_majority_warning(3, 5, true).is_none());
         assert!(new_majority_warning(3, 7, true).is_some());
         assert!(new_majority_warning(5, 7, true).is_none());
+    }
+
+    fn steps(toml: &str) -> Vec<Step> {
+        #[derive(serde::Deserialize)]
+        struct Runbook {
+            steps: Vec<Step>,
+        }
+        toml::from_str::<Runbook>(toml).unwrap().steps
+    }
+
+    #[test]
+    fn split_view_warns_for_the_unsafe_shrink_and_expansion_orders_only() {
+        let restart_first = steps(
+            "[[steps]]\naction = \"restart\"\nservers = [1, 2, 3]\nconfig = \"static\"\nmembers = [1, 2, 3]\n\
+             [[steps]]\naction = \"stop\"\nservers = [4, 5]",
+        );
+        let w = split_view_warning(5, &restart_first).expect("restarting the three that stay first");
+        assert!(w.starts_with("procedure.steps[0] (restart zk2): zk1,zk2 (list 1,2,3) and zk3,zk4,zk5 (list 1,2,3,4,5)"), "{w}");
+        let stop_first = steps(
+            "[[steps]]\naction = \"stop\"\nservers = [4, 5]\n\
+             [[steps]]\naction = \"restart\"\nservers = [1, 2, 3]\nconfig = \"static\"\nmembers = [1, 2, 3]",
+        );
+        assert_eq!(split_view_warning(5, &stop_first), None);
+        let new_first = steps("[[steps]]\naction = \"start\"\nservers = [2, 3]\nconfig = \"static\"\nmembers = [1, 2, 3]");
+        assert!(split_view_warning(1, &new_first).is_some_and(|w| w.contains("(start zk3)")));
+        // The old server first: it cannot be a majority of the new list alone.
+        let old_first = steps(
+            "[[steps]]\naction = \"restart\"\nserver = 1\nconfig = \"static\"\nmembers = [1, 2, 3]\n\
+             [[steps]]\naction = \"start\"\nservers = [2, 3]\nconfig = \"static\"\nmembers = [1, 2, 3]",
+        );
+        assert_eq!(split_view_warning(1, &old_first), None);
+        // Faults and waits alone never warn; names are not followed.
+        let faults = steps("[[steps]]\naction = \"kill\"\nserver = 2\n[[steps]]\naction = \"start\"\nserver = 2");
+        assert_eq!(split_view_warning(3, &faults), None);
     }
 
     #[test]

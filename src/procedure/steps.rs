@@ -66,11 +66,11 @@ struct Runner<A> {
     reconfig_attempts: u32,
 }
 
-fn list(ids: &[u32]) -> String {
+pub(super) fn list(ids: &[u32]) -> String {
     ids.iter().map(u32::to_string).collect::<Vec<_>>().join(",")
 }
 
-fn zks(ids: &[u32]) -> String {
+pub(super) fn zks(ids: &[u32]) -> String {
     ids.iter().map(|i| format!("zk{i}")).collect::<Vec<_>>().join(",")
 }
 

@@ -411,6 +411,11 @@ fn procedure_shipped_runbook_profiles_load_and_end_with_their_target_size() {
         let loaded = crate::profile::load(&path).unwrap_or_else(|e| panic!("{name}: {e}"));
         assert_eq!(loaded.plan.name, *name);
         assert_eq!(loaded.plan.procedure.target_size(loaded.plan.cluster.size), to, "{name}");
+        // `zkchaos run` warns before the one shipped runbook that sets up two member lists'
+        // majorities at once, and before no other.
+        let crate::plan::ProcedurePlan::Steps { steps, .. } = &loaded.plan.procedure else { panic!("{name}: not a runbook") };
+        let warning = super::restart::split_view_warning(loaded.plan.cluster.size, steps);
+        assert_eq!(warning.is_some(), *name == "rolling-5to3-restart-first", "{name}: {warning:?}");
     }
 }
 

@@ -94,7 +94,8 @@ pub async fn run_command(args: RunArgs) -> Result<()> {
     }
 }
 
-/// Plans that set up a known unsafe ordering (see [`crate::procedure::restart::new_majority_warning`]).
+/// Plans that set up a known unsafe ordering (see [`crate::procedure::restart::new_majority_warning`]
+/// and, for runbooks, [`crate::procedure::restart::split_view_warning`]).
 fn hazard_warning(plan: &Plan) -> Option<String> {
     let from = plan.cluster.size;
     match plan.procedure {
@@ -102,6 +103,7 @@ fn hazard_warning(plan: &Plan) -> Option<String> {
             crate::procedure::restart::new_majority_warning(from, to, order == crate::plan::RestartOrder::NewFirst)
         }
         ProcedurePlan::RollingExpand { to, .. } => crate::procedure::restart::new_majority_warning(from, to, true),
+        ProcedurePlan::Steps { ref steps, .. } => crate::procedure::restart::split_view_warning(from, steps),
         _ => None,
     }
 }
