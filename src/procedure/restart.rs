@@ -38,9 +38,10 @@ pub fn new_majority_warning(from: u32, to: u32, new_first: bool) -> Option<Strin
 /// of running servers, each holding a different static member list, could each make a majority
 /// of its own list — two leaders, and the writes one acknowledges lost when the other wins (a
 /// 5 → 3 shrink restarting the three that stay while the two leaving still run; a 1 → 3
-/// expansion starting the new servers first). Servers named by `find` and members of a list that
-/// does not shrink or grow by ids are not followed. Returns a warning naming the step.
-pub fn split_view_warning(size: u32, steps: &[Step]) -> Option<String> {
+/// expansion starting the new servers first). Only static lists are followed (`config =
+/// "static"`, or `members` without a config on a static ensemble; `"standalone"` is a list of
+/// one); servers and members named by `find` are not. Returns a warning naming the step.
+pub fn split_view_warning(size: u32, dynamic_config: bool, steps: &[Step]) -> Option<String> {
     let initial: BTreeSet<u32> = (1..=size).collect();
     let mut view: BTreeMap<u32, BTreeSet<u32>> = initial.iter().map(|&id| (id, initial.clone())).collect();
     let mut running = initial.clone();
@@ -55,11 +56,14 @@ pub fn split_view_warning(size: u32, steps: &[Step]) -> Option<String> {
             }),
             StepAction::Start | StepAction::Restart => {
                 let members = match (step.config, step.members.as_deref().and_then(ids)) {
-                    (Some(StartConfig::Static) | None, Some(m)) => Some(m.into_iter().collect::<BTreeSet<u32>>()),
+                    (Some(StartConfig::Static), Some(m)) => Some(m.into_iter().collect::<BTreeSet<u32>>()),
+                    (None, Some(m)) if !dynamic_config => Some(m.into_iter().collect()),
                     _ => None,
                 };
                 for id in targets {
-                    if let Some(m) = &members {
+                    if step.config == Some(StartConfig::Standalone) {
+                        view.insert(id, BTreeSet::from([id]));
+                    } else if let Some(m) = &members {
                         view.insert(id, m.clone());
                     }
                     if view.contains_key(&id) {
@@ -69,7 +73,7 @@ pub fn split_view_warning(size: u32, steps: &[Step]) -> Option<String> {
                         return Some(format!(
                             "procedure.steps[{i}] ({} zk{id}): {} (list {}) and {} (list {}) are each a majority of their own member list: \
                              they can elect two leaders, and writes acknowledged by one are lost when the other wins (expect data loss; \
-                             stop the servers leaving first, or start new ones into the old list)",
+                             when shrinking, stop the servers leaving first; when growing, restart the old servers first)",
                             step.action.as_str(),
                             zks(&a.0),
                             list(&a.1),
@@ -148,24 +152,33 @@ mod tests {
             "[[steps]]\naction = \"restart\"\nservers = [1, 2, 3]\nconfig = \"static\"\nmembers = [1, 2, 3]\n\
              [[steps]]\naction = \"stop\"\nservers = [4, 5]",
         );
-        let w = split_view_warning(5, &restart_first).expect("restarting the three that stay first");
+        let w = split_view_warning(5, false, &restart_first).expect("restarting the three that stay first");
         assert!(w.starts_with("procedure.steps[0] (restart zk2): zk1,zk2 (list 1,2,3) and zk3,zk4,zk5 (list 1,2,3,4,5)"), "{w}");
         let stop_first = steps(
             "[[steps]]\naction = \"stop\"\nservers = [4, 5]\n\
              [[steps]]\naction = \"restart\"\nservers = [1, 2, 3]\nconfig = \"static\"\nmembers = [1, 2, 3]",
         );
-        assert_eq!(split_view_warning(5, &stop_first), None);
+        assert_eq!(split_view_warning(5, false, &stop_first), None);
         let new_first = steps("[[steps]]\naction = \"start\"\nservers = [2, 3]\nconfig = \"static\"\nmembers = [1, 2, 3]");
-        assert!(split_view_warning(1, &new_first).is_some_and(|w| w.contains("(start zk3)")));
+        assert!(split_view_warning(1, false, &new_first).is_some_and(|w| w.contains("(start zk3)")));
         // The old server first: it cannot be a majority of the new list alone.
         let old_first = steps(
             "[[steps]]\naction = \"restart\"\nserver = 1\nconfig = \"static\"\nmembers = [1, 2, 3]\n\
              [[steps]]\naction = \"start\"\nservers = [2, 3]\nconfig = \"static\"\nmembers = [1, 2, 3]",
         );
-        assert_eq!(split_view_warning(1, &old_first), None);
+        assert_eq!(split_view_warning(1, false, &old_first), None);
         // Faults and waits alone never warn; names are not followed.
         let faults = steps("[[steps]]\naction = \"kill\"\nserver = 2\n[[steps]]\naction = \"start\"\nserver = 2");
-        assert_eq!(split_view_warning(3, &faults), None);
+        assert_eq!(split_view_warning(3, false, &faults), None);
+        // A standalone restart is a list of one: zk3 standalone beside zk1,zk2 (of 1,2,3) is
+        // two majorities. Members without a config are a static list only on a static ensemble.
+        let standalone = steps("[[steps]]\naction = \"restart\"\nserver = 3\nconfig = \"standalone\"");
+        assert!(split_view_warning(3, false, &standalone).is_some_and(|w| w.contains("zk3 (list 3)")));
+        let two_of_three = steps("[[steps]]\naction = \"restart\"\nservers = [1, 2]\nmembers = [1, 2, 3]");
+        assert!(split_view_warning(5, false, &two_of_three).is_some());
+        assert_eq!(split_view_warning(5, true, &two_of_three), None);
+        // The same list as the one running: nothing splits.
+        assert_eq!(split_view_warning(3, false, &two_of_three), None);
     }
 
     #[test]

@@ -414,7 +414,7 @@ fn procedure_shipped_runbook_profiles_load_and_end_with_their_target_size() {
         // `zkchaos run` warns before the one shipped runbook that sets up two member lists'
         // majorities at once, and before no other.
         let crate::plan::ProcedurePlan::Steps { steps, .. } = &loaded.plan.procedure else { panic!("{name}: not a runbook") };
-        let warning = super::restart::split_view_warning(loaded.plan.cluster.size, steps);
+        let warning = super::restart::split_view_warning(loaded.plan.cluster.size, loaded.plan.cluster.dynamic_config, steps);
         assert_eq!(warning.is_some(), *name == "rolling-5to3-restart-first", "{name}: {warning:?}");
     }
 }

@@ -103,7 +103,7 @@ fn hazard_warning(plan: &Plan) -> Option<String> {
             crate::procedure::restart::new_majority_warning(from, to, order == crate::plan::RestartOrder::NewFirst)
         }
         ProcedurePlan::RollingExpand { to, .. } => crate::procedure::restart::new_majority_warning(from, to, true),
-        ProcedurePlan::Steps { ref steps, .. } => crate::procedure::restart::split_view_warning(from, steps),
+        ProcedurePlan::Steps { ref steps, .. } => crate::procedure::restart::split_view_warning(from, plan.cluster.dynamic_config, steps),
         _ => None,
     }
 }
