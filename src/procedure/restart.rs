@@ -45,11 +45,11 @@ pub fn split_view_warning(size: u32, dynamic_config: bool, steps: &[Step]) -> Op
     let initial: BTreeSet<u32> = (1..=size).collect();
     let mut view: BTreeMap<u32, BTreeSet<u32>> = initial.iter().map(|&id| (id, initial.clone())).collect();
     let mut running = initial.clone();
-    let ids = |refs: &[ServerRef]| -> Option<Vec<u32>> {
-        refs.iter().map(|r| if let ServerRef::Id(id) = r { Some(*id) } else { None }).collect()
-    };
+    let as_id = |r: &ServerRef| if let ServerRef::Id(id) = r { Some(*id) } else { None };
+    // A member list counts only if every member is written as an id.
+    let ids = |refs: &[ServerRef]| refs.iter().map(as_id).collect::<Option<Vec<u32>>>();
     for (i, step) in steps.iter().enumerate() {
-        let targets: Vec<u32> = step.targets().iter().filter_map(|r| if let ServerRef::Id(id) = r { Some(*id) } else { None }).collect();
+        let targets: Vec<u32> = step.targets().iter().filter_map(as_id).collect();
         match step.action {
             StepAction::Stop | StepAction::Kill | StepAction::Wipe => targets.iter().for_each(|id| {
                 running.remove(id);

@@ -58,13 +58,7 @@ fn is_gz(path: &Path) -> bool {
 pub fn save_readbacks(path: &Path, readbacks: &[ServerReadback]) -> Result<(), RecordError> {
     let file = ReadbackFileRef { format: FORMAT, servers: readbacks };
     let io = |source| RecordError::Write { path: path.into(), source };
-    let json = |e: serde_json::Error| {
-        if e.is_io() {
-            RecordError::Write { path: path.into(), source: e.into() }
-        } else {
-            RecordError::Parse { path: path.into(), detail: e.to_string() }
-        }
-    };
+    let json = |e| json_error(path, e, io);
     let f = BufWriter::new(std::fs::File::create(path).map_err(io)?);
     let mut f = if is_gz(path) {
         let gz = flate2::write::GzEncoder::new(f, flate2::Compression::default());
@@ -80,16 +74,21 @@ pub fn save_readbacks(path: &Path, readbacks: &[ServerReadback]) -> Result<(), R
     f.flush().map_err(io)
 }
 
+/// A streaming (de)serializer's error: the file's I/O error as `io` reports it, else a parse
+/// error naming the file.
+fn json_error(path: &Path, e: serde_json::Error, io: impl FnOnce(std::io::Error) -> RecordError) -> RecordError {
+    if e.is_io() {
+        io(e.into())
+    } else {
+        RecordError::Parse { path: path.into(), detail: e.to_string() }
+    }
+}
+
 /// Read what [`save_readbacks`] wrote.
 pub fn load_readbacks(path: &Path) -> Result<Vec<ServerReadback>, RecordError> {
-    let f = std::fs::File::open(path).map_err(|source| RecordError::Open { path: path.into(), source })?;
-    let json = |e: serde_json::Error| {
-        if e.is_io() {
-            RecordError::Open { path: path.into(), source: e.into() }
-        } else {
-            RecordError::Parse { path: path.into(), detail: e.to_string() }
-        }
-    };
+    let io = |source| RecordError::Open { path: path.into(), source };
+    let f = std::fs::File::open(path).map_err(io)?;
+    let json = |e| json_error(path, e, io);
     // serde_json reads byte by byte: buffer after the decompressor, not only before it.
     let file: ReadbackFile = if is_gz(path) {
         serde_json::from_reader(BufReader::with_capacity(BUFFER, flate2::read::GzDecoder::new(f))).map_err(json)?

@@ -36,55 +36,45 @@ impl Serialize for SeqNodes {
     }
 }
 
-/// A path as read: numbered, or kept whole.
-enum PathKey {
-    Numbered(u32),
-    Named(Box<str>),
-}
-
-/// A token as read: packed, or kept as text.
-enum TokenValue {
-    Packed(u64),
+/// A string as read: parsed into its compact form, or kept whole.
+enum Compact<T> {
+    Parsed(T),
     Text(Box<str>),
 }
 
-struct PathKeyVisitor;
+/// Reads a string as [`Compact`] with `parse`.
+struct CompactVisitor<T> {
+    parse: fn(&str) -> Option<T>,
+    expecting: &'static str,
+}
 
-impl Visitor<'_> for PathKeyVisitor {
-    type Value = PathKey;
+impl<T> Visitor<'_> for CompactVisitor<T> {
+    type Value = Compact<T>;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a sequential znode path")
+        f.write_str(self.expecting)
     }
 
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<PathKey, E> {
-        Ok(seq_number(v).map_or_else(|| PathKey::Named(v.into()), PathKey::Numbered))
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Compact<T>, E> {
+        Ok((self.parse)(v).map_or_else(|| Compact::Text(v.into()), Compact::Parsed))
     }
 }
+
+/// A path as read: its sequence number, or kept whole.
+struct PathKey(Compact<u32>);
 
 impl<'de> Deserialize<'de> for PathKey {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<PathKey, D::Error> {
-        d.deserialize_str(PathKeyVisitor)
+        d.deserialize_str(CompactVisitor { parse: seq_number, expecting: "a sequential znode path" }).map(PathKey)
     }
 }
 
-struct TokenVisitor;
-
-impl Visitor<'_> for TokenVisitor {
-    type Value = TokenValue;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a token (string)")
-    }
-
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<TokenValue, E> {
-        Ok(pack(v).map_or_else(|| TokenValue::Text(v.into()), TokenValue::Packed))
-    }
-}
+/// A token as read: packed, or kept as text.
+struct TokenValue(Compact<u64>);
 
 impl<'de> Deserialize<'de> for TokenValue {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<TokenValue, D::Error> {
-        d.deserialize_str(TokenVisitor)
+        d.deserialize_str(CompactVisitor { parse: pack, expecting: "a token (string)" }).map(TokenValue)
     }
 }
 
@@ -101,14 +91,14 @@ impl<'de> Visitor<'de> for NodesVisitor {
         let mut nodes = SeqNodes::new();
         // A path given twice keeps its last token, as a map read into a BTreeMap did.
         while let Some((path, token)) = map.next_entry::<PathKey, Option<TokenValue>>()? {
-            let tok = match token {
+            let tok = match token.map(|t| t.0) {
                 None => NO_TOKEN,
-                Some(TokenValue::Packed(p)) => p,
-                Some(TokenValue::Text(t)) => nodes.push_text(t),
+                Some(Compact::Parsed(p)) => p,
+                Some(Compact::Text(t)) => nodes.push_text(t),
             };
-            match path {
-                PathKey::Numbered(n) => nodes.insert_numbered(n, tok),
-                PathKey::Named(p) => {
+            match path.0 {
+                Compact::Parsed(n) => nodes.insert_numbered(n, tok),
+                Compact::Text(p) => {
                     nodes.named.insert(p, tok);
                 }
             }
