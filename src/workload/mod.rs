@@ -178,14 +178,21 @@ pub(crate) async fn connect_session(plan: &LoadPlan, connect: &str, session: u32
     }
 }
 
+/// Attempts at each create of the key space: preparing is not measured, and a create that timed
+/// out (a server still warming up on a busy host) is safe to send again (an existing node is fine).
+const PREPARE_ATTEMPTS: u32 = 5;
+
 async fn ensure(client: &zk::Client, path: &str, data: &[u8], op_timeout: Duration) -> Result<(), WorkloadError> {
     let opts = zk::CreateMode::Persistent.with_acls(zk::Acls::anyone_all());
     let err = |detail: String| WorkloadError::Prepare { path: path.to_string(), detail };
-    match tokio::time::timeout(op_timeout, client.create(path, data, &opts)).await {
-        Ok(Ok(_)) | Ok(Err(zk::Error::NodeExists)) => Ok(()),
-        Ok(Err(e)) => Err(err(e.to_string())),
-        Err(_) => Err(err(format!("timed out after {} ms", op_timeout.as_millis()))),
+    for _ in 0..PREPARE_ATTEMPTS {
+        match tokio::time::timeout(op_timeout, client.create(path, data, &opts)).await {
+            Ok(Ok(_)) | Ok(Err(zk::Error::NodeExists)) => return Ok(()),
+            Ok(Err(e)) => return Err(err(e.to_string())),
+            Err(_) => continue,
+        }
     }
+    Err(err(format!("timed out {PREPARE_ATTEMPTS} times, after {} ms each", op_timeout.as_millis())))
 }
 
 impl Workload {
