@@ -90,6 +90,7 @@ fn summary(profile: &str, f: Fig, data_loss: Verdict, single_leader: Verdict) ->
         auth: None,
         verdict: Verdict::combine(data_loss, single_leader),
         notes: Vec::new(),
+        models: None,
         process: None,
     }
 }

@@ -34,6 +34,8 @@ pub struct Capabilities {
     pub partition: bool,
     /// Delay or drop a server's packets (netem) and clear that again.
     pub delay: bool,
+    /// Take a server's whole host away (process and address) and bring it back.
+    pub host: bool,
 }
 
 /// netem settings for [`Backend::delay`]: `delay_ms` ± `jitter_ms`, `loss_pct` % of packets lost.
@@ -131,6 +133,14 @@ pub trait Backend: Send + Sync {
     /// Reconnect server `id` to the ensemble's network (capability `partition`).
     fn heal(&mut self, id: u32) -> impl Future<Output = Result<()>> + Send {
         async move { Err(ClusterError::Unsupported { op: "heal", server: id }) }
+    }
+    /// Take server `id`'s host away: the process dies, the address goes silent (capability `host`).
+    fn host_down(&mut self, id: u32) -> impl Future<Output = Result<()>> + Send {
+        async move { Err(ClusterError::Unsupported { op: "host-down", server: id }) }
+    }
+    /// Bring server `id`'s host back and start its process (capability `host`).
+    fn host_up(&mut self, id: u32) -> impl Future<Output = Result<()>> + Send {
+        async move { Err(ClusterError::Unsupported { op: "host-up", server: id }) }
     }
     /// Apply `netem` to server `id`'s traffic (capability `delay`).
     fn delay(&mut self, id: u32, netem: Netem) -> impl Future<Output = Result<()>> + Send {

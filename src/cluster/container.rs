@@ -1,5 +1,6 @@
-//! Creating one server's objects on its engine: data volume, container (bridge network with a
-//! published 127.0.0.1 client port, or host networking on a listed engine), configuration upload,
+//! Creating one server's objects on its engine: data volume, host container (bridge form: holds
+//! the server's address and its published 127.0.0.1 client port), ZooKeeper container (in the
+//! host's network namespace, or with host networking on a listed engine), configuration upload,
 //! start with port retry, removal. The [`Cluster`] operations build on these.
 
 use super::config::{ZooCfg, CLIENT_PORT, DATA_DIR};
@@ -31,6 +32,11 @@ pub(super) fn is_not_found(e: &bollard::errors::Error) -> bool {
     matches!(e, bollard::errors::Error::DockerResponseServerError { status_code: 404, .. })
 }
 
+/// A kill of a container that is not running (409).
+pub(super) fn is_not_running(e: &bollard::errors::Error) -> bool {
+    matches!(e, bollard::errors::Error::DockerResponseServerError { status_code: 409, .. }) && e.to_string().contains("not running")
+}
+
 pub(super) fn is_not_modified(e: &bollard::errors::Error) -> bool {
     matches!(e, bollard::errors::Error::DockerResponseServerError { status_code: 304, .. })
 }
@@ -48,21 +54,23 @@ fn tar_files(files: &[(String, String)]) -> std::io::Result<Vec<u8>> {
     b.into_inner()
 }
 
-/// A server whose volume, container and configuration exist but which is not started yet.
+/// A server whose volume, host (bridge form), container and configuration exist but whose
+/// ZooKeeper container is not started yet.
 struct Prepared {
     id: u32,
     engine: usize,
     container: String,
+    holder: Option<String>,
     volume: String,
     port: u16,
     cfg: ZooCfg,
 }
 
 impl Cluster {
-    /// Create servers `cfgs` (volumes, containers, configuration) first and then start them all
-    /// at once, so that no server looks a peer up before the peer's container runs (its name
-    /// exists on the bridge network only from then on). A picked port taken in the meantime is
-    /// replaced as in [`Cluster::start_server_on_port`].
+    /// Create servers `cfgs` (volumes, hosts, containers, configuration) first and then start
+    /// their ZooKeeper containers all at once. Each host container, with the server's name on
+    /// the bridge network, runs from [`Cluster::prepare`] on, so no server looks up a peer whose
+    /// name does not exist yet.
     pub async fn start_servers(&mut self, cfgs: &[(u32, ZooCfg)]) -> Result<()> {
         let mut prepared = Vec::new();
         for (id, cfg) in cfgs {
@@ -73,19 +81,14 @@ impl Cluster {
         for (p, result) in prepared.into_iter().zip(results) {
             match result {
                 Ok(()) => self.started(p),
-                Err(e) if is_port_conflict(&e) && !self.host_networking() => {
-                    tracing::debug!("port {} taken while starting {}; retrying with another", p.port, p.container);
-                    self.remove_container(p.engine, &p.container).await?;
-                    let cfg = cfgs.iter().find(|(id, _)| *id == p.id).map(|(_, c)| c.clone()).unwrap_or(p.cfg);
-                    self.start_server_on_port(p.id, &cfg, None).await?;
-                }
                 Err(source) => return Err(ClusterError::StartContainer { name: p.container, source }),
             }
         }
         Ok(())
     }
 
-    /// Volume (for a new server), container and configuration of server `id`, not started.
+    /// Volume (for a new server), host container (bridge form, started), ZooKeeper container
+    /// and configuration of server `id`; the ZooKeeper container is not started.
     async fn prepare(&mut self, id: u32, cfg: &ZooCfg, port: Option<u16>) -> Result<Prepared> {
         let cfg = self.effective_cfg(cfg);
         let container = names::container_name(&self.spec.run_id, id);
@@ -94,50 +97,112 @@ impl Cluster {
         if !self.servers.contains_key(&id) {
             self.create_volume(engine, id, &volume).await?;
         }
-        let port = match port {
-            _ if self.host_networking() => cfg_client_port(&cfg, id),
-            Some(p) => p,
-            None => pick_port()?,
+        let (holder, port) = if self.host_networking() {
+            (None, cfg_client_port(&cfg, id))
+        } else {
+            let (holder, port) = self.start_host(engine, id, port).await?;
+            (Some(holder), port)
         };
-        self.create_container(engine, id, &container, &volume, port).await?;
+        self.create_container(engine, id, &container, &volume, holder.as_deref()).await?;
         self.upload(engine, &container, &cfg).await?;
-        Ok(Prepared { id, engine, container, volume, port, cfg })
+        Ok(Prepared { id, engine, container, holder, volume, port, cfg })
     }
 
     /// Record a prepared server as started (keeping the logs of its earlier incarnations).
     fn started(&mut self, p: Prepared) {
         let past_logs = self.servers.remove(&p.id).map(|s| s.past_logs).unwrap_or_default();
         tracing::debug!("started {} on engine {} port {}", p.container, self.engines[p.engine].name, p.port);
-        let Prepared { id, engine, container, volume, port, cfg } = p;
-        self.servers.insert(id, Server { engine, container, volume, port, cfg, past_logs, present: true });
+        let Prepared { id, engine, container, holder, volume, port, cfg } = p;
+        self.servers.insert(id, Server { engine, container, holder, host_up: true, volume, port, cfg, past_logs, present: true });
     }
 
     /// As [`Cluster::start_server`], on a given host port (`None`: pick one). A requested port
     /// already in use is an error; a picked one is replaced by another. With host networking the
     /// port is the server's own (see [`crate::plan::engines::host_ports`]) and `port` is ignored.
     pub async fn start_server_on_port(&mut self, id: u32, cfg: &ZooCfg, port: Option<u16>) -> Result<()> {
+        let p = self.prepare(id, cfg, port).await?;
+        match self.engines[p.engine].docker.start_container(&p.container, None).await {
+            Ok(()) => {
+                self.started(p);
+                Ok(())
+            }
+            Err(source) => Err(ClusterError::StartContainer { name: p.container, source }),
+        }
+    }
+
+    /// Server `id`'s host on the run's bridge network: a small container that holds the
+    /// server's network namespace, its name `zkN` on the network and its published client
+    /// port, and does nothing else (`sleep`), so that the ZooKeeper process can stop and start
+    /// while its address stays (the Kubernetes pod model). Reused when it exists (a server
+    /// started again); else created and started on `port` or a picked free one (a picked port
+    /// taken in the meantime is replaced, up to five times). Returns its name and port.
+    async fn start_host(&mut self, engine: usize, id: u32, port: Option<u16>) -> Result<(String, u16)> {
+        if let Some(s) = self.servers.get(&id) {
+            if let Some(holder) = s.holder.clone() {
+                let port = s.port;
+                self.bring_host_up(id).await?;
+                return Ok((holder, port));
+            }
+        }
+        let name = names::host_container_name(&self.spec.run_id, id);
         let mut attempt = 0;
         loop {
             attempt += 1;
-            let p = self.prepare(id, cfg, port).await?;
-            match self.engines[p.engine].docker.start_container(&p.container, None).await {
-                Ok(()) => {
-                    self.started(p);
-                    return Ok(());
-                }
-                Err(e) if is_port_conflict(&e) && !self.host_networking() => {
-                    self.remove_container(p.engine, &p.container).await?;
+            let host_port = match port {
+                Some(p) => p,
+                None => pick_port()?,
+            };
+            self.create_host_container(engine, id, &name, host_port).await?;
+            match self.engines[engine].docker.start_container(&name, None).await {
+                Ok(()) => return Ok((name, host_port)),
+                Err(e) if is_port_conflict(&e) => {
+                    self.remove_container(engine, &name).await?;
                     if port.is_some() {
-                        return Err(ClusterError::PortInUse { name: p.container, port: p.port });
+                        return Err(ClusterError::PortInUse { name, port: host_port });
                     }
                     if attempt >= PORT_ATTEMPTS {
-                        return Err(ClusterError::StartContainer { name: p.container, source: e });
+                        return Err(ClusterError::StartContainer { name, source: e });
                     }
-                    tracing::debug!("port {} taken while starting {}; retrying with another", p.port, p.container);
+                    tracing::debug!("port {host_port} taken while starting {name}; retrying with another");
                 }
-                Err(source) => return Err(ClusterError::StartContainer { name: p.container, source }),
+                Err(source) => {
+                    let _ = self.remove_container(engine, &name).await;
+                    return Err(ClusterError::StartContainer { name, source });
+                }
             }
         }
+    }
+
+    /// The host container of server `id` (see [`Cluster::start_host`]), not started.
+    async fn create_host_container(&self, engine: usize, id: u32, name: &str, host_port: u16) -> Result<()> {
+        let network = self.network.clone().unwrap_or_default();
+        let port_key = format!("{CLIENT_PORT}/tcp");
+        let binding = PortBinding { host_ip: Some("127.0.0.1".into()), host_port: Some(host_port.to_string()) };
+        let endpoint = EndpointSettings { aliases: Some(vec![super::config::host(id)]), ..Default::default() };
+        let body = ContainerCreateBody {
+            image: Some(self.image.name.clone()),
+            entrypoint: Some(vec!["sleep".into()]),
+            cmd: Some(vec!["infinity".into()]),
+            labels: Some(names::host_labels(&self.spec.run_id, &self.spec.profile, id)),
+            hostname: Some(super::config::host(id)),
+            exposed_ports: Some(vec![port_key.clone()]),
+            networking_config: Some(NetworkingConfig { endpoints_config: Some(HashMap::from([(network.clone(), endpoint)])) }),
+            host_config: Some(HostConfig {
+                init: Some(true),
+                privileged: Some(false),
+                port_bindings: Some(HashMap::from([(port_key, Some(vec![binding]))])),
+                network_mode: Some(network),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        let opts = CreateContainerOptionsBuilder::new().name(name).build();
+        self.engines[engine]
+            .docker
+            .create_container(Some(opts), body)
+            .await
+            .map(|_| ())
+            .map_err(|source| ClusterError::CreateContainer { name: name.to_string(), source })
     }
 
     pub(super) async fn create_volume(&self, engine: usize, id: u32, volume: &str) -> Result<()> {
@@ -154,38 +219,31 @@ impl Cluster {
             .map_err(|source| ClusterError::CreateVolume { name: volume.to_string(), source })
     }
 
-    pub(super) async fn create_container(&self, engine: usize, id: u32, name: &str, volume: &str, host_port: u16) -> Result<()> {
-        let mut host_config = HostConfig {
+    /// The ZooKeeper container of server `id`: in the network namespace of its host container
+    /// `holder` (bridge form), or with host networking on a listed engine (`holder` = None).
+    pub(super) async fn create_container(&self, engine: usize, id: u32, name: &str, volume: &str, holder: Option<&str>) -> Result<()> {
+        let network_mode = match holder {
+            Some(h) => format!("container:{h}"),
+            None => "host".to_string(),
+        };
+        let host_config = HostConfig {
             init: Some(true),
             privileged: Some(false),
             binds: Some(vec![format!("{volume}:{DATA_DIR}")]),
             cpuset_cpus: self.spec.plan.cpuset.clone(),
             nano_cpus: self.spec.plan.cpus.map(|c| (c * 1e9).round() as i64),
+            network_mode: Some(network_mode),
             ..Default::default()
         };
-        let mut body = ContainerCreateBody {
+        let body = ContainerCreateBody {
             image: Some(self.image.name.clone()),
             entrypoint: Some(self.image.entrypoint()),
             cmd: Some(self.image.cmd()),
             env: Some(self.image.env(self.spec.plan.heap_mb, &self.jvm_flags())),
             labels: Some(names::server_labels(&self.spec.run_id, &self.spec.profile, id)),
+            host_config: Some(host_config),
             ..Default::default()
         };
-        match &self.network {
-            Some(network) => {
-                let port_key = format!("{CLIENT_PORT}/tcp");
-                let binding = PortBinding { host_ip: Some("127.0.0.1".into()), host_port: Some(host_port.to_string()) };
-                host_config.port_bindings = Some(HashMap::from([(port_key.clone(), Some(vec![binding]))]));
-                host_config.network_mode = Some(network.clone());
-                let endpoint = EndpointSettings { aliases: Some(vec![super::config::host(id)]), ..Default::default() };
-                body.hostname = Some(super::config::host(id));
-                body.exposed_ports = Some(vec![port_key]);
-                body.networking_config =
-                    Some(NetworkingConfig { endpoints_config: Some(HashMap::from([(network.clone(), endpoint)])) });
-            }
-            None => host_config.network_mode = Some("host".into()),
-        }
-        body.host_config = Some(host_config);
         let opts = CreateContainerOptionsBuilder::new().name(name).build();
         self.engines[engine]
             .docker

@@ -2,8 +2,13 @@
 //!
 //! Each server `N` is a container `zkchaos-<run>-zkN` (`init` as PID 1) with a named data volume
 //! and its configuration uploaded as a tar archive before start. Two networking forms:
-//! - **one local engine** (no `[[cluster.engines]]`): a per-run bridge network, network alias
-//!   `zkN`, the client port published on 127.0.0.1 only at a port picked by the harness;
+//! - **one local engine** (no `[[cluster.engines]]`): a per-run bridge network. Each server has a
+//!   *host*, a small container `zkchaos-<run>-zkN-host` that holds its network namespace, its
+//!   alias `zkN` and its client port published on 127.0.0.1 at a port picked by the harness; the
+//!   ZooKeeper container joins that namespace. Stopping the process therefore leaves the address
+//!   up (connects are refused at once, as on a live host); [`Cluster::host_down`] takes the host
+//!   away too (the address goes silent), and `cluster.stop_model = "host"` makes every stop do so
+//!   ([`crate::plan::StopModel`]);
 //! - **listed engines**: server N runs on the engine the placement gives it, with host
 //!   networking, listening on its own ports ([`crate::plan::engines::host_ports`]) at that
 //!   engine's address; zoo.cfg names peers by engine address ([`ZooCfg::localized`]). Host
@@ -20,13 +25,13 @@
 
 use super::cleanup::{self, TeardownReport};
 use super::config::ZooCfg;
-use super::container::{is_not_found, is_not_modified};
+use super::container::{is_not_found, is_not_modified, is_not_running};
 use super::engine::{self, Engine, ENGINE_CALL_TIMEOUT};
 use super::error::{ClusterError, Result};
 use super::fourlw::{self, Membership, SrvrInfo};
 use super::image::ImageSpec;
 use super::names;
-use crate::plan::ClusterPlan;
+use crate::plan::{ClusterPlan, StopModel};
 use crate::record::ServerMode;
 use bollard::models::NetworkCreateRequest;
 use bollard::query_parameters::{
@@ -65,6 +70,10 @@ pub(super) struct Server {
     /// Index into the cluster's engines.
     pub(super) engine: usize,
     pub(super) container: String,
+    /// The host container holding the server's address (bridge form; `None` on listed engines).
+    pub(super) holder: Option<String>,
+    /// The host container is running (always true with host networking).
+    pub(super) host_up: bool,
     pub(super) volume: String,
     /// Client port: published on 127.0.0.1 (bridge) or listened on at the engine's address.
     pub(super) port: u16,
@@ -170,6 +179,11 @@ impl Cluster {
     pub fn container_name(&self, id: u32) -> String {
         names::container_name(&self.spec.run_id, id)
     }
+    /// The container whose network namespace server `id` lives in: its host container in the
+    /// bridge form, else its own container (network faults act on this one).
+    pub fn netns_container(&self, id: u32) -> String {
+        self.servers.get(&id).and_then(|s| s.holder.clone()).unwrap_or_else(|| self.container_name(id))
+    }
     /// Ids of every server ever started in this run, ascending.
     pub fn server_ids(&self) -> Vec<u32> {
         self.servers.keys().copied().collect()
@@ -232,8 +246,18 @@ impl Cluster {
         self.start_server_on_port(id, cfg, None).await
     }
 
-    /// Stop server `id` (SIGTERM, then SIGKILL after `grace`). Stopping a stopped server is fine.
+    /// Stop server `id` (SIGTERM, then SIGKILL after `grace`); under the `host` stop model its
+    /// host goes too. Stopping a stopped server is fine.
     pub async fn stop_server(&mut self, id: u32, grace: Duration) -> Result<()> {
+        self.stop_process(id, grace).await?;
+        if self.spec.plan.stop_model == StopModel::Host {
+            self.take_host_down(id).await?;
+        }
+        Ok(())
+    }
+
+    /// Stop only the ZooKeeper process of server `id` (its host stays).
+    async fn stop_process(&mut self, id: u32, grace: Duration) -> Result<()> {
         let name = self.server(id)?.container.clone();
         let t = grace.as_secs_f64().ceil() as i32;
         match self.docker_of(id).stop_container(&name, Some(StopContainerOptionsBuilder::new().t(t).build())).await {
@@ -243,15 +267,88 @@ impl Cluster {
         }
     }
 
-    /// SIGKILL server `id` (a crash).
+    /// SIGKILL server `id` (a crash); under the `host` stop model its host goes too.
     pub async fn kill_server(&mut self, id: u32) -> Result<()> {
-        let name = self.server(id)?.container.clone();
-        let opts = KillContainerOptionsBuilder::new().signal("SIGKILL").build();
-        self.docker_of(id).kill_container(&name, Some(opts)).await.map_err(|source| ClusterError::KillContainer { name, source })
+        self.kill_process(id).await?;
+        if self.spec.plan.stop_model == StopModel::Host {
+            self.take_host_down(id).await?;
+        }
+        Ok(())
     }
 
-    /// Start a stopped (or freshly re-created) server container again, same config and port.
+    /// SIGKILL the ZooKeeper process of server `id`; one already stopped is fine.
+    async fn kill_process(&mut self, id: u32) -> Result<()> {
+        let name = self.server(id)?.container.clone();
+        let opts = KillContainerOptionsBuilder::new().signal("SIGKILL").build();
+        match self.docker_of(id).kill_container(&name, Some(opts)).await {
+            Ok(()) => Ok(()),
+            Err(e) if is_not_running(&e) => Ok(()),
+            Err(source) => Err(ClusterError::KillContainer { name, source }),
+        }
+    }
+
+    /// Take server `id`'s whole host away (a powered-off VM, a deleted pod): the process dies
+    /// at once (SIGKILL) and the address goes silent until [`Cluster::host_up`]. Needs the
+    /// bridge form (on listed engines a server's host is its engine's).
+    pub async fn host_down(&mut self, id: u32) -> Result<()> {
+        self.require_host(id, "host-down")?;
+        self.kill_process(id).await?;
+        self.take_host_down(id).await
+    }
+
+    /// Bring server `id`'s host back and start its ZooKeeper process (a host booting again).
+    pub async fn host_up(&mut self, id: u32) -> Result<()> {
+        self.require_host(id, "host-up")?;
+        self.start_existing(id).await
+    }
+
+    fn require_host(&self, id: u32, op: &'static str) -> Result<()> {
+        match self.server(id)?.holder {
+            Some(_) => Ok(()),
+            None => Err(ClusterError::Unsupported { op, server: id }),
+        }
+    }
+
+    /// Stop server `id`'s host container (its address goes silent); no-op without one.
+    async fn take_host_down(&mut self, id: u32) -> Result<()> {
+        let Some(holder) = self.server(id)?.holder.clone() else { return Ok(()) };
+        let opts = KillContainerOptionsBuilder::new().signal("SIGKILL").build();
+        match self.docker_of(id).kill_container(&holder, Some(opts)).await {
+            Ok(()) => {}
+            Err(e) if is_not_running(&e) => {}
+            Err(source) => return Err(ClusterError::KillContainer { name: holder, source }),
+        }
+        if let Some(s) = self.servers.get_mut(&id) {
+            s.host_up = false;
+        }
+        Ok(())
+    }
+
+    /// Start server `id`'s host container again if it is down (its ZooKeeper container must be
+    /// started after it: it joins the host's namespace at start).
+    pub(super) async fn bring_host_up(&mut self, id: u32) -> Result<()> {
+        let s = self.server(id)?;
+        let Some(holder) = s.holder.clone().filter(|_| !s.host_up) else { return Ok(()) };
+        match self.docker_of(id).start_container(&holder, None).await {
+            Ok(()) => {}
+            Err(e) if is_not_modified(&e) => {}
+            Err(source) => return Err(ClusterError::StartContainer { name: holder, source }),
+        }
+        if let Some(s) = self.servers.get_mut(&id) {
+            s.host_up = true;
+        }
+        Ok(())
+    }
+
+    /// Whether server `id`'s host is up (true with host networking; false for unknown ids).
+    pub fn host_is_up(&self, id: u32) -> bool {
+        self.servers.get(&id).is_some_and(|s| s.host_up)
+    }
+
+    /// Start a stopped (or freshly re-created) server container again, same config and port,
+    /// bringing its host back first if it is down.
     pub async fn start_existing(&mut self, id: u32) -> Result<()> {
+        self.bring_host_up(id).await?;
         let name = self.server(id)?.container.clone();
         match self.docker_of(id).start_container(&name, None).await {
             Ok(()) => Ok(()),
@@ -288,9 +385,9 @@ impl Cluster {
     pub async fn wipe_data(&mut self, id: u32) -> Result<()> {
         self.stop_server(id, STOP_GRACE).await?;
         let old_logs = self.logs(id).await.unwrap_or_default();
-        let (container, volume, port, cfg) = {
+        let (container, volume, holder, cfg) = {
             let s = self.server(id)?;
-            (s.container.clone(), s.volume.clone(), s.port, s.cfg.clone())
+            (s.container.clone(), s.volume.clone(), s.holder.clone(), s.cfg.clone())
         };
         let engine = self.engine_index(id);
         self.remove_container(engine, &container).await?;
@@ -300,7 +397,7 @@ impl Cluster {
             Err(source) => return Err(ClusterError::RemoveVolume { name: volume, source }),
         }
         self.create_volume(engine, id, &volume).await?;
-        self.create_container(engine, id, &container, &volume, port).await?;
+        self.create_container(engine, id, &container, &volume, holder.as_deref()).await?;
         self.upload(engine, &container, &cfg).await?;
         if let Some(s) = self.servers.get_mut(&id) {
             s.past_logs = old_logs;

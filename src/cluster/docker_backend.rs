@@ -78,7 +78,10 @@ impl Backend for Cluster {
 
     fn capabilities(&self) -> Capabilities {
         // netem with host networking would shape the whole engine host's interface: not offered.
-        Capabilities { kill: true, pause: true, wipe: true, partition: true, delay: !self.host_networking() }
+        // A server's own host (address) exists in the bridge form only; on listed engines the
+        // host is the engine's and is shared.
+        let own_host = !self.host_networking();
+        Capabilities { kill: true, pause: true, wipe: true, partition: true, delay: own_host, host: own_host }
     }
     fn server_ids(&self) -> Vec<u32> {
         Cluster::server_ids(self)
@@ -120,6 +123,12 @@ impl Backend for Cluster {
     }
     async fn kill_server(&mut self, id: u32) -> Result<()> {
         Cluster::kill_server(self, id).await
+    }
+    async fn host_down(&mut self, id: u32) -> Result<()> {
+        Cluster::host_down(self, id).await
+    }
+    async fn host_up(&mut self, id: u32) -> Result<()> {
+        Cluster::host_up(self, id).await
     }
     async fn pause(&mut self, id: u32) -> Result<()> {
         Cluster::pause(self, id).await

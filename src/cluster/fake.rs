@@ -184,7 +184,7 @@ impl Backend for FakeBackend {
     type Admin = FakeAdmin;
 
     fn capabilities(&self) -> Capabilities {
-        self.capabilities.unwrap_or(Capabilities { kill: true, pause: true, wipe: true, partition: true, delay: true })
+        self.capabilities.unwrap_or(Capabilities { kill: true, pause: true, wipe: true, partition: true, delay: true, host: true })
     }
     fn server_ids(&self) -> Vec<u32> {
         self.state.lock().map(|s| s.servers.keys().copied().collect()).unwrap_or_default()
@@ -244,6 +244,19 @@ impl Backend for FakeBackend {
     async fn kill_server(&mut self, id: u32) -> Result<()> {
         self.record(format!("kill zk{id}"));
         self.stop_server(id, Duration::ZERO).await
+    }
+    async fn host_down(&mut self, id: u32) -> Result<()> {
+        self.record(format!("host-down zk{id}"));
+        self.stop_server(id, Duration::ZERO).await
+    }
+    async fn host_up(&mut self, id: u32) -> Result<()> {
+        self.record(format!("host-up zk{id}"));
+        if let Ok(mut s) = self.state.lock() {
+            if let Some(srv) = s.servers.get_mut(&id) {
+                srv.running = true;
+            }
+        }
+        Ok(())
     }
     async fn pause(&mut self, id: u32) -> Result<()> {
         if let Ok(mut s) = self.state.lock() {

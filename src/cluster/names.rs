@@ -12,6 +12,10 @@ pub const LABEL_PROFILE: &str = "zkchaos.profile";
 pub const LABEL_PID: &str = "zkchaos.pid";
 pub const LABEL_HOST: &str = "zkchaos.host";
 pub const LABEL_SERVER: &str = "zkchaos.server";
+/// `host` on the container that holds a server's network namespace (its "host", see
+/// [`host_container_name`]); absent on the ZooKeeper container itself.
+pub const LABEL_ROLE: &str = "zkchaos.role";
+pub const ROLE_HOST: &str = "host";
 /// Set by `docker/build-image.sh` on zkchaos' own image.
 pub const LABEL_IMAGE_KIND: &str = "zkchaos.image-kind";
 
@@ -27,6 +31,19 @@ pub fn is_valid_run_id(id: &str) -> bool {
 
 pub fn container_name(run: &str, id: u32) -> String {
     format!("zkchaos-{run}-zk{id}")
+}
+
+/// The container that holds server `id`'s address (network namespace, published client port);
+/// the ZooKeeper container joins its namespace, so stopping the process leaves the address up.
+pub fn host_container_name(run: &str, id: u32) -> String {
+    format!("zkchaos-{run}-zk{id}-host")
+}
+
+/// Labels of a server's host container: the server's labels and `zkchaos.role=host`.
+pub fn host_labels(run: &str, profile: &str, id: u32) -> HashMap<String, String> {
+    let mut l = server_labels(run, profile, id);
+    l.insert(LABEL_ROLE.to_string(), ROLE_HOST.to_string());
+    l
 }
 
 pub fn network_name(run: &str) -> String {

@@ -1,8 +1,8 @@
 //! Network faults on the Docker [`Cluster`]: partition (a server cut off the run's network) and
 //! netem delay/loss (from a helper container).
 //!
-//! - Partition is `docker network disconnect --force` of the server's container from the run's
-//!   network and, to heal, `docker network connect` with the same alias (`zkN`): no capability is
+//! - Partition is `docker network disconnect --force` of the server's host container (the one
+//!   holding its network namespace, [`Cluster::netns_container`]) from the run's network and, to heal, `docker network connect` with the same alias (`zkN`): no capability is
 //!   needed. A disconnected container keeps only its loopback interface, so it loses its peers
 //!   *and* its clients: the published 127.0.0.1 port forwards to the container's address on the
 //!   run's network, which is gone (the `srvr` poller then sees the server as down). Each server of
@@ -10,7 +10,7 @@
 //! - Delay/loss runs `tc qdisc replace dev eth0 root netem ...` (and `tc qdisc del dev eth0 root`
 //!   to clear it) in a short-lived helper container of the image [`NETEM_IMAGE`] (built offline
 //!   from Debian's iproute2 by `docker/build-netem-image.sh`) that joins the server's network
-//!   namespace (`network_mode = container:<server>`) and alone holds `NET_ADMIN`; the ZooKeeper
+//!   namespace (`network_mode = container:<server's host>`) and alone holds `NET_ADMIN`; the ZooKeeper
 //!   containers stay unprivileged. The qdisc belongs to the namespace's `eth0`, so it outlives the
 //!   helper, which is removed as soon as `tc` exits; helpers carry the run's labels, so teardown
 //!   by label removes any that a failure left behind.
@@ -51,7 +51,7 @@ impl Cluster {
             let cmd = self.route_script(id, "replace", "partition (host-level blackhole routes)")?;
             return self.run_netem_helper(id, "partition (host-level blackhole routes)", cmd).await;
         }
-        let container = self.container_name(id);
+        let container = self.netns_container(id);
         let req = NetworkDisconnectRequest { container: container.clone(), force: Some(true) };
         self.docker()
             .disconnect_network(self.network_name(), req)
@@ -66,7 +66,7 @@ impl Cluster {
             let cmd = self.route_script(id, "del", "heal (host-level blackhole routes)")?;
             return self.run_netem_helper(id, "heal (host-level blackhole routes)", cmd).await;
         }
-        let container = self.container_name(id);
+        let container = self.netns_container(id);
         let endpoint = EndpointSettings { aliases: Some(vec![super::config::host(id)]), ..Default::default() };
         let req = NetworkConnectRequest { container: container.clone(), endpoint_config: Some(endpoint) };
         self.docker()
@@ -127,8 +127,8 @@ impl Cluster {
     /// (on every path). A non-zero exit is an error with its output.
     async fn run_netem_helper(&mut self, id: u32, op: &'static str, cmd: Vec<String>) -> Result<()> {
         self.ensure_server(id)?;
-        let target = self.container_name(id);
-        let helper = format!("{target}-netem");
+        let target = self.netns_container(id);
+        let helper = format!("{}-netem", self.container_name(id));
         let cmd_name = if cmd.first().map(String::as_str) == Some("sh") { "ip route" } else { "tc" };
         let mut labels = names::run_labels(self.run_id(), &self.spec().profile);
         labels.insert(LABEL_NETEM.to_string(), id.to_string());

@@ -24,6 +24,11 @@ pub enum StepAction {
     Kill,
     /// Remove a server's data (it must be started again afterwards).
     Wipe,
+    /// Take a server's whole host away: the process dies and its address goes silent (a
+    /// powered-off VM); opens a `fault:host-down zkN` interval until `host-up` or `start`.
+    HostDown,
+    /// Bring a server's host back and start its process again.
+    HostUp,
     /// Freeze a server (for `duration_ms`, or until an `unpause` step).
     Pause,
     Unpause,
@@ -46,12 +51,14 @@ pub enum StepAction {
 }
 
 impl StepAction {
-    pub const ALL: [StepAction; 16] = [
+    pub const ALL: [StepAction; 18] = [
         StepAction::Start,
         StepAction::Restart,
         StepAction::Stop,
         StepAction::Kill,
         StepAction::Wipe,
+        StepAction::HostDown,
+        StepAction::HostUp,
         StepAction::Pause,
         StepAction::Unpause,
         StepAction::Partition,
@@ -72,6 +79,8 @@ impl StepAction {
             StepAction::Stop => "stop",
             StepAction::Kill => "kill",
             StepAction::Wipe => "wipe",
+            StepAction::HostDown => "host-down",
+            StepAction::HostUp => "host-up",
             StepAction::Pause => "pause",
             StepAction::Unpause => "unpause",
             StepAction::Partition => "partition",

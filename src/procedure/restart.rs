@@ -51,8 +51,13 @@ pub fn split_view_warning(size: u32, dynamic_config: bool, steps: &[Step]) -> Op
     for (i, step) in steps.iter().enumerate() {
         let targets: Vec<u32> = step.targets().iter().filter_map(as_id).collect();
         match step.action {
-            StepAction::Stop | StepAction::Kill | StepAction::Wipe => targets.iter().for_each(|id| {
+            StepAction::Stop | StepAction::Kill | StepAction::Wipe | StepAction::HostDown => targets.iter().for_each(|id| {
                 running.remove(id);
+            }),
+            StepAction::HostUp => targets.iter().for_each(|&id| {
+                if view.contains_key(&id) {
+                    running.insert(id);
+                }
             }),
             StepAction::Start | StepAction::Restart => {
                 let members = match (step.config, step.members.as_deref().and_then(ids)) {

@@ -128,6 +128,7 @@ pub fn check_capabilities(steps: &[Step], caps: Capabilities) -> Result<(), Proc
     for (i, step) in steps.iter().enumerate() {
         let (needed, has) = match step.action {
             StepAction::Kill => ("kill", caps.kill),
+            StepAction::HostDown | StepAction::HostUp => ("host", caps.host),
             StepAction::Pause | StepAction::Unpause => ("pause", caps.pause),
             StepAction::Wipe => ("wipe", caps.wipe),
             StepAction::Partition | StepAction::Heal => ("partition", caps.partition),

@@ -35,6 +35,7 @@ const DEFAULT_ATTEMPTS: u32 = 5;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 enum Fault {
     Kill,
+    HostDown,
     Pause,
     Partition,
     Delay,
@@ -44,6 +45,7 @@ impl Fault {
     fn as_str(self) -> &'static str {
         match self {
             Fault::Kill => "kill",
+            Fault::HostDown => "host-down",
             Fault::Pause => "pause",
             Fault::Partition => "partition",
             Fault::Delay => "delay",
@@ -280,6 +282,7 @@ impl<A: AdminSession> Runner<A> {
             ctx.server_step(action, id, &cfg).await?;
         }
         self.close_fault(ctx, Fault::Kill, id);
+        self.close_fault(ctx, Fault::HostDown, id);
         self.down.remove(&id);
         if cfg.server_lines.iter().any(|l| crate::cluster::config::line_id(l) == Some(id) && l.contains(":observer")) {
             self.observers.insert(id);
@@ -310,7 +313,17 @@ impl<A: AdminSession> Runner<A> {
                 }
             }
             StepAction::Restart => self.restart(ctx, i, step, targets).await?,
-            StepAction::Stop | StepAction::Kill | StepAction::Wipe => {
+            StepAction::HostUp => {
+                for &id in &targets {
+                    let label = format!("host-up zk{id}");
+                    marked(marks, epoch, &label, ctx.cluster.host_up(id)).await.map_err(cluster_err(&label))?;
+                    ctx.publish_servers();
+                    self.close_fault(ctx, Fault::HostDown, id);
+                    self.close_fault(ctx, Fault::Kill, id);
+                    self.down.remove(&id);
+                }
+            }
+            StepAction::Stop | StepAction::Kill | StepAction::Wipe | StepAction::HostDown => {
                 let targets = self.ordered(ctx, step, targets).await;
                 for &id in &targets {
                     let label = format!("{} zk{id}", step.action.as_str());
@@ -319,13 +332,16 @@ impl<A: AdminSession> Runner<A> {
                         match step.action {
                             StepAction::Stop => cluster.stop_server(id, STOP_GRACE).await,
                             StepAction::Kill => cluster.kill_server(id).await,
+                            StepAction::HostDown => cluster.host_down(id).await,
                             _ => cluster.wipe(id).await,
                         }
                     };
                     marked(marks, epoch, &label, fut).await.map_err(cluster_err(&label))?;
                     self.down.insert(id);
-                    if step.action == StepAction::Kill {
-                        self.open_fault(ctx, Fault::Kill, id);
+                    match step.action {
+                        StepAction::Kill => self.open_fault(ctx, Fault::Kill, id),
+                        StepAction::HostDown => self.open_fault(ctx, Fault::HostDown, id),
+                        _ => {}
                     }
                 }
             }
@@ -496,12 +512,12 @@ impl<A: AdminSession> Runner<A> {
                 Fault::Pause => self.unpause(ctx, &[id]).await,
                 Fault::Partition => self.heal(ctx, &[id]).await,
                 Fault::Delay => self.undelay(ctx, &[id]).await,
-                Fault::Kill => {
-                    self.close_fault(ctx, Fault::Kill, id);
+                Fault::Kill | Fault::HostDown => {
+                    self.close_fault(ctx, fault, id);
                     Ok(())
                 }
             };
-            if fault != Fault::Kill {
+            if !matches!(fault, Fault::Kill | Fault::HostDown) {
                 self.notes.push(format!("{} of zk{id} undone at the end of the procedure", fault.as_str()));
             }
             if first.is_ok() {

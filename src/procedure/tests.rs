@@ -243,6 +243,34 @@ until = "serving"
 }
 
 #[tokio::test(start_paused = true)]
+async fn procedure_host_down_is_a_fault_until_host_up_and_needs_the_host_capability() {
+    let steps = r#"
+[[procedure.steps]]
+action = "find"
+role = "follower"
+as = "F"
+[[procedure.steps]]
+action = "host-down"
+server = "F"
+[[procedure.steps]]
+action = "host-up"
+server = "F"
+"#;
+    let p = runbook(3, false, steps).unwrap();
+    let (mut fake, marks) = (FakeBackend::new(), Marks::default());
+    run(&mut fake, &p, &marks).await.unwrap();
+    // The fake's leader of {1,2,3} is zk1; its first follower zk2.
+    assert_eq!(ops_after_start(&fake, 3), ["host-down zk2", "stop zk2", "host-up zk2"]);
+    assert_eq!(marks.starts(), ["host-down zk2", "fault:host-down zk2", "host-up zk2"]);
+    assert!(pos(&marks, "fault:host-down zk2", MarkKind::End) > pos(&marks, "host-up zk2", MarkKind::End));
+    // A backend without hosts of its own (listed engines) refuses the runbook before any step.
+    let (mut fake, marks) = (FakeBackend::new(), Marks::default());
+    fake.capabilities = Some(crate::cluster::Capabilities { kill: true, pause: true, ..Default::default() });
+    let err = run(&mut fake, &p, &marks).await.unwrap_err().to_string();
+    assert!(err.contains("1 (host-down)") && err.contains("`host` capability"), "{err}");
+}
+
+#[tokio::test(start_paused = true)]
 async fn procedure_removing_the_leader_shrinks_the_target_to_the_remaining_members() {
     let steps = r#"
 [[procedure.steps]]

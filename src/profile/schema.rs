@@ -66,6 +66,7 @@ const CLUSTER: &[Key] = &[
     key("placement", Ty::StrList, "engine names of server 1, 2, ..., e.g. [\"th1\", \"th2\", \"th3\"]"),
     key("cpuset", Ty::Str, "host CPUs in Docker's syntax, e.g. \"1-3\" or \"0,2\""),
     key("cpus", Ty::F64, "a CPU quota per server, e.g. 0.5"),
+    key("stop_model", Ty::Enum(&["process", "host"]), "\"process\" (a stopped server's address refuses connects) or \"host\" (its address goes silent)"),
 ];
 
 const ENGINE: &[Key] = &[

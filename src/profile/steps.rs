@@ -20,6 +20,8 @@ const ACTIONS: &[&str] = &[
     "stop",
     "kill",
     "wipe",
+    "host-down",
+    "host-up",
     "pause",
     "unpause",
     "partition",
@@ -66,7 +68,8 @@ fn step_keys(action: &str) -> Vec<(&'static str, StepTy, &'static str)> {
             TIMEOUT,
             ON_TIMEOUT,
         ],
-        "stop" | "kill" | "wipe" => vec![SERVER, SERVERS, ORDER],
+        "stop" | "kill" | "wipe" | "host-down" => vec![SERVER, SERVERS, ORDER],
+        "host-up" => vec![SERVER, SERVERS],
         "pause" | "partition" => vec![SERVER, SERVERS, DURATION],
         "delay" => vec![
             SERVER,

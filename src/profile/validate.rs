@@ -116,6 +116,13 @@ fn validate_cluster(c: &ClusterPlan) -> Result<(), ProfileError> {
     range_u32("cluster.sync_limit", c.sync_limit, 1, 1000, "ticks a follower may lag the leader (default 5)")?;
     range_u32("cluster.heap_mb", c.heap_mb, 32, 16_384, "JVM heap per server in MiB (default 256)")?;
     super::engines::validate_engines(c)?;
+    if c.stop_model == crate::plan::StopModel::Host && !c.engines.is_empty() {
+        return Err(invalid(
+            "cluster.stop_model",
+            "\"host\"",
+            "needs the local bridge form (each server's own address); on listed engines servers share their engine's host: remove [[cluster.engines]] or use stop_model = \"process\"",
+        ));
+    }
     // The flags reach the JVM through JVMFLAGS, which the start scripts split on white space:
     // one option per entry, and only option-shaped strings.
     for flag in &c.jvm_flags {
@@ -340,6 +347,18 @@ mod tests {
         assert_eq!(field_of(&p), "load.mix");
         let e = crate::profile::parse("name = \"t\"\n[load]\nmix = { gte = 3 }", "t").unwrap_err().to_string();
         assert!(e.contains("unknown key `load.mix.gte`: not an operation; did you mean `get`?"), "{e}");
+    }
+
+    #[test]
+    fn stop_model_is_parsed_and_host_needs_the_bridge_form() {
+        let p = crate::profile::parse("name = \"t\"\n[cluster]\nstop_model = \"host\"", "t").unwrap();
+        assert_eq!(p.cluster.stop_model, crate::plan::StopModel::Host);
+        assert_eq!(crate::profile::parse("name = \"t\"", "t").unwrap().cluster.stop_model, crate::plan::StopModel::Process);
+        let e = crate::profile::parse("name = \"t\"\n[cluster]\nstop_model = \"vm\"", "t").unwrap_err().to_string();
+        assert!(e.contains("stop_model") && e.contains("\"process\""), "{e}");
+        let engines = "[[cluster.engines]]\nname = \"a\"\nendpoint = \"unix:///a.sock\"\naddress = \"10.0.0.1\"\n";
+        let e = crate::profile::parse(&format!("name = \"t\"\n[cluster]\nstop_model = \"host\"\n{engines}"), "t").unwrap_err().to_string();
+        assert!(e.contains("cluster.stop_model") && e.contains("bridge form"), "{e}");
     }
 
     #[test]

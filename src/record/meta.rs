@@ -43,6 +43,32 @@ pub struct RunMeta {
     /// node's: marks and events are stamped here, never on the engines' hosts).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub servers: Vec<ServerPlacement>,
+    /// The models the run's figures were produced under (absent in runs made before they were
+    /// recorded).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub models: Option<RunModels>,
+}
+
+/// What a stopped server, a server JVM and a client are in this run: every figure is produced
+/// under these models and is labelled with them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunModels {
+    /// `process` (a stopped server's address refuses connects) or `host` (its address goes silent).
+    pub stop_model: String,
+    /// What peers and clients see of a stopped server under `stop_model`, in words.
+    pub stop_model_detail: String,
+    /// JVM options given to every server besides the heap (`[]`: stock JVMs).
+    pub jvm_flags: Vec<String>,
+    /// The client library and its reconnect behaviour, in words.
+    pub client_model: String,
+}
+
+impl RunModels {
+    /// `stop model process · JVM stock` (the report's subtitle form).
+    pub fn short(&self) -> String {
+        let jvm = if self.jvm_flags.is_empty() { "stock".to_string() } else { self.jvm_flags.join(" ") };
+        format!("stop model {} · JVM {jvm}", self.stop_model)
+    }
 }
 
 /// One server's engine and address in a run.
@@ -93,6 +119,7 @@ impl RunMeta {
             epoch_unix_ms,
             command_line: std::env::args().collect(),
             servers: Vec::new(),
+            models: None,
         }
     }
 }

@@ -178,6 +178,7 @@ pub fn summary_of(d: &RunData, f: &RunFigures) -> Summary {
         },
         verdict,
         notes,
+        models: d.meta.as_ref().and_then(|m| m.models.clone()),
         process: ProcessSummary::of(&d.process),
     }
 }

@@ -93,6 +93,10 @@ pub struct Summary {
     /// Why the verdict is what it is, in words.
     #[serde(default)]
     pub notes: Vec<String>,
+    /// The stop, JVM and client models the figures were produced under (from `meta.json`;
+    /// absent for runs recorded before they were).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub models: Option<crate::record::meta::RunModels>,
     /// The harness's own footprint (`process.csv`); absent for runs recorded before it existed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub process: Option<ProcessSummary>,

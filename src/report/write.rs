@@ -115,8 +115,9 @@ fn subtitle(data: &RunData) -> String {
         .and_then(|m| m.zookeeper_version.as_deref())
         .map(|v| format!(" · ZooKeeper {v}"))
         .unwrap_or_default();
+    let models = data.meta.as_ref().and_then(|m| m.models.as_ref()).map(|m| format!(" · {}", m.short())).unwrap_or_default();
     format!(
-        "profile {} · strategy {} · {sizes}{version} · {} ops/s intended · run {} {started}",
+        "profile {} · strategy {} · {sizes}{version}{models} · {} ops/s intended · run {} {started}",
         p.name,
         p.procedure.strategy(),
         p.load.rate,

@@ -154,6 +154,12 @@ pub async fn run_profile(loaded: LoadedProfile, opts: &RunOptions) -> Result<Run
     dir.write_json("plan.json", &plan)?;
     let mut meta = RunMeta::new(&run_id, epoch.unix_ms);
     meta.image = plan.cluster.image.clone();
+    meta.models = Some(crate::record::meta::RunModels {
+        stop_model: plan.cluster.stop_model.as_str().to_string(),
+        stop_model_detail: plan.cluster.stop_model.describe().to_string(),
+        jvm_flags: plan.cluster.jvm_flags.clone(),
+        client_model: crate::workload::CLIENT_MODEL.to_string(),
+    });
     dir.write_json("meta.json", &meta)?;
     eprintln!("zkchaos: run {} of profile {} → {}", run_id, plan.name, dir.path().display());
     if let Some([one, _, _]) = meta.host.load_average {
