@@ -13,8 +13,10 @@
 //! The analysis ([`analyze_modes`]) is pure: a sample's mode holds until that server's next
 //! sample; overlaps of authorities are judged by epoch and zxid progress (see the function).
 
+mod faults;
 mod judge;
 
+pub use faults::{HarnessFaults, HarnessHold};
 pub use judge::{Overlap, OverlapMember};
 
 use super::Verdict;
@@ -57,6 +59,9 @@ pub struct LeaderReport {
     /// Intervals where a server last seen as an authority stopped answering (`unknown`) while
     /// another was authority: whether it still accepted writes is not known.
     pub missing_evidence_intervals: Vec<Interval>,
+    /// The harness's own faults that excused a silent server (it froze or stopped it: a server
+    /// that cannot serve or commit is not hidden evidence).
+    pub harness_holds: Vec<HarnessHold>,
     /// Times the sole authority (leader or standalone) became a different server.
     pub leader_changes: u32,
     /// When each of those changes was seen, µs (the charts mark them; not in summary.json).
@@ -91,6 +96,22 @@ impl LeaderReport {
                 "no two writable authorities ({} samples; rule {rule}): in {} overlaps ({:.0} ms in all) the older-epoch authority's zxid was frozen, so it committed nothing (it could serve stale reads); longest: {evidence}",
                 self.samples, self.deposed_overlaps, self.deposed_overlap_ms
             ),
+            (Verdict::Pass, "harness-fault-not-evidence") => {
+                let holds: Vec<String> = self.harness_holds.iter().map(HarnessHold::describe).collect();
+                let deposed = if self.deposed_overlaps > 0 {
+                    format!(
+                        "; in {} overlaps ({:.0} ms in all) the older-epoch authority's zxid was frozen, so it committed nothing; longest: {evidence}",
+                        self.deposed_overlaps, self.deposed_overlap_ms
+                    )
+                } else {
+                    String::new()
+                };
+                format!(
+                    "no two writable authorities ({} samples; rule {rule}): {}: its silence is not evidence of writes (a frozen or stopped process cannot serve or commit){deposed}",
+                    self.samples,
+                    holds.join(", ")
+                )
+            }
             (Verdict::Pass, _) => format!(
                 "never more than one leader ({} samples; {} leader changes, {} elections; rule {rule})",
                 self.samples, self.leader_changes, self.elections
@@ -124,9 +145,10 @@ impl OpenOverlap {
 }
 
 /// Every rule name [`LeaderReport::rule`] can hold.
-pub const RULES: [&str; 8] = [
+pub const RULES: [&str; 9] = [
     "never-two-authorities",
     "deposed-leader-static-zxid",
+    "harness-fault-not-evidence",
     "same-epoch-leaders",
     "two-authorities-advancing",
     "older-epoch-authority-advancing",
@@ -145,14 +167,20 @@ pub const RULES: [&str; 8] = [
 /// whatever the epochs and modes; two leaders of one epoch; an older-epoch authority advancing;
 /// two authorities at the newest epoch — is two writable authorities: FAIL. A server last seen as authority that stops answering (`unknown`) while another leads
 /// hides the evidence: UNKNOWN unless something failed (one already seen deposed — claiming an
-/// older epoch beside a newer-epoch leader — does not). The rule that decided is named.
-pub fn analyze_modes(samples: &[ModeSample]) -> LeaderReport {
+/// older epoch beside a newer-epoch leader — does not; nor does one the harness itself froze or
+/// stopped, [`HarnessFaults`]: a probe sent while it was held finds a process that cannot serve
+/// or commit, and its state stays excused until its next answer, which is judged as usual). The
+/// rule that decided is named.
+pub fn analyze_modes(samples: &[ModeSample], faults: &HarnessFaults) -> LeaderReport {
     let mut sorted: Vec<&ModeSample> = samples.iter().collect();
     sorted.sort_by_key(|s| (s.at_us, s.server));
     let mut state: BTreeMap<u32, (ServerMode, Option<u64>)> = BTreeMap::new();
     // Per server: was its last certain (answered) sample an authority, and at which zxid.
     let mut last_certain_authority: BTreeMap<u32, (bool, Option<u64>)> = BTreeMap::new();
     let mut seen_deposed: BTreeSet<u32> = BTreeSet::new();
+    // Servers whose last sample was a silent probe of a server the harness held: hold index.
+    let mut excused: BTreeMap<u32, usize> = BTreeMap::new();
+    let mut excuses_used: BTreeSet<usize> = BTreeSet::new();
     let mut two_leaders = Tracker::default();
     let mut standalone_mix = Tracker::default();
     let mut missing = Tracker::default();
@@ -179,6 +207,14 @@ pub fn analyze_modes(samples: &[ModeSample]) -> LeaderReport {
             state.insert(s.server, (s.mode, s.zxid));
             if s.mode != ServerMode::Unknown {
                 last_certain_authority.insert(s.server, (is_authority(s.mode), s.zxid));
+                excused.remove(&s.server);
+            } else {
+                // The probe met the server at some instant in [sent_us, at_us].
+                let held = faults.holding(s.server, s.sent_us.unwrap_or(s.at_us)).or_else(|| faults.holding(s.server, s.at_us));
+                match held {
+                    Some(h) => excused.insert(s.server, h),
+                    None => excused.remove(&s.server),
+                };
             }
             match s.mode {
                 ServerMode::Leader => {
@@ -228,8 +264,9 @@ pub fn analyze_modes(samples: &[ModeSample]) -> LeaderReport {
                 _ => {}
             }
         }
-        // A silent server last seen as an authority hides evidence, unless it was seen deposed.
-        let hidden: Vec<u32> = state
+        // A silent server last seen as an authority hides evidence, unless it was seen deposed
+        // or the harness held it.
+        let silent: Vec<u32> = state
             .iter()
             .filter(|(id, m)| {
                 m.0 == ServerMode::Unknown
@@ -239,6 +276,10 @@ pub fn analyze_modes(samples: &[ModeSample]) -> LeaderReport {
             .map(|(id, _)| *id)
             .filter(|id| !authorities.contains(id))
             .collect();
+        if !authorities.is_empty() {
+            excuses_used.extend(silent.iter().filter_map(|id| excused.get(id)));
+        }
+        let hidden: Vec<u32> = silent.into_iter().filter(|id| !excused.contains_key(id)).collect();
         missing.observe(t, (!authorities.is_empty() && !hidden.is_empty()).then(|| authorities.iter().chain(&hidden).copied().collect()));
 
         // Overlap bookkeeping: a new member set closes the open overlap and may open another.
@@ -290,6 +331,8 @@ pub fn analyze_modes(samples: &[ModeSample]) -> LeaderReport {
         (Verdict::Fail, rule, Some(first.clone()))
     } else if judged.unknown_zxid.is_some() || !missing_evidence_intervals.is_empty() {
         (Verdict::Unknown, "missing-evidence", judged.unknown_zxid.clone())
+    } else if !excuses_used.is_empty() {
+        (Verdict::Pass, "harness-fault-not-evidence", judged.longest_deposed.clone())
     } else if any_overlap {
         (Verdict::Pass, "deposed-leader-static-zxid", judged.longest_deposed.clone())
     } else {
@@ -307,6 +350,7 @@ pub fn analyze_modes(samples: &[ModeSample]) -> LeaderReport {
         deposed_overlap_ms: judged.deposed_us as f64 / 1e3,
         deposed_overlaps: judged.deposed_count,
         missing_evidence_intervals,
+        harness_holds: excuses_used.into_iter().map(|i| faults.holds[i].clone()).collect(),
         leader_changes,
         leader_change_times_us,
         elections,
@@ -349,3 +393,5 @@ impl Tracker {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_faults;

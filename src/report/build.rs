@@ -42,7 +42,7 @@ pub fn summary_of(d: &RunData, f: &RunFigures) -> Summary {
     // The warm-up's outages are the run's noise floor: already computed for its phase summary.
     let baseline: Option<OutageMs> = phase_map.get("warmup").map(|p: &PhaseSummary| p.outage_ms.clone());
 
-    let leaders = check::analyze_modes(&d.samples);
+    let leaders = check::analyze_modes(&d.samples, &check::HarnessFaults::from_marks(&d.marks));
     let data_loss = match &d.readbacks {
         // Without events there is no list of acknowledged writes: nothing was checked.
         Some(_) if !plan.load.events => CheckSummary {

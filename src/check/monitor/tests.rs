@@ -27,7 +27,7 @@ fn series(rows: &[[(ServerMode, u64); 3]]) -> Vec<ModeSample> {
 
 #[test]
 fn steady_single_leader_passes() {
-    let r = analyze_modes(&series(&[[(Leader, 1), (Follower, 1), (Follower, 1)]; 5]));
+    let r = analyze_modes(&series(&[[(Leader, 1), (Follower, 1), (Follower, 1)]; 5]), &HarnessFaults::default());
     assert_eq!(r.verdict, Verdict::Pass);
     assert_eq!((r.leader_changes, r.elections), (0, 0));
     assert_eq!(r.leaders_seen, vec![1]);
@@ -44,7 +44,7 @@ fn deposed_leader_with_a_static_zxid_is_an_overlap_not_a_failure() {
         z(200, 1, Leader, 1, 0x137e), z(200, 2, Leader, 2, 0xc00), z(200, 3, Follower, 2, 0xc00),
         z(300, 1, Follower, 2, 0xd5a), z(300, 2, Leader, 2, 0xd5a), z(300, 3, Follower, 2, 0xd5a),
     ];
-    let r = analyze_modes(&v);
+    let r = analyze_modes(&v, &HarnessFaults::default());
     assert_eq!(r.verdict, Verdict::Pass, "{r:?}");
     assert_eq!(r.rule, "deposed-leader-static-zxid");
     assert_eq!(r.two_leader_intervals, vec![Interval { from_us: 100, to_us: 300, servers: vec![1, 2] }]);
@@ -63,7 +63,7 @@ fn two_leaders_of_one_epoch_fail() {
         [(Leader, 1), (Follower, 1), (Follower, 1)],
         [(Leader, 1), (Leader, 1), (Follower, 1)],
         [(NotServing, 0), (Leader, 2), (Follower, 2)],
-    ]));
+    ]), &HarnessFaults::default());
     assert_eq!(r.verdict, Verdict::Fail);
     assert_eq!(r.rule, "same-epoch-leaders");
     assert_eq!(r.unsafe_intervals, vec![Interval { from_us: 100, to_us: 200, servers: vec![1, 2] }]);
@@ -78,7 +78,7 @@ fn an_older_epoch_leader_whose_zxid_advances_fails() {
         z(100, 1, Leader, 1, 42), z(100, 2, Leader, 2, 3),
         z(200, 1, Follower, 2, 3), z(200, 2, Leader, 2, 3),
     ];
-    let r = analyze_modes(&v);
+    let r = analyze_modes(&v, &HarnessFaults::default());
     assert_eq!(r.verdict, Verdict::Fail, "{r:?}");
     assert_eq!(r.rule, "older-epoch-authority-advancing");
     let h = r.headline();
@@ -98,7 +98,7 @@ fn two_leaders_both_advancing_fail_whatever_their_epochs() {
         z(100, 1, Leader, 1, 42), z(100, 2, Leader, 2, 9),
         z(200, 1, Follower, 2, 9), z(200, 2, Leader, 2, 12),
     ];
-    let r = analyze_modes(&v);
+    let r = analyze_modes(&v, &HarnessFaults::default());
     assert_eq!(r.verdict, Verdict::Fail, "{r:?}");
     assert_eq!(r.rule, "two-authorities-advancing");
     assert!(r.headline().contains("TWO WRITABLE LEADERS (both zxids advanced)"), "{}", r.headline());
@@ -115,7 +115,7 @@ fn a_standalone_and_a_leader_of_one_epoch_both_advancing_fail() {
         z(200, 1, Standalone, 3, 9), z(200, 2, Leader, 3, 8), z(200, 3, Follower, 3, 8),
         z(300, 1, Down, 0, 0), z(300, 2, Leader, 3, 8), z(300, 3, Follower, 3, 8),
     ];
-    let r = analyze_modes(&v);
+    let r = analyze_modes(&v, &HarnessFaults::default());
     assert_eq!(r.verdict, Verdict::Fail, "{r:?}");
     assert_eq!(r.rule, "two-authorities-advancing");
     assert_eq!(r.unsafe_intervals, vec![Interval { from_us: 0, to_us: 300, servers: vec![1, 2] }]);
@@ -134,7 +134,7 @@ fn a_frozen_standalone_beside_a_leader_of_its_epoch_fails() {
         z(100, 1, Standalone, 3, 5), z(100, 2, Leader, 3, 6),
         z(200, 1, Down, 0, 0), z(200, 2, Leader, 3, 7),
     ];
-    let r = analyze_modes(&v);
+    let r = analyze_modes(&v, &HarnessFaults::default());
     assert_eq!(r.verdict, Verdict::Fail, "{r:?}");
     assert_eq!(r.rule, "same-epoch-authorities");
 }
@@ -148,7 +148,7 @@ fn an_older_epoch_standalone_frozen_beside_a_leader_is_deposed() {
         z(100, 1, Standalone, 0, 40), z(100, 2, Leader, 1, 4),
         z(200, 1, Down, 0, 0), z(200, 2, Leader, 1, 9),
     ];
-    let r = analyze_modes(&v);
+    let r = analyze_modes(&v, &HarnessFaults::default());
     assert_eq!(r.verdict, Verdict::Pass, "{r:?}");
     assert_eq!(r.rule, "deposed-leader-static-zxid");
     assert!(r.headline().contains("1 (standalone, epoch 0, zxid 0x28→0x28: frozen)"), "{}", r.headline());
@@ -162,7 +162,7 @@ fn a_last_known_leader_that_stops_answering_is_unknown_not_pass() {
         s(200, 1, Unknown, 0), s(200, 2, Leader, 2), s(200, 3, Follower, 2),
         s(300, 1, Follower, 2), s(300, 2, Leader, 2), s(300, 3, Follower, 2),
     ];
-    let r = analyze_modes(&v);
+    let r = analyze_modes(&v, &HarnessFaults::default());
     assert_eq!(r.verdict, Verdict::Unknown, "{r:?}");
     assert_eq!(r.rule, "missing-evidence");
     assert_eq!(r.missing_evidence_intervals, vec![Interval { from_us: 100, to_us: 300, servers: vec![2, 1] }]);
@@ -178,7 +178,7 @@ fn a_deposed_leader_that_then_stops_answering_hides_nothing() {
         z(200, 3, Leader, 2, 4), z(200, 4, Unknown, 0, 0),
         z(300, 3, Leader, 2, 6), z(300, 4, Down, 0, 0),
     ];
-    let r = analyze_modes(&v);
+    let r = analyze_modes(&v, &HarnessFaults::default());
     assert_eq!(r.verdict, Verdict::Pass, "{r:?}");
     assert_eq!(r.rule, "deposed-leader-static-zxid");
     assert!(r.missing_evidence_intervals.is_empty());
@@ -195,7 +195,7 @@ fn a_hand_off_within_one_tick_is_not_two_leaders() {
         z(101, 1, Leader, 1, 7), z(104, 2, Leader, 2, 1),
         z(201, 1, Follower, 2, 3), z(204, 2, Leader, 2, 3),
     ];
-    let r = analyze_modes(&v);
+    let r = analyze_modes(&v, &HarnessFaults::default());
     assert_eq!(r.verdict, Verdict::Pass, "{r:?}");
     assert_eq!(r.rule, "deposed-leader-static-zxid");
     assert_eq!(r.two_leader_intervals, vec![Interval { from_us: 104, to_us: 201, servers: vec![1, 2] }]);
@@ -208,7 +208,7 @@ fn mode_holds_until_next_sample_of_that_server() {
     // next sample at 120.
     let v =
         vec![s(0, 1, Leader, 1), s(0, 2, Follower, 1), s(50, 2, Leader, 2), s(120, 1, Down, 0), s(150, 2, Leader, 2)];
-    let r = analyze_modes(&v);
+    let r = analyze_modes(&v, &HarnessFaults::default());
     assert_eq!(r.two_leader_intervals, vec![Interval { from_us: 50, to_us: 120, servers: vec![1, 2] }]);
     assert_eq!(r.verdict, Verdict::Pass, "zk1 at epoch 1 with a frozen zxid is deposed: {r:?}");
 }
@@ -224,7 +224,7 @@ fn a_writable_standalone_beside_a_leader_fails() {
         z(200, 1, Down, 0, 0), z(200, 2, Leader, 1, 3), z(200, 3, Follower, 1, 3),
         z(300, 1, Follower, 1, 3), z(300, 2, Leader, 1, 3), z(300, 3, Follower, 1, 3),
     ];
-    let r = analyze_modes(&v);
+    let r = analyze_modes(&v, &HarnessFaults::default());
     assert_eq!(r.verdict, Verdict::Fail, "{r:?}");
     // Both zxids advanced (the standalone's and the new leader's): the first rule that fires.
     assert_eq!(r.rule, "two-authorities-advancing");
@@ -246,7 +246,7 @@ fn down_servers_and_leader_changes_counted() {
         [(Follower, 2), (Down, 0), (NotServing, 0)],
         [(Follower, 3), (Down, 0), (Leader, 3)],
         [(Leader, 4), (Follower, 4), (Follower, 4)],
-    ]));
+    ]), &HarnessFaults::default());
     assert_eq!(r.verdict, Verdict::Pass, "{r:?}");
     assert_eq!(r.leader_changes, 3);
     assert_eq!(r.elections, 3);
@@ -255,7 +255,7 @@ fn down_servers_and_leader_changes_counted() {
 
 #[test]
 fn no_samples_is_unknown() {
-    let r = analyze_modes(&[]);
+    let r = analyze_modes(&[], &HarnessFaults::default());
     assert_eq!(r.verdict, Verdict::Unknown);
 }
 
