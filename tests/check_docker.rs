@@ -221,7 +221,7 @@ async fn steady_three_servers_pass_audit_monitor_and_convergence() -> anyhow::Re
         ensure!(r.headline() == "no acknowledged write lost (1500 checked on 3 servers)", "{}", r.headline());
         ensure!(r.divergent_keys == 0 && r.divergent_seq == 0, "{r:#?}");
 
-        let lr = check::analyze_modes(&samples);
+        let lr = check::analyze_modes(&samples, &check::HarnessFaults::default());
         eprintln!("{}", lr.headline());
         ensure!(lr.verdict == Verdict::Pass, "{lr:#?}");
         ensure!(lr.leaders_seen.len() == 1, "{lr:#?}");

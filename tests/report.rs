@@ -346,6 +346,35 @@ fn data_loss_is_said_loudly() {
 }
 
 #[test]
+fn two_acknowledged_sets_sharing_a_version_fail_data_loss() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = synthetic_run(tmp.path(), "reconfig", true, false);
+    // A second acknowledged set of the same key, overlapping the last one and returning its
+    // version: one of the two was rolled back, though the read-back matches the last.
+    let mut evs = zkchaos::record::read_events(&dir.file("events.csv.gz")).unwrap();
+    let last = evs.iter().filter(|e| e.kind == OpKind::Set && e.outcome == Outcome::Ok).max_by_key(|e| e.end_us).unwrap().clone();
+    evs.push(OpEvent { session: 7, start_us: last.start_us + 10, end_us: last.end_us + 10, token: "7-1".into(), ..last.clone() });
+    evs.sort_by_key(|e| e.end_us);
+    let mut w = EventWriter::create(&dir.file("events.csv.gz")).unwrap();
+    for e in &evs {
+        w.write(e).unwrap();
+    }
+    w.finish().unwrap();
+    let s = finish_run(&dir).unwrap();
+    let d = &s.checks.data_loss;
+    assert_eq!(d.verdict, Verdict::Fail, "{d:?}");
+    assert_eq!(d.figures["duplicate_versions"], 1);
+    assert_eq!(d.figures["duplicate_sequence_numbers"], 0);
+    assert_eq!(d.figures["version_regressions"], 0);
+    let line = format!("{} version {}: set by session {}", last.path, last.version, last.session);
+    assert!(d.detail.contains("DATA LOSS: 1 acknowledged sets returned a version another acknowledged set"), "{}", d.detail);
+    assert!(d.detail.contains(&line), "{}", d.detail);
+    assert!(d.detail.contains("and set by session 7 (token 7-1)"), "{}", d.detail);
+    assert!(schema_errors(&dir.file("summary.json")).is_empty());
+    assert!(report::render_console(&s).contains("!!! DATA LOSS"));
+}
+
+#[test]
 fn compare_tables_and_charts_per_strategy() {
     let tmp = tempfile::tempdir().unwrap();
     let results = tmp.path().join("results");

@@ -22,7 +22,7 @@ pub mod stale_reads;
 
 pub use audit::{audit, AuditExample, AuditStream, AuditReport, ServerAudit, UnreadableServer};
 pub use converge::{check_converged, Convergence, ServerObservation};
-pub use monitor::{analyze_modes, Interval, LeaderReport};
+pub use monitor::{analyze_modes, HarnessFaults, HarnessHold, Interval, LeaderReport};
 pub use stale_reads::{version_history, VersionHistory};
 
 use serde::{Deserialize, Serialize};

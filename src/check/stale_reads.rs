@@ -10,11 +10,22 @@
 //!   pass once the version climbed past it again). That is lost data: a **version regression**,
 //!   which fails `data_loss`.
 //!
+//! - Two acknowledged sets (or multis' sets) of one key that returned the **same version**, or
+//!   two acknowledged sequential creates with the **same sequence number**, whether or not they
+//!   overlapped in time: one of them was rolled back and its number given out again, lost data
+//!   that fails `data_loss` ([`duplicates`]).
+//!
 //! "Acknowledged before issued": the acknowledging operation ended (`end_us`) before the other
 //! one started (`start_us`), so real time orders them. Pure, on the recorded events; examples are
 //! kept in completion order.
 
+mod duplicates;
+
+pub use duplicates::{AckedOp, DuplicateExample};
+
+use crate::record::seqnodes::seq_number;
 use crate::record::{OpEvent, OpKind, Outcome};
+use duplicates::Acks;
 use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, VecDeque};
 
@@ -46,6 +57,14 @@ pub struct VersionHistory {
     /// issued (a rollback: lost data).
     pub version_regressions: u64,
     pub examples: Vec<VersionExample>,
+    /// Acknowledged sets/multis that returned a version another acknowledged set of the same
+    /// key had returned (lost data, overlapping in time or not).
+    pub duplicate_versions: u64,
+    /// Acknowledged sequential creates that got a sequence number another acknowledged create
+    /// had got (lost data).
+    pub duplicate_sequence_numbers: u64,
+    /// Up to 10 duplicate pairs, versions and sequence numbers, in completion order.
+    pub duplicate_examples: Vec<DuplicateExample>,
 }
 
 const MAX_EXAMPLES: usize = 10;
@@ -74,6 +93,8 @@ struct KeyHistory {
     steps: VecDeque<(u64, i64)>,
     /// The newest step dropped from `steps` (older than the retention).
     floor: Option<(u64, i64)>,
+    /// Which acknowledged set got each version (within the retention).
+    versions: Acks<i64>,
 }
 
 /// The version history check in one pass over events in completion (`end_us`) order. State per
@@ -82,6 +103,8 @@ struct KeyHistory {
 #[derive(Debug)]
 pub struct VersionTracker {
     keys: HashMap<String, KeyHistory>,
+    /// Which acknowledged create got each sequence number (within the retention).
+    seq: Acks<u32>,
     retain_us: u64,
     h: VersionHistory,
     /// Stale reads whose first unseen version was acknowledged before the retained history
@@ -91,11 +114,20 @@ pub struct VersionTracker {
 
 impl VersionTracker {
     pub fn new(retain_us: u64) -> VersionTracker {
-        VersionTracker { keys: HashMap::new(), retain_us, h: VersionHistory::default(), truncated: 0 }
+        VersionTracker { keys: HashMap::new(), seq: Acks::default(), retain_us, h: VersionHistory::default(), truncated: 0 }
     }
 
     /// One event, in `end_us` order.
     pub fn observe(&mut self, e: &OpEvent) {
+        if e.outcome == Outcome::Ok && e.kind == OpKind::Create {
+            if let Some(n) = seq_number(&e.path) {
+                if let Some(first) = self.seq.insert(n, AckedOp::of(e), self.retain_us) {
+                    self.h.duplicate_sequence_numbers += 1;
+                    push_duplicate(&mut self.h, e, i64::from(n), first);
+                }
+            }
+            return;
+        }
         if e.outcome != Outcome::Ok || e.version < 0 {
             return;
         }
@@ -117,6 +149,10 @@ impl VersionTracker {
                 k.steps.push_back((e.end_us, e.version.max(best)));
             }
             let retain = self.retain_us;
+            if let Some(first) = k.versions.insert(e.version, AckedOp::of(e), retain) {
+                self.h.duplicate_versions += 1;
+                push_duplicate(&mut self.h, e, e.version, first);
+            }
             while k.steps.front().is_some_and(|s| s.0.saturating_add(retain) < e.end_us) {
                 k.floor = k.steps.pop_front();
             }
@@ -125,6 +161,13 @@ impl VersionTracker {
 
     pub fn finish(self) -> VersionHistory {
         self.h
+    }
+}
+
+/// Keep an example of `e` getting `number`, which `first` already had.
+fn push_duplicate(h: &mut VersionHistory, e: &OpEvent, number: i64, first: &AckedOp) {
+    if h.duplicate_examples.len() < MAX_EXAMPLES {
+        h.duplicate_examples.push(DuplicateExample { path: e.path.clone(), number, first: first.clone(), second: AckedOp::of(e) });
     }
 }
 
@@ -228,5 +271,82 @@ mod tests {
         assert_eq!(h.stale_reads, 0);
         assert_eq!(h.examples[0].acknowledged_version, 5);
         assert_eq!(h.examples[0].observed_version, 4);
+    }
+
+    /// An acknowledged sequential create as the driver records it: the created path, version -1.
+    fn create(session: u32, start_us: u64, end_us: u64, seq: u32) -> OpEvent {
+        OpEvent {
+            session,
+            path: format!("/zkchaos/seq/s-{seq:010}"),
+            token: format!("{session}-{start_us}"),
+            ..ev(OpKind::Create, start_us, end_us, -1)
+        }
+    }
+
+    #[test]
+    fn two_overlapping_sets_acknowledged_at_one_version_are_a_duplicate() {
+        // Counter-example (b): neither finished before the other started, so the regression rule
+        // cannot order them; both returned version 5, so one of them was rolled back.
+        let events = vec![
+            ev(OpKind::Set, 0, 100, 4),
+            OpEvent { session: 1, token: "1-200".into(), ..ev(OpKind::Set, 200, 600, 5) },
+            OpEvent { session: 2, token: "2-300".into(), ..ev(OpKind::Set, 300, 700, 5) },
+            ev(OpKind::Set, 800, 900, 6),
+        ];
+        let h = version_history(&events);
+        assert_eq!((h.duplicate_versions, h.version_regressions, h.duplicate_sequence_numbers), (1, 0, 0), "{h:?}");
+        let d = &h.duplicate_examples[0];
+        assert_eq!((d.path.as_str(), d.number), ("/zkchaos/keys/k7", 5));
+        assert_eq!((d.first.session, d.first.start_us, d.first.end_us), (1, 200, 600));
+        assert_eq!((d.second.session, d.second.start_us, d.second.end_us), (2, 300, 700));
+        assert_eq!(
+            d.describe(),
+            "/zkchaos/keys/k7 version 5: set by session 1 (token 1-200) at 0.000-0.001 s and set by session 2 (token 2-300) at 0.000-0.001 s"
+        );
+    }
+
+    #[test]
+    fn a_multi_sharing_a_version_with_a_set_is_a_duplicate_and_distinct_versions_are_not() {
+        let events = vec![
+            ev(OpKind::Set, 0, 500, 1),
+            ev(OpKind::Multi, 100, 600, 2),
+            ev(OpKind::Set, 200, 700, 3),
+            ev(OpKind::Multi, 300, 800, 3),
+            // Not acknowledged: its version is not known, nothing to compare.
+            OpEvent { outcome: Outcome::Indeterminate, ..ev(OpKind::Set, 400, 900, 3) },
+        ];
+        let h = version_history(&events);
+        assert_eq!(h.duplicate_versions, 1, "{h:?}");
+        assert_eq!(h.duplicate_examples[0].second.kind, OpKind::Multi);
+    }
+
+    #[test]
+    fn two_acknowledged_creates_with_one_sequence_number_are_a_duplicate() {
+        let events = vec![
+            create(0, 0, 100, 11),
+            create(1, 50, 400, 12),
+            create(2, 60, 500, 12),
+            // A failed create records no path; an indeterminate one is not acknowledged.
+            OpEvent { outcome: Outcome::Fail, path: String::new(), ..create(3, 70, 510, 0) },
+            OpEvent { outcome: Outcome::Indeterminate, ..create(4, 80, 520, 12) },
+            create(0, 600, 700, 13),
+        ];
+        let h = version_history(&events);
+        assert_eq!((h.duplicate_sequence_numbers, h.duplicate_versions), (1, 0), "{h:?}");
+        let d = &h.duplicate_examples[0];
+        assert_eq!((d.path.as_str(), d.number, d.first.session, d.second.session), ("/zkchaos/seq/s-0000000012", 12, 1, 2));
+        assert!(d.describe().starts_with("/zkchaos/seq/s-0000000012 sequence number 12: create by session 1"), "{}", d.describe());
+    }
+
+    #[test]
+    fn duplicates_are_kept_for_the_retention_window() {
+        // Retain 1 ms: version 5 of 0.1 ms is forgotten by 5 ms (the regression rule still sees
+        // the repeat: version 5 is not above the 5 acknowledged before it was issued).
+        let mut t = VersionTracker::new(1_000);
+        for e in [ev(OpKind::Set, 0, 100, 5), ev(OpKind::Set, 5_000, 5_100, 5), ev(OpKind::Set, 5_050, 5_200, 5)] {
+            t.observe(&e);
+        }
+        let h = t.finish();
+        assert_eq!((h.duplicate_versions, h.version_regressions), (1, 2), "{h:?}");
     }
 }

@@ -42,7 +42,7 @@ pub fn summary_of(d: &RunData, f: &RunFigures) -> Summary {
     // The warm-up's outages are the run's noise floor: already computed for its phase summary.
     let baseline: Option<OutageMs> = phase_map.get("warmup").map(|p: &PhaseSummary| p.outage_ms.clone());
 
-    let leaders = check::analyze_modes(&d.samples);
+    let leaders = check::analyze_modes(&d.samples, &check::HarnessFaults::from_marks(&d.marks));
     let data_loss = match &d.readbacks {
         // Without events there is no list of acknowledged writes: nothing was checked.
         Some(_) if !plan.load.events => CheckSummary {
@@ -54,19 +54,16 @@ pub fn summary_of(d: &RunData, f: &RunFigures) -> Summary {
             let report = f.audit.clone().unwrap_or_else(|| check::audit(&[], rb));
             let mut figures = figures_of(&report);
             figures.insert("version_regressions".into(), history.version_regressions.into());
-            // A write that returned a version not above one already acknowledged: the key's
-            // history went backwards (a rollback later overwritten), which the final-state audit
-            // alone cannot see.
-            let (verdict, detail) = if history.version_regressions > 0 {
-                let line = format!(
-                    "DATA LOSS: {} acknowledged writes were rolled back (a later write returned a version not above one already acknowledged)",
-                    history.version_regressions
-                );
+            figures.insert("duplicate_versions".into(), history.duplicate_versions.into());
+            figures.insert("duplicate_sequence_numbers".into(), history.duplicate_sequence_numbers.into());
+            let lines = history_loss_lines(history);
+            let (verdict, detail) = if lines.is_empty() {
+                (report.verdict, report.headline())
+            } else {
+                let line = lines.join("; ");
                 let detail =
                     if report.verdict == Verdict::Fail { format!("{}; {line}", report.headline()) } else { line };
                 (Verdict::Fail, detail)
-            } else {
-                (report.verdict, report.headline())
             };
             CheckSummary { verdict, detail, figures }
         }
@@ -181,6 +178,44 @@ pub fn summary_of(d: &RunData, f: &RunFigures) -> Summary {
         models: d.meta.as_ref().and_then(|m| m.models.clone()),
         process: ProcessSummary::of(&d.process),
     }
+}
+
+/// What the version history says was lost, one clause per rule (none: nothing).
+///
+/// A version regression is a write that returned a version not above one acknowledged before it
+/// was issued (a rollback later overwritten, which the final-state audit alone cannot see); a
+/// duplicate is two acknowledged writes that got one version or sequence number, overlapping in
+/// time or not (one of them was rolled back and its number given out again).
+fn history_loss_lines(h: &check::VersionHistory) -> Vec<String> {
+    let mut lines = Vec::new();
+    if h.version_regressions > 0 {
+        lines.push(format!(
+            "DATA LOSS: {} acknowledged writes were rolled back (a later write returned a version not above one already acknowledged)",
+            h.version_regressions
+        ));
+    }
+    let first = |create: bool| {
+        h.duplicate_examples
+            .iter()
+            .find(|d| (d.first.kind == crate::record::OpKind::Create) == create)
+            .map(|d| format!(" (first: {})", d.describe()))
+            .unwrap_or_default()
+    };
+    if h.duplicate_versions > 0 {
+        lines.push(format!(
+            "DATA LOSS: {} acknowledged sets returned a version another acknowledged set of the key had returned: one of each pair was rolled back{}",
+            h.duplicate_versions,
+            first(false)
+        ));
+    }
+    if h.duplicate_sequence_numbers > 0 {
+        lines.push(format!(
+            "DATA LOSS: {} acknowledged sequential creates got a sequence number another acknowledged create had got: one of each pair was rolled back{}",
+            h.duplicate_sequence_numbers,
+            first(true)
+        ));
+    }
+    lines
 }
 
 fn ops_summary(c: &analysis::OpCounts) -> OpsSummary {

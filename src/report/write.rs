@@ -131,7 +131,7 @@ pub fn write_run_charts(data: &RunData, figures: &RunFigures, out: &Path) -> Res
     let interval_us = u64::from(data.plan.load.interval_ms.max(1)) * 1000;
     let end_s = last_time_us(data, figures.events.event_window.1) as f64 / 1e6;
     let x_max = end_s.max(1.0) * 1.01;
-    let ann = Annotations::from_marks(&data.marks, &crate::check::analyze_modes(&data.samples).leader_change_times_us, end_s);
+    let ann = Annotations::from_marks(&data.marks, &crate::check::analyze_modes(&data.samples, &crate::check::HarnessFaults::from_marks(&data.marks)).leader_change_times_us, end_s);
     let sub = subtitle(data);
     let throughput = ThroughputChart::from_rows("Throughput by outcome", &sub, rows, interval_us, ann.clone());
     let rate = (data.plan.load.mode == crate::plan::LoadMode::Open).then_some(f64::from(data.plan.load.rate));
