@@ -60,6 +60,8 @@ struct Runner<A> {
     observers: BTreeSet<u32>,
     /// Servers stopped, killed or wiped and not started since.
     down: BTreeSet<u32>,
+    /// Servers wiped and not started since (a subset of `down`).
+    wiped: BTreeSet<u32>,
     open: BTreeSet<(Fault, u32)>,
     admin: Option<(Vec<u32>, A)>,
     notes: Vec<String>,
@@ -91,6 +93,7 @@ pub async fn run_steps<B: Backend>(
         voting: ids.iter().copied().collect(),
         observers: BTreeSet::new(),
         down: BTreeSet::new(),
+        wiped: BTreeSet::new(),
         open: BTreeSet::new(),
         admin: None,
         notes: Vec::new(),
@@ -110,7 +113,12 @@ pub async fn run_steps<B: Backend>(
         r.notes.push(format!("{} reconfig attempt(s)", r.reconfig_attempts));
     }
     notes.append(&mut r.notes);
-    Ok(ProcedureOutcome { target_ids: r.voting.into_iter().collect(), notes })
+    Ok(ProcedureOutcome {
+        target_ids: r.voting.into_iter().collect(),
+        left_down: r.down.into_iter().collect(),
+        wiped: r.wiped.into_iter().collect(),
+        notes,
+    })
 }
 
 impl<A: AdminSession> Runner<A> {
@@ -281,6 +289,7 @@ impl<A: AdminSession> Runner<A> {
         }
         self.close_fault(ctx, Fault::Kill, id);
         self.down.remove(&id);
+        self.wiped.remove(&id);
         if cfg.server_lines.iter().any(|l| crate::cluster::config::line_id(l) == Some(id) && l.contains(":observer")) {
             self.observers.insert(id);
         }
@@ -324,6 +333,9 @@ impl<A: AdminSession> Runner<A> {
                     };
                     marked(marks, epoch, &label, fut).await.map_err(cluster_err(&label))?;
                     self.down.insert(id);
+                    if step.action == StepAction::Wipe {
+                        self.wiped.insert(id);
+                    }
                     if step.action == StepAction::Kill {
                         self.open_fault(ctx, Fault::Kill, id);
                     }
@@ -412,8 +424,10 @@ impl<A: AdminSession> Runner<A> {
                             Duration::from_millis,
                         );
                         let target: Vec<u32> = self.voting.iter().copied().collect();
+                        let down: Vec<u32> = self.down.iter().copied().collect();
+                        let rounds = ctx.plan.phases.converge_rounds;
                         let result = ctx
-                            .step("wait converged", super::wait_converged(&*ctx.cluster, &target, epoch, timeout, ctx.plan.phases.converge_rounds))
+                            .step("wait converged", super::wait_converged(&*ctx.cluster, &target, &down, epoch, timeout, rounds))
                             .await;
                         self.timed_out(i, step, "wait converged", result.map(|_| ()))?;
                     }

@@ -156,7 +156,7 @@ async fn procedure_reconfig_retries_a_failed_add_and_marks_each_attempt() {
     let starts = marks.starts();
     let pos = |l: &str| starts.iter().position(|s| s == l).unwrap();
     assert!(pos("wait zk5 following") < pos("reconfig add 4,5 attempt 1"), "{starts:?}");
-    let converged = wait_converged(&fake, &out.target_ids, crate::record::Epoch::now(), Duration::from_secs(5), 3).await;
+    let converged = wait_converged(&fake, &out.target_ids, &out.left_down, crate::record::Epoch::now(), Duration::from_secs(5), 3).await;
     assert!(converged.is_ok(), "{converged:?}");
 }
 
@@ -192,7 +192,7 @@ async fn procedure_convergence_is_not_reached_while_a_target_server_never_serves
     let (mut fake, marks) = (FakeBackend::new(), Marks::default());
     fake.never_serves.insert(2);
     let out = run(&mut fake, &p, &marks).await.unwrap();
-    let r = wait_converged(&fake, &out.target_ids, crate::record::Epoch::now(), Duration::from_secs(3), 3).await;
+    let r = wait_converged(&fake, &out.target_ids, &out.left_down, crate::record::Epoch::now(), Duration::from_secs(3), 3).await;
     assert!(r.unwrap_err().contains("zk2"), "the reason names the server");
 }
 
@@ -243,6 +243,42 @@ until = "serving"
 }
 
 #[tokio::test(start_paused = true)]
+async fn procedure_a_leader_stopped_for_good_is_left_down_waited_for_by_no_one_and_read_offline() {
+    let steps = r#"
+[[procedure.steps]]
+action = "find"
+role = "leader"
+as = "L"
+[[procedure.steps]]
+action = "stop"
+server = "L"
+[[procedure.steps]]
+action = "wipe"
+server = 3
+"#;
+    let p = runbook(5, false, steps).unwrap();
+    let (mut fake, marks) = (FakeBackend::new(), Marks::default());
+    let out = run(&mut fake, &p, &marks).await.unwrap();
+    // zk1 led; it and the wiped zk3 stay members but are left down.
+    assert_eq!(out.target_ids, vec![1, 2, 3, 4, 5]);
+    assert_eq!(out.left_down, vec![1, 3]);
+    assert_eq!(out.wiped, vec![3]);
+    assert_eq!(out.running_ids(), vec![2, 4, 5]);
+    assert_eq!(out.offline_ids(), vec![1]);
+    let note = out.left_down_note().unwrap();
+    assert!(note.contains("zk1,zk3") && note.contains("waits for zk2,zk4,zk5") && note.contains("zk3 wiped"), "{note}");
+    assert_eq!(ProcedureOutcome { target_ids: vec![1, 2, 3], ..Default::default() }.left_down_note(), None);
+    // Not waited for: convergence is reached without them (the fake elects among 2, 4, 5).
+    let t0 = tokio::time::Instant::now();
+    let r = wait_converged(&fake, &out.target_ids, &out.left_down, crate::record::Epoch::now(), Duration::from_secs(60), 3).await;
+    assert!(r.is_ok(), "{r:?}");
+    assert!(t0.elapsed() < Duration::from_secs(5), "{:?}", t0.elapsed());
+    // Waiting for every member instead would wait the whole timeout.
+    let r = wait_converged(&fake, &out.target_ids, &[], crate::record::Epoch::now(), Duration::from_secs(2), 3).await;
+    assert!(r.unwrap_err().contains("zk1"));
+}
+
+#[tokio::test(start_paused = true)]
 async fn procedure_removing_the_leader_shrinks_the_target_to_the_remaining_members() {
     let steps = r#"
 [[procedure.steps]]
@@ -272,7 +308,7 @@ action = "quorum-write"
     assert_eq!(out.target_ids, vec![2, 3, 4]);
     assert!(marks.starts().contains(&"reconfig remove 1 attempt 1".to_string()), "{:?}", marks.starts());
     assert!(marks.starts().contains(&"reconfig remove 5 attempt 1".to_string()), "{:?}", marks.starts());
-    let r = wait_converged(&fake, &out.target_ids, crate::record::Epoch::now(), Duration::from_secs(5), 3).await;
+    let r = wait_converged(&fake, &out.target_ids, &out.left_down, crate::record::Epoch::now(), Duration::from_secs(5), 3).await;
     assert!(r.is_ok(), "{r:?}");
 }
 

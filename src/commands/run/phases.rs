@@ -102,11 +102,14 @@ pub async fn execute(ctx: &PhaseCtx<'_>, cluster: &mut Cluster) -> Result<()> {
     }
     // A panic here is caught (with its message) by the run's owner, which cleans up.
     let outcome = procedure::run_procedure(&mut pctx).await?;
-    for note in &outcome.notes {
-        rec.mark_now(MarkKind::Point, labels::NOTE, Some(note.clone()));
+    for note in outcome.notes.iter().cloned().chain(outcome.left_down_note()) {
+        rec.mark_now(MarkKind::Point, labels::NOTE, Some(note));
     }
+    // Members the procedure left down on purpose are not waited for (their membership is still
+    // judged: the running members must see them as members).
     let timeout = Duration::from_secs_f64(plan.phases.converge_timeout_s);
-    match procedure::wait_converged(cluster, &outcome.target_ids, ctx.epoch, timeout, plan.phases.converge_rounds).await {
+    let rounds = plan.phases.converge_rounds;
+    match procedure::wait_converged(cluster, &outcome.target_ids, &outcome.left_down, ctx.epoch, timeout, rounds).await {
         Ok(at_us) => rec.mark(Mark::new(at_us, MarkKind::Point, labels::CONVERGED, None)),
         Err(reason) => rec.mark_now(
             MarkKind::Point,
