@@ -72,6 +72,8 @@ impl<'a> AuditStream<'a> {
                     indeterminate_absent: 0,
                     keys_read: rb.keys.len() as u64,
                     seq_read: rb.seq.len() as u64,
+                    via: rb.read_via(),
+                    offline: rb.offline.clone(),
                 },
                 examples: BTreeMap::new(),
                 noted: HashSet::new(),
