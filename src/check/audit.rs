@@ -26,7 +26,9 @@
 //! [`crate::record::OfflineRead`]) is judged like a live one: what it would load on restart
 //! includes proposals it logged but may never have seen committed, so an extra write (a version
 //! above the acknowledged one, a sequential znode no one acknowledged) is not a loss; a missing
-//! acknowledged write is. Each server's [`ServerAudit::via`] says how it was read.
+//! acknowledged write is. It is judged on the operations acknowledged before the procedure took
+//! it down (later ones cannot be on it: [`ServerAudit::acked_after_down`] counts them). Each
+//! server's [`ServerAudit::via`] says how it was read.
 
 use crate::record::seqnodes::{count_not_on_all, TokenIndex};
 use crate::record::{OfflineRead, ReadVia, ServerReadback};
@@ -76,6 +78,10 @@ pub struct ServerAudit {
     pub indeterminate_absent: u64,
     pub keys_read: u64,
     pub seq_read: u64,
+    /// Acknowledged writes and deletes that completed after the procedure took this server
+    /// down: not expected on it, so not checked there.
+    #[serde(default)]
+    pub acked_after_down: u64,
     /// How this server was read: `live`, or `offline` (a copy of its data volume).
     #[serde(default = "live")]
     pub via: ReadVia,

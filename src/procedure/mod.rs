@@ -86,6 +86,9 @@ pub struct ProcedureOutcome {
     pub left_down: Vec<u32>,
     /// Those of `left_down` whose data the procedure wiped (nothing of theirs to audit).
     pub wiped: Vec<u32>,
+    /// When each of `left_down` was taken down (µs since the epoch, the start of its first
+    /// stop/kill/wipe step since it last ran): writes acknowledged later cannot be on it.
+    pub down_since_us: std::collections::BTreeMap<u32, u64>,
     /// Facts worth a line in the summary (e.g. the restart order actually used).
     pub notes: Vec<String>,
 }

@@ -62,6 +62,8 @@ struct Runner<A> {
     down: BTreeSet<u32>,
     /// Servers wiped and not started since (a subset of `down`).
     wiped: BTreeSet<u32>,
+    /// When each server of `down` was taken down (the start of its step).
+    down_since: BTreeMap<u32, u64>,
     open: BTreeSet<(Fault, u32)>,
     admin: Option<(Vec<u32>, A)>,
     notes: Vec<String>,
@@ -94,6 +96,7 @@ pub async fn run_steps<B: Backend>(
         observers: BTreeSet::new(),
         down: BTreeSet::new(),
         wiped: BTreeSet::new(),
+        down_since: BTreeMap::new(),
         open: BTreeSet::new(),
         admin: None,
         notes: Vec::new(),
@@ -117,6 +120,7 @@ pub async fn run_steps<B: Backend>(
         target_ids: r.voting.into_iter().collect(),
         left_down: r.down.into_iter().collect(),
         wiped: r.wiped.into_iter().collect(),
+        down_since_us: r.down_since,
         notes,
     })
 }
@@ -290,6 +294,7 @@ impl<A: AdminSession> Runner<A> {
         self.close_fault(ctx, Fault::Kill, id);
         self.down.remove(&id);
         self.wiped.remove(&id);
+        self.down_since.remove(&id);
         if cfg.server_lines.iter().any(|l| crate::cluster::config::line_id(l) == Some(id) && l.contains(":observer")) {
             self.observers.insert(id);
         }
@@ -323,6 +328,7 @@ impl<A: AdminSession> Runner<A> {
                 let targets = self.ordered(ctx, step, targets).await;
                 for &id in &targets {
                     let label = format!("{} zk{id}", step.action.as_str());
+                    let at = ctx.now_us();
                     let cluster = &mut *ctx.cluster;
                     let fut = async {
                         match step.action {
@@ -333,6 +339,7 @@ impl<A: AdminSession> Runner<A> {
                     };
                     marked(marks, epoch, &label, fut).await.map_err(cluster_err(&label))?;
                     self.down.insert(id);
+                    self.down_since.entry(id).or_insert(at);
                     if step.action == StepAction::Wipe {
                         self.wiped.insert(id);
                     }

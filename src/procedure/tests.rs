@@ -265,6 +265,8 @@ server = 3
     assert_eq!(out.wiped, vec![3]);
     assert_eq!(out.running_ids(), vec![2, 4, 5]);
     assert_eq!(out.offline_ids(), vec![1]);
+    assert_eq!(out.down_since_us.keys().copied().collect::<Vec<_>>(), vec![1, 3]);
+    assert!(out.down_since_us[&1] <= out.down_since_us[&3]);
     let note = out.left_down_note().unwrap();
     assert!(note.contains("zk1,zk3") && note.contains("waits for zk2,zk4,zk5") && note.contains("zk3 wiped"), "{note}");
     assert_eq!(ProcedureOutcome { target_ids: vec![1, 2, 3], ..Default::default() }.left_down_note(), None);

@@ -93,6 +93,11 @@ pub struct OfflineRead {
     pub original_sha256_after: Option<String>,
     /// From the start of the copy to the end of the read.
     pub elapsed_ms: u64,
+    /// When the procedure took the server down (µs since the epoch; `None`: not taken down,
+    /// e.g. a running server that could not be read live). The audit expects on it only the
+    /// writes acknowledged before then.
+    #[serde(default)]
+    pub down_since_us: Option<u64>,
 }
 
 /// The file format: versioned so later changes can be detected.
@@ -189,6 +194,7 @@ mod tests {
             original_sha256_before: Some("ab".into()),
             original_sha256_after: Some("ab".into()),
             elapsed_ms: 5200,
+            down_since_us: Some(7_000_000),
         });
         c.seq.insert("/zkchaos/seq/s-0000000001", Some("c1"));
         vec![a, ServerReadback::unreadable(2, "connect refused"), c]

@@ -274,6 +274,7 @@ fn offline(rb: ServerReadback, unchanged: Option<bool>) -> ServerReadback {
             original_sha256_before: Some("ab".into()),
             original_sha256_after: Some("ab".into()),
             elapsed_ms: 4000,
+            down_since_us: None,
         }),
         ..rb
     }
@@ -312,4 +313,35 @@ fn a_server_read_offline_that_misses_an_acknowledged_write_fails_and_an_unreadab
     assert_eq!(r.verdict, Verdict::Unknown);
     assert!(r.headline().contains("server 3 could not be read (the copy did not serve"), "{}", r.headline());
     assert!(r.read_methods().ends_with("original volume unchanged, unreadable)"), "{}", r.read_methods());
+}
+
+#[test]
+fn a_server_taken_down_is_judged_on_what_was_acknowledged_before_it_went_down() {
+    // zk3 stopped at t = 100: it has k0 at version 1 and s-1 only. The later set of k0, create
+    // of s-2 and delete of s-1 completed after it went down.
+    let mut h = vec![set(0, "a", 1), create(1, "d")];
+    let mut later = vec![set(0, "b", 2), create(2, "e"), ev(OpKind::Delete, "/zkchaos/seq/s-0000000001", Outcome::Ok, "", -1)];
+    for e in &mut later {
+        e.end_us = 100;
+    }
+    h.extend(later);
+    let now = Rb::new(0).key(0, 2, Some("b")).seq(2, "e");
+    let old = Rb::new(0).key(0, 1, Some("a")).seq(1, "d").on(3);
+    let mut old = offline(old, Some(true));
+    old.offline.as_mut().unwrap().down_since_us = Some(100);
+    let r = audit(&h, &[now.clone().on(1), now.clone().on(2), old.clone()]);
+    assert_eq!(r.verdict, Verdict::Pass, "{r:?}");
+    assert_eq!(r.servers[2].acked_after_down, 3);
+    assert_eq!(r.servers[0].acked_after_down, 0);
+    // Without the cutoff it would be judged on everything, and fail.
+    old.offline.as_mut().unwrap().down_since_us = None;
+    let r = audit(&h, &[now.clone().on(1), now.on(2), old]);
+    assert_eq!(r.verdict, Verdict::Fail);
+    // Losing a write acknowledged before it went down is a loss (k0's first set).
+    let lost = offline(Rb::new(0).seq(1, "d").on(3), Some(true));
+    let mut lost = lost;
+    lost.offline.as_mut().unwrap().down_since_us = Some(100);
+    let r = audit(&h, &[Rb::new(0).key(0, 2, Some("b")).seq(2, "e").on(1), lost]);
+    assert_eq!(r.verdict, Verdict::Fail);
+    assert_eq!(r.servers[1].missing, 1, "{r:?}");
 }

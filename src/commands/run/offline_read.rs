@@ -46,14 +46,21 @@ pub async fn complete(
     let plan = offline_plan(outcome, &live);
     let mut all: Vec<ServerReadback> = live.into_iter().filter(|rb| !plan.iter().any(|(id, _)| *id == rb.server)).collect();
     for (id, reason) in plan {
-        all.push(read_offline(cluster, id, reason, opts).await);
+        let down_since = outcome.down_since_us.get(&id).copied().filter(|_| outcome.left_down.contains(&id));
+        all.push(read_offline(cluster, id, reason, down_since, opts).await);
     }
     all.sort_by_key(|rb| rb.server);
     all
 }
 
 /// One offline read (see the module docs). Never fails: a failure is an unreadable read-back.
-async fn read_offline(cluster: &Cluster, id: u32, reason: String, opts: &ReadbackOptions) -> ServerReadback {
+async fn read_offline(
+    cluster: &Cluster,
+    id: u32,
+    reason: String,
+    down_since_us: Option<u64>,
+    opts: &ReadbackOptions,
+) -> ServerReadback {
     let started = Instant::now();
     eprintln!("zkchaos: reading zk{id} offline ({OFFLINE_METHOD}; {reason})");
     let token_of = |b: &[u8]| workload::token_of(b).map(str::to_owned);
@@ -103,6 +110,7 @@ async fn read_offline(cluster: &Cluster, id: u32, reason: String, opts: &Readbac
         original_sha256_before: before.map(|d| d.sha256),
         original_sha256_after: after.map(|d| d.sha256),
         elapsed_ms,
+        down_since_us,
     });
     rb
 }
@@ -117,7 +125,7 @@ mod tests {
             target_ids: vec![1, 2, 3, 4, 5],
             left_down: vec![1, 3, 6],
             wiped: vec![3],
-            notes: Vec::new(),
+            ..Default::default()
         };
         // zk6 left down but out of the ensemble, zk3 wiped: neither is read.
         assert_eq!(outcome.running_ids(), vec![2, 4, 5]);
