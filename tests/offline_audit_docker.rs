@@ -109,6 +109,9 @@ async fn offline_a_leader_stopped_for_good_is_not_waited_for_and_is_audited_from
     );
     let read = servers.iter().find(|s| s["server"] == leader).unwrap();
     assert!(read["keys_read"].as_u64().unwrap() > 0, "{read}");
+    // The load went on after the stop: those writes are not expected on the stopped server.
+    assert!(read["acked_after_down"].as_u64().unwrap() > 0, "{read}");
+    assert!(offline["down_since_us"].as_u64().unwrap() > 0, "{offline}");
     eprintln!("offline read of zk{leader}: {offline}\ndetail: {detail}");
 
     // The read-back file says so too.
