@@ -21,9 +21,17 @@
 //!
 //! Verdict `data_loss`: FAIL if anything acknowledged is missing, stale or undone on any readable
 //! server; otherwise UNKNOWN if some server could not be read; otherwise PASS.
+//!
+//! A server read offline (left down by the procedure: a standalone copy of its data volume, see
+//! [`crate::record::OfflineRead`]) is judged like a live one: what it would load on restart
+//! includes proposals it logged but may never have seen committed, so an extra write (a version
+//! above the acknowledged one, a sequential znode no one acknowledged) is not a loss; a missing
+//! acknowledged write is. It is judged on the operations acknowledged before the procedure took
+//! it down (later ones cannot be on it: [`ServerAudit::acked_after_down`] counts them). Each
+//! server's [`ServerAudit::via`] says how it was read.
 
 use crate::record::seqnodes::{count_not_on_all, TokenIndex};
-use crate::record::ServerReadback;
+use crate::record::{OfflineRead, ReadVia, ServerReadback};
 use super::Verdict;
 use crate::record::{OpEvent, OpKind};
 use serde::{Deserialize, Serialize};
@@ -70,6 +78,20 @@ pub struct ServerAudit {
     pub indeterminate_absent: u64,
     pub keys_read: u64,
     pub seq_read: u64,
+    /// Acknowledged writes and deletes that completed after the procedure took this server
+    /// down: not expected on it, so not checked there.
+    #[serde(default)]
+    pub acked_after_down: u64,
+    /// How this server was read: `live`, or `offline` (a copy of its data volume).
+    #[serde(default = "live")]
+    pub via: ReadVia,
+    /// The offline read's record (method, time, original volume unchanged).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub offline: Option<OfflineRead>,
+}
+
+fn live() -> ReadVia {
+    ReadVia::Live
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -148,6 +170,33 @@ impl AuditReport {
                 plural(readable.len(), "server")
             ),
         }
+    }
+
+    /// How each server was read, in words, for the summary's detail: `read live: zk2, zk3;
+    /// offline (standalone copy of the data volume, original volume unchanged): zk1`.
+    pub fn read_methods(&self) -> String {
+        let zks = |ids: &[u32]| ids.iter().map(|i| format!("zk{i}")).collect::<Vec<_>>().join(", ");
+        let live: Vec<u32> = self.servers.iter().filter(|s| s.via == ReadVia::Live).map(|s| s.server).collect();
+        let mut parts = Vec::new();
+        if !live.is_empty() {
+            parts.push(format!("read live: {}", zks(&live)));
+        }
+        for s in self.servers.iter().filter(|s| s.via == ReadVia::Offline) {
+            let (method, original) = match &s.offline {
+                Some(o) => (
+                    o.method.as_str(),
+                    match o.original_unchanged {
+                        Some(true) => "original volume unchanged",
+                        Some(false) => "ORIGINAL VOLUME CHANGED",
+                        None => "original volume not verified",
+                    },
+                ),
+                None => (crate::record::OFFLINE_METHOD, "original volume not verified"),
+            };
+            let state = if s.readable { "" } else { ", unreadable" };
+            parts.push(format!("zk{} offline ({method}, {original}{state})", s.server));
+        }
+        parts.join("; ")
     }
 
     fn unreadable_text(&self) -> String {

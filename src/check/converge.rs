@@ -42,12 +42,27 @@ impl Convergence {
 
 /// Decide whether `observed` shows the `target` ensemble, converged.
 pub fn check_converged(target: &BTreeSet<u32>, observed: &[ServerObservation]) -> Convergence {
+    check_converged_except(target, &BTreeSet::new(), observed)
+}
+
+/// As [`check_converged`], with the members in `left_down` meant to be down: they need not
+/// serve nor be observed, and their views are not judged; every other member must serve and
+/// see the whole `target` (left-down members included) as the membership.
+pub fn check_converged_except(
+    target: &BTreeSet<u32>,
+    left_down: &BTreeSet<u32>,
+    observed: &[ServerObservation],
+) -> Convergence {
     use Convergence::NotYet;
     if target.is_empty() {
         return NotYet("empty target membership".into());
     }
+    let running: BTreeSet<u32> = target.difference(left_down).copied().collect();
+    if running.is_empty() {
+        return NotYet(format!("every member of {} is meant to be down", fmt_ids(target)));
+    }
     let find = |id: u32| observed.iter().find(|o| o.id == id);
-    for id in target {
+    for id in &running {
         match find(*id) {
             None => return NotYet(format!("zk{id} not observed")),
             Some(o) if !o.mode.is_serving() => return NotYet(format!("zk{id} is {}", o.mode.as_str())),
@@ -82,7 +97,7 @@ pub fn check_converged(target: &BTreeSet<u32>, observed: &[ServerObservation]) -
             _ => return NotYet(format!("{} leaders: {}", leaders.len(), fmt_ids(&leaders))),
         }
     }
-    for id in target {
+    for id in &running {
         let Some(o) = find(*id) else { continue };
         match &o.view {
             None if single && o.mode == ServerMode::Standalone => {}
@@ -155,6 +170,22 @@ mod tests {
             obs(9, Standalone, None),
         ];
         assert!(check_converged(&target, &o).reason().unwrap().contains("outside target"));
+    }
+
+    #[test]
+    fn members_left_down_are_not_waited_for_but_stay_in_the_membership() {
+        let target = t(&[1, 2, 3]);
+        let v = [1, 2, 3];
+        let o = vec![obs(1, Leader, Some(&v)), obs(2, Follower, Some(&v))];
+        assert_eq!(check_converged(&target, &o).reason(), Some("zk3 not observed"));
+        assert!(check_converged_except(&target, &t(&[3]), &o).is_converged());
+        // Observed down is fine too; the running members must still see {1,2,3}.
+        let o = vec![obs(1, Leader, Some(&v)), obs(2, Follower, Some(&[1, 2])), obs(3, Down, None)];
+        assert_eq!(check_converged_except(&target, &t(&[3]), &o).reason(), Some("zk2 view {1,2} != target {1..3}"));
+        // A running member that does not serve is still waited for.
+        let o = vec![obs(1, Leader, Some(&v)), obs(2, NotServing, None)];
+        assert_eq!(check_converged_except(&target, &t(&[3]), &o).reason(), Some("zk2 is not-serving"));
+        assert!(check_converged_except(&target, &target, &[]).reason().unwrap().contains("meant to be down"));
     }
 
     #[test]

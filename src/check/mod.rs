@@ -21,7 +21,7 @@ pub mod monitor;
 pub mod stale_reads;
 
 pub use audit::{audit, AuditExample, AuditStream, AuditReport, ServerAudit, UnreadableServer};
-pub use converge::{check_converged, Convergence, ServerObservation};
+pub use converge::{check_converged, check_converged_except, Convergence, ServerObservation};
 pub use monitor::{analyze_modes, HarnessFaults, HarnessHold, Interval, LeaderReport};
 pub use stale_reads::{version_history, VersionHistory};
 

@@ -22,6 +22,7 @@ pub mod image;
 pub mod monitor;
 pub mod names;
 pub mod netfault;
+pub mod offline;
 
 pub use backend::{AdminSession, Backend, Capabilities, Netem};
 pub use cleanup::{find_leftovers, remove_all, remove_run, warn_leftovers, Leftover, TeardownReport};

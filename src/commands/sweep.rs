@@ -543,7 +543,7 @@ async fn expanding_step(
             servers: &servers_tx,
         };
         let outcome = procedure::run_procedure(&mut ctx).await?;
-        procedure::wait_converged(&*cluster, &outcome.target_ids, epoch, Duration::from_secs(60), full.phases.converge_rounds)
+        procedure::wait_converged(&*cluster, &outcome.target_ids, &outcome.left_down, epoch, Duration::from_secs(60), full.phases.converge_rounds)
             .await
             .map_err(|r| Error::failed(format!("expanding {}→{}: not converged: {r}", p.size, p.size + 2)))?;
         Ok::<_, Error>(())

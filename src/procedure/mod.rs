@@ -30,7 +30,7 @@ pub mod steps;
 #[cfg(test)]
 mod tests;
 
-use crate::check::converge::{check_converged, ServerObservation};
+use crate::check::converge::{check_converged_except, ServerObservation};
 use crate::cluster::{Backend, ClusterError, ZooCfg};
 use crate::plan::Plan;
 use crate::record::{Epoch, Mark, MarkKind, ServerMode};
@@ -79,10 +79,49 @@ impl ServerAction {
 /// What happened, beyond the marks.
 #[derive(Debug, Clone, Default)]
 pub struct ProcedureOutcome {
-    /// The membership the ensemble should converge to.
+    /// The membership the ensemble should converge to (members left down included).
     pub target_ids: Vec<u32>,
+    /// Servers the procedure stopped, killed or wiped and never started again, ascending: left
+    /// down on purpose. Convergence does not wait for them; the audit reads their data offline.
+    pub left_down: Vec<u32>,
+    /// Those of `left_down` whose data the procedure wiped (nothing of theirs to audit).
+    pub wiped: Vec<u32>,
+    /// When each of `left_down` was taken down (µs since the epoch, the start of its first
+    /// stop/kill/wipe step since it last ran): writes acknowledged later cannot be on it.
+    pub down_since_us: std::collections::BTreeMap<u32, u64>,
     /// Facts worth a line in the summary (e.g. the restart order actually used).
     pub notes: Vec<String>,
+}
+
+impl ProcedureOutcome {
+    /// Members meant to be running when the procedure ends: what convergence waits for and
+    /// what is read back live.
+    pub fn running_ids(&self) -> Vec<u32> {
+        self.target_ids.iter().copied().filter(|id| !self.left_down.contains(id)).collect()
+    }
+
+    /// Members left down with their data in place: read offline from a copy of their volume.
+    pub fn offline_ids(&self) -> Vec<u32> {
+        self.target_ids.iter().copied().filter(|id| self.left_down.contains(id) && !self.wiped.contains(id)).collect()
+    }
+
+    /// The note put on the timeline for the members left down (None when there are none).
+    pub fn left_down_note(&self) -> Option<String> {
+        let members: Vec<u32> = self.target_ids.iter().copied().filter(|id| self.left_down.contains(id)).collect();
+        if members.is_empty() {
+            return None;
+        }
+        let mut note = format!(
+            "left down by the procedure: {} (still members; convergence waits for {} only)",
+            steps::zks(&members),
+            steps::zks(&self.running_ids())
+        );
+        let wiped: Vec<u32> = members.iter().copied().filter(|id| self.wiped.contains(id)).collect();
+        if !wiped.is_empty() {
+            note.push_str(&format!("; {} wiped, so not audited", steps::zks(&wiped)));
+        }
+        Some(note)
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -211,13 +250,16 @@ pub async fn run_procedure<B: Backend>(ctx: &mut ProcedureCtx<'_, B>) -> Result<
     steps::run_steps(ctx, &steps, notes).await
 }
 
-/// Poll every target server until the ensemble has converged to `target` in `rounds`
-/// consecutive checks, or `timeout` passes. Each check is stamped at its start; returns the stamp
-/// of the first check of the converged streak (µs since the epoch) or the last reason it had not
-/// converged. A state that holds for one check only (a flap) does not count.
+/// Poll every target server meant to be running (not in `left_down`) until the ensemble has
+/// converged to `target` in `rounds` consecutive checks, or `timeout` passes (the membership
+/// judged is the whole `target`, see [`check_converged_except`]). Each check is stamped at its
+/// start; returns the stamp of the first check of the converged streak (µs since the epoch) or
+/// the last reason it had not converged. A state that holds for one check only (a flap) does
+/// not count.
 pub async fn wait_converged<B: Backend>(
     cluster: &B,
     target: &[u32],
+    left_down: &[u32],
     epoch: Epoch,
     timeout: Duration,
     rounds: u32,
@@ -227,7 +269,7 @@ pub async fn wait_converged<B: Backend>(
     loop {
         let round_start_us = epoch.now_us();
         let mut states = Vec::with_capacity(target.len());
-        for &id in target {
+        for &id in target.iter().filter(|id| !left_down.contains(id)) {
             let mode = match cluster.srvr(id).await {
                 Ok(info) => info.mode,
                 Err(_) => ServerMode::Down,
@@ -240,7 +282,8 @@ pub async fn wait_converged<B: Backend>(
             states.push(ServerObservation { id, mode, view });
         }
         let target_set = target.iter().copied().collect();
-        let reason = match check_converged(&target_set, &states) {
+        let down_set = left_down.iter().copied().collect();
+        let reason = match check_converged_except(&target_set, &down_set, &states) {
             crate::check::converge::Convergence::Converged => {
                 let (since, n) = streak.map_or((round_start_us, 1), |(since, n)| (since, n + 1));
                 if n >= rounds.max(1) {

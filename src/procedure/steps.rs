@@ -62,6 +62,10 @@ struct Runner<A> {
     observers: BTreeSet<u32>,
     /// Servers stopped, killed or wiped and not started since.
     down: BTreeSet<u32>,
+    /// Servers wiped and not started since (a subset of `down`).
+    wiped: BTreeSet<u32>,
+    /// When each server of `down` was taken down (the start of its step).
+    down_since: BTreeMap<u32, u64>,
     open: BTreeSet<(Fault, u32)>,
     admin: Option<(Vec<u32>, A)>,
     notes: Vec<String>,
@@ -93,6 +97,8 @@ pub async fn run_steps<B: Backend>(
         voting: ids.iter().copied().collect(),
         observers: BTreeSet::new(),
         down: BTreeSet::new(),
+        wiped: BTreeSet::new(),
+        down_since: BTreeMap::new(),
         open: BTreeSet::new(),
         admin: None,
         notes: Vec::new(),
@@ -112,7 +118,13 @@ pub async fn run_steps<B: Backend>(
         r.notes.push(format!("{} reconfig attempt(s)", r.reconfig_attempts));
     }
     notes.append(&mut r.notes);
-    Ok(ProcedureOutcome { target_ids: r.voting.into_iter().collect(), notes })
+    Ok(ProcedureOutcome {
+        target_ids: r.voting.into_iter().collect(),
+        left_down: r.down.into_iter().collect(),
+        wiped: r.wiped.into_iter().collect(),
+        down_since_us: r.down_since,
+        notes,
+    })
 }
 
 impl<A: AdminSession> Runner<A> {
@@ -284,6 +296,8 @@ impl<A: AdminSession> Runner<A> {
         self.close_fault(ctx, Fault::Kill, id);
         self.close_fault(ctx, Fault::HostDown, id);
         self.down.remove(&id);
+        self.wiped.remove(&id);
+        self.down_since.remove(&id);
         if cfg.server_lines.iter().any(|l| crate::cluster::config::line_id(l) == Some(id) && l.contains(":observer")) {
             self.observers.insert(id);
         }
@@ -321,12 +335,14 @@ impl<A: AdminSession> Runner<A> {
                     self.close_fault(ctx, Fault::HostDown, id);
                     self.close_fault(ctx, Fault::Kill, id);
                     self.down.remove(&id);
+                    self.down_since.remove(&id);
                 }
             }
             StepAction::Stop | StepAction::Kill | StepAction::Wipe | StepAction::HostDown => {
                 let targets = self.ordered(ctx, step, targets).await;
                 for &id in &targets {
                     let label = format!("{} zk{id}", step.action.as_str());
+                    let at = ctx.now_us();
                     let cluster = &mut *ctx.cluster;
                     let fut = async {
                         match step.action {
@@ -338,6 +354,10 @@ impl<A: AdminSession> Runner<A> {
                     };
                     marked(marks, epoch, &label, fut).await.map_err(cluster_err(&label))?;
                     self.down.insert(id);
+                    self.down_since.entry(id).or_insert(at);
+                    if step.action == StepAction::Wipe {
+                        self.wiped.insert(id);
+                    }
                     match step.action {
                         StepAction::Kill => self.open_fault(ctx, Fault::Kill, id),
                         StepAction::HostDown => self.open_fault(ctx, Fault::HostDown, id),
@@ -428,8 +448,10 @@ impl<A: AdminSession> Runner<A> {
                             Duration::from_millis,
                         );
                         let target: Vec<u32> = self.voting.iter().copied().collect();
+                        let down: Vec<u32> = self.down.iter().copied().collect();
+                        let rounds = ctx.plan.phases.converge_rounds;
                         let result = ctx
-                            .step("wait converged", super::wait_converged(&*ctx.cluster, &target, epoch, timeout, ctx.plan.phases.converge_rounds))
+                            .step("wait converged", super::wait_converged(&*ctx.cluster, &target, &down, epoch, timeout, rounds))
                             .await;
                         self.timed_out(i, step, "wait converged", result.map(|_| ()))?;
                     }

@@ -156,7 +156,7 @@ async fn procedure_reconfig_retries_a_failed_add_and_marks_each_attempt() {
     let starts = marks.starts();
     let pos = |l: &str| starts.iter().position(|s| s == l).unwrap();
     assert!(pos("wait zk5 following") < pos("reconfig add 4,5 attempt 1"), "{starts:?}");
-    let converged = wait_converged(&fake, &out.target_ids, crate::record::Epoch::now(), Duration::from_secs(5), 3).await;
+    let converged = wait_converged(&fake, &out.target_ids, &out.left_down, crate::record::Epoch::now(), Duration::from_secs(5), 3).await;
     assert!(converged.is_ok(), "{converged:?}");
 }
 
@@ -192,7 +192,7 @@ async fn procedure_convergence_is_not_reached_while_a_target_server_never_serves
     let (mut fake, marks) = (FakeBackend::new(), Marks::default());
     fake.never_serves.insert(2);
     let out = run(&mut fake, &p, &marks).await.unwrap();
-    let r = wait_converged(&fake, &out.target_ids, crate::record::Epoch::now(), Duration::from_secs(3), 3).await;
+    let r = wait_converged(&fake, &out.target_ids, &out.left_down, crate::record::Epoch::now(), Duration::from_secs(3), 3).await;
     assert!(r.unwrap_err().contains("zk2"), "the reason names the server");
 }
 
@@ -246,20 +246,15 @@ until = "serving"
 async fn procedure_host_down_is_a_fault_until_host_up_and_needs_the_host_capability() {
     let steps = r#"
 [[procedure.steps]]
-action = "find"
-role = "follower"
-as = "F"
-[[procedure.steps]]
 action = "host-down"
-server = "F"
+server = 2
 [[procedure.steps]]
 action = "host-up"
-server = "F"
+server = 2
 "#;
     let p = runbook(3, false, steps).unwrap();
     let (mut fake, marks) = (FakeBackend::new(), Marks::default());
     run(&mut fake, &p, &marks).await.unwrap();
-    // The fake's leader of {1,2,3} is zk1; its first follower zk2.
     assert_eq!(ops_after_start(&fake, 3), ["host-down zk2", "stop zk2", "host-up zk2"]);
     assert_eq!(marks.starts(), ["host-down zk2", "fault:host-down zk2", "host-up zk2"]);
     assert!(pos(&marks, "fault:host-down zk2", MarkKind::End) > pos(&marks, "host-up zk2", MarkKind::End));
@@ -267,7 +262,45 @@ server = "F"
     let (mut fake, marks) = (FakeBackend::new(), Marks::default());
     fake.capabilities = Some(crate::cluster::Capabilities { kill: true, pause: true, ..Default::default() });
     let err = run(&mut fake, &p, &marks).await.unwrap_err().to_string();
-    assert!(err.contains("1 (host-down)") && err.contains("`host` capability"), "{err}");
+    assert!(err.contains("0 (host-down)") && err.contains("`host` capability"), "{err}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn procedure_a_leader_stopped_for_good_is_left_down_waited_for_by_no_one_and_read_offline() {
+    let steps = r#"
+[[procedure.steps]]
+action = "find"
+role = "leader"
+as = "L"
+[[procedure.steps]]
+action = "stop"
+server = "L"
+[[procedure.steps]]
+action = "wipe"
+server = 3
+"#;
+    let p = runbook(5, false, steps).unwrap();
+    let (mut fake, marks) = (FakeBackend::new(), Marks::default());
+    let out = run(&mut fake, &p, &marks).await.unwrap();
+    // zk1 led; it and the wiped zk3 stay members but are left down.
+    assert_eq!(out.target_ids, vec![1, 2, 3, 4, 5]);
+    assert_eq!(out.left_down, vec![1, 3]);
+    assert_eq!(out.wiped, vec![3]);
+    assert_eq!(out.running_ids(), vec![2, 4, 5]);
+    assert_eq!(out.offline_ids(), vec![1]);
+    assert_eq!(out.down_since_us.keys().copied().collect::<Vec<_>>(), vec![1, 3]);
+    assert!(out.down_since_us[&1] <= out.down_since_us[&3]);
+    let note = out.left_down_note().unwrap();
+    assert!(note.contains("zk1,zk3") && note.contains("waits for zk2,zk4,zk5") && note.contains("zk3 wiped"), "{note}");
+    assert_eq!(ProcedureOutcome { target_ids: vec![1, 2, 3], ..Default::default() }.left_down_note(), None);
+    // Not waited for: convergence is reached without them (the fake elects among 2, 4, 5).
+    let t0 = tokio::time::Instant::now();
+    let r = wait_converged(&fake, &out.target_ids, &out.left_down, crate::record::Epoch::now(), Duration::from_secs(60), 3).await;
+    assert!(r.is_ok(), "{r:?}");
+    assert!(t0.elapsed() < Duration::from_secs(5), "{:?}", t0.elapsed());
+    // Waiting for every member instead would wait the whole timeout.
+    let r = wait_converged(&fake, &out.target_ids, &[], crate::record::Epoch::now(), Duration::from_secs(2), 3).await;
+    assert!(r.unwrap_err().contains("zk1"));
 }
 
 #[tokio::test(start_paused = true)]
@@ -300,7 +333,7 @@ action = "quorum-write"
     assert_eq!(out.target_ids, vec![2, 3, 4]);
     assert!(marks.starts().contains(&"reconfig remove 1 attempt 1".to_string()), "{:?}", marks.starts());
     assert!(marks.starts().contains(&"reconfig remove 5 attempt 1".to_string()), "{:?}", marks.starts());
-    let r = wait_converged(&fake, &out.target_ids, crate::record::Epoch::now(), Duration::from_secs(5), 3).await;
+    let r = wait_converged(&fake, &out.target_ids, &out.left_down, crate::record::Epoch::now(), Duration::from_secs(5), 3).await;
     assert!(r.is_ok(), "{r:?}");
 }
 

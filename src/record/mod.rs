@@ -35,7 +35,7 @@ pub use meta::{HostInfo, RunMeta};
 pub use monitor_csv::{read_monitor_csv, write_monitor_csv};
 pub use process::{read_process_csv, ProcessSample};
 pub use quantiles::Quantiles;
-pub use readback::{load_readbacks, save_readbacks, ServerReadback};
+pub use readback::{load_readbacks, save_readbacks, OfflineRead, ReadVia, ServerReadback, OFFLINE_METHOD};
 pub use recorder::{RecorderConfig, RecorderHandle, RecorderSnapshot, RecorderStats};
 pub use rundir::{write_atomic, RunDir, RunStatus};
 pub use seqnodes::SeqNodes;

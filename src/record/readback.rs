@@ -2,6 +2,11 @@
 //! read from that server alone by the workload layer's read-back; the audit's input, stored so
 //! `zkchaos analyze` can re-run the audit without Docker.
 //!
+//! Each server says how it was read (`via`): `live` (a session to the running server) or
+//! `offline` (a server left down: a standalone ZooKeeper started on a copy of its data volume,
+//! with what was measured about the original volume in `offline`, see [`OfflineRead`]). Files
+//! written before this field have no `via`: those reads were live.
+//!
 //! Sequential znodes are held as [`SeqNodes`] (an hour's run leaves ~720,000 per server) and the
 //! file is written and read as a stream, never whole in memory; the JSON is unchanged (format 1).
 
@@ -18,6 +23,13 @@ pub struct ServerReadback {
     pub server: u32,
     /// Why this server could not be read (then `keys` and `seq` are empty).
     pub error: Option<String>,
+    /// How it was read (`None` in files written before: live).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub via: Option<ReadVia>,
+    /// For an offline read: the method, the time it took, and whether the original volume was
+    /// left unchanged.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub offline: Option<OfflineRead>,
     /// Key path → (data version, token decoded from the value, if any).
     pub keys: BTreeMap<String, (i64, Option<String>)>,
     /// Sequential znode path → token decoded from its value, if any.
@@ -25,9 +37,67 @@ pub struct ServerReadback {
 }
 
 impl ServerReadback {
-    pub fn unreadable(server: u32, error: impl Into<String>) -> Self {
-        ServerReadback { server, error: Some(error.into()), keys: BTreeMap::new(), seq: SeqNodes::new() }
+    /// A read-back with nothing read yet (`via` unset).
+    pub fn empty(server: u32) -> Self {
+        ServerReadback { server, error: None, via: None, offline: None, keys: BTreeMap::new(), seq: SeqNodes::new() }
     }
+
+    pub fn unreadable(server: u32, error: impl Into<String>) -> Self {
+        ServerReadback { error: Some(error.into()), ..Self::empty(server) }
+    }
+
+    /// How it was read (files without `via` were read live).
+    pub fn read_via(&self) -> ReadVia {
+        self.via.unwrap_or(ReadVia::Live)
+    }
+}
+
+/// How a server's data was read after the run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ReadVia {
+    /// A session to the running server itself.
+    Live,
+    /// A standalone ZooKeeper on a copy of the (stopped) server's data volume: the snapshot and
+    /// transaction log as the server would load them on restart.
+    Offline,
+}
+
+impl ReadVia {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReadVia::Live => "live",
+            ReadVia::Offline => "offline",
+        }
+    }
+}
+
+/// The method [`OfflineRead::method`] names.
+pub const OFFLINE_METHOD: &str = "standalone copy of the data volume";
+
+/// What an offline read did and measured.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OfflineRead {
+    pub server: u32,
+    /// [`OFFLINE_METHOD`].
+    pub method: String,
+    /// Why it was read offline: `left down by the procedure`, or `not readable live: <error>`.
+    pub reason: String,
+    /// The original volume's digest was the same before the copy and after the read (`None`
+    /// when either digest could not be taken).
+    pub original_unchanged: Option<bool>,
+    /// Files in the original volume, and the sha256 over their names, sizes, modes, times and
+    /// contents, before the copy and after the read.
+    pub original_files: Option<u64>,
+    pub original_sha256_before: Option<String>,
+    pub original_sha256_after: Option<String>,
+    /// From the start of the copy to the end of the read.
+    pub elapsed_ms: u64,
+    /// When the procedure took the server down (µs since the epoch; `None`: not taken down,
+    /// e.g. a running server that could not be read live). The audit expects on it only the
+    /// writes acknowledged before then.
+    #[serde(default)]
+    pub down_since_us: Option<u64>,
 }
 
 /// The file format: versioned so later changes can be detected.
@@ -110,11 +180,24 @@ mod tests {
     use std::io::Read;
 
     fn sample() -> Vec<ServerReadback> {
-        let mut a = ServerReadback { server: 1, error: None, keys: BTreeMap::new(), seq: SeqNodes::new() };
+        let mut a = ServerReadback { via: Some(ReadVia::Live), ..ServerReadback::empty(1) };
         a.keys.insert("/zkchaos/keys/k0".into(), (3, Some("t3".into())));
         a.keys.insert("/zkchaos/keys/k1".into(), (0, None));
         a.seq.insert("/zkchaos/seq/s-0000000001", Some("c1"));
-        vec![a, ServerReadback::unreadable(2, "connect refused")]
+        let mut c = ServerReadback { via: Some(ReadVia::Offline), ..ServerReadback::empty(3) };
+        c.offline = Some(OfflineRead {
+            server: 3,
+            method: OFFLINE_METHOD.into(),
+            reason: "left down by the procedure".into(),
+            original_unchanged: Some(true),
+            original_files: Some(4),
+            original_sha256_before: Some("ab".into()),
+            original_sha256_after: Some("ab".into()),
+            elapsed_ms: 5200,
+            down_since_us: Some(7_000_000),
+        });
+        c.seq.insert("/zkchaos/seq/s-0000000001", Some("c1"));
+        vec![a, ServerReadback::unreadable(2, "connect refused"), c]
     }
 
     #[test]
@@ -157,6 +240,7 @@ mod tests {
         for p in [&plain, &gz] {
             let rbs = load_readbacks(p).unwrap();
             assert_eq!(rbs.len(), 2);
+            assert!(rbs.iter().all(|r| r.via.is_none() && r.read_via() == ReadVia::Live));
             let seq = &rbs[0].seq;
             assert_eq!(seq.len(), 4);
             assert_eq!(seq.get("/zkchaos/seq/other-tool").unwrap().unwrap().to_string(), "hello");

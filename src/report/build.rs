@@ -65,6 +65,7 @@ pub fn summary_of(d: &RunData, f: &RunFigures) -> Summary {
                     if report.verdict == Verdict::Fail { format!("{}; {line}", report.headline()) } else { line };
                 (Verdict::Fail, detail)
             };
+            let detail = with_read_methods(detail, &report, not_read(d, rb));
             CheckSummary { verdict, detail, figures }
         }
         None => CheckSummary {
@@ -289,6 +290,31 @@ fn phase_summary(w: &WindowFigures) -> PhaseSummary {
 }
 
 /// A checker report as JSON figures, without its `verdict` (the summary has its own).
+/// Servers started during the run that have no read-back: removed from the ensemble by the
+/// procedure (a shrink), or wiped and left down; from `meta.json` (empty without it).
+fn not_read(d: &RunData, rb: &[crate::record::ServerReadback]) -> Vec<u32> {
+    let Some(meta) = &d.meta else { return Vec::new() };
+    meta.servers.iter().map(|s| s.id).filter(|id| !rb.iter().any(|r| r.server == *id)).collect()
+}
+
+/// The audit's sentence, then how each server was read (live, or offline with its method) and
+/// which servers were not read at all, and why.
+fn with_read_methods(detail: String, report: &check::AuditReport, not_read: Vec<u32>) -> String {
+    let mut out = detail;
+    let methods = report.read_methods();
+    if !methods.is_empty() {
+        out.push_str(&format!("; {methods}"));
+    }
+    if !not_read.is_empty() {
+        let ids: Vec<String> = not_read.iter().map(|i| format!("zk{i}")).collect();
+        out.push_str(&format!(
+            "; not read: {} (out of the ensemble by design: removed by the procedure, or wiped and left down)",
+            ids.join(", ")
+        ));
+    }
+    out
+}
+
 fn figures_of<T: serde::Serialize>(report: &T) -> BTreeMap<String, serde_json::Value> {
     match serde_json::to_value(report) {
         Ok(serde_json::Value::Object(map)) => map.into_iter().filter(|(k, _)| k != "verdict").collect(),

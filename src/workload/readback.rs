@@ -192,7 +192,7 @@ where
     seq.shrink_to_fit();
     // Dropping the last handle closes the session.
     drop(client);
-    Ok(ServerReadback { server, error: None, keys, seq })
+    Ok(ServerReadback { keys, seq, via: Some(crate::record::ReadVia::Live), ..ServerReadback::empty(server) })
 }
 
 /// The children of `SEQ_DIR`, the workload's `s-<10 digits>` as numbers (sorted), any other

@@ -5,6 +5,10 @@
 //! not with the number of writes. The result is the same [`AuditReport`] as before, examples in
 //! the same order: creates' problems, unfound multi creates and undone deletes are noted at the
 //! end, in history order, as the whole-history audit did.
+//!
+//! A server the procedure took down (read offline, [`crate::record::OfflineRead::down_since_us`])
+//! is judged on the acknowledged writes and deletes that completed before it went down only:
+//! later ones cannot be on it; they are counted as `acked_after_down`.
 
 use super::{divergence, round_robin, AuditExample, AuditReport, Problem, ServerAudit, ServerIndex, UnreadableServer};
 use super::{Write, MAX_EXAMPLES};
@@ -23,6 +27,9 @@ struct PendingCreate {
 
 struct ServerState<'a> {
     rb: &'a ServerReadback,
+    /// A server taken down by the procedure (read offline): operations that completed at or
+    /// after this time (µs since the epoch) are not expected on it.
+    cutoff: Option<u64>,
     idx: Option<ServerIndex<'a>>,
     sa: ServerAudit,
     examples: BTreeMap<&'static str, Vec<AuditExample>>,
@@ -33,6 +40,11 @@ struct ServerState<'a> {
 }
 
 impl ServerState<'_> {
+    /// Whether `e` completed while this server was down (so its outcome cannot be on it).
+    fn after_down(&self, e: &OpEvent) -> bool {
+        self.cutoff.is_some_and(|c| e.end_us >= c)
+    }
+
     fn note(&mut self, category: &'static str, path: &str, problem: String) {
         let list = self.examples.entry(category).or_default();
         if list.len() < MAX_EXAMPLES && self.noted.insert(path.to_string()) {
@@ -61,6 +73,7 @@ impl<'a> AuditStream<'a> {
             .iter()
             .map(|rb| ServerState {
                 rb,
+                cutoff: rb.offline.as_ref().and_then(|o| o.down_since_us),
                 idx: rb.error.is_none().then(|| ServerIndex::new(rb)),
                 sa: ServerAudit {
                     server: rb.server,
@@ -72,6 +85,9 @@ impl<'a> AuditStream<'a> {
                     indeterminate_absent: 0,
                     keys_read: rb.keys.len() as u64,
                     seq_read: rb.seq.len() as u64,
+                    acked_after_down: 0,
+                    via: rb.read_via(),
+                    offline: rb.offline.clone(),
                 },
                 examples: BTreeMap::new(),
                 noted: HashSet::new(),
@@ -96,7 +112,7 @@ impl<'a> AuditStream<'a> {
     pub fn observe(&mut self, e: &OpEvent) {
         if e.kind == OpKind::Create
             && !e.path.is_empty()
-            && self.servers.iter().any(|s| s.idx.is_some() && !s.rb.seq.contains_key(&e.path))
+            && self.servers.iter().any(|s| s.idx.is_some() && !s.after_down(e) && !s.rb.seq.contains_key(&e.path))
         {
             self.absent_creates.insert(&e.path);
         }
@@ -122,7 +138,9 @@ impl<'a> AuditStream<'a> {
                 if e.outcome == Outcome::Ok {
                     self.acked_deletes += 1;
                     for s in &mut self.servers {
-                        if s.idx.is_some() && (s.rb.seq.contains_key(&e.path) || s.rb.keys.contains_key(&e.path)) {
+                        if s.idx.is_some() && s.after_down(e) {
+                            s.sa.acked_after_down += 1;
+                        } else if s.idx.is_some() && (s.rb.seq.contains_key(&e.path) || s.rb.keys.contains_key(&e.path)) {
                             s.sa.deletes_undone += 1;
                             s.undone.push(e.path.clone());
                         }
@@ -140,6 +158,10 @@ impl<'a> AuditStream<'a> {
         let w = Write { kind: e.kind, path: &e.path, token: &e.token, version: e.version };
         let shown = if w.path.is_empty() { format!("<{} token {}>", w.kind, w.token) } else { w.path.to_string() };
         for s in &mut self.servers {
+            if s.idx.is_some() && s.after_down(e) {
+                s.sa.acked_after_down += 1;
+                continue;
+            }
             let Some(idx) = &s.idx else { continue };
             let problem = match w.kind {
                 OpKind::Set => idx.check_set(&w),

@@ -1,8 +1,7 @@
 //! Audit on literal histories and literal read-backs.
 
 use super::*;
-use crate::record::{OpEvent, OpKind, Outcome, SeqNodes};
-use std::collections::BTreeMap;
+use crate::record::{OfflineRead, OpEvent, OpKind, Outcome, ReadVia};
 
 fn ev(kind: OpKind, path: &str, outcome: Outcome, token: &str, version: i64) -> OpEvent {
     OpEvent {
@@ -32,7 +31,7 @@ struct Rb(ServerReadback);
 
 impl Rb {
     fn new(server: u32) -> Rb {
-        Rb(ServerReadback { server, error: None, keys: BTreeMap::new(), seq: SeqNodes::new() })
+        Rb(ServerReadback::empty(server))
     }
     fn key(mut self, k: u32, v: i64, tok: Option<&str>) -> Rb {
         self.0.keys.insert(format!("/zkchaos/keys/k{k}"), (v, tok.map(Into::into)));
@@ -259,4 +258,90 @@ fn workload_tokens_and_a_foreign_znode() {
     let problems: Vec<&str> = r.examples.iter().map(|e| e.problem.as_str()).collect();
     assert!(problems.contains(&"acknowledged create missing: path holds token 3-20, acknowledged token 3-2"), "{problems:?}");
     assert!(problems.contains(&"acknowledged multi missing: no sequential znode holds token 1-5"), "{problems:?}");
+}
+
+/// zk3 read offline: a copy of the data volume of a server the procedure left down.
+fn offline(rb: ServerReadback, unchanged: Option<bool>) -> ServerReadback {
+    let server = rb.server;
+    ServerReadback {
+        via: Some(ReadVia::Offline),
+        offline: Some(OfflineRead {
+            server,
+            method: crate::record::OFFLINE_METHOD.into(),
+            reason: "left down by the procedure".into(),
+            original_unchanged: unchanged,
+            original_files: Some(5),
+            original_sha256_before: Some("ab".into()),
+            original_sha256_after: Some("ab".into()),
+            elapsed_ms: 4000,
+            down_since_us: None,
+        }),
+        ..rb
+    }
+}
+
+#[test]
+fn a_server_read_offline_is_audited_like_a_live_one_and_extra_writes_are_not_loss() {
+    // zk3 logged a proposal it never saw committed: k0 at version 3 and an extra znode.
+    let extra = full().key(0, 3, Some("x")).seq(3, "x").on(3);
+    let r = audit(&history(), &[full().on(1), full().on(2), offline(extra, Some(true))]);
+    assert_eq!(r.verdict, Verdict::Pass, "{r:?}");
+    assert_eq!(r.headline(), "no acknowledged write lost (5 checked on 3 servers)");
+    assert_eq!(r.servers.iter().map(|s| s.via).collect::<Vec<_>>(), [ReadVia::Live, ReadVia::Live, ReadVia::Offline]);
+    assert_eq!(r.servers[2].offline.as_ref().unwrap().original_unchanged, Some(true));
+    assert_eq!(
+        r.read_methods(),
+        "read live: zk1, zk2; zk3 offline (standalone copy of the data volume, original volume unchanged)"
+    );
+    // The per-server figures say so in the summary's JSON too; live ones carry no `offline`.
+    let json = serde_json::to_value(&r.servers).unwrap();
+    assert_eq!(json[0]["via"], "live");
+    assert!(json[0].get("offline").is_none());
+    assert_eq!(json[2]["via"], "offline");
+    assert_eq!(json[2]["offline"]["method"], "standalone copy of the data volume");
+}
+
+#[test]
+fn a_server_read_offline_that_misses_an_acknowledged_write_fails_and_an_unreadable_copy_is_unknown() {
+    let lost = Rb::new(0).key(0, 2, Some("b")).key(1, 1, Some("c")).seq(1, "d").on(3);
+    let r = audit(&history(), &[full().on(1), full().on(2), offline(lost, None)]);
+    assert_eq!(r.verdict, Verdict::Fail);
+    assert_eq!(r.headline(), "DATA LOSS: 1 of 5 acknowledged writes missing on server 3 of 3");
+    assert!(r.read_methods().contains("zk3 offline (standalone copy of the data volume, original volume not verified)"));
+    let copy_failed = offline(ServerReadback::unreadable(3, "the copy did not serve within 60 s"), Some(true));
+    let r = audit(&history(), &[full().on(1), full().on(2), copy_failed]);
+    assert_eq!(r.verdict, Verdict::Unknown);
+    assert!(r.headline().contains("server 3 could not be read (the copy did not serve"), "{}", r.headline());
+    assert!(r.read_methods().ends_with("original volume unchanged, unreadable)"), "{}", r.read_methods());
+}
+
+#[test]
+fn a_server_taken_down_is_judged_on_what_was_acknowledged_before_it_went_down() {
+    // zk3 stopped at t = 100: it has k0 at version 1 and s-1 only. The later set of k0, create
+    // of s-2 and delete of s-1 completed after it went down.
+    let mut h = vec![set(0, "a", 1), create(1, "d")];
+    let mut later = vec![set(0, "b", 2), create(2, "e"), ev(OpKind::Delete, "/zkchaos/seq/s-0000000001", Outcome::Ok, "", -1)];
+    for e in &mut later {
+        e.end_us = 100;
+    }
+    h.extend(later);
+    let now = Rb::new(0).key(0, 2, Some("b")).seq(2, "e");
+    let old = Rb::new(0).key(0, 1, Some("a")).seq(1, "d").on(3);
+    let mut old = offline(old, Some(true));
+    old.offline.as_mut().unwrap().down_since_us = Some(100);
+    let r = audit(&h, &[now.clone().on(1), now.clone().on(2), old.clone()]);
+    assert_eq!(r.verdict, Verdict::Pass, "{r:?}");
+    assert_eq!(r.servers[2].acked_after_down, 3);
+    assert_eq!(r.servers[0].acked_after_down, 0);
+    // Without the cutoff it would be judged on everything, and fail.
+    old.offline.as_mut().unwrap().down_since_us = None;
+    let r = audit(&h, &[now.clone().on(1), now.on(2), old]);
+    assert_eq!(r.verdict, Verdict::Fail);
+    // Losing a write acknowledged before it went down is a loss (k0's first set).
+    let lost = offline(Rb::new(0).seq(1, "d").on(3), Some(true));
+    let mut lost = lost;
+    lost.offline.as_mut().unwrap().down_since_us = Some(100);
+    let r = audit(&h, &[Rb::new(0).key(0, 2, Some("b")).seq(2, "e").on(1), lost]);
+    assert_eq!(r.verdict, Verdict::Fail);
+    assert_eq!(r.servers[1].missing, 1, "{r:?}");
 }

@@ -5,8 +5,8 @@
 //! Read from the marks exactly as the procedure emits them (see `procedure::steps`):
 //! - **frozen**: `fault:pause zkN` Start → End (from the `docker pause` call's return to the
 //!   `docker unpause` call's start: the process is certainly frozen);
-//! - **stopped**: the End of a successful `stop zkN`, `kill zkN` or `wipe zkN` → the Start of
-//!   the next `start zkN` or `restart zkN` (no process runs in between).
+//! - **stopped**: the End of a successful `stop zkN`, `kill zkN`, `wipe zkN` or `host-down zkN` → the Start of
+//!   the next `start zkN`, `restart zkN` or `host-up zkN` (no process runs in between).
 //!
 //! A hold never closed (a run that ended first) lasts to the end of the record.
 
@@ -80,11 +80,11 @@ impl HarnessFaults {
             }
             let Some((verb, id)) = verb_and_server(&m.label) else { continue };
             match (verb, m.kind) {
-                ("stop" | "kill" | "wipe", MarkKind::End) if !m.failed && !open.contains_key(&(id, false)) => {
+                ("stop" | "kill" | "wipe" | "host-down", MarkKind::End) if !m.failed && !open.contains_key(&(id, false)) => {
                     open.insert((id, false), holds.len());
                     holds.push(HarnessHold { server: id, what: "stopped".into(), from_us: m.at_us, to_us: None });
                 }
-                ("start" | "restart", MarkKind::Start) => close(&mut holds, &mut open, (id, false), m.at_us),
+                ("start" | "restart" | "host-up", MarkKind::Start) => close(&mut holds, &mut open, (id, false), m.at_us),
                 _ => {}
             }
         }

@@ -9,6 +9,7 @@
 //! (complete or partial), sets `status`, and removes the run's containers, network and volumes
 //! (unless `--keep`). The first error is the one reported; cleanup problems are printed after it.
 
+mod offline_read;
 mod phases;
 mod signals;
 pub mod test_hooks;

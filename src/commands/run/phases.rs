@@ -1,5 +1,6 @@
 //! The phases of a run, in order: initial ensemble → recorder, monitor and load → warm-up →
-//! procedure → convergence → post-procedure load → stop load → read back every server.
+//! procedure → convergence → post-procedure load → stop load → read back every member (live, or
+//! offline for those the procedure left down: [`super::offline_read`]).
 //!
 //! Each phase is a Start/End mark pair (`phase:warmup`, `phase:procedure`, `phase:post`), and the
 //! procedure phase ends at convergence (or its timeout), marked with a `converged` point, so the
@@ -102,11 +103,14 @@ pub async fn execute(ctx: &PhaseCtx<'_>, cluster: &mut Cluster) -> Result<()> {
     }
     // A panic here is caught (with its message) by the run's owner, which cleans up.
     let outcome = procedure::run_procedure(&mut pctx).await?;
-    for note in &outcome.notes {
-        rec.mark_now(MarkKind::Point, labels::NOTE, Some(note.clone()));
+    for note in outcome.notes.iter().cloned().chain(outcome.left_down_note()) {
+        rec.mark_now(MarkKind::Point, labels::NOTE, Some(note));
     }
+    // Members the procedure left down on purpose are not waited for (their membership is still
+    // judged: the running members must see them as members).
     let timeout = Duration::from_secs_f64(plan.phases.converge_timeout_s);
-    match procedure::wait_converged(cluster, &outcome.target_ids, ctx.epoch, timeout, plan.phases.converge_rounds).await {
+    let rounds = plan.phases.converge_rounds;
+    match procedure::wait_converged(cluster, &outcome.target_ids, &outcome.left_down, ctx.epoch, timeout, rounds).await {
         Ok(at_us) => rec.mark(Mark::new(at_us, MarkKind::Point, labels::CONVERGED, None)),
         Err(reason) => rec.mark_now(
             MarkKind::Point,
@@ -144,11 +148,15 @@ pub async fn execute(ctx: &PhaseCtx<'_>, cluster: &mut Cluster) -> Result<()> {
     if super::test_hooks::fault("checker-panic") {
         panic!("injected checker panic (ZKCHAOS_TEST_FAULT=checker-panic)");
     }
-    // Servers the procedure took out of the ensemble (a shrink) are not read back.
-    let servers: Vec<_> = cluster.client_addrs().into_iter().filter(|(id, _)| outcome.target_ids.contains(id)).collect();
+    // Members meant to be running are read live; members left down (and any that could not be
+    // read live) offline, from a copy of their data volume. Servers the procedure took out of
+    // the ensemble (a shrink) are not read back.
+    let running = outcome.running_ids();
+    let servers: Vec<_> = cluster.client_addrs().into_iter().filter(|(id, _)| running.contains(id)).collect();
     let opts = readback::ReadbackOptions::default();
     super::test_hooks::hold("readback").await;
-    let readbacks = readback::read_all(&servers, &opts, &|b: &[u8]| workload::token_of(b).map(str::to_owned)).await;
+    let live = readback::read_all(&servers, &opts, &|b: &[u8]| workload::token_of(b).map(str::to_owned)).await;
+    let readbacks = super::offline_read::complete(cluster, &outcome, live, &opts).await;
     save_readbacks(&ctx.dir.file("readback.json.gz"), &readbacks)?;
 
     // The monitor ran throughout; stop it last so it saw the read-back too.
