@@ -123,7 +123,13 @@ fn events(until: f64, outage_end_us: u64) -> (Vec<OpEvent>, Vec<ServerReadback>)
     for k in 0..20 {
         versions.entry(format!("/zkchaos/keys/k{k}")).or_insert((0, None));
     }
-    let rb = (1..=3).map(|server| ServerReadback { server, error: None, keys: versions.clone(), seq: seq.clone() }).collect();
+    let rb = (1..=3).map(|server| ServerReadback {
+            server,
+            error: None,
+            keys: versions.clone(),
+            seq: seq.clone(),
+            ephemerals: None,
+        }).collect();
     (out, rb)
 }
 

@@ -4,6 +4,8 @@
 //!
 //! Sequential znodes are held as [`SeqNodes`] (an hour's run leaves ~720,000 per server) and the
 //! file is written and read as a stream, never whole in memory; the JSON is unchanged (format 1).
+//! Since the `ephemeral` operations, a server's entry may also hold `"ephemerals":["0-17",...]`
+//! (the children of `/zkchaos/eph`); older files simply lack it.
 
 use super::seqnodes::SeqNodes;
 use super::RecordError;
@@ -22,11 +24,15 @@ pub struct ServerReadback {
     pub keys: BTreeMap<String, (i64, Option<String>)>,
     /// Sequential znode path → token decoded from its value, if any.
     pub seq: SeqNodes,
+    /// Names of the children of `/zkchaos/eph` (the tokens of ephemeral znodes still present),
+    /// sorted; `None` in files written before the read-back listed them (absent from the JSON).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ephemerals: Option<Vec<String>>,
 }
 
 impl ServerReadback {
     pub fn unreadable(server: u32, error: impl Into<String>) -> Self {
-        ServerReadback { server, error: Some(error.into()), keys: BTreeMap::new(), seq: SeqNodes::new() }
+        ServerReadback { server, error: Some(error.into()), keys: BTreeMap::new(), seq: SeqNodes::new(), ephemerals: None }
     }
 }
 
@@ -110,11 +116,15 @@ mod tests {
     use std::io::Read;
 
     fn sample() -> Vec<ServerReadback> {
-        let mut a = ServerReadback { server: 1, error: None, keys: BTreeMap::new(), seq: SeqNodes::new() };
+        let mut a =
+            ServerReadback { server: 1, error: None, keys: BTreeMap::new(), seq: SeqNodes::new(), ephemerals: None };
         a.keys.insert("/zkchaos/keys/k0".into(), (3, Some("t3".into())));
         a.keys.insert("/zkchaos/keys/k1".into(), (0, None));
         a.seq.insert("/zkchaos/seq/s-0000000001", Some("c1"));
-        vec![a, ServerReadback::unreadable(2, "connect refused")]
+        let mut b = a.clone();
+        b.server = 3;
+        b.ephemerals = Some(vec!["0-17".into()]);
+        vec![a, ServerReadback::unreadable(2, "connect refused"), b]
     }
 
     #[test]

@@ -32,7 +32,7 @@ struct Rb(ServerReadback);
 
 impl Rb {
     fn new(server: u32) -> Rb {
-        Rb(ServerReadback { server, error: None, keys: BTreeMap::new(), seq: SeqNodes::new() })
+        Rb(ServerReadback { server, error: None, keys: BTreeMap::new(), seq: SeqNodes::new(), ephemerals: None })
     }
     fn key(mut self, k: u32, v: i64, tok: Option<&str>) -> Rb {
         self.0.keys.insert(format!("/zkchaos/keys/k{k}"), (v, tok.map(Into::into)));

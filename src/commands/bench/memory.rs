@@ -263,6 +263,8 @@ pub fn synthesize_run(from: &Path, to: &Path, seconds: u64, readback: bool) -> c
                         e.error = Some(ErrorClass::NoNode);
                     }
                 },
+                // The synthetic mixes have no ephemeral operations.
+                OpKind::Ephemeral | OpKind::EphemeralAbandon | OpKind::Close => {}
             }
         }
         heap.push(Reverse(ByEnd(e.end_us, i, e)));
@@ -278,7 +280,13 @@ pub fn synthesize_run(from: &Path, to: &Path, seconds: u64, readback: bool) -> c
         let keys: std::collections::BTreeMap<String, (i64, Option<String>)> =
             (0..keys).map(|k| (key_path(k), (versions[k as usize], key_tokens[k as usize].clone()))).collect();
         let servers: Vec<ServerReadback> = (1..=3)
-            .map(|server| ServerReadback { server, error: None, keys: keys.clone(), seq: seq_nodes.clone() })
+            .map(|server| ServerReadback {
+                server,
+                error: None,
+                keys: keys.clone(),
+                seq: seq_nodes.clone(),
+                ephemerals: None,
+            })
             .collect();
         drop(seq_nodes);
         let started = Instant::now();
