@@ -543,11 +543,32 @@ pub enum OpKind {
     Delete,
     /// multi: setData of one key plus create of one sequential znode, atomically.
     Multi,
+    /// In a session of its own: create the ephemeral znode `/zkchaos/eph/<token>`, then close
+    /// the session (its `close` is recorded as a row of its own). The node must then be gone on
+    /// every server (the `ephemerals` check).
+    Ephemeral,
+    /// As `ephemeral`, but the session is abandoned (dropped without a close) and left to
+    /// expire after its negotiated timeout.
+    #[serde(rename = "ephemeral-abandon")]
+    EphemeralAbandon,
+    /// Recorded only, never chosen by the mix: the close of an `ephemeral` operation's session
+    /// (ok = acknowledged by the server).
+    Close,
 }
 
 impl OpKind {
-    pub const ALL: [OpKind; 6] =
-        [OpKind::Get, OpKind::Set, OpKind::Create, OpKind::Exists, OpKind::Delete, OpKind::Multi];
+    /// Every kind an event can have (the mix may choose all but [`OpKind::Close`]).
+    pub const ALL: [OpKind; 9] = [
+        OpKind::Get,
+        OpKind::Set,
+        OpKind::Create,
+        OpKind::Exists,
+        OpKind::Delete,
+        OpKind::Multi,
+        OpKind::Ephemeral,
+        OpKind::EphemeralAbandon,
+        OpKind::Close,
+    ];
 
     pub fn as_str(&self) -> &'static str {
         match self {
@@ -557,7 +578,20 @@ impl OpKind {
             OpKind::Exists => "exists",
             OpKind::Delete => "delete",
             OpKind::Multi => "multi",
+            OpKind::Ephemeral => "ephemeral",
+            OpKind::EphemeralAbandon => "ephemeral-abandon",
+            OpKind::Close => "close",
         }
+    }
+
+    /// A kind the operation mix may choose (`close` is only recorded, as part of `ephemeral`).
+    pub fn is_mixable(&self) -> bool {
+        !matches!(self, OpKind::Close)
+    }
+
+    /// The ephemeral-node kinds, each run in a short-lived session of its own.
+    pub fn is_ephemeral(&self) -> bool {
+        matches!(self, OpKind::Ephemeral | OpKind::EphemeralAbandon)
     }
 
     pub fn parse(s: &str) -> Option<OpKind> {
@@ -587,6 +621,13 @@ pub mod keyspace {
     pub const SEQ_DIR: &str = "/zkchaos/seq";
     /// Prefix of sequential creates.
     pub const SEQ_PREFIX: &str = "/zkchaos/seq/s-";
+    /// Parent of the ephemeral znodes `<token>` of `ephemeral` operations.
+    pub const EPH_DIR: &str = "/zkchaos/eph";
+
+    /// The ephemeral znode of the operation writing `token`.
+    pub fn eph_path(token: &str) -> String {
+        format!("{EPH_DIR}/{token}")
+    }
 
     pub fn key_path(i: u32) -> String {
         format!("{KEYS_DIR}/k{i}")

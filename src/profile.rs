@@ -197,8 +197,9 @@ mod tests {
             }
         }
         // Seven strategy profiles, twelve runbooks (issue 13, and the unsafe order of the 5→3
-        // shrink), the partition calibration and reconfig 3→5 over three engines.
-        assert_eq!(count, 21, "expected the twenty-one bundled profiles in {}", dir.display());
+        // shrink), the partition calibration, reconfig 3→5 over three engines and the
+        // ephemeral-node profile.
+        assert_eq!(count, 22, "expected the twenty-two bundled profiles in {}", dir.display());
     }
 
     #[test]

@@ -287,3 +287,40 @@ async fn readback_timing_many_znodes() -> anyhow::Result<()> {
     })
     .await
 }
+
+/// `profiles/ephemeral-3.toml` end to end, shortened: ephemeral nodes were created and their
+/// sessions closed, and every server dropped them (the `ephemerals` check PASSes on each), the
+/// per-server divergence names all three servers, and nothing labelled is left behind.
+#[tokio::test]
+async fn ephemeral_nodes_are_gone_on_every_server_after_their_sessions_close() -> anyhow::Result<()> {
+    let results = tempfile::tempdir()?;
+    let path = common::profile("ephemeral-3.toml");
+    let args = ["run", path.to_str().unwrap(), "--results", results.path().to_str().unwrap()];
+    let out = common::zkchaos(&[&args[..], &["--warmup", "2", "--post", "2", "--rate", "200"]].concat());
+    let dir = common::only_run_dir(results.path(), "ephemeral-3");
+    let run = common::run_id(&dir);
+    let left = common::objects_of_run(&run).await;
+    if left != (0, 0, 0) {
+        common::clean(&run);
+    }
+    ensure!(left == (0, 0, 0), "containers, networks, volumes left behind: {left:?}");
+    let s = common::json(&dir.join("summary.json"));
+    let e = &s["checks"]["ephemerals"];
+    let n = |k: &str| e[k].as_u64().unwrap_or(0);
+    ensure!(n("sessions") > 0, "no ephemeral operation opened a session: {e}\n{}", common::text(&out));
+    ensure!(n("created") > 0 && n("closed_acked") > 0, "no ephemeral node was created and closed: {e}");
+    ensure!(n("expected_gone") > 0, "no session was known to have ended: {e}");
+    ensure!(e["verdict"] == "PASS", "ephemerals: {e}\n{}", common::text(&out));
+    let servers = e["servers"].as_array().context("servers")?;
+    ensure!(servers.len() == 3, "{e}");
+    for sv in servers {
+        ensure!(sv["listed"] == true && sv["lingering"] == 0, "server: {sv}");
+    }
+    let div = s["divergence"].as_object().context("divergence")?;
+    ensure!(div.keys().cloned().collect::<Vec<_>>() == ["zk1", "zk2", "zk3"], "{div:?}");
+    for (server, d) in div {
+        ensure!(d["lingering_ephemerals"] == 0 && d["missing_acknowledged_writes"] == 0, "{server}: {d}");
+    }
+    ensure!(out.status.code() == Some(0), "exit {:?}: {}", out.status.code(), common::text(&out));
+    Ok(())
+}

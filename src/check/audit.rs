@@ -340,7 +340,7 @@ fn divergence(readable: &[&ServerReadback]) -> (u64, u64) {
 
 /// Take examples from each (server, category) list in turn so one bad server or one kind of
 /// write does not hide the others.
-fn round_robin(per_server: Vec<Vec<AuditExample>>, max: usize) -> Vec<AuditExample> {
+pub(crate) fn round_robin(per_server: Vec<Vec<AuditExample>>, max: usize) -> Vec<AuditExample> {
     let mut iters: Vec<_> = per_server.into_iter().map(|v| v.into_iter()).collect();
     let mut out = Vec::new();
     loop {

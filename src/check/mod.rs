@@ -6,6 +6,8 @@
 //!   regressions of acknowledged writes (lost data);
 //! - [`monitor`]: from the monitor's mode samples (`monitor.csv`), were there ever two writable
 //!   authorities at once?
+//! - [`ephemerals`]: no ephemeral znode may outlive its session (acknowledged close, or expiry
+//!   deadline passed) on any server (pure; events plus the read-backs' `/zkchaos/eph` listings);
 //! - [`converge`]: has the ensemble reached its target membership? (The predicate the procedure
 //!   layer polls live; pure.)
 //!
@@ -17,11 +19,13 @@
 
 pub mod audit;
 pub mod converge;
+pub mod ephemerals;
 pub mod monitor;
 pub mod stale_reads;
 
 pub use audit::{audit, AuditExample, AuditStream, AuditReport, ServerAudit, UnreadableServer};
 pub use converge::{check_converged, check_converged_except, Convergence, ServerObservation};
+pub use ephemerals::{check_ephemerals, EphemeralReport, EphemeralSetup, EphemeralStream};
 pub use monitor::{analyze_modes, HarnessFaults, HarnessHold, Interval, LeaderReport};
 pub use stale_reads::{version_history, VersionHistory};
 

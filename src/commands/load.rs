@@ -31,7 +31,7 @@ pub struct LoadArgs {
     /// How long to run, e.g. 60s, 2m, or a number of seconds.
     #[arg(long, default_value = "30s")]
     pub duration: DurationArg,
-    /// Operation mix as weights (kinds: get, set, create, exists, delete, multi).
+    /// Operation mix as weights (kinds: get, set, create, exists, delete, multi, ephemeral, ephemeral-abandon).
     #[arg(long, default_value = "get=80,set=10,create=10")]
     pub mix: String,
     /// Closed loop with this many requests in flight instead of a fixed rate (the profile's

@@ -208,8 +208,9 @@ fn check_value(value: &Value, key: &Key, path: &str) -> Result<(), ProfileError>
         (Ty::Mix, Value::Table(mix)) => {
             for (op, weight) in mix {
                 let field = format!("{path}.{op}");
-                if crate::plan::OpKind::parse(op).is_none() {
-                    let names: Vec<&str> = crate::plan::OpKind::ALL.iter().map(|k| k.as_str()).collect();
+                if !crate::plan::OpKind::parse(op).is_some_and(|k| k.is_mixable()) {
+                    let names: Vec<&str> =
+                        crate::plan::OpKind::ALL.iter().filter(|k| k.is_mixable()).map(|k| k.as_str()).collect();
                     let hint = closest(op, &names).map(|c| format!("did you mean `{c}`? ")).unwrap_or_default();
                     return Err(ProfileError::UnknownKey {
                         key: field,

@@ -8,7 +8,7 @@ use super::ProfileError;
 use crate::plan::{ClusterPlan, LoadMode, LoadPlan, Plan, ProcedurePlan, Target};
 
 /// Operation names valid in `load.mix`.
-pub const VALID_OPS: &[&str] = &["get", "set", "create", "exists", "delete", "multi"];
+pub const VALID_OPS: &[&str] = &["get", "set", "create", "exists", "delete", "multi", "ephemeral", "ephemeral-abandon"];
 /// Largest ensemble (before or after a procedure).
 pub const MAX_CLUSTER_SIZE: u32 = 9;
 /// Largest `load.value_size`: ZooKeeper's default `jute.maxbuffer` is 0xfffff bytes (1 MiB − 1)

@@ -9,6 +9,8 @@
 //!
 //! Sequential znodes are held as [`SeqNodes`] (an hour's run leaves ~720,000 per server) and the
 //! file is written and read as a stream, never whole in memory; the JSON is unchanged (format 1).
+//! Since the `ephemeral` operations, a server's entry may also hold `"ephemerals":["0-17",...]`
+//! (the children of `/zkchaos/eph`); older files simply lack it.
 
 use super::seqnodes::SeqNodes;
 use super::RecordError;
@@ -34,12 +36,16 @@ pub struct ServerReadback {
     pub keys: BTreeMap<String, (i64, Option<String>)>,
     /// Sequential znode path → token decoded from its value, if any.
     pub seq: SeqNodes,
+    /// Names of the children of `/zkchaos/eph` (the tokens of ephemeral znodes still present),
+    /// sorted; `None` in files written before the read-back listed them (absent from the JSON).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ephemerals: Option<Vec<String>>,
 }
 
 impl ServerReadback {
     /// A read-back with nothing read yet (`via` unset).
     pub fn empty(server: u32) -> Self {
-        ServerReadback { server, error: None, via: None, offline: None, keys: BTreeMap::new(), seq: SeqNodes::new() }
+        ServerReadback { server, error: None, via: None, offline: None, keys: BTreeMap::new(), seq: SeqNodes::new(), ephemerals: None }
     }
 
     pub fn unreadable(server: u32, error: impl Into<String>) -> Self {
@@ -197,6 +203,7 @@ mod tests {
             down_since_us: Some(7_000_000),
         });
         c.seq.insert("/zkchaos/seq/s-0000000001", Some("c1"));
+        c.ephemerals = Some(vec!["0-17".into()]);
         vec![a, ServerReadback::unreadable(2, "connect refused"), c]
     }
 

@@ -77,7 +77,25 @@ pub fn summary_of(d: &RunData, f: &RunFigures) -> Summary {
     };
     let single_leader =
         CheckSummary { verdict: leaders.verdict, detail: leaders.headline(), figures: figures_of(&leaders) };
-    let verdict = data_loss.verdict.combine(single_leader.verdict);
+    let ephemerals = match (&d.readbacks, &f.ephemerals) {
+        (_, Some(report)) => Some(CheckSummary {
+            verdict: report.verdict,
+            detail: report.headline(),
+            figures: figures_of(report),
+        }),
+        (Some(_), None) if !plan.load.events && plan.load.mix_kinds().iter().any(|k| k.is_ephemeral()) => {
+            Some(CheckSummary {
+                verdict: Verdict::Unknown,
+                detail: "load.events = false: no ephemeral operation was recorded, so none could be checked".into(),
+                figures: BTreeMap::new(),
+            })
+        }
+        _ => None,
+    };
+    let divergence = divergence(f);
+    let verdict = Verdict::combine_all(
+        [data_loss.verdict, single_leader.verdict].into_iter().chain(ephemerals.as_ref().map(|c| c.verdict)),
+    );
 
     let from_size = plan.cluster.size;
     let mut notes = d.notes.clone();
@@ -168,7 +186,9 @@ pub fn summary_of(d: &RunData, f: &RunFigures) -> Summary {
                 worst_lag_versions: history.worst_lag_versions,
                 worst_lag_ms: history.worst_lag_ms,
             },
+            ephemerals,
         },
+        divergence,
         auth: match &plan.procedure {
             ProcedurePlan::ReconfigExpand { auth: ReconfigAuth::SuperDigest, .. } => Some("super-digest".into()),
             ProcedurePlan::ReconfigExpand { auth: ReconfigAuth::SkipAcl, .. } => Some("skip-acl: insecure".into()),
@@ -217,6 +237,25 @@ fn history_loss_lines(h: &check::VersionHistory) -> Vec<String> {
         ));
     }
     lines
+}
+
+/// Per-server divergence from the audit's per-server results and the ephemeral check.
+fn divergence(f: &RunFigures) -> BTreeMap<String, ServerDivergence> {
+    let mut out = BTreeMap::new();
+    let Some(audit) = &f.audit else { return out };
+    for s in &audit.servers {
+        out.insert(
+            format!("zk{}", s.server),
+            ServerDivergence {
+                readable: s.readable,
+                missing_acknowledged_writes: s.missing,
+                stale_acknowledged_writes: s.stale,
+                undone_deletes: s.deletes_undone,
+                lingering_ephemerals: f.ephemerals.as_ref().and_then(|e| e.lingering(s.server)),
+            },
+        );
+    }
+    out
 }
 
 fn ops_summary(c: &analysis::OpCounts) -> OpsSummary {

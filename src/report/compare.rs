@@ -265,9 +265,11 @@ pub fn compare(inputs: &[PathBuf], out: &Path) -> Result<CompareOutcome, ReportE
     Ok(CompareOutcome { runs: runs.len(), skipped, markdown: md_path, html: html_path, charts, console: plain(&table) })
 }
 
-/// A safety check (data loss, two leaders) FAILed in this run.
+/// A safety check (data loss, two leaders, lingering ephemerals) FAILed in this run.
 pub fn safety_failed(s: &Summary) -> bool {
-    s.checks.data_loss.verdict == Verdict::Fail || s.checks.single_leader.verdict == Verdict::Fail
+    s.checks.data_loss.verdict == Verdict::Fail
+        || s.checks.single_leader.verdict == Verdict::Fail
+        || s.checks.ephemerals.as_ref().is_some_and(|e| e.verdict == Verdict::Fail)
 }
 
 /// Split per-kind histograms into (reads, writes).

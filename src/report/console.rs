@@ -145,6 +145,9 @@ fn write_console(o: &mut String, s: &Summary) -> std::fmt::Result {
     writeln!(o, "  checks")?;
     check_line(o, "data loss", &s.checks.data_loss)?;
     check_line(o, "single leader", &s.checks.single_leader)?;
+    if let Some(e) = &s.checks.ephemerals {
+        check_line(o, "ephemerals", e)?;
+    }
     let sr = &s.checks.stale_reads;
     writeln!(
         o,
@@ -156,12 +159,16 @@ fn write_console(o: &mut String, s: &Summary) -> std::fmt::Result {
         if sr.count > 0 { format!(" (worst: {} versions, {} behind)", sr.worst_lag_versions, fmt_ms(sr.worst_lag_ms)) } else { String::new() }
     )?;
     writeln!(o)?;
+    divergence_lines(o, s)?;
 
     if s.checks.data_loss.verdict == Verdict::Fail {
         writeln!(o, "  !!! {}", loud("DATA LOSS", &s.checks.data_loss.detail))?;
     }
     if s.checks.single_leader.verdict == Verdict::Fail {
         writeln!(o, "  !!! {}", loud("TWO LEADERS", &s.checks.single_leader.detail))?;
+    }
+    if let Some(e) = s.checks.ephemerals.as_ref().filter(|e| e.verdict == Verdict::Fail) {
+        writeln!(o, "  !!! {}", loud("LINGERING EPHEMERALS", &e.detail))?;
     }
     let words = match s.verdict {
         Verdict::Pass => "PASS: no acknowledged write lost, never more than one leader",
@@ -173,6 +180,38 @@ fn write_console(o: &mut String, s: &Summary) -> std::fmt::Result {
         writeln!(o, "    - {n}")?;
     }
     Ok(())
+}
+
+/// One line per server: what differs there (or `none`), so a divergent server stands out.
+fn divergence_lines(o: &mut String, s: &Summary) -> std::fmt::Result {
+    if s.divergence.is_empty() {
+        return Ok(());
+    }
+    writeln!(o, "  divergence per server")?;
+    for (server, d) in &s.divergence {
+        let what = if !d.readable {
+            "not read (unknown)".to_string()
+        } else {
+            let mut parts = Vec::new();
+            for (n, label) in [
+                (d.missing_acknowledged_writes, "acknowledged writes missing"),
+                (d.stale_acknowledged_writes, "acknowledged writes stale"),
+                (d.undone_deletes, "acknowledged deletes undone"),
+                (d.lingering_ephemerals.unwrap_or(0), "ephemeral nodes outlived their session"),
+            ] {
+                if n > 0 {
+                    parts.push(format!("{n} {label}"));
+                }
+            }
+            if parts.is_empty() {
+                "none".to_string()
+            } else {
+                format!("DIVERGES: {}", parts.join(", "))
+            }
+        };
+        writeln!(o, "    {server:<14} {what}")?;
+    }
+    writeln!(o)
 }
 
 fn check_line(o: &mut String, name: &str, c: &CheckSummary) -> std::fmt::Result {

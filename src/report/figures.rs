@@ -2,15 +2,15 @@
 //! events, computed in one streaming pass over `events.csv.gz` (constant memory, see
 //! [`crate::analysis::stream`]) — or over events in memory, through the same accumulators.
 //!
-//! One pass feeds, in file order, the order-free accumulators and the acknowledged-write audit
-//! (read-backs loaded first, [`AuditStream`]), and, through a bounded reorder buffer, in
+//! One pass feeds, in file order, the order-free accumulators, the acknowledged-write audit
+//! (read-backs loaded first, [`AuditStream`]) and the ephemeral-node check ([`EphemeralStream`]), and, through a bounded reorder buffer, in
 //! completion order, the outage/timeline accumulators and the version-history check.
 
 use crate::analysis::stream::reorder::{Reorder, HORIZON_US};
 use crate::analysis::stream::{EventAnalysis, EventFigures, StreamSetup};
 use crate::analysis::{self};
 use crate::check::stale_reads::{VersionTracker, HISTORY_RETAIN_US};
-use crate::check::{AuditReport, AuditStream, VersionHistory};
+use crate::check::{AuditReport, AuditStream, EphemeralReport, EphemeralSetup, EphemeralStream, VersionHistory};
 use crate::record::{labels, OpEvent, OpKind, RecordError, RunData};
 
 /// The event-derived figures of one run.
@@ -21,6 +21,9 @@ pub struct RunFigures {
     /// The acknowledged-write audit (`None` when there is no read-back to audit against, or no
     /// events were recorded).
     pub audit: Option<AuditReport>,
+    /// The ephemeral-node check (`None` without a read-back, without events, or when neither
+    /// the mix nor the history has an ephemeral operation).
+    pub ephemerals: Option<EphemeralReport>,
     /// Caveats of the pass (events beyond the reorder horizon, truncated lag), in words.
     pub notes: Vec<String>,
 }
@@ -47,6 +50,10 @@ pub struct FigureStream<'a> {
     reorder: Reorder,
     versions: VersionTracker,
     audit: Option<AuditStream<'a>>,
+    ephemerals: EphemeralStream,
+    /// What the ephemeral check judges against, when it runs.
+    ephemeral_inputs: Option<(&'a [crate::record::ServerReadback], EphemeralSetup)>,
+    ephemeral_mix: bool,
 }
 
 impl<'a> FigureStream<'a> {
@@ -56,6 +63,12 @@ impl<'a> FigureStream<'a> {
             reorder: Reorder::new(HORIZON_US),
             versions: VersionTracker::new(HISTORY_RETAIN_US),
             audit: d.readbacks.as_deref().filter(|_| d.plan.load.events).map(AuditStream::new),
+            ephemerals: EphemeralStream::new(),
+            ephemeral_inputs: d.readbacks.as_deref().filter(|_| d.plan.load.events).map(|rb| {
+                let stop = d.marks.iter().filter(|m| m.label == labels::LOAD_STOP).map(|m| m.at_us).min();
+                (rb, EphemeralSetup::new(stop, &d.samples, d.plan.cluster.tick_time_ms))
+            }),
+            ephemeral_mix: d.plan.load.mix_kinds().iter().any(|k| k.is_ephemeral()),
         }
     }
 
@@ -65,6 +78,7 @@ impl<'a> FigureStream<'a> {
         if let Some(a) = &mut self.audit {
             a.observe(&e);
         }
+        self.ephemerals.observe(&e);
         let (analysis, versions) = (&mut self.analysis, &mut self.versions);
         self.reorder.push(e, &mut |o: OpEvent| {
             analysis.observe_ordered(&o);
@@ -87,7 +101,13 @@ impl<'a> FigureStream<'a> {
                 HISTORY_RETAIN_US / 1_000_000
             ));
         }
-        RunFigures { events, history: self.versions.finish(), audit: self.audit.map(AuditStream::finish), notes }
+        let ephemerals = match self.ephemeral_inputs {
+            Some((rb, setup)) if self.ephemeral_mix || !self.ephemerals.is_empty() => {
+                Some(self.ephemerals.finish(rb, &setup))
+            }
+            _ => None,
+        };
+        RunFigures { events, history: self.versions.finish(), audit: self.audit.map(AuditStream::finish), ephemerals, notes }
     }
 }
 

@@ -93,6 +93,9 @@ fn verdict_words(check: &str, v: Verdict) -> &'static str {
         ("data_loss", Verdict::Pass) => "No acknowledged write was lost.",
         ("data_loss", Verdict::Fail) => "DATA LOSS: acknowledged writes are missing.",
         ("data_loss", Verdict::Unknown) => "Could not decide whether acknowledged writes were lost.",
+        ("ephemerals", Verdict::Pass) => "No ephemeral node outlived its session on any server.",
+        ("ephemerals", Verdict::Fail) => "LINGERING EPHEMERALS: a server still holds nodes of an ended session.",
+        ("ephemerals", Verdict::Unknown) => "Could not decide whether ephemeral nodes outlived their sessions.",
         (_, Verdict::Pass) => "Never more than one writable leader.",
         (_, Verdict::Fail) => {
             "TWO WRITABLE AUTHORITIES at once (two leaders, or a standalone server next to a leader)."
@@ -122,7 +125,8 @@ pub fn run_report(s: &Summary, charts: &[PathBuf], logs: &[String], files: &[Str
         s.seed.map(|x| x.to_string()).unwrap_or_else(|| "random".into())
     );
     let _ = writeln!(o, "<h2>Verdict: {}</h2>", s.verdict.as_str());
-    for (name, check) in [("data_loss", &s.checks.data_loss), ("single_leader", &s.checks.single_leader)] {
+    let checks = [("data_loss", &s.checks.data_loss), ("single_leader", &s.checks.single_leader)];
+    for (name, check) in checks.into_iter().chain(s.checks.ephemerals.as_ref().map(|c| ("ephemerals", c))) {
         let _ = writeln!(
             o,
             "<div class=\"verdict {}\"><b>{}: {}</b> — {} <br><small>{}</small></div>",
@@ -132,6 +136,30 @@ pub fn run_report(s: &Summary, charts: &[PathBuf], logs: &[String], files: &[Str
             verdict_words(name, check.verdict),
             esc(&check.detail)
         );
+    }
+    if !s.divergence.is_empty() {
+        let _ = writeln!(o, "<h2>Divergence per server</h2>");
+        let count = |readable: bool, n: Option<u64>| match (readable, n) {
+            (false, _) => "not read".to_string(),
+            (true, Some(n)) => n.to_string(),
+            (true, None) => "n/a".to_string(),
+        };
+        let rows: Vec<Vec<String>> = s
+            .divergence
+            .iter()
+            .map(|(server, d)| {
+                vec![
+                    server.clone(),
+                    count(d.readable, Some(d.missing_acknowledged_writes)),
+                    count(d.readable, Some(d.stale_acknowledged_writes)),
+                    count(d.readable, Some(d.undone_deletes)),
+                    count(d.readable, d.lingering_ephemerals),
+                    if !d.readable { "UNKNOWN" } else if d.diverges() { "DIVERGES" } else { "none" }.to_string(),
+                ]
+            })
+            .collect();
+        let head = ["server", "missing writes", "stale writes", "undone deletes", "lingering ephemerals", "divergence"];
+        o.push_str(&table(&head.map(String::from), &rows));
     }
     if !s.notes.is_empty() {
         let _ = writeln!(o, "<ul>{}</ul>", s.notes.iter().map(|n| format!("<li>{}</li>", esc(n))).collect::<String>());

@@ -86,6 +86,11 @@ pub struct Summary {
     /// Times the monitor saw the leader change (a new server leading, or leading again after a gap).
     pub leader_changes: u32,
     pub checks: Checks,
+    /// Per-server divergence (`zk<id>` → figures): which acknowledged writes and ephemeral
+    /// nodes differ on which server, from the audit and the ephemeral check. Absent without a
+    /// read-back.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub divergence: BTreeMap<String, ServerDivergence>,
     /// How reconfig authenticated, e.g. `super-digest` or `skip-acl: insecure`; null if no reconfig.
     pub auth: Option<String>,
     /// `PASS` (every check passed), `FAIL` (a check failed) or `UNKNOWN` (a check could not decide).
@@ -205,6 +210,37 @@ pub struct Checks {
     /// ZooKeeper for follower reads; counted, never a data_loss FAIL).
     #[serde(default)]
     pub stale_reads: StaleReadsSummary,
+    /// No ephemeral znode may outlive its session on any server (see
+    /// [`crate::check::ephemerals`]); present when the mix or the history has ephemeral
+    /// operations. Joins the run's verdict.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ephemerals: Option<CheckSummary>,
+}
+
+/// One server's divergence from what the clients were told.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct ServerDivergence {
+    /// The read-back of this server succeeded (otherwise its figures are unknown, not zero).
+    pub readable: bool,
+    /// Acknowledged writes absent here.
+    pub missing_acknowledged_writes: u64,
+    /// Acknowledged sets at an older version (or another value at that version) here.
+    pub stale_acknowledged_writes: u64,
+    /// Acknowledged deletes whose znode is present again here.
+    pub undone_deletes: u64,
+    /// Ephemeral nodes whose session had ended, still listed here; absent when the ephemeral
+    /// check did not run or this server's `/zkchaos/eph` was not listed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lingering_ephemerals: Option<u64>,
+}
+
+impl ServerDivergence {
+    /// Anything at all differs on this server.
+    pub fn diverges(&self) -> bool {
+        self.missing_acknowledged_writes + self.stale_acknowledged_writes + self.undone_deletes
+            + self.lingering_ephemerals.unwrap_or(0)
+            > 0
+    }
 }
 
 /// The stale-read figures (see [`crate::check::stale_reads`]).

@@ -253,6 +253,17 @@ async fn execute(ctx: &Arc<Ctx>, spec: OpSpec, intended_us: u64) {
     let slot = &ctx.slots[session as usize];
     let client = slot.client.read().ok().and_then(|c| c.clone());
     let token = if spec.kind.is_write() { format!("{session}-{}", spec.index) } else { String::new() };
+    if spec.kind.is_ephemeral() {
+        // A session of its own, each step bounded by the operation timeout (not the deadlines
+        // queue: connect, create and close each get `op_timeout`).
+        let connect = ctx.wl.servers_tx.borrow().clone();
+        let events =
+            super::ephemeral::run(&ctx.wl.plan, &connect, ctx.wl.epoch, spec.kind, session, &token, intended_us).await;
+        if let Ok(mut batch) = ctx.completed.lock() {
+            batch.extend(events);
+        }
+        return;
+    }
     // A delete's victim is chosen before the call so that every outcome records its path (an
     // indeterminate delete may have removed it: the audit must know which znode).
     let key = match spec.kind {
@@ -349,6 +360,8 @@ async fn call(ctx: &Ctx, c: &zk::Client, kind: OpKind, key: &str, token: &str) -
             c.delete(key, None).await?;
             Ok((key.to_string(), -1))
         }
+        // Run by `ephemeral::run` in sessions of their own; never reach here.
+        OpKind::Ephemeral | OpKind::EphemeralAbandon | OpKind::Close => Err(zk::Error::Unimplemented),
         OpKind::Multi => {
             let data = payload(token, size);
             let mut w = c.new_multi_writer();

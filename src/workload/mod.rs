@@ -8,6 +8,9 @@
 //!   always `end − intended`.
 //! - The operation sequence (kind and key of operation `i`) comes from a `SmallRng` seeded with
 //!   the run's seed, so it is reproducible. Operation `i` runs on session `i mod sessions`.
+//! - `ephemeral` / `ephemeral-abandon` operations run in a short-lived session of their own
+//!   ([`ephemeral`]): create `/zkchaos/eph/<token>` ephemeral, then close the session (a `close`
+//!   row records whether the close was acknowledged) or abandon it to expire.
 //! - Keys `/zkchaos/keys/k<i>` are pre-populated; creates are persistent sequential under
 //!   `/zkchaos/seq/s-`; deletes remove znodes this run created; a delete slot with no victim left
 //!   is skipped (not issued, not recorded) rather than sent to a path that cannot exist. Every
@@ -20,6 +23,7 @@
 //!   The schedule never waits for it.
 
 pub mod driver;
+pub mod ephemeral;
 pub mod load_thread;
 pub mod ops;
 pub mod readback;
@@ -45,11 +49,11 @@ use std::sync::Arc;
 use std::time::Duration;
 use zookeeper_client as zk;
 
-pub use crate::plan::keyspace::{key_path, KEYS_DIR, ROOT, SEQ_DIR, SEQ_PREFIX};
+pub use crate::plan::keyspace::{eph_path, key_path, EPH_DIR, KEYS_DIR, ROOT, SEQ_DIR, SEQ_PREFIX};
 
 #[derive(Debug, thiserror::Error)]
 pub enum WorkloadError {
-    #[error("invalid operation mix {value:?}: {detail} (valid kinds: get, set, create, exists, delete, multi; e.g. get=80,set=10,create=10)")]
+    #[error("invalid operation mix {value:?}: {detail} (valid kinds: get, set, create, exists, delete, multi, ephemeral, ephemeral-abandon; e.g. get=80,set=10,create=10)")]
     BadMix { value: String, detail: String },
     #[error("invalid load setting {field} = {value}: {detail}")]
     BadSetting { field: &'static str, value: String, detail: String },
@@ -106,6 +110,9 @@ impl Mix {
     pub fn new(weights: &BTreeMap<OpKind, u32>) -> Result<Mix, WorkloadError> {
         let bad = |detail: String| WorkloadError::BadMix { value: format!("{weights:?}"), detail };
         let kinds: Vec<OpKind> = OpKind::ALL.into_iter().filter(|k| weights.get(k).copied().unwrap_or(0) > 0).collect();
+        if let Some(k) = kinds.iter().find(|k| !k.is_mixable()) {
+            return Err(bad(format!("{k} is recorded as part of an ephemeral operation, not chosen by the mix")));
+        }
         if kinds.is_empty() {
             return Err(bad("no kind has a positive weight".into()));
         }
@@ -229,7 +236,7 @@ impl Workload {
         .await?;
         let op_timeout = Duration::from_millis(u64::from(plan.op_timeout_ms));
         let c = &clients[0];
-        for dir in [ROOT, KEYS_DIR, SEQ_DIR] {
+        for dir in [ROOT, KEYS_DIR, SEQ_DIR, EPH_DIR] {
             ensure(c, dir, b"", op_timeout).await?;
         }
         let init = payload("init", plan.value_size as usize);
@@ -309,6 +316,9 @@ mod tests {
         assert!(parse_mix("get=80,foo=1").is_err());
         assert!(parse_mix("get=0").is_err());
         assert!(parse_mix("get").is_err());
+        assert!(parse_mix("get=1,close=1").unwrap_err().to_string().contains("not chosen by the mix"));
+        let e = parse_mix("get=8,ephemeral=1,ephemeral-abandon=1").unwrap();
+        assert_eq!(Mix::new(&e).unwrap().kinds(), &[OpKind::Get, OpKind::Ephemeral, OpKind::EphemeralAbandon]);
         assert_eq!(Mix::new(&m).unwrap().kinds(), &[OpKind::Get, OpKind::Set, OpKind::Create]);
     }
 

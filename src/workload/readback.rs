@@ -1,5 +1,5 @@
-//! Read-back: what each server holds under `/zkchaos/keys` and `/zkchaos/seq`, read from that
-//! server alone.
+//! Read-back: what each server holds under `/zkchaos/keys` and `/zkchaos/seq`, and which
+//! ephemeral znodes `/zkchaos/eph/<token>` it still lists, read from that server alone.
 //!
 //! One session per server, connected to that server's own client address only, as the backend
 //! reports it (a published 127.0.0.1 port, or an engine's address): a multi-host connect string
@@ -24,7 +24,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 use zookeeper_client as zk;
 
-use crate::plan::keyspace::{KEYS_DIR, SEQ_DIR, SEQ_PREFIX};
+use crate::plan::keyspace::{EPH_DIR, KEYS_DIR, SEQ_DIR, SEQ_PREFIX};
 use crate::record::seqnodes::{seq_number, SeqNodes};
 pub use crate::record::ServerReadback;
 
@@ -158,6 +158,10 @@ where
     let t = opts.call_timeout;
     call(t, client.sync("/"), || format!("sync on zk{server} at {addr}")).await?;
     let keys_names = list(&client, KEYS_DIR, t, server, addr).await?;
+    // Listed after the sync: every session close or expiry committed before it has been
+    // applied here, so a node of an ended session that is listed outlived its session.
+    let mut ephemerals = list(&client, EPH_DIR, t, server, addr).await?;
+    ephemerals.sort_unstable();
     let seq_listing = SeqListing::new(list(&client, SEQ_DIR, t, server, addr).await?);
     // Listed and compacted: the next server may list.
     drop(turn);
@@ -192,7 +196,7 @@ where
     seq.shrink_to_fit();
     // Dropping the last handle closes the session.
     drop(client);
-    Ok(ServerReadback { keys, seq, via: Some(crate::record::ReadVia::Live), ..ServerReadback::empty(server) })
+    Ok(ServerReadback { keys, seq, ephemerals: Some(ephemerals), via: Some(crate::record::ReadVia::Live), ..ServerReadback::empty(server) })
 }
 
 /// The children of `SEQ_DIR`, the workload's `s-<10 digits>` as numbers (sorted), any other

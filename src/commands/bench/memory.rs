@@ -263,6 +263,8 @@ pub fn synthesize_run(from: &Path, to: &Path, seconds: u64, readback: bool) -> c
                         e.error = Some(ErrorClass::NoNode);
                     }
                 },
+                // The synthetic mixes have no ephemeral operations.
+                OpKind::Ephemeral | OpKind::EphemeralAbandon | OpKind::Close => {}
             }
         }
         heap.push(Reverse(ByEnd(e.end_us, i, e)));
