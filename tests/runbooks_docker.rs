@@ -164,16 +164,24 @@ async fn runbook_rolling_5to3_restarts_into_three() {
 #[tokio::test]
 async fn runbook_rolling_5to3_restart_first_loses_acknowledged_writes() {
     let name = "rolling-5to3-restart-first";
-    let r = run(name, QUICK).await;
-    let order = r.marks.as_array().unwrap().iter().find(|m| m["label"] == "restart order").map(|m| m["detail"].to_string());
-    let order = order.unwrap_or_else(|| panic!("{name}: no `restart order` point: {}", r.marks));
-    if !order.contains("leader before: none") {
-        // The hazard needs the old leader among the two leaving (a fresh ensemble elects zk5
-        // when its servers start together); led by one that stays, the shrink is safe.
-        eprintln!("{name}: the leader was among zk1..zk3 ({order}): the hazard was not set up");
+    // The hazard needs the old leader among the two leaving. A fresh ensemble whose servers
+    // start together nearly always elects zk5 (highest id, equal zxids), but not always: a run
+    // led by one of zk1..zk3 did not set the scenario up and is run again, up to three times;
+    // never set up is a failure, not a pass.
+    const ATTEMPTS: usize = 3;
+    let mut not_set_up = Vec::new();
+    let r = loop {
+        let r = run(name, QUICK).await;
+        let order = r.marks.as_array().unwrap().iter().find(|m| m["label"] == "restart order").map(|m| m["detail"].to_string());
+        let order = order.unwrap_or_else(|| panic!("{name}: no `restart order` point: {}", r.marks));
+        if order.contains("leader before: none") {
+            break r;
+        }
         converged(name, &r);
-        return;
-    }
+        not_set_up.push(order);
+        assert!(not_set_up.len() < ATTEMPTS, "{name}: the leader was among zk1..zk3 in {ATTEMPTS} runs ({not_set_up:?}): the hazard was never set up");
+        record_skip(name, &format!("run {} was led by a server that stays ({}); running again", not_set_up.len(), not_set_up.last().unwrap()));
+    };
     assert_eq!(r.out.status.code(), Some(3), "{name}: {}", text(&r.out));
     assert_eq!(r.summary["checks"]["data_loss"]["verdict"], "FAIL", "{}", r.summary["checks"]);
     assert!(r.summary["checks"]["data_loss"]["lost_writes"].as_u64().unwrap_or(0) > 0, "{}", r.summary["checks"]);
@@ -235,7 +243,7 @@ async fn runbook_delay_leader_3_delays_the_leader_or_says_netem_is_missing() {
     let r = run("delay-leader-3", QUICK).await;
     let all = text(&r.out);
     if all.contains("qdisc kind is unknown") {
-        eprintln!("this kernel has no sch_netem: checked the clean failure only");
+        record_skip("runbook_delay_leader_3", "this kernel has no sch_netem: the delay itself was not checked, only that the run fails cleanly naming the step");
         assert_ne!(r.out.status.code(), Some(0), "{all}");
         assert!(all.contains("netem add zk"), "the error names the step: {all}");
         return;

@@ -108,6 +108,19 @@ pub async fn client_addrs(run: &str) -> HashMap<u32, SocketAddr> {
     out
 }
 
+/// A test that could not check its scenario says so where everyone sees it: on stderr and as a
+/// line in `target/test-skips.txt`, which `.ci/run` prints (and counts) after the test command.
+pub fn record_skip(test: &str, why: &str) {
+    use std::io::Write;
+    let line = format!("SKIPPED {test}: {why}");
+    eprintln!("{line}");
+    let path = repo().join("target").join("test-skips.txt");
+    let written = std::fs::OpenOptions::new().create(true).append(true).open(&path).and_then(|mut f| writeln!(f, "{line}"));
+    if let Err(e) = written {
+        eprintln!("cannot record the skip in {}: {e}", path.display());
+    }
+}
+
 /// Remove a run with `zkchaos clean --run`.
 pub fn clean(run: &str) {
     let o = zkchaos(&["clean", "--run", run]);
