@@ -82,6 +82,11 @@ pub struct ServerAudit {
     /// down: not expected on it, so not checked there.
     #[serde(default)]
     pub acked_after_down: u64,
+    /// Server read offline only: acknowledged writes absent from its copy that were not ordered
+    /// before any write the copy holds (the tail a follower may not have logged yet when it went
+    /// down; a quorum without it acknowledged them). Not a loss; a hole before a write it holds is.
+    #[serde(default)]
+    pub tail_not_logged: u64,
     /// How this server was read: `live`, or `offline` (a copy of its data volume).
     #[serde(default = "live")]
     pub via: ReadVia,

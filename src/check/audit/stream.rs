@@ -8,7 +8,12 @@
 //!
 //! A server the procedure took down (read offline, [`crate::record::OfflineRead::down_since_us`])
 //! is judged on the acknowledged writes and deletes that completed before it went down only:
-//! later ones cannot be on it; they are counted as `acked_after_down`.
+//! later ones cannot be on it; they are counted as `acked_after_down`. Nor need it hold the
+//! last writes before it went down: a follower may not have logged what a quorum without it
+//! acknowledged. An absent write is therefore judged on such a server only if it is ordered
+//! before some write the copy holds (it completed before that write was issued, so its zxid is
+//! lower): a hole in the log, which is loss. Absent writes after every write the copy holds are
+//! its unlogged tail, counted as `tail_not_logged`.
 
 use super::{divergence, round_robin, AuditExample, AuditReport, Problem, ServerAudit, ServerIndex, UnreadableServer};
 use super::{Write, MAX_EXAMPLES};
@@ -20,6 +25,8 @@ use std::collections::{BTreeMap, HashSet};
 /// An acknowledged create to judge at the end (absent, or holding another token).
 struct PendingCreate {
     index: u64,
+    /// When the create was acknowledged, µs.
+    end_us: u64,
     path: String,
     /// `None`: the path is absent (excused if deleted); otherwise the problem found.
     problem: Option<Problem>,
@@ -37,9 +44,21 @@ struct ServerState<'a> {
     creates: Vec<PendingCreate>,
     multi_unfound: Vec<(u64, String, String)>,
     undone: Vec<String>,
+    /// Offline servers: the latest issue time of an acknowledged write found on the copy, µs.
+    horizon_us: Option<u64>,
+    /// Offline servers: problems held until the horizon is known (index, kind, path, problem,
+    /// acknowledgement time).
+    held: Vec<(u64, OpKind, String, Problem, u64)>,
 }
 
 impl ServerState<'_> {
+    /// The write `e` (acknowledged) is on this server: it moves an offline server's horizon.
+    fn holds(&mut self, e: &OpEvent) {
+        if self.cutoff.is_some() {
+            self.horizon_us = self.horizon_us.max(Some(e.start_us));
+        }
+    }
+
     /// Whether `e` completed while this server was down (so its outcome cannot be on it).
     fn after_down(&self, e: &OpEvent) -> bool {
         self.cutoff.is_some_and(|c| e.end_us >= c)
@@ -86,6 +105,7 @@ impl<'a> AuditStream<'a> {
                     keys_read: rb.keys.len() as u64,
                     seq_read: rb.seq.len() as u64,
                     acked_after_down: 0,
+                    tail_not_logged: 0,
                     via: rb.read_via(),
                     offline: rb.offline.clone(),
                 },
@@ -94,6 +114,8 @@ impl<'a> AuditStream<'a> {
                 creates: Vec::new(),
                 multi_unfound: Vec::new(),
                 undone: Vec::new(),
+                horizon_us: None,
+                held: Vec::new(),
             })
             .collect();
         AuditStream {
@@ -169,13 +191,14 @@ impl<'a> AuditStream<'a> {
                     let problem = if w.path.is_empty() {
                         idx.check_token_in_seq(w.token)
                     } else if !s.rb.seq.contains_key(w.path) {
-                        s.creates.push(PendingCreate { index, path: shown.clone(), problem: None });
+                        s.creates.push(PendingCreate { index, end_us: e.end_us, path: shown.clone(), problem: None });
                         continue;
                     } else {
                         idx.check_create(&w, &HashSet::new())
                     };
-                    if let Some(p) = problem {
-                        s.creates.push(PendingCreate { index, path: shown.clone(), problem: Some(p) });
+                    match problem {
+                        Some(p) => s.creates.push(PendingCreate { index, end_us: e.end_us, path: shown.clone(), problem: Some(p) }),
+                        None => s.holds(e),
                     }
                     continue;
                 }
@@ -189,7 +212,11 @@ impl<'a> AuditStream<'a> {
                     }
                 },
             };
-            record(s, &mut self.lost, index, w.kind, &shown, problem);
+            match problem {
+                None => s.holds(e),
+                Some(p) if s.cutoff.is_some() => s.held.push((index, w.kind, shown.clone(), p, e.end_us)),
+                Some(p) => record(s, &mut self.lost, index, w.kind, &shown, Some(p)),
+            }
         }
     }
 
@@ -209,7 +236,18 @@ impl<'a> AuditStream<'a> {
                     None => Some(Problem::Missing("created znode absent".into())),
                     Some(p) => Some(p),
                 };
-                record(&mut s, &mut self.lost, c.index, OpKind::Create, &c.path, problem);
+                match problem {
+                    Some(p) if s.cutoff.is_some() => s.held.push((c.index, OpKind::Create, c.path, p, c.end_us)),
+                    p => record(&mut s, &mut self.lost, c.index, OpKind::Create, &c.path, p),
+                }
+            }
+            // Offline: a hole before a write the copy holds is loss; the tail after is not.
+            for (index, kind, path, problem, end_us) in std::mem::take(&mut s.held) {
+                if s.horizon_us.is_some_and(|h| end_us < h) {
+                    record(&mut s, &mut self.lost, index, kind, &path, Some(problem));
+                } else {
+                    s.sa.tail_not_logged += 1;
+                }
             }
             // A multi's created path is not recorded, and deletes pick victims among created
             // znodes, so a multi's znode may have been deleted legitimately: every delete not

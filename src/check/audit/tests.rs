@@ -337,11 +337,27 @@ fn a_server_taken_down_is_judged_on_what_was_acknowledged_before_it_went_down() 
     old.offline.as_mut().unwrap().down_since_us = None;
     let r = audit(&h, &[now.clone().on(1), now.on(2), old]);
     assert_eq!(r.verdict, Verdict::Fail);
-    // Losing a write acknowledged before it went down is a loss (k0's first set).
+    // A copy missing k0's first set but holding s-1, whose create was issued after that set
+    // was acknowledged: a hole in its log, a loss.
+    h[1].start_us = 2;
+    h[1].end_us = 3;
     let lost = offline(Rb::new(0).seq(1, "d").on(3), Some(true));
     let mut lost = lost;
     lost.offline.as_mut().unwrap().down_since_us = Some(100);
-    let r = audit(&h, &[Rb::new(0).key(0, 2, Some("b")).seq(2, "e").on(1), lost]);
+    let r = audit(&h, &[Rb::new(0).key(0, 2, Some("b")).seq(2, "e").on(1), lost.clone()]);
     assert_eq!(r.verdict, Verdict::Fail);
-    assert_eq!(r.servers[1].missing, 1, "{r:?}");
+    assert_eq!((r.servers[1].missing, r.servers[1].tail_not_logged), (1, 0), "{r:?}");
+    // The same copy when the set came last (acknowledged after the create was issued): the tail
+    // a follower need not have logged when it stopped, not a loss.
+    h.swap(0, 1);
+    h[0].start_us = 0;
+    h[0].end_us = 1;
+    h[1].start_us = 2;
+    h[1].end_us = 3;
+    let r = audit(&h, &[Rb::new(0).key(0, 2, Some("b")).seq(2, "e").on(1), lost]);
+    assert_eq!(r.verdict, Verdict::Pass, "{r:?}");
+    assert_eq!((r.servers[1].missing, r.servers[1].tail_not_logged), (0, 1), "{r:?}");
+    // A live server gets no such allowance.
+    let r = audit(&h, &[Rb::new(0).key(0, 2, Some("b")).seq(2, "e").on(1), Rb::new(0).seq(1, "d").on(3)]);
+    assert_eq!(r.verdict, Verdict::Fail);
 }
