@@ -33,6 +33,7 @@ pub fn figures_from_json(dir: &Path, status: &str, summary: &Value) -> RunFigure
         status: status.to_string(),
         data_loss: Verdict::Unknown,
         single_leader: Verdict::Unknown,
+        other_safety: BTreeMap::new(),
         values: BTreeMap::new(),
         problem: None,
     };
@@ -56,6 +57,14 @@ pub fn figures_from_json(dir: &Path, status: &str, summary: &Value) -> RunFigure
         _ => {
             r.problem = Some("summary.json lacks checks.data_loss.verdict or checks.single_leader.verdict".into());
             return r;
+        }
+    }
+    // Every other check with a verdict is safety too (stale reads are counted, never judged).
+    if let Some(checks) = summary.get("checks").and_then(Value::as_object) {
+        for name in checks.keys().filter(|n| !["data_loss", "single_leader", "stale_reads"].contains(&n.as_str())) {
+            if let Some(v) = verdict(name) {
+                r.other_safety.insert(name.clone(), v);
+            }
         }
     }
     let proc_phase = summary.get("phases").and_then(|p| p.get("procedure"));
@@ -99,6 +108,7 @@ pub fn load_run_figures(dir: &Path) -> RunFigures {
             status,
             data_loss: Verdict::Unknown,
             single_leader: Verdict::Unknown,
+            other_safety: BTreeMap::new(),
             values: BTreeMap::new(),
             problem: Some(problem),
         },

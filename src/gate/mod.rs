@@ -44,6 +44,10 @@ pub struct RunFigures {
     pub status: String,
     pub data_loss: Verdict,
     pub single_leader: Verdict,
+    /// The run's other safety checks that its summary carries (`ephemerals`, `digest`, ...):
+    /// a FAIL fails the gate like the two above; an UNKNOWN is reported but does not block (they
+    /// exist only where their evidence can exist, e.g. a digest field a version lacks).
+    pub other_safety: BTreeMap<String, Verdict>,
     /// Key absent: the field is missing from the summary (schema mismatch). `None`: the field is
     /// null (no operation of that kind in the phase). Never converged is `Some(INFINITY)`.
     pub values: BTreeMap<Figure, Option<f64>>,
@@ -273,6 +277,20 @@ pub fn evaluate(current: &[EntryRuns], baseline: Option<&[EntryRuns]>, cfg: &Gat
                 (Status::Pass, format!("{name} PASS in all {} runs", judged.len()))
             };
             checks.push(check(&e.name, format!("safety.{name}"), None, status, "every run PASS", message));
+        }
+        let others: std::collections::BTreeSet<&String> = judged.iter().flat_map(|r| r.other_safety.keys()).collect();
+        for name in others {
+            let with: Vec<&&RunFigures> = judged.iter().filter(|r| r.other_safety.contains_key(name)).collect();
+            let of = |v: Verdict| -> Vec<PathBuf> { with.iter().filter(|r| r.other_safety[name] == v).map(|r| r.dir.clone()).collect() };
+            let (fails, unknowns) = (of(Verdict::Fail), of(Verdict::Unknown));
+            let (status, message) = if !fails.is_empty() {
+                (Status::Fail, format!("{name} FAIL in {} of {} runs: {}", fails.len(), with.len(), dirs_text(&fails)))
+            } else if !unknowns.is_empty() {
+                (Status::Pass, format!("{name} PASS in {} of {} runs, UNKNOWN in {} (not blocking: {})", with.len() - unknowns.len(), with.len(), unknowns.len(), dirs_text(&unknowns)))
+            } else {
+                (Status::Pass, format!("{name} PASS in all {} runs that carry it", with.len()))
+            };
+            checks.push(check(&e.name, format!("safety.{name}"), None, status, "no run FAIL", message));
         }
     }
     let safety_failed = checks.iter().any(|c| c.check.starts_with("safety.") && c.status == Status::Fail);
