@@ -198,8 +198,8 @@ mod tests {
         }
         // Seven strategy profiles, twelve runbooks (issue 13, and the unsafe order of the 5→3
         // shrink), the partition calibration, reconfig 3→5 over three engines and the
-        // ephemeral-node profile.
-        assert_eq!(count, 22, "expected the twenty-two bundled profiles in {}", dir.display());
+        // ephemeral-node profile, and the follower-then-leader stop of five (stop models).
+        assert_eq!(count, 23, "expected the twenty-three bundled profiles in {}", dir.display());
     }
 
     #[test]

@@ -449,7 +449,7 @@ fn procedure_runbook_errors_name_the_step_and_field_before_anything_starts() {
 }
 
 /// The built-in runbook profiles shipped under profiles/ (the contract checked from outside).
-pub const RUNBOOK_PROFILES: [&str; 12] = [
+pub const RUNBOOK_PROFILES: [&str; 13] = [
     "reconfig-5to3",
     "reconfig-5to3-leader",
     "rolling-5to3",
@@ -462,11 +462,12 @@ pub const RUNBOOK_PROFILES: [&str; 12] = [
     "partition-leader-3",
     "delay-leader-3",
     "expand-under-fault",
+    "stop-follower-then-leader-5",
 ];
 
 #[test]
 fn procedure_shipped_runbook_profiles_load_and_end_with_their_target_size() {
-    let expected_to = [3, 3, 3, 3, 3, 3, 5, 3, 3, 3, 3, 5];
+    let expected_to = [3, 3, 3, 3, 3, 3, 5, 3, 3, 3, 3, 5, 5];
     for (name, to) in RUNBOOK_PROFILES.iter().zip(expected_to) {
         let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("profiles").join(format!("{name}.toml"));
         let loaded = crate::profile::load(&path).unwrap_or_else(|e| panic!("{name}: {e}"));
