@@ -79,7 +79,20 @@ pub fn summary_of(d: &RunData, f: &RunFigures) -> Summary {
     };
     let single_leader =
         CheckSummary { verdict: leaders.verdict, detail: leaders.headline(), figures: figures_of(&leaders) };
-    let verdict = data_loss.verdict.combine(single_leader.verdict);
+    let digest_report = check::digest::judge(d.mntr.as_deref());
+    let digest = CheckSummary {
+        verdict: digest_report.verdict,
+        detail: digest_report.detail.clone(),
+        figures: figures_of(&digest_report).into_iter().filter(|(k, _)| k != "detail").collect(),
+    };
+    // A digest mismatch is a safety failure (exit 3); a digest that could not be judged is
+    // reported but does not make the run UNKNOWN (older releases, a server down at the end).
+    let digest_verdict = if digest.verdict == Verdict::Fail { Verdict::Fail } else { Verdict::Pass };
+    let verdict = data_loss.verdict.combine(single_leader.verdict).combine(digest_verdict);
+    let election_lines: BTreeMap<u32, Vec<_>> =
+        f.server_logs.iter().map(|(id, s)| (*id, s.elections.clone())).collect();
+    let elections = analysis::elections::elections(&d.samples, &election_lines);
+    let server_log = f.server_logs.iter().map(|(id, s)| (format!("zk{id}"), s.clone())).collect();
 
     let from_size = plan.cluster.size;
     let mut notes = d.notes.clone();
@@ -161,6 +174,8 @@ pub fn summary_of(d: &RunData, f: &RunFigures) -> Summary {
         converge_ms: analysis::converge_ms(&d.marks),
         settle_ms: analysis::settle_ms(&d.marks),
         leader_changes: leaders.leader_changes,
+        elections,
+        server_log,
         checks: Checks {
             data_loss,
             single_leader,
@@ -170,6 +185,7 @@ pub fn summary_of(d: &RunData, f: &RunFigures) -> Summary {
                 worst_lag_versions: history.worst_lag_versions,
                 worst_lag_ms: history.worst_lag_ms,
             },
+            digest,
         },
         auth: match &plan.procedure {
             ProcedurePlan::ReconfigExpand { auth: ReconfigAuth::SuperDigest, .. } => Some("super-digest".into()),

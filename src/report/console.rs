@@ -145,6 +145,7 @@ fn write_console(o: &mut String, s: &Summary) -> std::fmt::Result {
     writeln!(o, "  checks")?;
     check_line(o, "data loss", &s.checks.data_loss)?;
     check_line(o, "single leader", &s.checks.single_leader)?;
+    check_line(o, "digest", &s.checks.digest)?;
     let sr = &s.checks.stale_reads;
     writeln!(
         o,
@@ -156,6 +157,7 @@ fn write_console(o: &mut String, s: &Summary) -> std::fmt::Result {
         if sr.count > 0 { format!(" (worst: {} versions, {} behind)", sr.worst_lag_versions, fmt_ms(sr.worst_lag_ms)) } else { String::new() }
     )?;
     writeln!(o)?;
+    super::evidence::console(o, s)?;
 
     if s.checks.data_loss.verdict == Verdict::Fail {
         writeln!(o, "  !!! {}", loud("DATA LOSS", &s.checks.data_loss.detail))?;
@@ -163,8 +165,11 @@ fn write_console(o: &mut String, s: &Summary) -> std::fmt::Result {
     if s.checks.single_leader.verdict == Verdict::Fail {
         writeln!(o, "  !!! {}", loud("TWO LEADERS", &s.checks.single_leader.detail))?;
     }
+    if s.checks.digest.verdict == Verdict::Fail {
+        writeln!(o, "  !!! {}", loud("DIGEST MISMATCH", &s.checks.digest.detail))?;
+    }
     let words = match s.verdict {
-        Verdict::Pass => "PASS: no acknowledged write lost, never more than one leader",
+        Verdict::Pass => "PASS: no acknowledged write lost, never more than one leader, no digest mismatch counted",
         Verdict::Fail => "FAIL: a safety check failed (see above)",
         Verdict::Unknown => "UNKNOWN: a safety check could not decide (see above)",
     };

@@ -93,6 +93,11 @@ fn verdict_words(check: &str, v: Verdict) -> &'static str {
         ("data_loss", Verdict::Pass) => "No acknowledged write was lost.",
         ("data_loss", Verdict::Fail) => "DATA LOSS: acknowledged writes are missing.",
         ("data_loss", Verdict::Unknown) => "Could not decide whether acknowledged writes were lost.",
+        ("digest", Verdict::Pass) => "No server counted a data-tree digest mismatch (zk_digest_mismatches_count = 0).",
+        ("digest", Verdict::Fail) => "DIGEST MISMATCH: a server's data tree diverged from the leader's.",
+        ("digest", Verdict::Unknown) => {
+            "The digest could not be judged on every server (reported; it does not make the run UNKNOWN)."
+        }
         (_, Verdict::Pass) => "Never more than one writable leader.",
         (_, Verdict::Fail) => {
             "TWO WRITABLE AUTHORITIES at once (two leaders, or a standalone server next to a leader)."
@@ -122,7 +127,9 @@ pub fn run_report(s: &Summary, charts: &[PathBuf], logs: &[String], files: &[Str
         s.seed.map(|x| x.to_string()).unwrap_or_else(|| "random".into())
     );
     let _ = writeln!(o, "<h2>Verdict: {}</h2>", s.verdict.as_str());
-    for (name, check) in [("data_loss", &s.checks.data_loss), ("single_leader", &s.checks.single_leader)] {
+    for (name, check) in
+        [("data_loss", &s.checks.data_loss), ("single_leader", &s.checks.single_leader), ("digest", &s.checks.digest)]
+    {
         let _ = writeln!(
             o,
             "<div class=\"verdict {}\"><b>{}: {}</b> — {} <br><small>{}</small></div>",
@@ -207,6 +214,8 @@ pub fn run_report(s: &Summary, charts: &[PathBuf], logs: &[String], files: &[Str
         let h: Vec<String> = ["#", "at", "step", "duration", "detail"].map(String::from).to_vec();
         o.push_str(&table(&h, &rows));
     }
+
+    o.push_str(&super::evidence::html(s));
 
     let _ = writeln!(o, "<h2>Files</h2><p>Server logs: {}</p>", link_list(logs));
     let _ = writeln!(o, "<p>Recorded: {} (columns in docs/results.md)</p>", link_list(files));
