@@ -112,7 +112,7 @@ pub fn is_quorum_logger(logger: &str) -> bool {
 }
 
 /// A message with its variable parts replaced so that recurrences group: `0x…` hex → `0x#`,
-/// runs of hex digits that contain a digit (zxids printed without `0x`, session ids) → `#`,
+/// runs of six or more hex digits with a digit among them (zxids printed without `0x`) → `#`,
 /// other digit runs → `#` (so `172.18.0.3:2888` → `#.#.#.#:#`, `myid=2` → `myid=#`).
 pub fn normalise(message: &str) -> String {
     let mut out = String::with_capacity(message.len().min(MAX_CLASS_CHARS + 8));
@@ -154,8 +154,7 @@ pub fn normalise(message: &str) -> String {
         }
     }
     flush(&mut word, &mut out);
-    let cut: String = out.trim().chars().take(MAX_CLASS_CHARS).collect();
-    cut
+    out.trim().chars().take(MAX_CLASS_CHARS).collect()
 }
 
 /// An exception's first line: `java.lang.NullPointerException: Cannot read field …`

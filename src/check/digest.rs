@@ -106,7 +106,9 @@ pub fn judge(scrapes: Option<&[MntrScrape]>) -> DigestReport {
     let per_id: BTreeMap<u32, DigestServer> = scrapes.iter().map(|s| (s.server, judge_server(s))).collect();
     let with = |v: Verdict| per_id.iter().filter(|(_, d)| d.verdict == v).map(|(id, _)| *id).collect::<Vec<u32>>();
     let (fail, unknown, pass) = (with(Verdict::Fail), with(Verdict::Unknown), with(Verdict::Pass));
-    let verdict = Verdict::combine_all(per_id.values().map(|d| d.verdict));
+    // No server scraped decides nothing.
+    let verdict =
+        if per_id.is_empty() { Verdict::Unknown } else { Verdict::combine_all(per_id.values().map(|d| d.verdict)) };
     let detail = if per_id.is_empty() {
         "no server was scraped: digests not checked".to_string()
     } else if !fail.is_empty() {
