@@ -82,10 +82,13 @@ fn summary(profile: &str, f: Fig, data_loss: Verdict, single_leader: Verdict) ->
         procedure: ProcedureSummary::default(),
         converge_ms: f.converge_ms,
         leader_changes: 1,
+        elections: Vec::new(),
+        server_log: BTreeMap::new(),
         checks: Checks {
             data_loss: check(data_loss),
             single_leader: check(single_leader),
             stale_reads: Default::default(),
+            digest: check(Verdict::Pass),
         },
         auth: None,
         verdict: Verdict::combine(data_loss, single_leader),
