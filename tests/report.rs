@@ -193,8 +193,49 @@ fn synthetic_run(root: &Path, strategy: &str, complete: bool, lossy: bool) -> Ru
             rb[2].keys.remove("/zkchaos/keys/k8");
         }
         save_readbacks(&dir.file("readback.json.gz"), &rb).unwrap();
+        write_server_evidence(&dir);
     }
     dir
+}
+
+/// Server logs and `mntr.json` as the live run leaves them: the election at 12.8–13.6 s logged
+/// by both servers (epoch 2025-06-15 15:06:40 UTC), a 3.8.x warning, real `mntr` answers.
+fn write_server_evidence(dir: &RunDir) {
+    let corpus = |name: &str| std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus/mntr").join(name)).unwrap();
+    let zk1 = "\
+2025-06-15 15:06:53.550 [QuorumPeer[myid=1](plain=0.0.0.0:2181)(secure=disabled)] INFO org.apache.zookeeper.server.quorum.Learner - FOLLOWING - LEADER ELECTION TOOK - 650 MS
+2025-06-15 15:06:53.700 [QuorumPeer[myid=1](plain=0.0.0.0:2181)(secure=disabled)] WARN org.apache.zookeeper.server.quorum.Learner - Got zxid 0x100000001 expected 0x1
+2025-06-15 15:06:53.800 [QuorumPeer[myid=1](plain=0.0.0.0:2181)(secure=disabled)] WARN org.apache.zookeeper.server.quorum.Learner - Got zxid 0x100000196 expected 0x1
+";
+    let zk2 = "\
+2025-06-15 15:06:53.500 [QuorumPeer[myid=2](plain=0.0.0.0:2181)(secure=disabled)] INFO org.apache.zookeeper.server.quorum.Leader - LEADING - LEADER ELECTION TOOK - 700 MS
+";
+    dir.write_text("logs/zk1.log", zk1).unwrap();
+    dir.write_text("logs/zk2.log", zk2).unwrap();
+    let scrapes = vec![
+        zkchaos::record::MntrScrape {
+            server: 1,
+            at_us: 20_500_000,
+            mntr: Some(corpus("3.8.0-quorum-follower.txt")),
+            srvr: Some(corpus("3.8.0-quorum-follower.srvr.txt")),
+            error: None,
+        },
+        zkchaos::record::MntrScrape {
+            server: 2,
+            at_us: 20_600_000,
+            mntr: Some(corpus("3.8.0-quorum-leader.txt")),
+            srvr: Some(corpus("3.8.0-quorum-leader.srvr.txt")),
+            error: None,
+        },
+        zkchaos::record::MntrScrape {
+            server: 3,
+            at_us: 20_700_000,
+            mntr: None,
+            srvr: None,
+            error: Some("four-letter word `mntr` to 127.0.0.1:32771: no answer within 5s".into()),
+        },
+    ];
+    zkchaos::record::save_mntr(&dir.file(zkchaos::record::MNTR_FILE), &scrapes).unwrap();
 }
 
 fn schema_errors(summary_path: &Path) -> Vec<String> {
@@ -244,9 +285,46 @@ fn summary_of_a_synthetic_run_validates_and_has_the_figures() {
     assert!(s.phases["procedure"].error_rate > 0.0 && s.phases["warmup"].error_rate == 0.0);
     assert!(s.latency_us["get"].p50 >= 800 && s.latency_us["all"].count == s.ops.ok);
 
+    // Server-side evidence: zk3 did not answer mntr (UNKNOWN, reported, not blocking).
+    assert_eq!(s.checks.digest.verdict, Verdict::Unknown, "{}", s.checks.digest.detail);
+    assert!(s.checks.digest.detail.contains("zk3: not read"), "{}", s.checks.digest.detail);
+    assert_eq!(s.checks.digest.figures["per_server"]["zk2"]["state"], "leader");
+    assert_eq!(s.elections.len(), 1);
+    let e = &s.elections[0];
+    assert_eq!((e.old_leader, e.new_leader), (Some(1), Some(2)));
+    assert_eq!((e.server_reported["zk1"].ms, e.server_reported["zk2"].ms), (650, 700));
+    assert_eq!(e.server_reported["zk2"].at_ms, 13_500.0);
+    assert_eq!(s.server_log["zk1"].top[0].class, "Learner: Got zxid 0x# expected 0x#");
+    assert_eq!(s.server_log["zk1"].top[0].count, 2);
+
     let console = report::render_console(&s);
     assert!(console.contains("VERDICT PASS"), "{console}");
     assert!(console.contains("ConnectionLoss 200"), "{console}");
+    assert!(console.contains("digest         UNKNOWN"), "{console}");
+    assert!(console.contains("zk1 FOLLOWING 650 ms, zk2 LEADING 700 ms"), "{console}");
+    assert!(console.contains("2× WARN      Learner: Got zxid 0x# expected 0x#"), "{console}");
+    let page = std::fs::read_to_string(dir.file("report.html")).unwrap();
+    assert!(page.contains("<h2>Elections</h2>") && page.contains("<h2>Server logs</h2>") && page.contains("<h2>Digest"));
+}
+
+#[test]
+fn a_digest_mismatch_fails_the_run_and_analyze_agrees() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = synthetic_run(tmp.path(), "reconfig", true, false);
+    let path = dir.file(zkchaos::record::MNTR_FILE);
+    let mut scrapes = zkchaos::record::load_mntr(&path).unwrap();
+    let text = scrapes[0].mntr.take().unwrap();
+    scrapes[0].mntr = Some(text.replace("zk_digest_mismatches_count\t0", "zk_digest_mismatches_count\t2"));
+    zkchaos::record::save_mntr(&path, &scrapes).unwrap();
+    let s = finish_run(&dir).unwrap();
+    dir.set_status("complete").unwrap();
+    assert!(schema_errors(&dir.file("summary.json")).is_empty());
+    assert_eq!(s.checks.digest.verdict, Verdict::Fail);
+    assert!(s.checks.digest.detail.contains("zk1: 2"), "{}", s.checks.digest.detail);
+    assert_eq!(s.checks.data_loss.verdict, Verdict::Pass);
+    assert_eq!(s.verdict, Verdict::Fail, "a digest mismatch is a safety failure");
+    assert!(report::render_console(&s).contains("!!! DIGEST MISMATCH"));
+    assert_eq!(analyze_dir(dir.path()).unwrap().matched, Some(true));
 }
 
 #[test]

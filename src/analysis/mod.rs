@@ -5,7 +5,9 @@
 //! - [`latency`]: per-kind quantiles and histograms (coordinated omission explained there);
 //! - [`phases`]: phase windows from `phase:<name>` marks;
 //! - [`counts`]: operation counts by outcome and error class, achieved rate;
-//! - [`run`]: event window, run length, kinds in play, procedure steps, convergence time.
+//! - [`run`]: event window, run length, kinds in play, procedure steps, convergence time;
+//! - [`server_log`]: each server's log counted (levels, message classes, exceptions) — evidence;
+//! - [`elections`]: each election from the monitor, next to what the servers logged about it.
 //!
 //! Timeline aggregation (`timeline.csv`) lives in [`crate::record::timeline`], shared with the
 //! recorder; it is re-exported here.
@@ -14,10 +16,12 @@
 //! [`Mark`]: crate::record::Mark
 
 pub mod counts;
+pub mod elections;
 pub mod latency;
 pub mod outage;
 pub mod phases;
 pub mod run;
+pub mod server_log;
 pub mod service;
 pub mod stream;
 

@@ -8,11 +8,13 @@
 //!   authorities at once?
 //! - [`ephemerals`]: no ephemeral znode may outlive its session (acknowledged close, or expiry
 //!   deadline passed) on any server (pure; events plus the read-backs' `/zkchaos/eph` listings);
+//! - [`digest`]: ZooKeeper's own data-tree digest check (`zk_digest_mismatches_count` from
+//!   `mntr` at the end of the run): any mismatch on any server FAILs;
 //! - [`converge`]: has the ensemble reached its target membership? (The predicate the procedure
 //!   layer polls live; pure.)
 //!
 //! Everything here is pure: inputs are what [`crate::record`] stored (events, read-backs, mode
-//! samples), so `zkchaos analyze` re-runs every check without Docker. This layer imports only
+//! samples, `mntr.json`), so `zkchaos analyze` re-runs every check without Docker. This layer imports only
 //! `plan`, `record` and `analysis`.
 //!
 //! Every check ends in a [`Verdict`]; verdicts combine FAIL > UNKNOWN > PASS.
@@ -20,11 +22,13 @@
 pub mod audit;
 pub mod converge;
 pub mod ephemerals;
+pub mod digest;
 pub mod monitor;
 pub mod stale_reads;
 
 pub use audit::{audit, AuditExample, AuditStream, AuditReport, ServerAudit, UnreadableServer};
 pub use converge::{check_converged, check_converged_except, Convergence, ServerObservation};
+pub use digest::{DigestReport, DigestServer};
 pub use ephemerals::{check_ephemerals, EphemeralReport, EphemeralSetup, EphemeralStream};
 pub use monitor::{analyze_modes, HarnessFaults, HarnessHold, Interval, LeaderReport};
 pub use stale_reads::{version_history, VersionHistory};

@@ -1,14 +1,15 @@
 //! Four-letter words: ZooKeeper's plain-text admin commands over the client port.
 //!
 //! The harness asks each server `srvr` (mode and zxid) to decide readiness and to feed the
-//! server-mode monitor, and `conf` to read the membership a server itself believes in. A
+//! server-mode monitor, `conf` to read the membership a server itself believes in, and `mntr`
+//! at the end of a run for the digest check ([`scrape_mntr`]). A
 //! four-letter word is one TCP connection: write the word, read until the server closes.
 //! Every call is bounded by a timeout because a paused container's published port still accepts
 //! connections (docker-proxy) and then never answers.
 //!
 //! Parsing is pure ([`parse_srvr`], [`parse_conf_membership`]) and unit-tested on literal outputs.
 
-use crate::record::ServerMode;
+use crate::record::{Epoch, MntrScrape, ServerMode};
 use std::collections::BTreeSet;
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -65,6 +66,16 @@ pub async fn four_letter(addr: SocketAddr, cmd: &str, timeout: Duration) -> Resu
 /// `srvr` on `addr`, parsed. An error means the server did not answer (map it to `Down`).
 pub async fn srvr(addr: SocketAddr, timeout: Duration) -> Result<SrvrInfo, FourLwError> {
     four_letter(addr, "srvr", timeout).await.map(|t| parse_srvr(&t))
+}
+
+/// `mntr` and `srvr` of server `id`, verbatim, for `mntr.json` (the digest check parses them at
+/// analysis time). A word that gets no answer leaves its text empty and says why in `error`.
+pub async fn scrape_mntr(id: u32, addr: SocketAddr, timeout: Duration, epoch: Epoch) -> MntrScrape {
+    let (mntr, srvr) = (four_letter(addr, "mntr", timeout).await, four_letter(addr, "srvr", timeout).await);
+    let errors: Vec<String> = [&mntr, &srvr].iter().filter_map(|r| r.as_ref().err().map(|e| e.to_string())).collect();
+    let error = (!errors.is_empty()).then(|| errors.join("; "));
+    let (mntr, srvr) = (mntr.ok(), srvr.ok());
+    MntrScrape { server: id, at_us: epoch.now_us(), mntr, srvr, error }
 }
 
 /// Mode as seen by one `srvr` poll: errors become [`ServerMode::Down`].

@@ -10,8 +10,9 @@ use super::meta::RunMeta;
 use super::readback::ServerReadback;
 use super::RecordError;
 use crate::plan::Plan;
-use super::{Mark, ModeSample, OpEvent};
-use std::path::Path;
+use super::{Mark, MntrScrape, ModeSample, OpEvent};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 
 pub const PLAN_FILE: &str = "plan.json";
 pub const META_FILE: &str = "meta.json";
@@ -23,6 +24,8 @@ pub const READBACK_FILES: [&str; 2] = ["readback.json.gz", "readback.json"];
 pub const SUMMARY_FILE: &str = "summary.json";
 pub const TIMELINE_FILE: &str = "timeline.csv";
 pub const CHARTS_DIR: &str = "charts";
+/// Server logs, `zk<N>.log` each.
+pub const LOGS_DIR: &str = "logs";
 
 /// The recorded inputs of one run.
 #[derive(Debug, Clone)]
@@ -41,6 +44,10 @@ pub struct RunData {
     pub readbacks: Option<Vec<ServerReadback>>,
     /// The harness's own RSS and descriptors (`process.csv`; empty for runs made before it).
     pub process: Vec<super::ProcessSample>,
+    /// Each server's log (`logs/zk<N>.log`), streamed by the analysis; empty if none was saved.
+    pub server_logs: BTreeMap<u32, ServerLog>,
+    /// The end-of-run `mntr`/`srvr` answers (`mntr.json`); `None` when not stored.
+    pub mntr: Option<Vec<MntrScrape>>,
     /// What was missing or cut short, in words (goes to the summary's notes).
     pub notes: Vec<String>,
 }
@@ -56,7 +63,19 @@ impl RunData {
         readbacks: Option<Vec<ServerReadback>>,
     ) -> RunData {
         let run_id = meta.as_ref().map(|m| m.run_id.clone()).unwrap_or_default();
-        RunData { plan, meta, run_id, events, marks, samples, readbacks, process: Vec::new(), notes: Vec::new() }
+        RunData {
+            plan,
+            meta,
+            run_id,
+            events,
+            marks,
+            samples,
+            readbacks,
+            process: Vec::new(),
+            server_logs: BTreeMap::new(),
+            mntr: None,
+            notes: Vec::new(),
+        }
     }
 }
 
@@ -67,6 +86,51 @@ pub enum Events {
     File(std::path::PathBuf),
     /// Held in memory (tests, or a caller that has not written files).
     Memory(Vec<OpEvent>),
+}
+
+/// Where one server's log is.
+#[derive(Debug, Clone)]
+pub enum ServerLog {
+    /// `logs/zk<N>.log`, streamed line by line.
+    File(PathBuf),
+    /// Held in memory (tests).
+    Text(String),
+}
+
+impl ServerLog {
+    /// Every line, in order (invalid UTF-8 replaced), without holding the file.
+    pub fn for_each_line(&self, mut f: impl FnMut(&str)) -> Result<(), RecordError> {
+        match self {
+            ServerLog::Text(t) => t.lines().for_each(f),
+            ServerLog::File(path) => {
+                use std::io::BufRead;
+                let file = std::fs::File::open(path).map_err(|source| RecordError::Open { path: path.clone(), source })?;
+                let mut r = std::io::BufReader::new(file);
+                let mut buf = Vec::new();
+                loop {
+                    buf.clear();
+                    let n = r.read_until(b'\n', &mut buf).map_err(|source| RecordError::Read { path: path.clone(), source })?;
+                    if n == 0 {
+                        break;
+                    }
+                    f(&String::from_utf8_lossy(&buf));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// `logs/zk<N>.log` files below `dir`, by server id.
+pub fn server_logs_in(dir: &Path) -> BTreeMap<u32, ServerLog> {
+    let Ok(rd) = std::fs::read_dir(dir.join(LOGS_DIR)) else { return BTreeMap::new() };
+    rd.filter_map(|e| e.ok())
+        .filter_map(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            let id = name.strip_prefix("zk")?.strip_suffix(".log")?.parse().ok()?;
+            Some((id, ServerLog::File(e.path())))
+        })
+        .collect()
 }
 
 /// Read the recorded files of the run in `dir` (events stay on disk: [`Events::File`]).
@@ -112,8 +176,13 @@ pub fn load_run(dir: &Path) -> Result<RunData, RecordError> {
     let process =
         if process_path.is_file() { parsed(&process_path, super::read_process_csv(&process_path))? } else { Vec::new() };
 
+    let mntr_path = dir.join(super::MNTR_FILE);
+    let mntr = if mntr_path.is_file() { Some(super::load_mntr(&mntr_path)?) } else { None };
+
     let mut data = RunData::new(plan, meta, events, marks, samples, readbacks);
     data.process = process;
+    data.server_logs = server_logs_in(dir);
+    data.mntr = mntr;
     if data.run_id.is_empty() {
         let name = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
         data.run_id = name.rsplit('-').next().unwrap_or(&name).to_string();

@@ -4,7 +4,7 @@
 //! task ([`recorder`]) owns every aggregate and file: `events.csv.gz` ([`events_csv`]),
 //! `latency-<kind>.hlog` ([`hlog`]), `timeline.csv` ([`timeline`]) and `marks.json`. The monitor
 //! writes `monitor.csv` ([`monitor_csv`]), the read-back `readback.json.gz` ([`readback`], its
-//! sequential znodes held compactly as [`SeqNodes`]); the run directory itself is [`rundir`], its
+//! sequential znodes held compactly as [`SeqNodes`]), the end-of-run `mntr.json` ([`mntr`]); the run directory itself is [`rundir`], its
 //! `meta.json` [`meta`]; the harness samples its own memory and descriptors into `process.csv`
 //! ([`process`]); every writer trips one [`WriteFailure`].
 //! [`load`] reads a run directory back into [`RunData`]: where `zkchaos analyze` re-enters the
@@ -18,6 +18,7 @@ pub mod failure;
 pub mod hlog;
 pub mod load;
 pub mod meta;
+pub mod mntr;
 pub mod monitor_csv;
 pub mod process;
 pub mod quantiles;
@@ -32,6 +33,7 @@ pub use events_csv::{for_each_event, read_events, EventWriter};
 pub use failure::WriteFailure;
 pub use load::{load_run, RunData};
 pub use meta::{HostInfo, RunMeta};
+pub use mntr::{load_mntr, save_mntr, MntrScrape, MNTR_FILE};
 pub use monitor_csv::{read_monitor_csv, write_monitor_csv};
 pub use process::{read_process_csv, ProcessSample};
 pub use quantiles::Quantiles;

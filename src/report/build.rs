@@ -93,9 +93,22 @@ pub fn summary_of(d: &RunData, f: &RunFigures) -> Summary {
         _ => None,
     };
     let divergence = divergence(f);
+    let digest_report = check::digest::judge(d.mntr.as_deref());
+    let digest = CheckSummary {
+        verdict: digest_report.verdict,
+        detail: digest_report.detail.clone(),
+        figures: figures_of(&digest_report).into_iter().filter(|(k, _)| k != "detail").collect(),
+    };
+    // A digest mismatch is a safety failure (exit 3); a digest that could not be judged is
+    // reported but does not make the run UNKNOWN (older releases, a server down at the end).
+    let digest_verdict = if digest.verdict == Verdict::Fail { Verdict::Fail } else { Verdict::Pass };
     let verdict = Verdict::combine_all(
-        [data_loss.verdict, single_leader.verdict].into_iter().chain(ephemerals.as_ref().map(|c| c.verdict)),
+        [data_loss.verdict, single_leader.verdict, digest_verdict].into_iter().chain(ephemerals.as_ref().map(|c| c.verdict)),
     );
+    let election_lines: BTreeMap<u32, Vec<_>> =
+        f.server_logs.iter().map(|(id, s)| (*id, s.elections.clone())).collect();
+    let elections = analysis::elections::elections(&d.samples, &election_lines);
+    let server_log = f.server_logs.iter().map(|(id, s)| (format!("zk{id}"), s.clone())).collect();
 
     let from_size = plan.cluster.size;
     let mut notes = d.notes.clone();
@@ -177,6 +190,8 @@ pub fn summary_of(d: &RunData, f: &RunFigures) -> Summary {
         converge_ms: analysis::converge_ms(&d.marks),
         settle_ms: analysis::settle_ms(&d.marks),
         leader_changes: leaders.leader_changes,
+        elections,
+        server_log,
         checks: Checks {
             data_loss,
             single_leader,
@@ -187,6 +202,7 @@ pub fn summary_of(d: &RunData, f: &RunFigures) -> Summary {
                 worst_lag_ms: history.worst_lag_ms,
             },
             ephemerals,
+            digest,
         },
         divergence,
         auth: match &plan.procedure {

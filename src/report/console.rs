@@ -148,6 +148,7 @@ fn write_console(o: &mut String, s: &Summary) -> std::fmt::Result {
     if let Some(e) = &s.checks.ephemerals {
         check_line(o, "ephemerals", e)?;
     }
+    check_line(o, "digest", &s.checks.digest)?;
     let sr = &s.checks.stale_reads;
     writeln!(
         o,
@@ -160,6 +161,7 @@ fn write_console(o: &mut String, s: &Summary) -> std::fmt::Result {
     )?;
     writeln!(o)?;
     divergence_lines(o, s)?;
+    super::evidence::console(o, s)?;
 
     if s.checks.data_loss.verdict == Verdict::Fail {
         writeln!(o, "  !!! {}", loud("DATA LOSS", &s.checks.data_loss.detail))?;
@@ -170,8 +172,11 @@ fn write_console(o: &mut String, s: &Summary) -> std::fmt::Result {
     if let Some(e) = s.checks.ephemerals.as_ref().filter(|e| e.verdict == Verdict::Fail) {
         writeln!(o, "  !!! {}", loud("LINGERING EPHEMERALS", &e.detail))?;
     }
+    if s.checks.digest.verdict == Verdict::Fail {
+        writeln!(o, "  !!! {}", loud("DIGEST MISMATCH", &s.checks.digest.detail))?;
+    }
     let words = match s.verdict {
-        Verdict::Pass => "PASS: no acknowledged write lost, never more than one leader",
+        Verdict::Pass => "PASS: no acknowledged write lost, never more than one leader, no digest mismatch counted",
         Verdict::Fail => "FAIL: a safety check failed (see above)",
         Verdict::Unknown => "UNKNOWN: a safety check could not decide (see above)",
     };

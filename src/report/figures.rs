@@ -3,15 +3,18 @@
 //! [`crate::analysis::stream`]) — or over events in memory, through the same accumulators.
 //!
 //! One pass feeds, in file order, the order-free accumulators, the acknowledged-write audit
-//! (read-backs loaded first, [`AuditStream`]) and the ephemeral-node check ([`EphemeralStream`]), and, through a bounded reorder buffer, in
-//! completion order, the outage/timeline accumulators and the version-history check.
+//! (read-backs loaded first, [`AuditStream`]) and the ephemeral-node check ([`EphemeralStream`]),
+//! and, through a bounded reorder buffer, in completion order, the outage/timeline accumulators
+//! and the version-history check. Each server's log is then read once ([`scan_server_logs`]).
 
 use crate::analysis::stream::reorder::{Reorder, HORIZON_US};
 use crate::analysis::stream::{EventAnalysis, EventFigures, StreamSetup};
 use crate::analysis::{self};
 use crate::check::stale_reads::{VersionTracker, HISTORY_RETAIN_US};
 use crate::check::{AuditReport, AuditStream, EphemeralReport, EphemeralSetup, EphemeralStream, VersionHistory};
+use crate::analysis::server_log::{LogScan, ServerLogSummary};
 use crate::record::{labels, OpEvent, OpKind, RecordError, RunData};
+use std::collections::BTreeMap;
 
 /// The event-derived figures of one run.
 #[derive(Debug, Clone)]
@@ -26,6 +29,8 @@ pub struct RunFigures {
     pub ephemerals: Option<EphemeralReport>,
     /// Caveats of the pass (events beyond the reorder horizon, truncated lag), in words.
     pub notes: Vec<String>,
+    /// Each server's log, counted (one pass per `logs/zk<N>.log`).
+    pub server_logs: BTreeMap<u32, ServerLogSummary>,
 }
 
 /// What the pass needs to know beforehand, from the run's plan, marks and monitor samples.
@@ -107,7 +112,14 @@ impl<'a> FigureStream<'a> {
             }
             _ => None,
         };
-        RunFigures { events, history: self.versions.finish(), audit: self.audit.map(AuditStream::finish), ephemerals, notes }
+        RunFigures {
+            events,
+            history: self.versions.finish(),
+            audit: self.audit.map(AuditStream::finish),
+            ephemerals,
+            notes,
+            server_logs: BTreeMap::new(),
+        }
     }
 }
 
@@ -118,7 +130,21 @@ pub fn run_figures(d: &RunData) -> Result<RunFigures, RecordError> {
         crate::record::load::Events::File(path) => crate::record::for_each_event(path, |e| s.push(e))?,
         crate::record::load::Events::Memory(v) => v.iter().cloned().for_each(|e| s.push(e)),
     }
-    Ok(s.finish())
+    let mut figures = s.finish();
+    figures.server_logs = scan_server_logs(d)?;
+    Ok(figures)
+}
+
+/// Count every server's log ([`crate::analysis::server_log`]), streaming each file once.
+pub fn scan_server_logs(d: &RunData) -> Result<BTreeMap<u32, ServerLogSummary>, RecordError> {
+    let epoch = d.meta.as_ref().map(|m| m.epoch_unix_ms);
+    let mut out = BTreeMap::new();
+    for (&id, log) in &d.server_logs {
+        let mut scan = LogScan::new(epoch);
+        log.for_each_line(|l| scan.feed(l))?;
+        out.insert(id, scan.finish());
+    }
+    Ok(out)
 }
 
 #[cfg(test)]

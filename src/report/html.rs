@@ -96,6 +96,11 @@ fn verdict_words(check: &str, v: Verdict) -> &'static str {
         ("ephemerals", Verdict::Pass) => "No ephemeral node outlived its session on any server.",
         ("ephemerals", Verdict::Fail) => "LINGERING EPHEMERALS: a server still holds nodes of an ended session.",
         ("ephemerals", Verdict::Unknown) => "Could not decide whether ephemeral nodes outlived their sessions.",
+        ("digest", Verdict::Pass) => "No server counted a data-tree digest mismatch (zk_digest_mismatches_count = 0).",
+        ("digest", Verdict::Fail) => "DIGEST MISMATCH: a server's data tree diverged from the leader's.",
+        ("digest", Verdict::Unknown) => {
+            "The digest could not be judged on every server (reported; it does not make the run UNKNOWN)."
+        }
         (_, Verdict::Pass) => "Never more than one writable leader.",
         (_, Verdict::Fail) => {
             "TWO WRITABLE AUTHORITIES at once (two leaders, or a standalone server next to a leader)."
@@ -125,7 +130,7 @@ pub fn run_report(s: &Summary, charts: &[PathBuf], logs: &[String], files: &[Str
         s.seed.map(|x| x.to_string()).unwrap_or_else(|| "random".into())
     );
     let _ = writeln!(o, "<h2>Verdict: {}</h2>", s.verdict.as_str());
-    let checks = [("data_loss", &s.checks.data_loss), ("single_leader", &s.checks.single_leader)];
+    let checks = [("data_loss", &s.checks.data_loss), ("single_leader", &s.checks.single_leader), ("digest", &s.checks.digest)];
     for (name, check) in checks.into_iter().chain(s.checks.ephemerals.as_ref().map(|c| ("ephemerals", c))) {
         let _ = writeln!(
             o,
@@ -235,6 +240,8 @@ pub fn run_report(s: &Summary, charts: &[PathBuf], logs: &[String], files: &[Str
         let h: Vec<String> = ["#", "at", "step", "duration", "detail"].map(String::from).to_vec();
         o.push_str(&table(&h, &rows));
     }
+
+    o.push_str(&super::evidence::html(s));
 
     let _ = writeln!(o, "<h2>Files</h2><p>Server logs: {}</p>", link_list(logs));
     let _ = writeln!(o, "<p>Recorded: {} (columns in docs/results.md)</p>", link_list(files));

@@ -13,6 +13,7 @@ pub mod compare;
 pub mod compare_data;
 pub mod console;
 pub mod error;
+pub mod evidence;
 pub mod figures;
 pub mod html;
 pub mod openmetrics;

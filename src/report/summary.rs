@@ -85,6 +85,14 @@ pub struct Summary {
     pub settle_ms: Option<u64>,
     /// Times the monitor saw the leader change (a new server leading, or leading again after a gap).
     pub leader_changes: u32,
+    /// Every election the monitor saw (no server leading), each with what the servers logged
+    /// about it (`LEADER ELECTION TOOK - <n> MS`), see [`crate::analysis::elections`].
+    #[serde(default)]
+    pub elections: Vec<crate::analysis::elections::Election>,
+    /// Each server's log counted (`zk<N>` → levels, WARN/ERROR/exception classes, election
+    /// lines): evidence, not a verdict. Empty when no log was saved.
+    #[serde(default)]
+    pub server_log: BTreeMap<String, crate::analysis::server_log::ServerLogSummary>,
     pub checks: Checks,
     /// Per-server divergence (`zk<id>` → figures): which acknowledged writes and ephemeral
     /// nodes differ on which server, from the audit and the ephemeral check. Absent without a
@@ -215,6 +223,20 @@ pub struct Checks {
     /// operations. Joins the run's verdict.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ephemerals: Option<CheckSummary>,
+    /// ZooKeeper's own data-tree digest (`zk_digest_mismatches_count` from `mntr` at the end):
+    /// FAIL if any server counted a mismatch; UNKNOWN for a server without the field or not read.
+    /// Figures: `per_server` (`zk<N>` → verdict, mismatches, state, zxid, znode count, note).
+    #[serde(default = "digest_not_recorded")]
+    pub digest: CheckSummary,
+}
+
+/// The digest check of a summary written before zkchaos scraped `mntr`.
+fn digest_not_recorded() -> CheckSummary {
+    CheckSummary {
+        verdict: Verdict::Unknown,
+        detail: "not recorded (a summary from before the digest check)".into(),
+        figures: BTreeMap::new(),
+    }
 }
 
 /// One server's divergence from what the clients were told.

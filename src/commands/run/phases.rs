@@ -1,6 +1,7 @@
 //! The phases of a run, in order: initial ensemble → recorder, monitor and load → warm-up →
 //! procedure → convergence → post-procedure load → stop load → read back every member (live, or
-//! offline for those the procedure left down: [`super::offline_read`]).
+//! offline for those the procedure left down: [`super::offline_read`]) → `mntr` of every server
+//! (the digest check).
 //!
 //! Each phase is a Start/End mark pair (`phase:warmup`, `phase:procedure`, `phase:post`), and the
 //! procedure phase ends at convergence (or its timeout), marked with a `converged` point, so the
@@ -9,10 +10,10 @@
 //! every path; on the normal path they are stopped here, in order, so their files are complete.
 
 use super::super::recorded::{RecordTo, RecordedLoad};
-use crate::cluster::{monitor, Cluster};
+use crate::cluster::{self, monitor, Cluster};
 use crate::plan::Plan;
 use crate::procedure::{self, MarkSink, ProcedureCtx};
-use crate::record::{labels, save_readbacks, Epoch, Mark, MarkKind, RecorderHandle, RunDir, WriteFailure};
+use crate::record::{labels, save_mntr, save_readbacks, MNTR_FILE, Epoch, Mark, MarkKind, RecorderHandle, RunDir, WriteFailure};
 use crate::workload::{self, readback};
 use crate::{Error, Result};
 use std::path::PathBuf;
@@ -48,6 +49,9 @@ impl MarkSink for RecorderHandle {
         RecorderHandle::mark(self, mark)
     }
 }
+
+/// Deadline of one `mntr` or `srvr` at the end of the run (a large `mntr` answer is ~15 kB).
+const MNTR_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// How long the initial ensemble may take to serve.
 const ENSEMBLE_UP_TIMEOUT: Duration = Duration::from_secs(90);
@@ -158,6 +162,14 @@ pub async fn execute(ctx: &PhaseCtx<'_>, cluster: &mut Cluster) -> Result<()> {
     let live = readback::read_all(&servers, &opts, &|b: &[u8]| workload::token_of(b).map(str::to_owned)).await;
     let readbacks = super::offline_read::complete(cluster, &outcome, live, &opts).await;
     save_readbacks(&ctx.dir.file("readback.json.gz"), &readbacks)?;
+
+    // ZooKeeper's own digest check: `mntr` of the same servers, after the read-back (so it
+    // covers every transaction of the run), while the ensemble still runs.
+    let mut scrapes = Vec::with_capacity(servers.len());
+    for &(id, addr) in &servers {
+        scrapes.push(cluster::fourlw::scrape_mntr(id, addr, MNTR_TIMEOUT, ctx.epoch).await);
+    }
+    save_mntr(&ctx.dir.file(MNTR_FILE), &scrapes)?;
 
     // The monitor ran throughout; stop it last so it saw the read-back too.
     monitor_cancel.cancel();
