@@ -92,8 +92,8 @@ pub fn summary_of(d: &RunData, f: &RunFigures) -> Summary {
         }
         _ => None,
     };
-    let divergence = divergence(f);
     let digest_report = check::digest::judge(d.mntr.as_deref());
+    let divergence = divergence(f, &digest_report);
     let digest = CheckSummary {
         verdict: digest_report.verdict,
         detail: digest_report.detail.clone(),
@@ -256,9 +256,10 @@ fn history_loss_lines(h: &check::VersionHistory) -> Vec<String> {
 }
 
 /// Per-server divergence from the audit's per-server results and the ephemeral check.
-fn divergence(f: &RunFigures) -> BTreeMap<String, ServerDivergence> {
+fn divergence(f: &RunFigures, digest: &check::DigestReport) -> BTreeMap<String, ServerDivergence> {
     let mut out = BTreeMap::new();
     let Some(audit) = &f.audit else { return out };
+    let mismatches = |server: u32| digest.per_server.get(&format!("zk{server}")).and_then(|d| d.mismatches);
     for s in &audit.servers {
         out.insert(
             format!("zk{}", s.server),
@@ -268,6 +269,7 @@ fn divergence(f: &RunFigures) -> BTreeMap<String, ServerDivergence> {
                 stale_acknowledged_writes: s.stale,
                 undone_deletes: s.deletes_undone,
                 lingering_ephemerals: f.ephemerals.as_ref().and_then(|e| e.lingering(s.server)),
+                digest_mismatches: mismatches(s.server),
             },
         );
     }

@@ -203,6 +203,7 @@ fn divergence_lines(o: &mut String, s: &Summary) -> std::fmt::Result {
                 (d.stale_acknowledged_writes, "acknowledged writes stale"),
                 (d.undone_deletes, "acknowledged deletes undone"),
                 (d.lingering_ephemerals.unwrap_or(0), "ephemeral nodes outlived their session"),
+                (d.digest_mismatches.unwrap_or(0), "digest mismatches counted"),
             ] {
                 if n > 0 {
                     parts.push(format!("{n} {label}"));

@@ -159,11 +159,12 @@ pub fn run_report(s: &Summary, charts: &[PathBuf], logs: &[String], files: &[Str
                     count(d.readable, Some(d.stale_acknowledged_writes)),
                     count(d.readable, Some(d.undone_deletes)),
                     count(d.readable, d.lingering_ephemerals),
+                    d.digest_mismatches.map_or("n/a".to_string(), |n| n.to_string()),
                     if !d.readable { "UNKNOWN" } else if d.diverges() { "DIVERGES" } else { "none" }.to_string(),
                 ]
             })
             .collect();
-        let head = ["server", "missing writes", "stale writes", "undone deletes", "lingering ephemerals", "divergence"];
+        let head = ["server", "missing writes", "stale writes", "undone deletes", "lingering ephemerals", "digest mismatches", "divergence"];
         o.push_str(&table(&head.map(String::from), &rows));
     }
     if !s.notes.is_empty() {

@@ -254,6 +254,10 @@ pub struct ServerDivergence {
     /// check did not run or this server's `/zkchaos/eph` was not listed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lingering_ephemerals: Option<u64>,
+    /// Transactions whose data-tree digest differed from the leader's, as this server counted
+    /// them (`mntr`'s `zk_digest_mismatches_count` at the end); absent where not reported.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub digest_mismatches: Option<u64>,
 }
 
 impl ServerDivergence {
@@ -261,6 +265,7 @@ impl ServerDivergence {
     pub fn diverges(&self) -> bool {
         self.missing_acknowledged_writes + self.stale_acknowledged_writes + self.undone_deletes
             + self.lingering_ephemerals.unwrap_or(0)
+            + self.digest_mismatches.unwrap_or(0)
             > 0
     }
 }
