@@ -108,6 +108,7 @@ async fn status(run: Option<&str>) -> Result<()> {
         .await
         .map_err(|source| ClusterError::List { what: "containers", source })?;
     let mut runs: BTreeMap<(String, String), Vec<Row>> = BTreeMap::new();
+    let mut hosts: BTreeMap<(String, u32), Option<u16>> = BTreeMap::new();
     for c in containers {
         let labels = c.labels.clone().unwrap_or_default();
         let run_id = labels.get(LABEL_RUN).cloned().unwrap_or_default();
@@ -119,12 +120,27 @@ async fn status(run: Option<&str>) -> Result<()> {
             .iter()
             .find(|p| p.private_port == 2181 && p.ip.as_deref() == Some("127.0.0.1"))
             .and_then(|p| p.public_port);
-        runs.entry((run_id, profile)).or_default().push(Row {
-            server: labels.get(LABEL_SERVER).and_then(|s| s.parse().ok()).unwrap_or(0),
+        let server = labels.get(LABEL_SERVER).and_then(|s| s.parse().ok()).unwrap_or(0);
+        // A server's host container holds its published port; the row is the ZooKeeper
+        // container's, with the host's port.
+        if labels.get(names::LABEL_ROLE).map(String::as_str) == Some(names::ROLE_HOST) {
+            hosts.insert((run_id, server), port);
+            continue;
+        }
+        let rows = runs.entry((run_id, profile)).or_default();
+        rows.push(Row {
+            server,
             name: c.names.and_then(|n| n.into_iter().next()).unwrap_or_default().trim_start_matches('/').to_string(),
             state: c.state.map(|s| s.to_string()).unwrap_or_default(),
             port,
         });
+    }
+    for ((run_id, _), rows) in runs.iter_mut() {
+        for r in rows.iter_mut() {
+            if let Some(p) = hosts.get(&(run_id.clone(), r.server)).copied().flatten() {
+                r.port.get_or_insert(p);
+            }
+        }
     }
     if runs.is_empty() {
         println!("no zkchaos ensembles{}", run.map(|r| format!(" for run {r}")).unwrap_or_default());
