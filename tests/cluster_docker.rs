@@ -45,11 +45,23 @@ async fn one_server_is_standalone_and_published_on_loopback_only() -> anyhow::Re
         let view = c.membership_view(1).await?;
         ensure!(view.voting == [1].into(), "view {view:?}");
 
+        // The ZooKeeper container lives in its host container's network namespace; the host
+        // is on the run's network and publishes the client port (the process model).
         let inspect = c.docker().inspect_container(&c.container_name(1), None).await?;
         let hc = inspect.host_config.context("no host config")?;
         ensure!(hc.privileged != Some(true), "privileged");
-        ensure!(hc.network_mode.as_deref() == Some(c.network_name()), "network mode {:?}", hc.network_mode);
         ensure!(hc.init == Some(true));
+        let host = c.netns_container(1);
+        ensure!(host != c.container_name(1), "no host container");
+        let host_inspect = c.docker().inspect_container(&host, None).await?;
+        let host_id = host_inspect.id.clone().unwrap_or_default();
+        ensure!(hc.network_mode.as_deref() == Some(format!("container:{host_id}").as_str()), "network mode {:?}", hc.network_mode);
+        let host_labels = host_inspect.config.clone().and_then(|c| c.labels).unwrap_or_default();
+        ensure!(host_labels.get("zkchaos.role").map(String::as_str) == Some("host"), "{host_labels:?}");
+        ensure!(host_labels.get("zkchaos.run").map(String::as_str) == Some(c.run_id()));
+        let hc = host_inspect.host_config.context("no host config on the host container")?;
+        ensure!(hc.privileged != Some(true), "host privileged");
+        ensure!(hc.network_mode.as_deref() == Some(c.network_name()), "host network mode {:?}", hc.network_mode);
         let bindings = hc.port_bindings.context("no port bindings")?;
         ensure!(bindings.len() == 1, "{bindings:?}");
         let b = bindings.get("2181/tcp").cloned().flatten().context("2181 not bound")?;
