@@ -83,8 +83,9 @@ pub struct ClusterPlan {
 /// - `process`: the ZooKeeper process stops on a host that stays up (`zkServer.sh restart`, a
 ///   crashed JVM on a live VM): the server's address stays, so peers' and clients' connects are
 ///   **refused** at once.
-/// - `host`: the whole host goes (a powered-off VM, a deleted pod): its address goes **silent**
-///   while it is down, so connects hang until their time-out (ZooKeeper's `cnxTimeout`, 5 s).
+/// - `host`: the whole host goes (a powered-off VM): its address goes **silent** while it is
+///   down, so connects hang until their time-out (ZooKeeper's `cnxTimeout`, 5 s); its name still
+///   resolves, as a VM's DNS record outlives its power.
 ///
 /// Runbooks can also take a host away explicitly with `host-down` / `host-up`, whatever this is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -107,7 +108,7 @@ impl StopModel {
     pub fn describe(&self) -> &'static str {
         match self {
             StopModel::Process => "process stopped on a live host: its address stays, connects are refused",
-            StopModel::Host => "host gone: its address is silent while down, connects hang until they time out",
+            StopModel::Host => "host powered off: its address is silent while down (its name still resolves), connects hang until they time out",
         }
     }
 }

@@ -309,31 +309,34 @@ impl Cluster {
         }
     }
 
-    /// Stop server `id`'s host container (its address goes silent); no-op without one.
+    /// Make server `id`'s address silent: its host's interface goes down (`ip link set eth0
+    /// down` from the netem helper, [`NETEM_IMAGE`](super::netfault::NETEM_IMAGE)), so packets
+    /// to it go unanswered, as to a powered-off machine, while its name still resolves (a
+    /// powered-off VM keeps its DNS record). The host container keeps running: removing it would
+    /// also remove the name from Docker's DNS, and ZooKeeper resolves peer names inside its
+    /// election locks, so every lookup of a vanished name would go to the host's resolver (an
+    /// artefact measured 2026-12-07: 5 s election stalls when one such query went unanswered).
+    /// No-op without a host container.
     async fn take_host_down(&mut self, id: u32) -> Result<()> {
-        let Some(holder) = self.server(id)?.holder.clone() else { return Ok(()) };
-        let opts = KillContainerOptionsBuilder::new().signal("SIGKILL").build();
-        match self.docker_of(id).kill_container(&holder, Some(opts)).await {
-            Ok(()) => {}
-            Err(e) if is_not_running(&e) => {}
-            Err(source) => return Err(ClusterError::KillContainer { name: holder, source }),
+        if self.server(id)?.holder.is_none() {
+            return Ok(());
         }
+        let cmd = ["ip", "link", "set", "eth0", "down"].map(String::from).to_vec();
+        self.run_netem_helper(id, "host down (ip link set eth0 down)", cmd).await?;
         if let Some(s) = self.servers.get_mut(&id) {
             s.host_up = false;
         }
         Ok(())
     }
 
-    /// Start server `id`'s host container again if it is down (its ZooKeeper container must be
-    /// started after it: it joins the host's namespace at start).
+    /// Bring server `id`'s address back if its host is down (`ip link set eth0 up`).
     pub(super) async fn bring_host_up(&mut self, id: u32) -> Result<()> {
         let s = self.server(id)?;
-        let Some(holder) = s.holder.clone().filter(|_| !s.host_up) else { return Ok(()) };
-        match self.docker_of(id).start_container(&holder, None).await {
-            Ok(()) => {}
-            Err(e) if is_not_modified(&e) => {}
-            Err(source) => return Err(ClusterError::StartContainer { name: holder, source }),
+        if s.holder.is_none() || s.host_up {
+            return Ok(());
         }
+        let cmd = ["ip", "link", "set", "eth0", "up"].map(String::from).to_vec();
+        self.run_netem_helper(id, "host up (ip link set eth0 up)", cmd).await?;
         if let Some(s) = self.servers.get_mut(&id) {
             s.host_up = true;
         }

@@ -125,7 +125,7 @@ impl Cluster {
     /// Run `cmd` in a helper container sharing server `id`'s network namespace (its engine host's
     /// with host networking) with NET_ADMIN, on server `id`'s engine, wait for it, and remove it
     /// (on every path). A non-zero exit is an error with its output.
-    async fn run_netem_helper(&mut self, id: u32, op: &'static str, cmd: Vec<String>) -> Result<()> {
+    pub(super) async fn run_netem_helper(&mut self, id: u32, op: &'static str, cmd: Vec<String>) -> Result<()> {
         self.ensure_server(id)?;
         let target = self.netns_container(id);
         let helper = format!("{}-netem", self.container_name(id));

@@ -31,11 +31,17 @@ pub mod schedule;
 
 pub use driver::WorkloadReport;
 
-/// The client model of every zkchaos session, as `meta.json` and the summary state it: the
-/// Rust `zookeeper-client` crate's reconnect behaviour (read from its `endpoint.rs`). A
-/// client-visible outage ends when a session reconnects, which can be seconds after the service
-/// is back; the summary puts the service's own outage and the reconnect delay beside it.
-pub const CLIENT_MODEL: &str = "zookeeper-client 0.11 (Rust): after a lost connection it tries the listed servers in turn (50 ms x offset + jitter apart); after each full cycle over n servers it sleeps min(1 s, 100 ms x n) x 2^(cycles-1) + up to 100 ms jitter. The Java client instead sleeps a random 0-1 s before each attempt.";
+/// The client model of a run's sessions (`load.reconnect`), as `meta.json` and the summary
+/// state it. With `client` it is the Rust `zookeeper-client` crate's reconnect behaviour (read
+/// from its `endpoint.rs`): a client-visible outage ends when a session reconnects, which can be
+/// seconds after the service is back, so the summary puts the service's own outage and the
+/// reconnect delay beside it.
+pub fn client_model(mode: crate::plan::ReconnectMode) -> &'static str {
+    match mode {
+        crate::plan::ReconnectMode::Client => "reconnect = client: zookeeper-client 0.11 (Rust) reconnects itself: it tries the listed servers in turn (50 ms x offset + jitter apart) and after each full cycle over n servers sleeps min(1 s, 100 ms x n) x 2^(cycles-1) + up to 100 ms jitter (the Java client instead sleeps a random 0-1 s before each attempt)",
+        crate::plan::ReconnectMode::Eager => "reconnect = eager: zkchaos replaces a session as soon as an operation fails with a connection loss or time-out and retries every 200 ms, so the client outage follows the service",
+    }
+}
 pub use ops::{payload, token_of};
 pub use schedule::{Pace, Schedule};
 

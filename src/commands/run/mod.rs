@@ -159,7 +159,7 @@ pub async fn run_profile(loaded: LoadedProfile, opts: &RunOptions) -> Result<Run
         stop_model: plan.cluster.stop_model.as_str().to_string(),
         stop_model_detail: plan.cluster.stop_model.describe().to_string(),
         jvm_flags: plan.cluster.jvm_flags.clone(),
-        client_model: crate::workload::CLIENT_MODEL.to_string(),
+        client_model: crate::workload::client_model(plan.load.reconnect).to_string(),
     });
     dir.write_json("meta.json", &meta)?;
     eprintln!("zkchaos: run {} of profile {} → {}", run_id, plan.name, dir.path().display());
