@@ -196,13 +196,7 @@ impl Cluster {
             }),
             ..Default::default()
         };
-        let opts = CreateContainerOptionsBuilder::new().name(name).build();
-        self.engines[engine]
-            .docker
-            .create_container(Some(opts), body)
-            .await
-            .map(|_| ())
-            .map_err(|source| ClusterError::CreateContainer { name: name.to_string(), source })
+        self.create_named(engine, name, body).await
     }
 
     pub(super) async fn create_volume(&self, engine: usize, id: u32, volume: &str) -> Result<()> {
@@ -244,6 +238,11 @@ impl Cluster {
             host_config: Some(host_config),
             ..Default::default()
         };
+        self.create_named(engine, name, body).await
+    }
+
+    /// Create container `name` from `body` on `engine`.
+    async fn create_named(&self, engine: usize, name: &str, body: ContainerCreateBody) -> Result<()> {
         let opts = CreateContainerOptionsBuilder::new().name(name).build();
         self.engines[engine]
             .docker
