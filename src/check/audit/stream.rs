@@ -37,6 +37,8 @@ struct ServerState<'a> {
     /// A server taken down by the procedure (read offline): operations that completed at or
     /// after this time (µs since the epoch) are not expected on it.
     cutoff: Option<u64>,
+    /// Read offline (a copy of its volume): an absent write is judged by the hole rule.
+    offline: bool,
     idx: Option<ServerIndex<'a>>,
     sa: ServerAudit,
     examples: BTreeMap<&'static str, Vec<AuditExample>>,
@@ -54,7 +56,7 @@ struct ServerState<'a> {
 impl ServerState<'_> {
     /// The write `e` (acknowledged) is on this server: it moves an offline server's horizon.
     fn holds(&mut self, e: &OpEvent) {
-        if self.cutoff.is_some() {
+        if self.offline {
             self.horizon_us = self.horizon_us.max(Some(e.start_us));
         }
     }
@@ -93,6 +95,7 @@ impl<'a> AuditStream<'a> {
             .map(|rb| ServerState {
                 rb,
                 cutoff: rb.offline.as_ref().and_then(|o| o.down_since_us),
+                offline: rb.read_via() == crate::record::ReadVia::Offline,
                 idx: rb.error.is_none().then(|| ServerIndex::new(rb)),
                 sa: ServerAudit {
                     server: rb.server,
@@ -214,7 +217,7 @@ impl<'a> AuditStream<'a> {
             };
             match problem {
                 None => s.holds(e),
-                Some(p) if s.cutoff.is_some() => s.held.push((index, w.kind, shown.clone(), p, e.end_us)),
+                Some(p) if s.offline => s.held.push((index, w.kind, shown.clone(), p, e.end_us)),
                 Some(p) => record(s, &mut self.lost, index, w.kind, &shown, Some(p)),
             }
         }
@@ -237,7 +240,7 @@ impl<'a> AuditStream<'a> {
                     Some(p) => Some(p),
                 };
                 match problem {
-                    Some(p) if s.cutoff.is_some() => s.held.push((c.index, OpKind::Create, c.path, p, c.end_us)),
+                    Some(p) if s.offline => s.held.push((c.index, OpKind::Create, c.path, p, c.end_us)),
                     p => record(&mut s, &mut self.lost, c.index, OpKind::Create, &c.path, p),
                 }
             }

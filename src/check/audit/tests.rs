@@ -303,8 +303,19 @@ fn a_server_read_offline_is_audited_like_a_live_one_and_extra_writes_are_not_los
 
 #[test]
 fn a_server_read_offline_that_misses_an_acknowledged_write_fails_and_an_unreadable_copy_is_unknown() {
-    let lost = Rb::new(0).key(0, 2, Some("b")).key(1, 1, Some("c")).seq(1, "d").on(3);
-    let r = audit(&history(), &[full().on(1), full().on(2), offline(lost, None)]);
+    // One write after another; the copy holds the last create (e) but not the one before it
+    // (d): a hole in its log, which is loss even offline (a missing tail would not be).
+    let h: Vec<OpEvent> = history()
+        .into_iter()
+        .enumerate()
+        .map(|(i, mut e)| {
+            e.start_us = 10 * i as u64;
+            e.end_us = 10 * i as u64 + 5;
+            e
+        })
+        .collect();
+    let lost = Rb::new(0).key(0, 2, Some("b")).key(1, 1, Some("c")).seq(2, "e").on(3);
+    let r = audit(&h, &[full().on(1), full().on(2), offline(lost, None)]);
     assert_eq!(r.verdict, Verdict::Fail);
     assert_eq!(r.headline(), "DATA LOSS: 1 of 5 acknowledged writes missing on server 3 of 3");
     assert!(r.read_methods().contains("zk3 offline (standalone copy of the data volume, original volume not verified)"));
