@@ -151,15 +151,12 @@ impl Default for ClusterPlan {
 
 /// Stock JVMs by default: operators run ordinary JVMs, and the light option below changed what
 /// zkchaos measured (rolling 3 -> 5: elections of 5.1-16.4 s after the leader's restart in 5 of 10
-/// runs with it, 0 of 5 without; docs/default-comparison.md).
+/// runs with it, 0 of 5 without — later traced to DNS, not the flags; docs/default-comparison.md).
+/// The light option `["-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1"]` (serial GC, C1 JIT only)
+/// remains an explicit, labelled choice in a profile (docs/profiles.md gives its effect).
 pub fn default_jvm_flags() -> Vec<String> {
     Vec::new()
 }
-
-/// The light-JVM option (`cluster.jvm_flags = LIGHT_JVM_FLAGS`): serial GC and the C1 JIT only,
-/// so that JIT and GC threads of freshly started servers compete less with serving ones on a
-/// small shared host. An explicit, labelled choice; not the default.
-pub const LIGHT_JVM_FLAGS: [&str; 2] = ["-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1"];
 
 /// Open- or closed-loop client load.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -343,11 +343,6 @@ impl Cluster {
         Ok(())
     }
 
-    /// Whether server `id`'s host is up (true with host networking; false for unknown ids).
-    pub fn host_is_up(&self, id: u32) -> bool {
-        self.servers.get(&id).is_some_and(|s| s.host_up)
-    }
-
     /// Start a stopped (or freshly re-created) server container again, same config and port,
     /// bringing its host back first if it is down.
     pub async fn start_existing(&mut self, id: u32) -> Result<()> {

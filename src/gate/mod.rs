@@ -36,6 +36,27 @@ mod table;
 pub use figure::Figure;
 pub use table::{GateTable, OutageLimits};
 
+/// One safety check over an entry's runs: any FAIL fails. An UNKNOWN blocks (cannot judge)
+/// for the core checks unless `--allow-unknown`; for the others it is named, not blocking.
+fn safety_status(name: &str, verdicts: &[(PathBuf, Verdict)], blocking: bool, allow_unknown: bool) -> (Status, String) {
+    let of = |v: Verdict| -> Vec<PathBuf> { verdicts.iter().filter(|(_, x)| *x == v).map(|(d, _)| d.clone()).collect() };
+    let (fails, unknowns, n) = (of(Verdict::Fail), of(Verdict::Unknown), verdicts.len());
+    if !fails.is_empty() {
+        (Status::Fail, format!("{name} FAIL in {} of {n} runs: {}", fails.len(), dirs_text(&fails)))
+    } else if unknowns.is_empty() {
+        let which = if blocking { "" } else { " that carry it" };
+        (Status::Pass, format!("{name} PASS in all {n} runs{which}"))
+    } else if !blocking {
+        let text = format!("{name} PASS in {} of {n} runs, UNKNOWN in {} (not blocking: {})", n - unknowns.len(), unknowns.len(), dirs_text(&unknowns));
+        (Status::Pass, text)
+    } else if allow_unknown {
+        (Status::Pass, format!("{name} UNKNOWN in {} of {n} runs, allowed by --allow-unknown", unknowns.len()))
+    } else {
+        let text = format!("{name} UNKNOWN in {} of {n} runs (pass --allow-unknown to accept): {}", unknowns.len(), dirs_text(&unknowns));
+        (Status::Unknown, text)
+    }
+}
+
 /// What the gate needs of one run.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct RunFigures {
@@ -241,56 +262,24 @@ pub fn evaluate(current: &[EntryRuns], baseline: Option<&[EntryRuns]>, cfg: &Gat
             ));
         }
         let judged: Vec<&RunFigures> = e.runs.iter().filter(|r| r.problem.is_none()).collect();
-        for (name, get) in [
-            ("data_loss", (|r: &RunFigures| r.data_loss) as fn(&RunFigures) -> Verdict),
-            ("single_leader", |r: &RunFigures| r.single_leader),
-        ] {
-            let fails: Vec<PathBuf> =
-                judged.iter().filter(|r| get(r) == Verdict::Fail).map(|r| r.dir.clone()).collect();
-            let unknowns: Vec<PathBuf> =
-                judged.iter().filter(|r| get(r) == Verdict::Unknown).map(|r| r.dir.clone()).collect();
-            let (status, message) = if !fails.is_empty() {
-                (
-                    Status::Fail,
-                    format!("{name} FAIL in {} of {} runs: {}", fails.len(), judged.len(), dirs_text(&fails)),
-                )
-            } else if !unknowns.is_empty() && !cfg.allow_unknown {
-                (
-                    Status::Unknown,
-                    format!(
-                        "{name} UNKNOWN in {} of {} runs (pass --allow-unknown to accept): {}",
-                        unknowns.len(),
-                        judged.len(),
-                        dirs_text(&unknowns)
-                    ),
-                )
-            } else if !unknowns.is_empty() {
-                (
-                    Status::Pass,
-                    format!(
-                        "{name} UNKNOWN in {} of {} runs, allowed by --allow-unknown",
-                        unknowns.len(),
-                        judged.len()
-                    ),
-                )
-            } else {
-                (Status::Pass, format!("{name} PASS in all {} runs", judged.len()))
-            };
-            checks.push(check(&e.name, format!("safety.{name}"), None, status, "every run PASS", message));
-        }
-        let others: std::collections::BTreeSet<&String> = judged.iter().flat_map(|r| r.other_safety.keys()).collect();
-        for name in others {
-            let with: Vec<&&RunFigures> = judged.iter().filter(|r| r.other_safety.contains_key(name)).collect();
-            let of = |v: Verdict| -> Vec<PathBuf> { with.iter().filter(|r| r.other_safety[name] == v).map(|r| r.dir.clone()).collect() };
-            let (fails, unknowns) = (of(Verdict::Fail), of(Verdict::Unknown));
-            let (status, message) = if !fails.is_empty() {
-                (Status::Fail, format!("{name} FAIL in {} of {} runs: {}", fails.len(), with.len(), dirs_text(&fails)))
-            } else if !unknowns.is_empty() {
-                (Status::Pass, format!("{name} PASS in {} of {} runs, UNKNOWN in {} (not blocking: {})", with.len() - unknowns.len(), with.len(), unknowns.len(), dirs_text(&unknowns)))
-            } else {
-                (Status::Pass, format!("{name} PASS in all {} runs that carry it", with.len()))
-            };
-            checks.push(check(&e.name, format!("safety.{name}"), None, status, "no run FAIL", message));
+        let core = [("data_loss", true), ("single_leader", true)].map(|(n, b)| (n.to_string(), b));
+        let others = judged.iter().flat_map(|r| r.other_safety.keys()).collect::<std::collections::BTreeSet<_>>();
+        for (name, blocking) in core.into_iter().chain(others.into_iter().map(|n| (n.clone(), false))) {
+            // The core checks are in every summary; the others only in the runs that carry them.
+            let verdicts: Vec<(PathBuf, Verdict)> = judged
+                .iter()
+                .filter_map(|r| {
+                    let v = match name.as_str() {
+                        "data_loss" => Some(r.data_loss),
+                        "single_leader" => Some(r.single_leader),
+                        other => r.other_safety.get(other).copied(),
+                    };
+                    v.map(|v| (r.dir.clone(), v))
+                })
+                .collect();
+            let (status, message) = safety_status(&name, &verdicts, blocking, cfg.allow_unknown);
+            let expected = if blocking { "every run PASS" } else { "no run FAIL" };
+            checks.push(check(&e.name, format!("safety.{name}"), None, status, expected, message));
         }
     }
     let safety_failed = checks.iter().any(|c| c.check.starts_with("safety.") && c.status == Status::Fail);

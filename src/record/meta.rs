@@ -64,10 +64,12 @@ pub struct RunModels {
 }
 
 impl RunModels {
-    /// `stop model process · JVM stock` (the report's subtitle form).
+    /// `stop model process · JVM stock · reconnect = client` (the subtitle, console and report
+    /// form; the client model's full text is in the summary).
     pub fn short(&self) -> String {
         let jvm = if self.jvm_flags.is_empty() { "stock".to_string() } else { self.jvm_flags.join(" ") };
-        format!("stop model {} · JVM {jvm}", self.stop_model)
+        let client = self.client_model.split(':').next().unwrap_or_default();
+        format!("stop model {} · JVM {jvm} · {client}", self.stop_model)
     }
 }
 

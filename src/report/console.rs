@@ -30,6 +30,7 @@ fn write_console(o: &mut String, s: &Summary) -> std::fmt::Result {
         s.load.intended_rate,
         s.load.sessions
     )?;
+    writeln!(o, "  {}", s.models_line())?;
     writeln!(o)?;
 
     let pct = |n: u64| if s.ops.total == 0 { 0.0 } else { 100.0 * n as f64 / s.ops.total as f64 };

@@ -129,6 +129,7 @@ pub fn run_report(s: &Summary, charts: &[PathBuf], logs: &[String], files: &[Str
         s.load.intended_rate,
         s.seed.map(|x| x.to_string()).unwrap_or_else(|| "random".into())
     );
+    let _ = writeln!(o, "<p>{}</p>", esc(&s.models_line()));
     let _ = writeln!(o, "<h2>Verdict: {}</h2>", s.verdict.as_str());
     let checks = [("data_loss", &s.checks.data_loss), ("single_leader", &s.checks.single_leader), ("digest", &s.checks.digest)];
     for (name, check) in checks.into_iter().chain(s.checks.ephemerals.as_ref().map(|c| ("ephemerals", c))) {

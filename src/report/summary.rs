@@ -291,6 +291,15 @@ pub struct CheckSummary {
 }
 
 impl Summary {
+    /// The models every figure of this run was produced under, in one line (runs recorded
+    /// before they were say so).
+    pub fn models_line(&self) -> String {
+        match &self.models {
+            Some(m) => format!("models: {}", m.short()),
+            None => "models: not recorded (a run made before zkchaos recorded its stop, JVM and client models)".into(),
+        }
+    }
+
     /// Deterministic serialisation (keys sorted, pretty): what `summary.json` holds and what
     /// `zkchaos analyze` compares.
     pub fn to_canonical_json(&self) -> Result<String, serde_json::Error> {

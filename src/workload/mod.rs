@@ -31,17 +31,6 @@ pub mod schedule;
 
 pub use driver::WorkloadReport;
 
-/// The client model of a run's sessions (`load.reconnect`), as `meta.json` and the summary
-/// state it. With `client` it is the Rust `zookeeper-client` crate's reconnect behaviour (read
-/// from its `endpoint.rs`): a client-visible outage ends when a session reconnects, which can be
-/// seconds after the service is back, so the summary puts the service's own outage and the
-/// reconnect delay beside it.
-pub fn client_model(mode: crate::plan::ReconnectMode) -> &'static str {
-    match mode {
-        crate::plan::ReconnectMode::Client => "reconnect = client: zookeeper-client 0.11 (Rust) reconnects itself: it tries the listed servers in turn (50 ms x offset + jitter apart) and after each full cycle over n servers sleeps min(1 s, 100 ms x n) x 2^(cycles-1) + up to 100 ms jitter (the Java client instead sleeps a random 0-1 s before each attempt)",
-        crate::plan::ReconnectMode::Eager => "reconnect = eager: zkchaos replaces a session as soon as an operation fails with a connection loss or time-out and retries every 200 ms, so the client outage follows the service",
-    }
-}
 pub use ops::{payload, token_of};
 pub use schedule::{Pace, Schedule};
 
@@ -57,6 +46,17 @@ use zookeeper_client as zk;
 
 pub use crate::plan::keyspace::{eph_path, key_path, EPH_DIR, KEYS_DIR, ROOT, SEQ_DIR, SEQ_PREFIX};
 
+/// The client model of a run's sessions (`load.reconnect`), as `meta.json` and the summary
+/// state it. With `client` it is the Rust `zookeeper-client` crate's reconnect behaviour (read
+/// from its `endpoint.rs`): a client-visible outage ends when a session reconnects, which can be
+/// seconds after the service is back, so the summary puts the service's own outage and the
+/// reconnect delay beside it.
+pub fn client_model(mode: crate::plan::ReconnectMode) -> &'static str {
+    match mode {
+        crate::plan::ReconnectMode::Client => "reconnect = client: zookeeper-client 0.11 (Rust) reconnects itself: it tries the listed servers in turn (50 ms x offset + jitter apart) and after each full cycle over n servers sleeps min(1 s, 100 ms x n) x 2^(cycles-1) + up to 100 ms jitter (the Java client instead sleeps a random 0-1 s before each attempt)",
+        crate::plan::ReconnectMode::Eager => "reconnect = eager: zkchaos replaces a session as soon as an operation fails with a connection loss or time-out and retries every 200 ms, so the client outage follows the service",
+    }
+}
 #[derive(Debug, thiserror::Error)]
 pub enum WorkloadError {
     #[error("invalid operation mix {value:?}: {detail} (valid kinds: get, set, create, exists, delete, multi, ephemeral, ephemeral-abandon; e.g. get=80,set=10,create=10)")]
