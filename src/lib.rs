@@ -12,7 +12,7 @@
 //! 5. [`check`]: verdicts derived from the record (pure);
 //! 6. [`report`]: summary assembly, console, charts, comparisons; then [`stats`] (medians,
 //!    bootstrap intervals, rank tests), [`suite`] (suite files and their entries) and [`gate`]
-//!    (verdicts for CI) over stored summaries;
+//!    (verdicts for CI) over stored summaries; [`hunt`] (seeded fault schedules, rates, shrinking);
 //! 7. [`commands`]: one module per subcommand, wiring the layers (the only place that knows the
 //!    command line).
 
@@ -22,6 +22,7 @@ pub mod cluster;
 pub mod commands;
 pub mod error;
 pub mod gate;
+pub mod hunt;
 pub mod capacity;
 pub mod plan;
 pub mod procedure;

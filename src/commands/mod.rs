@@ -15,6 +15,7 @@ pub mod compare;
 pub mod completions;
 pub mod export;
 pub mod gate;
+pub mod hunt;
 pub mod image;
 pub mod load;
 pub mod progress;
@@ -74,6 +75,8 @@ pub enum Command {
     Manpage(completions::ManpageArgs),
     /// Capacity planning: maximum sustainable throughput per ensemble size, mix and state.
     Sweep(sweep::SweepArgs),
+    /// Hunt for bugs: seeded random fault schedules, failure rates with exact intervals, shrinking.
+    Hunt(hunt::HuntArgs),
 }
 
 /// Log to stderr; `RUST_LOG=zkchaos=debug` for more.
@@ -104,6 +107,7 @@ pub async fn dispatch(cli: Cli) -> i32 {
         Command::Completions(args) => completions::completions(args),
         Command::Manpage(args) => completions::manpage(args),
         Command::Sweep(args) => sweep::sweep(args).await,
+        Command::Hunt(args) => hunt::hunt(args).await,
     };
     match result {
         Ok(()) => 0,
