@@ -22,3 +22,6 @@ pub mod tally;
 
 pub use interval::{clopper_pearson, Rate};
 pub use runner::{HuntConfig, TrialRun, TrialRunner};
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,150 @@
+//! The hunt loop and the shrink loop against a fake runner (no Docker): a "run" reads the
+//! runbook it was given and FAILs data_loss when the runbook contains a `kill` step.
+
+use super::render::BaseOverrides;
+use super::runner::{self, Hunt, HuntConfig, TrialRun, TrialRunner};
+use super::shrinker::{self, ShrinkInput};
+use crate::check::Verdict;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+struct Fake {
+    runs: Vec<PathBuf>,
+    interrupt_after: Option<usize>,
+}
+
+impl TrialRunner for Fake {
+    async fn run(&mut self, runbook: &Path, _results: &Path) -> TrialRun {
+        self.runs.push(runbook.to_path_buf());
+        if self.interrupt_after.is_some_and(|n| self.runs.len() > n) {
+            return TrialRun { interrupted: true, error: Some("interrupted by SIGINT".into()), ..Default::default() };
+        }
+        let text = std::fs::read_to_string(runbook).unwrap();
+        let kill = text.contains("action = \"kill\"");
+        let verdicts = BTreeMap::from([
+            ("data_loss".to_string(), if kill { Verdict::Fail } else { Verdict::Pass }),
+            ("single_leader".to_string(), Verdict::Pass),
+        ]);
+        TrialRun { verdicts, bound: BTreeMap::from([("L1".to_string(), 2)]), ..Default::default() }
+    }
+}
+
+const SPACE: &str = "name = \"fake\"\n[cluster]\nimage = \"zkchaos/zookeeper:3.8.0\"\nsize = 3\n[load]\nrate = 100\n[phases]\nwarmup_s = 1\npost_s = 1\n\
+[hunt]\nfaults = [2, 3]\n[[hunt.fault]]\naction = \"kill\"\ntargets = [\"leader\"]\nduration_ms = [1000, 2000]\n[[hunt.fault]]\naction = \"pause\"\ntargets = [\"random\"]\nduration_ms = [1000, 2000]\n";
+
+fn cfg(dir: &Path, trials: u32) -> HuntConfig {
+    let source = dir.join("space.toml");
+    std::fs::write(&source, SPACE).unwrap();
+    HuntConfig {
+        source,
+        trials,
+        until_fail: false,
+        seed: 7,
+        images: vec![],
+        out: dir.join("out"),
+        dry_run: false,
+        overrides: BaseOverrides::default(),
+        shrink: true,
+        shrink_budget: Duration::from_secs(600),
+        replays: 2,
+    }
+}
+
+fn read_report(hunt: &Hunt) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(hunt.dir.join("hunt.json")).unwrap()).unwrap()
+}
+
+#[tokio::test]
+async fn trials_run_every_image_interleaved_and_rates_follow_the_verdicts() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut c = cfg(tmp.path(), 6);
+    c.images = vec!["img:a".into(), "img:b".into()];
+    let l = runner::load(&c.source).unwrap();
+    let mut hunt = Hunt::create(&c, &l, &c.images).unwrap();
+    let mut fake = Fake { runs: vec![], interrupt_after: None };
+    assert!(!runner::run_trials(&mut hunt, &l, &c, &mut fake).await.unwrap());
+    assert_eq!(fake.runs.len(), 12);
+    // Trial 2 runs b first: the order rotates.
+    assert!(fake.runs[2].ends_with("trial-002-img-b.toml"), "{:?}", fake.runs[2]);
+    let r = read_report(&hunt);
+    assert_eq!(r["status"], "complete");
+    let fails = hunt.report.trials.iter().filter(|t| t.failed()).count() as u64;
+    let kills = fake.runs.iter().filter(|p| std::fs::read_to_string(p).unwrap().contains("\"kill\"")).count() as u64;
+    assert_eq!(fails, kills);
+    assert!(kills > 0 && kills < 12, "the fake space should give both outcomes ({kills} of 12)");
+    let a = &r["rates"][0];
+    assert_eq!(a["image"], "img:a");
+    assert_eq!(a["any"]["trials"], 6);
+    assert!(a["any"]["ci95"][1].as_f64().unwrap() > a["any"]["rate"].as_f64().unwrap());
+    assert!(std::fs::read_to_string(hunt.dir.join("hunt.md")).unwrap().contains("Clopper-Pearson"));
+}
+
+#[tokio::test]
+async fn an_interrupt_leaves_a_readable_partial_hunt_json() {
+    let tmp = tempfile::tempdir().unwrap();
+    let c = cfg(tmp.path(), 5);
+    let l = runner::load(&c.source).unwrap();
+    let mut hunt = Hunt::create(&c, &l, &[l.default_image.clone()]).unwrap();
+    let mut fake = Fake { runs: vec![], interrupt_after: Some(2) };
+    assert!(runner::run_trials(&mut hunt, &l, &c, &mut fake).await.unwrap());
+    let r = read_report(&hunt);
+    assert_eq!(r["status"], "interrupted");
+    assert_eq!(r["trials"].as_array().unwrap().len(), 3);
+    assert_eq!(r["trials"][2]["outcome"], "ERROR");
+}
+
+#[tokio::test]
+async fn shrinking_keeps_only_what_makes_it_fail() {
+    let tmp = tempfile::tempdir().unwrap();
+    let c = cfg(tmp.path(), 1);
+    let l = runner::load(&c.source).unwrap();
+    let mut hunt = Hunt::create(&c, &l, &[l.default_image.clone()]).unwrap();
+    let runbook = "name = \"rb\"\n[cluster]\nsize = 3\n[load]\nrate = 100\n[procedure]\nkind = \"steps\"\n\
+[[procedure.steps]]\naction = \"sleep\"\nduration_ms = 2000\n[[procedure.steps]]\naction = \"find\"\nrole = \"leader\"\nas = \"L1\"\n\
+[[procedure.steps]]\naction = \"kill\"\nservers = [\"L1\"]\n[[procedure.steps]]\naction = \"sleep\"\nduration_ms = 4000\n\
+[[procedure.steps]]\naction = \"start\"\nservers = [\"L1\"]\n[[procedure.steps]]\naction = \"pause\"\nservers = [3]\nduration_ms = 1000\n";
+    let path = hunt.write_file("schedules/rb.toml", runbook).unwrap();
+    let mut fake = Fake { runs: vec![], interrupt_after: None };
+    let input = ShrinkInput { runbook: &path, runbook_rel: "schedules/rb.toml".into(), image: "img".into(), bound: BTreeMap::from([("L1".to_string(), 2)]), replays: 2, budget: Duration::from_secs(600) };
+    let res = shrinker::shrink_failing(&mut hunt, input, &mut fake).await.unwrap();
+    assert_eq!(res.original_steps, 6);
+    // Only the kill is needed; the find it needed is replaced by the id it bound.
+    assert_eq!(res.smallest_steps, 1, "{:#?}", res.path);
+    let smallest = std::fs::read_to_string(hunt.dir.join(&res.smallest)).unwrap();
+    let plan = crate::profile::parse(&smallest, "smallest").unwrap();
+    assert!(smallest.contains("action = \"kill\"") && smallest.contains("servers = [2]"), "{smallest}");
+    assert_eq!(plan.name, "rb");
+    assert_eq!(res.stopped, "no smaller candidate fails");
+    assert!(res.path.iter().any(|p| p.contains("role \"L1\" replaced by the id it bound, 2")), "{:#?}", res.path);
+    assert_eq!(read_report(&hunt)["shrink"]["smallest_steps"], 1);
+}
+
+#[tokio::test]
+async fn a_spent_budget_stops_the_shrink_before_any_run() {
+    let tmp = tempfile::tempdir().unwrap();
+    let c = cfg(tmp.path(), 1);
+    let l = runner::load(&c.source).unwrap();
+    let mut hunt = Hunt::create(&c, &l, &[l.default_image.clone()]).unwrap();
+    let (text, _) = runner::trial_runbook(&l, &c, 1, &l.default_image);
+    let path = hunt.write_file("schedules/trial-001.toml", &text).unwrap();
+    let mut fake = Fake { runs: vec![], interrupt_after: None };
+    let input = ShrinkInput { runbook: &path, runbook_rel: "schedules/trial-001.toml".into(), image: "img".into(), bound: BTreeMap::new(), replays: 2, budget: Duration::ZERO };
+    let res = shrinker::shrink_failing(&mut hunt, input, &mut fake).await.unwrap();
+    assert_eq!((res.stopped.as_str(), fake.runs.len()), ("budget spent", 0));
+    assert_eq!(res.smallest_steps, res.original_steps);
+}
+
+#[test]
+fn every_drawn_runbook_of_the_shipped_spaces_is_a_valid_profile() {
+    for name in ["hunt-crash-restart", "hunt-partitions"] {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("profiles/{name}.toml"));
+        let l = runner::load(&path).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let mut c = cfg(tempfile::tempdir().unwrap().path(), 1);
+        c.source = path.clone();
+        for trial in 1..=100 {
+            let (text, _) = runner::trial_runbook(&l, &c, trial, &l.default_image);
+            crate::profile::parse(&text, name).unwrap_or_else(|e| panic!("{name} trial {trial}: {e}\n{text}"));
+        }
+    }
+}
