@@ -94,7 +94,9 @@ pub fn steps(schedule: &Schedule, size: u32) -> Vec<Table> {
     let mut now = 0u64;
     for (t, kind, i) in events {
         if t > now {
-            out.push(with(with(step("sleep"), "duration_ms", (t - now) as i64), "label", "hunt gap"));
+            // Before an up step the sleep is the fault's duration; otherwise a gap.
+            let label = if kind == 0 { format!("hunt: fault {} held", i + 1) } else { "hunt gap".to_string() };
+            out.push(with(with(step("sleep"), "duration_ms", (t - now) as i64), "label", label));
             now = t;
         }
         let f = &schedule.faults[i];

@@ -212,7 +212,8 @@ fn note_seeds(run_dir: &Path, rec: &TrialRecord, hunt_seed: u64, source: &str) {
 }
 
 /// Build the trial record of one run.
-pub fn record_of(run: &TrialRun, trial: u32, image: &str, schedule: &Schedule, runbook: &str, described: Vec<String>, ended_s: f64, duration_s: f64) -> TrialRecord {
+/// `times`: seconds from the hunt's start to the trial's end, and the trial's own length.
+pub fn record_of(run: &TrialRun, (trial, image): (u32, &str), schedule: &Schedule, (runbook, described): (&str, Vec<String>), (ended_s, duration_s): (f64, f64)) -> TrialRecord {
     let outcome = if run.verdicts.is_empty() { "ERROR" } else { tally::outcome(&run.verdicts) };
     TrialRecord {
         trial,
@@ -249,7 +250,7 @@ pub async fn run_trials<R: TrialRunner>(hunt: &mut Hunt, l: &Loaded, cfg: &HuntC
             eprintln!("hunt: trial {trial}/{} on {image}: running {}", cfg.trials, if described.is_empty() { rel.clone() } else { described.join("; ") });
             let t0 = Instant::now();
             let run = runner.run(&path, &hunt.dir.join("runs")).await;
-            let rec = record_of(&run, trial, image, &schedule, &rel, described, hunt.started.elapsed().as_secs_f64(), t0.elapsed().as_secs_f64());
+            let rec = record_of(&run, (trial, image), &schedule, (&rel, described), (hunt.started.elapsed().as_secs_f64(), t0.elapsed().as_secs_f64()));
             if let Some(d) = &run.run_dir {
                 note_seeds(d, &rec, cfg.seed, &hunt.report.source);
             }
