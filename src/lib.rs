@@ -12,8 +12,10 @@
 //! 5. [`check`]: verdicts derived from the record (pure);
 //! 6. [`report`]: summary assembly, console, charts, comparisons; then [`stats`] (medians,
 //!    bootstrap intervals, rank tests), [`suite`] (suite files and their entries) and [`gate`]
-//!    (verdicts for CI) over stored summaries; [`hunt`] (seeded fault schedules, rates, shrinking);
-//! 7. [`commands`]: one module per subcommand, wiring the layers (the only place that knows the
+//!    (verdicts for CI) over stored summaries; [`hunt`] (seeded fault schedules, rates with exact
+//!    intervals, shrinking; it runs runbooks through a runner it is given);
+//! 7. [`runner`]: the run lifecycle (phases, recorded load, progress) that `run` and `suite` call;
+//! 8. [`commands`]: one module per subcommand, wiring the layers (the only place that knows the
 //!    command line).
 
 pub mod analysis;
@@ -29,6 +31,7 @@ pub mod procedure;
 pub mod profile;
 pub mod record;
 pub mod report;
+pub mod runner;
 pub mod stats;
 pub mod suite;
 pub mod workload;

@@ -1,10 +1,10 @@
 //! `zkchaos hunt`: argument parsing, and the one thing the library cannot do itself — running a
-//! runbook file exactly as `zkchaos run` does ([`RunLifecycle`], over [`super::run::run_profile`]).
+//! runbook file exactly as `zkchaos run` does ([`RunLifecycle`], over [`crate::runner::run_profile`]).
 //! Everything else is [`crate::hunt`].
 
 use super::args::DurationArg;
-use super::progress::ProgressMode;
-use super::run::{run_profile, RunOptions};
+use crate::runner::progress::ProgressMode;
+use crate::runner::{run_profile, RunOptions};
 use crate::hunt::render::BaseOverrides;
 use crate::hunt::runner::{self, Hunt, HuntConfig};
 use crate::hunt::shrinker::{self, ShrinkInput};
