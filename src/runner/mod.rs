@@ -10,6 +10,7 @@
 //! (complete or partial), sets `status`, and removes the run's containers, network and volumes
 //! (unless `--keep`). The first error is the one reported; cleanup problems are printed after it.
 
+pub mod ensemble;
 mod offline_read;
 mod phases;
 pub mod progress;
@@ -93,13 +94,7 @@ pub async fn run_profile(loaded: LoadedProfile, opts: &RunOptions) -> Result<Run
     let sampler = Sampler { stop: sampler_stop, task: sampler, failure: failure.clone() };
 
     let (extra_jvm_flags, super_password, skip_acl) = auth_settings(&plan);
-    let spec = ClusterSpec {
-        run_id: run_id.clone(),
-        profile: plan.name.clone(),
-        plan: plan.cluster.clone(),
-        extra_jvm_flags,
-        skip_acl,
-    };
+    let spec = ClusterSpec { run_id: run_id.clone(), extra_jvm_flags, skip_acl, ..ensemble::spec(plan.name.clone(), plan.cluster.clone()) };
     let mut cluster = match Cluster::create_on(spec, engines, image).await {
         Ok(c) => c,
         Err(e) => {
