@@ -28,10 +28,7 @@ pub fn write_results(dir: &RunDir) -> Result<Summary, ReportError> {
     Ok(summary)
 }
 
-/// File name of the per-run HTML report.
-pub const REPORT_FILE: &str = "report.html";
-/// File name of the per-run OpenMetrics exposition.
-pub const OPENMETRICS_FILE: &str = "metrics.om";
+pub use crate::record::files::{OPENMETRICS_FILE, REPORT_FILE};
 
 /// The OpenMetrics exposition of a run (what `metrics.om` holds).
 pub fn openmetrics_text(data: &RunData, figures: &RunFigures, summary: &Summary) -> String {
@@ -78,7 +75,7 @@ pub fn write_pages(
         v.sort();
         v
     };
-    let logs = listed(&dir.file("logs"), "logs/");
+    let logs = listed(&dir.file(crate::record::files::LOGS_DIR), "logs/");
     let files: Vec<String> = listed(dir.path(), "")
         .into_iter()
         .filter(|f| !f.starts_with('.') && f != REPORT_FILE && dir.file(f).is_file())

@@ -21,7 +21,7 @@ pub mod test_hooks;
 use crate::cluster::{self, Cluster, ClusterSpec};
 use crate::plan::{Plan, ReconfigAuth};
 use crate::profile::LoadedProfile;
-use crate::record::Epoch;
+use crate::record::{files, Epoch};
 use crate::record::{process, RunDir, RunMeta, WriteFailure};
 use crate::report;
 use crate::{Error, Result};
@@ -59,8 +59,8 @@ pub async fn run_profile(loaded: LoadedProfile, opts: &RunOptions) -> Result<Run
     let dir = RunDir::create(&opts.results, &plan.name)?;
     let run_id = dir.id().to_string();
     let epoch = Epoch::now();
-    dir.write_text("profile.toml", &loaded.text)?;
-    dir.write_json("plan.json", &plan)?;
+    dir.write_text(files::PROFILE_FILE, &loaded.text)?;
+    dir.write_json(files::PLAN_FILE, &plan)?;
     let mut meta = RunMeta::new(&run_id, epoch.unix_ms);
     meta.image = plan.cluster.image.clone();
     meta.models = Some(crate::record::meta::RunModels {
@@ -69,7 +69,7 @@ pub async fn run_profile(loaded: LoadedProfile, opts: &RunOptions) -> Result<Run
         jvm_flags: plan.cluster.jvm_flags.clone(),
         client_model: crate::workload::client_model(plan.load.reconnect).to_string(),
     });
-    dir.write_json("meta.json", &meta)?;
+    dir.write_json(files::META_FILE, &meta)?;
     eprintln!("zkchaos: run {} of profile {} → {}", run_id, plan.name, dir.path().display());
     if let Some([one, _, _]) = meta.host.load_average {
         if one > f64::from(meta.host.cores.max(1)) {
@@ -81,8 +81,8 @@ pub async fn run_profile(loaded: LoadedProfile, opts: &RunOptions) -> Result<Run
     }
 
     // The harness's own footprint, every few seconds into process.csv; every writer of the run's
-    // files trips `failure`, which stops the run.
-    let failure = WriteFailure::new();
+    // files trips the run directory's `failure`, which stops the run.
+    let failure = dir.failure();
     let sampler_stop = CancellationToken::new();
     let sampler = process::spawn_sampler(
         dir.path().to_path_buf(),
@@ -104,7 +104,7 @@ pub async fn run_profile(loaded: LoadedProfile, opts: &RunOptions) -> Result<Run
         }
     };
     fill_meta(&mut meta, &cluster, &docker).await;
-    let _ = dir.write_json("meta.json", &meta);
+    let _ = dir.write_json(files::META_FILE, &meta);
 
     // Phases race the signals; a panic in any phase is caught and becomes the run's error.
     let cancel = CancellationToken::new();
@@ -152,7 +152,7 @@ pub async fn run_profile(loaded: LoadedProfile, opts: &RunOptions) -> Result<Run
             client_address: addr.to_string(),
         })
         .collect();
-    let _ = dir.write_json("meta.json", &meta);
+    let _ = dir.write_json(files::META_FILE, &meta);
     let Finished { summary, write_error } = finish(&dir, &mut cluster, opts, result.as_ref().err(), sampler).await;
     watcher.abort();
     let verdict_failed = summary.as_ref().is_some_and(|s| s.verdict == crate::check::Verdict::Fail);
@@ -218,7 +218,7 @@ async fn finish(dir: &RunDir, cluster: &mut Cluster, opts: &RunOptions, error: O
     // An engine that is gone or stalled shows here first (logs) and at the teardown: the run is
     // then aborted with that cause, whatever its verdict, and its results stay on disk.
     let mut engine_error = None;
-    if let Err(e) = cluster.save_logs(&dir.file("logs")).await {
+    if let Err(e) = cluster.save_logs(&dir.file(files::LOGS_DIR)).await {
         eprintln!("zkchaos: saving node logs: {e}");
         engine_error = Some(Error::failed(format!("saving node logs: {e}")));
     }

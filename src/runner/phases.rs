@@ -69,7 +69,7 @@ pub async fn execute(ctx: &PhaseCtx<'_>, cluster: &mut Cluster) -> Result<()> {
         Duration::from_millis(u64::from(plan.monitor.interval_ms)),
         Duration::from_millis(u64::from(plan.monitor.timeout_ms)),
         ctx.epoch,
-        ctx.dir.file("monitor.csv"),
+        ctx.dir.monitor_csv(),
         monitor_cancel.clone(),
     );
     let load_cancel = ctx.cancel.child_token();
@@ -161,7 +161,7 @@ pub async fn execute(ctx: &PhaseCtx<'_>, cluster: &mut Cluster) -> Result<()> {
     super::test_hooks::hold("readback").await;
     let live = readback::read_all(&servers, &opts, &|b: &[u8]| workload::token_of(b).map(str::to_owned)).await;
     let readbacks = super::offline_read::complete(cluster, &outcome, live, &opts).await;
-    save_readbacks(&ctx.dir.file("readback.json.gz"), &readbacks)?;
+    save_readbacks(&ctx.dir.file(crate::record::files::READBACK_FILE), &readbacks)?;
 
     // ZooKeeper's own digest check: `mntr` of the same servers, after the read-back (so it
     // covers every transaction of the run), while the ensemble still runs.
