@@ -271,11 +271,11 @@ mod tests {
         let p = dir.path().join(super::super::files::READBACK_FILES[1]);
         std::fs::write(&p, &LITERAL[..LITERAL.len() / 2]).unwrap();
         let e = load_readbacks(&p).unwrap_err();
-        assert!(matches!(e, RecordError::Parse { .. }) && e.to_string().contains("readback.json"), "{e}");
+        assert!(matches!(e, RecordError::Parse { .. }) && e.to_string().contains(super::super::files::READBACK_FILES[1]), "{e}");
         let gz = dir.path().join(super::super::files::READBACK_FILE);
         std::fs::write(&gz, b"not gzip").unwrap();
         let e = load_readbacks(&gz).unwrap_err();
-        assert!(e.to_string().contains("readback.json.gz"), "{e}");
+        assert!(e.to_string().contains(super::super::files::READBACK_FILE), "{e}");
         std::fs::write(&p, LITERAL.replace(r#""format":1"#, r#""format":2"#)).unwrap();
         let e = load_readbacks(&p).unwrap_err();
         assert!(e.to_string().contains("read-back format 2"), "{e}");
