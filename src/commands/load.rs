@@ -114,11 +114,11 @@ pub async fn run_load(
     cancel: CancellationToken,
 ) -> crate::Result<LoadSummary> {
     let epoch = Epoch::now();
-    write_json(&dir.join("plan.json"), &load_run_plan(plan, connect, seed, duration))?;
+    write_json(&dir.join(crate::record::files::PLAN_FILE), &load_run_plan(plan, connect, seed, duration))?;
     let run_id = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let mut meta = RunMeta::new(run_id.rsplit('-').next().unwrap_or(&run_id), epoch.unix_ms);
     meta.image = format!("(external ensemble at {connect})");
-    write_json(&dir.join("meta.json"), &meta)?;
+    write_json(&dir.join(crate::record::files::META_FILE), &meta)?;
     let start_us = epoch.now_us() + 20_000;
     let recorded =
         RecordedLoad::start(plan, connect, seed, epoch, RecordTo { timeline_start_us: start_us, ..RecordTo::new(dir.to_owned(), CancellationToken::new()) }).await?;
@@ -136,7 +136,7 @@ pub async fn run_load(
     };
     let window = (start_us, report.stop_us.max(start_us));
     let (counts, latency, lag, outages) = if plan.events {
-        streamed_figures(&dir.join("events.csv.gz"), window)?
+        streamed_figures(&dir.join(crate::record::files::EVENTS_FILE), window)?
     } else {
         let c = &stats.counts;
         let counts = OpCounts {
@@ -162,7 +162,7 @@ pub async fn run_load(
         driver: report,
         late_events: stats.late_events,
     };
-    write_json(&dir.join("load-summary.json"), &summary)?;
+    write_json(&dir.join(crate::record::files::LOAD_SUMMARY_FILE), &summary)?;
     Ok(summary)
 }
 

@@ -454,7 +454,7 @@ async fn hold_on(
     let (cpu0, t0) = (Usage::now().cpu_us(), Instant::now());
     recorded.drive(schedule, cancel).await?;
     let cores = Usage::now().cpu_us().saturating_sub(cpu0) as f64 / t0.elapsed().as_micros().max(1) as f64;
-    let events = read_events(&dir.join("events.csv.gz"))?;
+    let events = read_events(&dir.join(crate::record::files::EVENTS_FILE))?;
     let w0 = start + (warmup * 1e6) as u64;
     Ok(figures(&events, w0, start + total.as_micros() as u64, cores))
 }
@@ -550,6 +550,6 @@ async fn expanding_step(
         }
         Err(e) => return Err(Error::failed(format!("the load driver task failed: {e}"))),
     }
-    let events = read_events(&dir.join("events.csv.gz"))?;
+    let events = read_events(&dir.join(crate::record::files::EVENTS_FILE))?;
     Ok(figures(&events, w0, w1, cores))
 }
