@@ -79,7 +79,7 @@ mod tests {
 #[test]
     fn csv_round_trip() {
         let dir = tempfile::tempdir().unwrap();
-        let p = dir.path().join(super::files::MONITOR_FILE);
+        let p = dir.path().join(crate::record::files::MONITOR_FILE);
         let v = vec![s(0, 1, Leader, 1), s(0, 2, Down, 0), s(7, 3, NotServing, 0)];
         write_monitor_csv(&p, &v).unwrap();
         let text = std::fs::read_to_string(&p).unwrap();
@@ -90,11 +90,27 @@ mod tests {
     #[test]
     fn decimal_zxids_of_older_files_are_still_read() {
         let dir = tempfile::tempdir().unwrap();
-        let p = dir.path().join(super::files::MONITOR_FILE);
+        let p = dir.path().join(crate::record::files::MONITOR_FILE);
         std::fs::write(&p, "at_us,server,mode,zxid\n0,1,leader,4294967301\n5,2,down,\n").unwrap();
         let v = read_monitor_csv(&p).unwrap();
         assert_eq!(v[0].zxid, Some(0x1_0000_0005));
         assert_eq!(v[1].zxid, None);
         assert_eq!(v[0].sent_us, None);
+    }
+
+    #[test]
+    fn the_live_file_trips_the_run_wire_when_it_cannot_be_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let run = crate::record::RunDir::create(dir.path(), "p").unwrap();
+        let mut live = run.monitor_csv();
+        live.append(&[s(0, 1, Leader, 1)]);
+        assert_eq!(run.failure().cause(), None);
+        assert_eq!(read_monitor_csv(live.path()).unwrap().len(), 1);
+        // A directory that is gone: the live file cannot be created, the wire trips with its path.
+        let gone = dir.path().join("gone").join(crate::record::files::MONITOR_FILE);
+        let failure = WriteFailure::new();
+        let mut live = LiveMonitorCsv::create(gone, failure.clone());
+        live.append(&[s(0, 1, Leader, 1)]);
+        assert!(failure.cause().is_some_and(|c| c.contains("monitor.csv")), "{:?}", failure.cause());
     }
 }

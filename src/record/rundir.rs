@@ -320,6 +320,17 @@ mod tests {
     }
 
     #[test]
+    fn a_failed_write_trips_the_run_wire() {
+        let tmp = tempfile::tempdir().unwrap();
+        let a = RunDir::create(tmp.path(), "p").unwrap();
+        a.write_text(super::super::files::PLAN_FILE, "{}").unwrap();
+        assert_eq!(a.failure().cause(), None);
+        fs::remove_dir_all(a.path()).unwrap();
+        assert!(a.write_text(super::super::files::META_FILE, "{}").is_err());
+        assert!(a.failure().cause().is_some_and(|c| c.contains("meta.json")), "{:?}", a.failure().cause());
+    }
+
+    #[test]
     fn unwritable_root_is_actionable() {
         let tmp = tempfile::tempdir().unwrap();
         let file = tmp.path().join("not-a-dir");
