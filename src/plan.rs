@@ -8,9 +8,11 @@
 //! Parsing and validation with user-facing errors live in [`crate::profile`].
 
 pub mod engines;
+pub mod load_run;
 pub mod steps;
 
 pub use engines::EnginePlan;
+pub use load_run::load_run_plan;
 pub use steps::{OnTimeout, ServerRef, StartConfig, Step, StepAction, StepRole, WaitUntil};
 
 use serde::{Deserialize, Serialize};
