@@ -10,7 +10,7 @@
 use super::args::DurationArg;
 use crate::runner::recorded::{RecordTo, RecordedLoad};
 use crate::analysis::{self, OpCounts, OutageFigures, Quantiles};
-use crate::plan::{LoadMode, LoadPlan, OpKind, Plan, ProcedurePlan};
+use crate::plan::{LoadMode, LoadPlan, OpKind};
 use crate::record::{labels, Epoch, MarkKind, RunDir, RunMeta};
 use crate::workload::{parse_mix, Schedule, WorkloadError, WorkloadReport};
 use clap::Args;
@@ -83,25 +83,7 @@ fn write_json<T: Serialize>(path: &Path, v: &T) -> Result<(), WorkloadError> {
     crate::record::write_atomic(path, &bytes).map_err(|e| err(e.to_string()))
 }
 
-/// The [`Plan`] a load run records: the load in force, no procedure for `duration`, and an
-/// external ensemble whose size is the number of hosts in `connect`.
-pub fn load_run_plan(load: &LoadPlan, connect: &str, seed: u64, duration: Duration) -> Plan {
-    let mut plan = Plan {
-        name: "load".into(),
-        description: format!("zkchaos load against {connect}"),
-        seed: Some(seed),
-        cluster: Default::default(),
-        load: load.clone(),
-        phases: Default::default(),
-        procedure: ProcedurePlan::None { duration_s: duration.as_secs_f64() },
-        monitor: Default::default(),
-    };
-    plan.cluster.image = "(external ensemble)".into();
-    plan.cluster.size = connect.split(',').filter(|h| !h.trim().is_empty()).count().max(1) as u32;
-    plan.phases.warmup_s = 0.0;
-    plan.phases.post_s = 0.0;
-    plan
-}
+pub use crate::plan::load_run_plan;
 
 /// Run `plan` for `duration` against `connect`, recording into `dir` (which must exist).
 /// `cancel` stops it early (files are still completed).

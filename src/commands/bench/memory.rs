@@ -402,7 +402,7 @@ mod tests {
         let root = tempfile::tempdir().unwrap();
         let (from, to) = (root.path().join("real"), root.path().join("synth"));
         std::fs::create_dir_all(&from).unwrap();
-        let plan = crate::commands::load::load_run_plan(
+        let plan = crate::plan::load_run_plan(
             &crate::plan::LoadPlan { rate: 200, ..Default::default() },
             "127.0.0.1:2181",
             1,
