@@ -122,6 +122,12 @@ impl RunDir {
         self.failure.clone()
     }
 
+    /// The result of a write into this directory made without it (a writer with a format of
+    /// its own: read-backs, `mntr.json`): a failure trips the run's wire too.
+    pub fn guard<T>(&self, written: Result<T, RecordError>) -> Result<T, RecordError> {
+        written.inspect_err(|e| self.failure.trip(e.to_string()))
+    }
+
     /// `monitor.csv`, written live by the mode monitor through the run's wire.
     pub fn monitor_csv(&self) -> super::monitor_csv::LiveMonitorCsv {
         super::monitor_csv::LiveMonitorCsv::create(self.file(super::files::MONITOR_FILE), self.failure())

@@ -84,10 +84,10 @@ pub fn write_pages(
     let page = super::html::run_report(summary, &svgs, &logs, &files)?;
     dir.write_text(REPORT_FILE, &page)?;
     // Streamed to the file: an hour's exposition is tens of MB.
-    crate::record::rundir::write_atomic_with(&dir.file(OPENMETRICS_FILE), |w| {
+    dir.guard(crate::record::rundir::write_atomic_with(&dir.file(OPENMETRICS_FILE), |w| {
         let out = super::openmetrics::render_into(&series(data, figures, summary), FmtIo(w, None));
         out.1.map_or(Ok(()), Err)
-    })?;
+    }))?;
     Ok(())
 }
 

@@ -61,24 +61,7 @@ pub async fn run_profile(loaded: LoadedProfile, opts: &RunOptions) -> Result<Run
     let epoch = Epoch::now();
     dir.write_text(files::PROFILE_FILE, &loaded.text)?;
     dir.write_json(files::PLAN_FILE, &plan)?;
-    let mut meta = RunMeta::new(&run_id, epoch.unix_ms);
-    meta.image = plan.cluster.image.clone();
-    meta.models = Some(crate::record::meta::RunModels {
-        stop_model: plan.cluster.stop_model.as_str().to_string(),
-        stop_model_detail: plan.cluster.stop_model.describe().to_string(),
-        jvm_flags: plan.cluster.jvm_flags.clone(),
-        client_model: crate::workload::client_model(plan.load.reconnect).to_string(),
-    });
-    dir.write_json(files::META_FILE, &meta)?;
-    eprintln!("zkchaos: run {} of profile {} → {}", run_id, plan.name, dir.path().display());
-    if let Some([one, _, _]) = meta.host.load_average {
-        if one > f64::from(meta.host.cores.max(1)) {
-            eprintln!(
-                "zkchaos: warning: the host is busy (load average {one:.1} on {} cores): latency and outage figures may measure the host, not ZooKeeper",
-                meta.host.cores
-            );
-        }
-    }
+    let mut meta = initial_meta(&dir, &plan, epoch)?;
 
     // The harness's own footprint, every few seconds into process.csv; every writer of the run's
     // files trips the run directory's `failure`, which stops the run.
@@ -139,19 +122,7 @@ pub async fn run_profile(loaded: LoadedProfile, opts: &RunOptions) -> Result<Run
     cancel.cancel();
 
     // What actually ran and where, asked of the live ensemble before the teardown.
-    if let Some(v) = running_version(&cluster).await {
-        meta.zookeeper_version = Some(v);
-        meta.zookeeper_version_source = Some("srvr".into());
-    }
-    meta.servers = cluster
-        .client_addrs()
-        .into_iter()
-        .map(|(id, addr)| crate::record::meta::ServerPlacement {
-            id,
-            engine: cluster.engine_of(id).name.clone(),
-            client_address: addr.to_string(),
-        })
-        .collect();
+    final_meta(&mut meta, &cluster).await;
     let _ = dir.write_json(files::META_FILE, &meta);
     let Finished { summary, write_error } = finish(&dir, &mut cluster, opts, result.as_ref().err(), sampler).await;
     watcher.abort();
@@ -170,6 +141,48 @@ pub async fn run_profile(loaded: LoadedProfile, opts: &RunOptions) -> Result<Run
         return Err(e);
     }
     Ok(RunOutcome { dir: dir.path().to_path_buf(), summary, verdict_failed })
+}
+
+/// `meta.json` as the run starts (run id, epoch, image, models), written; warns when the host
+/// is busy.
+fn initial_meta(dir: &RunDir, plan: &Plan, epoch: Epoch) -> Result<RunMeta> {
+    let run_id = dir.id();
+    let mut meta = RunMeta::new(run_id, epoch.unix_ms);
+    meta.image = plan.cluster.image.clone();
+    meta.models = Some(crate::record::meta::RunModels {
+        stop_model: plan.cluster.stop_model.as_str().to_string(),
+        stop_model_detail: plan.cluster.stop_model.describe().to_string(),
+        jvm_flags: plan.cluster.jvm_flags.clone(),
+        client_model: crate::workload::client_model(plan.load.reconnect).to_string(),
+    });
+    dir.write_json(files::META_FILE, &meta)?;
+    eprintln!("zkchaos: run {} of profile {} → {}", run_id, plan.name, dir.path().display());
+    if let Some([one, _, _]) = meta.host.load_average {
+        if one > f64::from(meta.host.cores.max(1)) {
+            eprintln!(
+                "zkchaos: warning: the host is busy (load average {one:.1} on {} cores): latency and outage figures may measure the host, not ZooKeeper",
+                meta.host.cores
+            );
+        }
+    }
+    Ok(meta)
+}
+
+/// The version that ran and where each server was, asked of the live ensemble.
+async fn final_meta(meta: &mut RunMeta, cluster: &Cluster) {
+    if let Some(v) = running_version(cluster).await {
+        meta.zookeeper_version = Some(v);
+        meta.zookeeper_version_source = Some("srvr".into());
+    }
+    meta.servers = cluster
+        .client_addrs()
+        .into_iter()
+        .map(|(id, addr)| crate::record::meta::ServerPlacement {
+            id,
+            engine: cluster.engine_of(id).name.clone(),
+            client_address: addr.to_string(),
+        })
+        .collect();
 }
 
 /// What [`finish`] leaves: the summary if it could be written, and the write failure if not.
