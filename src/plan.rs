@@ -190,7 +190,7 @@ pub struct LoadPlan {
     pub reconnect: ReconnectMode,
 }
 
-/// How a session gets back after its connection is lost (see README "What a run measures").
+/// How a session gets back after its connection is lost (see docs/measurements.md).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "kebab-case")]
 pub enum ReconnectMode {
