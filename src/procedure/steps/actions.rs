@@ -70,17 +70,43 @@ impl<A: AdminSession> Runner<A> {
         Ok(())
     }
 
+    /// `docker pause`, `network disconnect` or `netem add` on each target (a marked call each),
+    /// and the fault opened.
+    async fn open_faults<B: Backend<Admin = A>>(
+        &mut self,
+        ctx: &mut ProcedureCtx<'_, B>,
+        fault: Fault,
+        targets: &[u32],
+        netem: Option<Netem>,
+    ) -> Result<(), ProcedureError> {
+        let (marks, epoch) = (ctx.marks, ctx.epoch);
+        for &id in targets {
+            let label = match fault {
+                Fault::Pause => format!("docker pause zk{id}"),
+                Fault::Partition => format!("network disconnect zk{id}"),
+                _ => format!("netem add zk{id}"),
+            };
+            let cluster = &mut *ctx.cluster;
+            let fut = async {
+                match (fault, netem) {
+                    (Fault::Pause, _) => cluster.pause(id).await,
+                    (Fault::Partition, _) => cluster.partition(id).await,
+                    (_, netem) => cluster.delay(id, netem.unwrap_or_default()).await,
+                }
+            };
+            marked(marks, epoch, &label, fut).await.map_err(cluster_err(&label))?;
+            self.open_fault(ctx, fault, id);
+        }
+        Ok(())
+    }
+
     pub(super) async fn pause<B: Backend<Admin = A>>(
         &mut self,
         ctx: &mut ProcedureCtx<'_, B>,
         step: &Step,
         targets: &[u32],
     ) -> Result<(), ProcedureError> {
-        for &id in targets {
-            let label = format!("docker pause zk{id}");
-            marked(ctx.marks, ctx.epoch, &label, ctx.cluster.pause(id)).await.map_err(cluster_err(&label))?;
-            self.open_fault(ctx, Fault::Pause, id);
-        }
+        self.open_faults(ctx, Fault::Pause, targets, None).await?;
         if let Some(ms) = step.duration_ms {
             // `pause zkN`: certainly frozen, from the pause call's return to the unpause call's start.
             let label = format!("pause {}", zks(targets).replace(',', " "));
@@ -101,11 +127,7 @@ impl<A: AdminSession> Runner<A> {
         step: &Step,
         targets: &[u32],
     ) -> Result<(), ProcedureError> {
-        for &id in targets {
-            let label = format!("network disconnect zk{id}");
-            marked(ctx.marks, ctx.epoch, &label, ctx.cluster.partition(id)).await.map_err(cluster_err(&label))?;
-            self.open_fault(ctx, Fault::Partition, id);
-        }
+        self.open_faults(ctx, Fault::Partition, targets, None).await?;
         if let Some(ms) = step.duration_ms {
             tokio::time::sleep(Duration::from_millis(ms)).await;
             self.notes.push(format!("partitioned {} for {ms} ms", zks(targets)));
@@ -125,12 +147,7 @@ impl<A: AdminSession> Runner<A> {
             jitter_ms: step.jitter_ms.unwrap_or(0),
             loss_pct: step.loss_pct.unwrap_or(0.0),
         };
-        for &id in targets {
-            let label = format!("netem add zk{id}");
-            let fut = ctx.cluster.delay(id, netem);
-            marked(ctx.marks, ctx.epoch, &label, fut).await.map_err(cluster_err(&label))?;
-            self.open_fault(ctx, Fault::Delay, id);
-        }
+        self.open_faults(ctx, Fault::Delay, targets, Some(netem)).await?;
         if let Some(ms) = step.duration_ms {
             tokio::time::sleep(Duration::from_millis(ms)).await;
             self.notes.push(format!("netem {} on {} for {ms} ms", netem.tc_args().join(" "), zks(targets)));
