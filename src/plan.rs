@@ -8,9 +8,11 @@
 //! Parsing and validation with user-facing errors live in [`crate::profile`].
 
 pub mod engines;
+pub mod load_run;
 pub mod steps;
 
 pub use engines::EnginePlan;
+pub use load_run::load_run_plan;
 pub use steps::{OnTimeout, ServerRef, StartConfig, Step, StepAction, StepRole, WaitUntil};
 
 use serde::{Deserialize, Serialize};
@@ -188,7 +190,7 @@ pub struct LoadPlan {
     pub reconnect: ReconnectMode,
 }
 
-/// How a session gets back after its connection is lost (see README "What a run measures").
+/// How a session gets back after its connection is lost (see docs/measurements.md).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "kebab-case")]
 pub enum ReconnectMode {

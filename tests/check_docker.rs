@@ -191,7 +191,7 @@ async fn steady_three_servers_pass_audit_monitor_and_convergence() -> anyhow::Re
         let ids = [1, 2, 3];
         let servers = addrs(c, &ids)?;
         let dir = tempfile::tempdir()?;
-        let csv = dir.path().join("monitor.csv");
+        let csv = dir.path().join(zkchaos::record::files::MONITOR_FILE);
         let (tx, rx) = tokio::sync::watch::channel(servers[..2].to_vec());
         let cancel = tokio_util::sync::CancellationToken::new();
         let monitor = zkchaos::cluster::monitor::spawn_monitor(
@@ -199,7 +199,7 @@ async fn steady_three_servers_pass_audit_monitor_and_convergence() -> anyhow::Re
             Duration::from_millis(200),
             Duration::from_millis(150),
             Epoch::now(),
-            csv.clone(),
+            zkchaos::record::monitor_csv::LiveMonitorCsv::create(csv.clone(), zkchaos::record::WriteFailure::new()),
             cancel.clone(),
         );
         tx.send_replace(servers.clone()); // a "joiner" appears mid-run

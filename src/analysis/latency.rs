@@ -83,6 +83,22 @@ pub fn cdf(h: &Histogram<u64>) -> Vec<(u64, f64)> {
 mod tests {
     use super::*;
 
+    /// A successful get intended (and started) at `intended`, ending at `end`.
+    fn get_ok(intended: u64, end: u64) -> OpEvent {
+        OpEvent {
+            intended_us: intended,
+            start_us: intended,
+            end_us: end,
+            kind: OpKind::Get,
+            session: 0,
+            path: "/k".into(),
+            outcome: Outcome::Ok,
+            error: None,
+            token: String::new(),
+            version: 0,
+        }
+    }
+
     /// Open loop at 1 kHz for 3 s; the server stalls from 1.0 s to 2.0 s, so everything intended
     /// during the stall completes at 2.0 s.
     fn stalled_open_loop() -> Vec<OpEvent> {
@@ -90,18 +106,7 @@ mod tests {
             .map(|i| {
                 let intended = i * 1000;
                 let end = if (1_000_000..2_000_000).contains(&intended) { 2_000_000 + 200 } else { intended + 200 };
-                OpEvent {
-                    intended_us: intended,
-                    start_us: intended,
-                    end_us: end,
-                    kind: OpKind::Get,
-                    session: 0,
-                    path: "/k".into(),
-                    outcome: Outcome::Ok,
-                    error: None,
-                    token: String::new(),
-                    version: 0,
-                }
+                get_ok(intended, end)
             })
             .collect()
     }
@@ -125,18 +130,7 @@ mod tests {
         let mut t = 0u64;
         for i in 0..2000u64 {
             let lat = if i == 1000 { 1_000_000 } else { 1000 };
-            events.push(OpEvent {
-                intended_us: t,
-                start_us: t,
-                end_us: t + lat,
-                kind: OpKind::Get,
-                session: 0,
-                path: "/k".into(),
-                outcome: Outcome::Ok,
-                error: None,
-                token: String::new(),
-                version: 0,
-            });
+            events.push(get_ok(t, t + lat));
             t += lat;
         }
         let plain = &histograms_by_kind(&events, None)[&OpKind::Get];

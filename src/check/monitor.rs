@@ -15,6 +15,7 @@
 
 mod faults;
 mod judge;
+mod walk;
 
 pub use faults::{HarnessFaults, HarnessHold};
 pub use judge::{Overlap, OverlapMember};
@@ -22,8 +23,9 @@ pub use judge::{Overlap, OverlapMember};
 use super::Verdict;
 use crate::record::{ModeSample, ServerMode};
 use judge::Judged;
+use walk::ModeWalk;
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 /// A span of time during which a condition held, and the servers involved.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -174,189 +176,20 @@ pub const RULES: [&str; 9] = [
 pub fn analyze_modes(samples: &[ModeSample], faults: &HarnessFaults) -> LeaderReport {
     let mut sorted: Vec<&ModeSample> = samples.iter().collect();
     sorted.sort_by_key(|s| (s.at_us, s.server));
-    let mut state: BTreeMap<u32, (ServerMode, Option<u64>)> = BTreeMap::new();
-    // Per server: was its last certain (answered) sample an authority, and at which zxid.
-    let mut last_certain_authority: BTreeMap<u32, (bool, Option<u64>)> = BTreeMap::new();
-    let mut seen_deposed: BTreeSet<u32> = BTreeSet::new();
-    // Servers whose last sample was a silent probe of a server the harness held: hold index.
-    let mut excused: BTreeMap<u32, usize> = BTreeMap::new();
-    let mut excuses_used: BTreeSet<usize> = BTreeSet::new();
-    let mut two_leaders = Tracker::default();
-    let mut standalone_mix = Tracker::default();
-    let mut missing = Tracker::default();
-    let mut open: Option<OpenOverlap> = None;
-    let mut judged = Judged::default();
-    let mut any_overlap = false;
-    let mut leaders_seen = BTreeSet::new();
-    let mut standalones_seen = BTreeSet::new();
-    let mut leader_changes = 0u32;
-    let mut last_authority: Option<u32> = None;
-    let first_at = sorted.first().map(|s| s.at_us);
-    let mut baseline_epoch: Option<u64> = None;
-    let mut epochs = BTreeSet::new();
-    let is_authority = |m: ServerMode| m.is_authority();
-    let mut leader_change_times_us = Vec::new();
-
+    let mut walk = ModeWalk::new(sorted.first().map(|s| s.at_us));
     let mut i = 0;
     while i < sorted.len() {
         let t = sorted[i].at_us;
         // Samples with the same time (one tick in files written before per-probe timestamps)
         // are applied together.
         while i < sorted.len() && sorted[i].at_us == t {
-            let s = sorted[i];
-            state.insert(s.server, (s.mode, s.zxid));
-            if s.mode != ServerMode::Unknown {
-                last_certain_authority.insert(s.server, (is_authority(s.mode), s.zxid));
-                excused.remove(&s.server);
-            } else {
-                // The probe met the server at some instant in [sent_us, at_us].
-                let held = faults.holding(s.server, s.sent_us.unwrap_or(s.at_us)).or_else(|| faults.holding(s.server, s.at_us));
-                match held {
-                    Some(h) => excused.insert(s.server, h),
-                    None => excused.remove(&s.server),
-                };
-            }
-            match s.mode {
-                ServerMode::Leader => {
-                    leaders_seen.insert(s.server);
-                    if let Some(z) = s.zxid {
-                        if Some(t) == first_at {
-                            baseline_epoch.get_or_insert(z >> 32);
-                        }
-                        epochs.insert(z >> 32);
-                    }
-                }
-                ServerMode::Standalone => {
-                    standalones_seen.insert(s.server);
-                }
-                _ => {}
-            }
-            // A member of an open overlap that answered again: extend its zxid span.
-            if let Some(o) = open.as_mut() {
-                if let Some(span) = o.members.get_mut(&s.server) {
-                    if is_authority(s.mode) && s.zxid.is_some() {
-                        span.last_zxid = s.zxid;
-                    }
-                }
-            }
+            walk.apply(sorted[i], t, faults);
             i += 1;
         }
-        let leaders: Vec<u32> = state.iter().filter(|(_, m)| m.0 == ServerMode::Leader).map(|(id, _)| *id).collect();
-        let standalones: Vec<u32> =
-            state.iter().filter(|(_, m)| m.0 == ServerMode::Standalone).map(|(id, _)| *id).collect();
-        let authorities: Vec<u32> = leaders.iter().chain(&standalones).copied().collect();
-        two_leaders.observe(t, (leaders.len() > 1).then(|| leaders.clone()));
-        let mixed = !standalones.is_empty() && authorities.len() > 1;
-        standalone_mix.observe(t, mixed.then(|| authorities.clone()));
-        // Servers seen, side by side with a leader of a newer epoch, still claiming authority at
-        // an older one: deposed (they cannot commit in that epoch any more; leading again needs a
-        // new epoch, which shows when they answer).
-        let newest_leader_epoch =
-            state.values().filter(|m| m.0 == ServerMode::Leader).filter_map(|m| m.1).map(|z| z >> 32).max();
-        for (id, (mode, zxid)) in &state {
-            match (is_authority(*mode), zxid, newest_leader_epoch) {
-                (true, Some(z), Some(e)) if (z >> 32) < e => {
-                    seen_deposed.insert(*id);
-                }
-                (_, _, _) if *mode != ServerMode::Unknown => {
-                    seen_deposed.remove(id);
-                }
-                _ => {}
-            }
-        }
-        // A silent server last seen as an authority hides evidence, unless it was seen deposed
-        // or the harness held it.
-        let silent: Vec<u32> = state
-            .iter()
-            .filter(|(id, m)| {
-                m.0 == ServerMode::Unknown
-                    && last_certain_authority.get(*id).is_some_and(|(auth, _)| *auth)
-                    && !seen_deposed.contains(*id)
-            })
-            .map(|(id, _)| *id)
-            .filter(|id| !authorities.contains(id))
-            .collect();
-        if !authorities.is_empty() {
-            excuses_used.extend(silent.iter().filter_map(|id| excused.get(id)));
-        }
-        let hidden: Vec<u32> = silent.into_iter().filter(|id| !excused.contains_key(id)).collect();
-        missing.observe(t, (!authorities.is_empty() && !hidden.is_empty()).then(|| authorities.iter().chain(&hidden).copied().collect()));
-
-        // Overlap bookkeeping: a new member set closes the open overlap and may open another.
-        let mut set: Vec<u32> = authorities.clone();
-        set.sort_unstable();
-        let same = open.as_ref().is_some_and(|o| o.interval.servers == set);
-        if !same {
-            if let Some(o) = open.take() {
-                o.close(&mut judged, t);
-            }
-            if set.len() > 1 {
-                any_overlap = true;
-                let members = set
-                    .iter()
-                    .map(|id| {
-                        let (mode, zxid) = state[id];
-                        (*id, OverlapMember { server: *id, mode, first_zxid: zxid, last_zxid: zxid })
-                    })
-                    .collect();
-                open = Some(OpenOverlap { interval: Interval { from_us: t, to_us: t, servers: set }, members });
-            }
-        }
-
-        if authorities.len() == 1 {
-            let auth = authorities.first().copied();
-            if last_authority.is_some() && last_authority != auth {
-                leader_changes += 1;
-                leader_change_times_us.push(t);
-            }
-            last_authority = auth;
-        }
+        walk.tick(t);
     }
     let end = sorted.last().map(|s| s.at_us).unwrap_or(0);
-    if let Some(o) = open.take() {
-        o.close(&mut judged, end);
-    }
-    let two_leader_intervals = two_leaders.finish(end);
-    let standalone_with_leader_intervals = standalone_mix.finish(end);
-    let missing_evidence_intervals = missing.finish(end);
-    let elections = epochs.iter().filter(|e| Some(**e) != baseline_epoch).count() as u32;
-    let unsafe_intervals = judged
-        .unsafe_overlaps
-        .iter()
-        .map(|o| Interval { from_us: o.from_us, to_us: o.to_us, servers: o.members.iter().map(|m| m.server).collect() })
-        .collect();
-    let (verdict, rule, evidence) = if samples.is_empty() {
-        (Verdict::Unknown, "no-samples", None)
-    } else if let (Some(rule), Some(first)) = (judged.first_rule, judged.unsafe_overlaps.first()) {
-        (Verdict::Fail, rule, Some(first.clone()))
-    } else if judged.unknown_zxid.is_some() || !missing_evidence_intervals.is_empty() {
-        (Verdict::Unknown, "missing-evidence", judged.unknown_zxid.clone())
-    } else if !excuses_used.is_empty() {
-        (Verdict::Pass, "harness-fault-not-evidence", judged.longest_deposed.clone())
-    } else if any_overlap {
-        (Verdict::Pass, "deposed-leader-static-zxid", judged.longest_deposed.clone())
-    } else {
-        (Verdict::Pass, "never-two-authorities", None)
-    };
-    LeaderReport {
-        verdict,
-        rule: rule.to_string(),
-        samples: samples.len() as u64,
-        two_leader_intervals,
-        standalone_with_leader_intervals,
-        unsafe_intervals,
-        unsafe_overlaps: judged.unsafe_overlaps.len() as u32,
-        evidence,
-        deposed_overlap_ms: judged.deposed_us as f64 / 1e3,
-        deposed_overlaps: judged.deposed_count,
-        missing_evidence_intervals,
-        harness_holds: excuses_used.into_iter().map(|i| faults.holds[i].clone()).collect(),
-        leader_changes,
-        leader_change_times_us,
-        elections,
-        leaders_seen: leaders_seen.into_iter().collect(),
-        standalones_seen: standalones_seen.into_iter().collect(),
-    }
+    walk.finish(end, samples.len(), faults)
 }
 
 /// Turns "condition holds with these servers at t" observations into intervals.

@@ -7,11 +7,11 @@
 //! the cluster code publishes them; a server dropped from the list gets one final `Down` sample.
 //! Rows are flushed every tick so an interrupted run still has them.
 
+use crate::record::monitor_csv::LiveMonitorCsv;
 use crate::record::{Epoch, ModeSample, ServerMode};
 use futures_util::future::BoxFuture;
 use std::collections::BTreeSet;
 use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::watch;
@@ -38,17 +38,17 @@ pub fn srvr_probe() -> Probe {
 }
 
 /// Start the poller with the real `srvr` probe. The task ends when `cancel` fires and returns
-/// every sample it took. CSV write errors are logged once and stop the file (the samples are
-/// still returned; [`crate::record::write_monitor_csv`] can rewrite the file).
+/// every sample it took. A CSV write error trips the run's write-failure wire and stops the file
+/// (the samples are still returned; [`crate::record::write_monitor_csv`] can rewrite the file).
 pub fn spawn_monitor(
     servers: watch::Receiver<Vec<(u32, SocketAddr)>>,
     interval: Duration,
     timeout: Duration,
     epoch: Epoch,
-    out_csv: PathBuf,
+    out: LiveMonitorCsv,
     cancel: CancellationToken,
 ) -> JoinHandle<Vec<ModeSample>> {
-    spawn_monitor_with(srvr_probe(), servers, interval, timeout, epoch, out_csv, cancel)
+    spawn_monitor_with(srvr_probe(), servers, interval, timeout, epoch, out, cancel)
 }
 
 /// [`spawn_monitor`] with another probe (tests use a scripted one).
@@ -58,18 +58,12 @@ pub fn spawn_monitor_with(
     interval: Duration,
     timeout: Duration,
     epoch: Epoch,
-    out_csv: PathBuf,
+    out: LiveMonitorCsv,
     cancel: CancellationToken,
 ) -> JoinHandle<Vec<ModeSample>> {
     tokio::spawn(async move {
         let mut samples = Vec::new();
-        let mut csv = match csv::Writer::from_path(&out_csv) {
-            Ok(w) => Some(w),
-            Err(e) => {
-                tracing::warn!("monitor: cannot create {}: {e}; samples kept in memory only", out_csv.display());
-                None
-            }
-        };
+        let mut out = out;
         let mut ticker = tokio::time::interval(interval.max(Duration::from_millis(1)));
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut polled: BTreeSet<u32> = BTreeSet::new();
@@ -103,14 +97,7 @@ pub fn spawn_monitor_with(
                 tick.push(ModeSample::new(at_us, *gone, ServerMode::Down, None));
             }
             polled = now;
-            if let Some(w) = csv.as_mut() {
-                let r: Result<(), csv::Error> =
-                    tick.iter().try_for_each(|s| w.serialize(s)).and_then(|_| w.flush().map_err(csv::Error::from));
-                if let Err(e) = r {
-                    tracing::warn!("monitor: writing {}: {e}; no further rows written", out_csv.display());
-                    csv = None;
-                }
-            }
+            out.append(&tick);
             samples.extend(tick);
         }
         samples
@@ -127,7 +114,7 @@ mod tests {
 #[tokio::test]
     async fn poller_samples_joiners_and_marks_removed_down() {
         let dir = tempfile::tempdir().unwrap();
-        let p = dir.path().join("monitor.csv");
+        let p = dir.path().join(crate::record::files::MONITOR_FILE);
         let a: SocketAddr = "127.0.0.1:1001".parse().unwrap();
         let b: SocketAddr = "127.0.0.1:1002".parse().unwrap();
         // zk1 leads; zk2 answers follower; any other address times out.
@@ -151,7 +138,7 @@ mod tests {
             Duration::from_millis(20),
             Duration::from_millis(10),
             Epoch::now(),
-            p.clone(),
+            LiveMonitorCsv::create(p.clone(), crate::record::WriteFailure::new()),
             cancel.clone(),
         );
         tokio::time::sleep(Duration::from_millis(70)).await;

@@ -3,7 +3,8 @@
 
 use crate::cluster::cleanup;
 use crate::cluster::names::{self, LABEL_PROFILE, LABEL_RUN, LABEL_SERVER};
-use crate::cluster::{connect_docker, fourlw, Cluster, ClusterError, ClusterSpec};
+use crate::cluster::{connect_docker, fourlw, ClusterError, ClusterSpec};
+use crate::runner::ensemble::{self, Started, Up};
 use crate::plan::ClusterPlan;
 use crate::Result;
 use bollard::query_parameters::ListContainersOptionsBuilder;
@@ -57,27 +58,12 @@ async fn up(size: u32, image: String, dynamic: bool) -> Result<()> {
     }
     let docker = connect_docker().await?;
     cleanup::warn_leftovers(&docker).await;
-    let run_id = names::new_run_id();
     let plan = ClusterPlan { image, size, dynamic_config: dynamic, ..ClusterPlan::default() };
-    let spec = ClusterSpec {
-        run_id: run_id.clone(),
-        profile: MANUAL.into(),
-        plan,
-        extra_jvm_flags: Vec::new(),
-        skip_acl: dynamic,
-    };
+    let spec = ClusterSpec { skip_acl: dynamic, ..ensemble::spec(MANUAL, plan) };
+    let run_id = spec.run_id.clone();
+    let up = Up { logs_on_failure: Some(std::env::temp_dir().join(format!("zkchaos-{run_id}-logs"))), ..Up::within(Duration::from_secs(120)) };
     let t = Instant::now();
-    let mut c = Cluster::create(spec).await?;
-    let modes = match c.start_initial(Duration::from_secs(120)).await {
-        Ok(m) => m,
-        Err(e) => {
-            let dir = std::env::temp_dir().join(format!("zkchaos-{run_id}-logs"));
-            let saved = c.save_logs(&dir).await.is_ok();
-            let _ = c.teardown().await;
-            let hint = if saved { format!(" (server logs in {})", dir.display()) } else { String::new() };
-            return Err(crate::Error::failed(format!("{e}{hint}")));
-        }
-    };
+    let Started { cluster: mut c, modes } = ensemble::start(spec, &up).await?;
     c.keep();
     println!("run {run_id}: {size}-server ensemble serving after {:.1} s", t.elapsed().as_secs_f64());
     for (id, mode) in &modes {

@@ -10,7 +10,7 @@
 use super::args::DurationArg;
 use crate::runner::recorded::{RecordTo, RecordedLoad};
 use crate::analysis::{self, OpCounts, OutageFigures, Quantiles};
-use crate::plan::{LoadMode, LoadPlan, OpKind, Plan, ProcedurePlan};
+use crate::plan::{LoadMode, LoadPlan, OpKind};
 use crate::record::{labels, Epoch, MarkKind, RunDir, RunMeta};
 use crate::workload::{parse_mix, Schedule, WorkloadError, WorkloadReport};
 use clap::Args;
@@ -83,25 +83,7 @@ fn write_json<T: Serialize>(path: &Path, v: &T) -> Result<(), WorkloadError> {
     crate::record::write_atomic(path, &bytes).map_err(|e| err(e.to_string()))
 }
 
-/// The [`Plan`] a load run records: the load in force, no procedure for `duration`, and an
-/// external ensemble whose size is the number of hosts in `connect`.
-pub fn load_run_plan(load: &LoadPlan, connect: &str, seed: u64, duration: Duration) -> Plan {
-    let mut plan = Plan {
-        name: "load".into(),
-        description: format!("zkchaos load against {connect}"),
-        seed: Some(seed),
-        cluster: Default::default(),
-        load: load.clone(),
-        phases: Default::default(),
-        procedure: ProcedurePlan::None { duration_s: duration.as_secs_f64() },
-        monitor: Default::default(),
-    };
-    plan.cluster.image = "(external ensemble)".into();
-    plan.cluster.size = connect.split(',').filter(|h| !h.trim().is_empty()).count().max(1) as u32;
-    plan.phases.warmup_s = 0.0;
-    plan.phases.post_s = 0.0;
-    plan
-}
+pub use crate::plan::load_run_plan;
 
 /// Run `plan` for `duration` against `connect`, recording into `dir` (which must exist).
 /// `cancel` stops it early (files are still completed).
@@ -114,11 +96,11 @@ pub async fn run_load(
     cancel: CancellationToken,
 ) -> crate::Result<LoadSummary> {
     let epoch = Epoch::now();
-    write_json(&dir.join("plan.json"), &load_run_plan(plan, connect, seed, duration))?;
+    write_json(&dir.join(crate::record::files::PLAN_FILE), &load_run_plan(plan, connect, seed, duration))?;
     let run_id = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let mut meta = RunMeta::new(run_id.rsplit('-').next().unwrap_or(&run_id), epoch.unix_ms);
     meta.image = format!("(external ensemble at {connect})");
-    write_json(&dir.join("meta.json"), &meta)?;
+    write_json(&dir.join(crate::record::files::META_FILE), &meta)?;
     let start_us = epoch.now_us() + 20_000;
     let recorded =
         RecordedLoad::start(plan, connect, seed, epoch, RecordTo { timeline_start_us: start_us, ..RecordTo::new(dir.to_owned(), CancellationToken::new()) }).await?;
@@ -136,7 +118,7 @@ pub async fn run_load(
     };
     let window = (start_us, report.stop_us.max(start_us));
     let (counts, latency, lag, outages) = if plan.events {
-        streamed_figures(&dir.join("events.csv.gz"), window)?
+        streamed_figures(&dir.join(crate::record::files::EVENTS_FILE), window)?
     } else {
         let c = &stats.counts;
         let counts = OpCounts {
@@ -162,7 +144,7 @@ pub async fn run_load(
         driver: report,
         late_events: stats.late_events,
     };
-    write_json(&dir.join("load-summary.json"), &summary)?;
+    write_json(&dir.join(crate::record::files::LOAD_SUMMARY_FILE), &summary)?;
     Ok(summary)
 }
 

@@ -1,9 +1,9 @@
 //! The command layer: one module per subcommand, each holding its clap arguments and the
 //! orchestration that wires the library's layers together for that command.
 //!
-//! Everything below this layer is a library with one-way dependencies (see README "Design"):
-//! `plan` → `cluster` / `workload` / `procedure` → `record` → `analysis` → `check` → `report`.
-//! Only this layer knows about the command line, signals, and which layers a command needs.
+//! Everything below this layer is a library with one-way dependencies (`docs/design.md`); the
+//! run lifecycle is [`crate::runner`].
+//! Only this layer knows about the command line and which layers a command needs.
 //! [`dispatch`] runs one parsed command and maps its error to the exit code.
 
 pub mod analyze;
@@ -24,7 +24,7 @@ pub mod sweep;
 
 use clap::{Parser, Subcommand};
 
-/// Exit codes, as README documents them.
+/// Exit codes, as README and docs/commands.md document them.
 pub const EXIT_CODES_HELP: &str = "Exit codes: 0 success; 1 a run failed; 2 bad input or environment \
 (profile error, missing path, no Docker engine, image missing, port in use, not enough memory); \
 3 the run completed but a safety check failed (data loss or two writable leaders); 130 interrupted.";

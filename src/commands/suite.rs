@@ -81,7 +81,7 @@ fn create_suite_dir(root: &Path, name: &str) -> Result<PathBuf> {
 
 
 fn seed_of(dir: &Path) -> Option<u64> {
-    let v: serde_json::Value = serde_json::from_slice(&std::fs::read(dir.join("plan.json")).ok()?).ok()?;
+    let v: serde_json::Value = serde_json::from_slice(&std::fs::read(dir.join(crate::record::files::PLAN_FILE)).ok()?).ok()?;
     v.get("seed")?.as_u64()
 }
 

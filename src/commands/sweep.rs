@@ -13,6 +13,7 @@
 //! A step is one [`RecordedLoad`] on a scratch directory: the events are read back, reduced to
 //! [`StepFigures`] over the window after the warm-up, and the directory is removed.
 
+use crate::runner::ensemble::{self, Up};
 use crate::runner::recorded::{RecordTo, RecordedLoad};
 use crate::capacity::results::{Machine, PointResult, RepResult, StepRow, SweepSummary, SCHEMA_VERSION};
 use crate::capacity::search::{Outcome, Search, SearchConfig};
@@ -230,23 +231,10 @@ async fn create_cluster(sw: &Sweep, image: &str, size: u32, dynamic: bool) -> Re
         heap_mb: sw.file.heap_mb,
         ..ClusterPlan::default()
     };
-    let spec = ClusterSpec {
-        run_id: cluster::names::new_run_id(),
-        profile: format!("sweep-{}", sw.file.name),
-        plan,
-        extra_jvm_flags: Vec::new(),
-        skip_acl: dynamic,
-    };
-    let mut cluster = Cluster::create(spec).await?;
-    let started = tokio::select! {
-        r = cluster.start_initial(ENSEMBLE_UP) => r.map(|_| ()).map_err(Error::from),
-        _ = sw.cancel.cancelled() => Err(Error::interrupted("interrupted by a signal")),
-    };
-    let budget = match started {
-        Ok(()) => apply_cpu_budget(sw, &cluster).await,
-        Err(e) => Err(e),
-    };
-    if let Err(e) = budget {
+    let spec = ClusterSpec { skip_acl: dynamic, ..ensemble::spec(format!("sweep-{}", sw.file.name), plan) };
+    let up = Up { cancel: Some(sw.cancel.clone()), ..Up::within(ENSEMBLE_UP) };
+    let mut cluster = ensemble::start(spec, &up).await?.cluster;
+    if let Err(e) = apply_cpu_budget(sw, &cluster).await {
         teardown(&mut cluster).await;
         return Err(e);
     }
@@ -277,11 +265,7 @@ async fn apply_cpu_budget(sw: &Sweep, cluster: &Cluster) -> Result<()> {
     Ok(())
 }
 
-async fn teardown(cluster: &mut Cluster) {
-    if let Err(e) = cluster.teardown().await {
-        eprintln!("zkchaos: tearing down {}: {e}; run `zkchaos clean --run {}`", cluster.run_id(), cluster.run_id());
-    }
-}
+use crate::runner::ensemble::teardown;
 
 /// Steady points, then degraded ones after stopping a follower, on one ensemble.
 async fn run_shared(sw: &mut Sweep, cluster: &mut Cluster, points: &[&Point], rep: u32) -> Result<()> {
@@ -470,7 +454,7 @@ async fn hold_on(
     let (cpu0, t0) = (Usage::now().cpu_us(), Instant::now());
     recorded.drive(schedule, cancel).await?;
     let cores = Usage::now().cpu_us().saturating_sub(cpu0) as f64 / t0.elapsed().as_micros().max(1) as f64;
-    let events = read_events(&dir.join("events.csv.gz"))?;
+    let events = read_events(&dir.join(crate::record::files::EVENTS_FILE))?;
     let w0 = start + (warmup * 1e6) as u64;
     Ok(figures(&events, w0, start + total.as_micros() as u64, cores))
 }
@@ -566,6 +550,6 @@ async fn expanding_step(
         }
         Err(e) => return Err(Error::failed(format!("the load driver task failed: {e}"))),
     }
-    let events = read_events(&dir.join("events.csv.gz"))?;
+    let events = read_events(&dir.join(crate::record::files::EVENTS_FILE))?;
     Ok(figures(&events, w0, w1, cores))
 }

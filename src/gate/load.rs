@@ -123,7 +123,7 @@ fn entry_name(dir: &Path) -> String {
         v.get(key)?.as_str().map(str::to_string)
     };
     from(SUMMARY_FILE, "profile")
-        .or_else(|| from("plan.json", "name"))
+        .or_else(|| from(crate::record::files::PLAN_FILE, "name"))
         .or_else(|| dir.parent().and_then(|p| p.file_name()).map(|n| n.to_string_lossy().into_owned()))
         .unwrap_or_default()
 }
@@ -154,7 +154,7 @@ const MAX_DEPTH: usize = 6;
 /// Run directories (with `plan.json` or `status`) at or below `dir`; symlinks (the `latest` links)
 /// are not followed. Unreadable directories are passed over.
 fn walk(dir: &Path, depth: usize, out: &mut Vec<PathBuf>) {
-    if dir.join("plan.json").is_file() || dir.join(crate::record::rundir::STATUS_FILE).is_file() {
+    if dir.join(crate::record::files::PLAN_FILE).is_file() || dir.join(crate::record::rundir::STATUS_FILE).is_file() {
         out.push(dir.to_path_buf());
         return;
     }

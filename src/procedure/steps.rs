@@ -15,14 +15,14 @@
 //! are healed, netem removed and paused servers thawed before the procedure returns; a killed
 //! server that was never started again stays down (its fault interval ends with the procedure).
 
+mod actions;
 mod membership;
 
 use super::{marked, ProcedureCtx, ProcedureError, ProcedureOutcome, ServerAction};
 use crate::cluster::config::{observer_line, ZooCfg};
-use crate::cluster::{AdminSession, Backend, Netem};
-use crate::plan::{OnTimeout, ServerRef, StartConfig, Step, StepAction, StepRole, WaitUntil};
+use crate::cluster::{AdminSession, Backend};
+use crate::plan::{OnTimeout, ServerRef, StartConfig, Step, StepAction, WaitUntil};
 use crate::record::{labels, Mark, MarkKind, ServerMode};
-use membership::poll_role;
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
@@ -315,11 +315,6 @@ impl<A: AdminSession> Runner<A> {
         step: &Step,
     ) -> Result<(), ProcedureError> {
         let targets = self.resolve_all(i, step, &step.targets())?;
-        let (marks, epoch) = (ctx.marks, ctx.epoch);
-        let cluster_err = |label: &str| {
-            let label = label.to_string();
-            move |source| ProcedureError::Cluster { step: label, source }
-        };
         match step.action {
             StepAction::Start => {
                 for &id in &targets {
@@ -327,97 +322,18 @@ impl<A: AdminSession> Runner<A> {
                 }
             }
             StepAction::Restart => self.restart(ctx, i, step, targets).await?,
-            StepAction::HostUp => {
-                for &id in &targets {
-                    let label = format!("host-up zk{id}");
-                    marked(marks, epoch, &label, ctx.cluster.host_up(id)).await.map_err(cluster_err(&label))?;
-                    ctx.publish_servers();
-                    self.close_fault(ctx, Fault::HostDown, id);
-                    self.close_fault(ctx, Fault::Kill, id);
-                    self.down.remove(&id);
-                    self.down_since.remove(&id);
-                }
-            }
+            StepAction::HostUp => self.host_up(ctx, &targets).await?,
             StepAction::Stop | StepAction::Kill | StepAction::Wipe | StepAction::HostDown => {
-                let targets = self.ordered(ctx, step, targets).await;
-                for &id in &targets {
-                    let label = format!("{} zk{id}", step.action.as_str());
-                    let at = ctx.now_us();
-                    let cluster = &mut *ctx.cluster;
-                    let fut = async {
-                        match step.action {
-                            StepAction::Stop => cluster.stop_server(id, STOP_GRACE).await,
-                            StepAction::Kill => cluster.kill_server(id).await,
-                            StepAction::HostDown => cluster.host_down(id).await,
-                            _ => cluster.wipe(id).await,
-                        }
-                    };
-                    marked(marks, epoch, &label, fut).await.map_err(cluster_err(&label))?;
-                    self.down.insert(id);
-                    self.down_since.entry(id).or_insert(at);
-                    if step.action == StepAction::Wipe {
-                        self.wiped.insert(id);
-                    }
-                    match step.action {
-                        StepAction::Kill => self.open_fault(ctx, Fault::Kill, id),
-                        StepAction::HostDown => self.open_fault(ctx, Fault::HostDown, id),
-                        _ => {}
-                    }
-                }
+                self.take_down(ctx, step, targets).await?
             }
-            StepAction::Pause => {
-                for &id in &targets {
-                    let label = format!("docker pause zk{id}");
-                    marked(marks, epoch, &label, ctx.cluster.pause(id)).await.map_err(cluster_err(&label))?;
-                    self.open_fault(ctx, Fault::Pause, id);
-                }
-                if let Some(ms) = step.duration_ms {
-                    // `pause zkN`: certainly frozen, from the pause call's return to the unpause call's start.
-                    let label = format!("pause {}", zks(&targets).replace(',', " "));
-                    ctx.step(&label, async {
-                        tokio::time::sleep(Duration::from_millis(ms)).await;
-                        Ok::<(), ProcedureError>(())
-                    })
-                    .await?;
-                    self.notes.push(format!("paused {} for {ms} ms", zks(&targets)));
-                    self.unpause(ctx, &targets).await?;
-                }
-            }
+            StepAction::Pause => self.pause(ctx, step, &targets).await?,
             StepAction::Unpause => self.unpause(ctx, &targets).await?,
-            StepAction::Partition => {
-                for &id in &targets {
-                    let label = format!("network disconnect zk{id}");
-                    marked(marks, epoch, &label, ctx.cluster.partition(id)).await.map_err(cluster_err(&label))?;
-                    self.open_fault(ctx, Fault::Partition, id);
-                }
-                if let Some(ms) = step.duration_ms {
-                    tokio::time::sleep(Duration::from_millis(ms)).await;
-                    self.notes.push(format!("partitioned {} for {ms} ms", zks(&targets)));
-                    self.heal(ctx, &targets).await?;
-                }
-            }
+            StepAction::Partition => self.partition(ctx, step, &targets).await?,
             StepAction::Heal => {
                 let ids = if targets.is_empty() { self.open_of(Fault::Partition) } else { targets };
                 self.heal(ctx, &ids).await?;
             }
-            StepAction::Delay => {
-                let netem = Netem {
-                    delay_ms: step.delay_ms.unwrap_or(0),
-                    jitter_ms: step.jitter_ms.unwrap_or(0),
-                    loss_pct: step.loss_pct.unwrap_or(0.0),
-                };
-                for &id in &targets {
-                    let label = format!("netem add zk{id}");
-                    let fut = ctx.cluster.delay(id, netem);
-                    marked(marks, epoch, &label, fut).await.map_err(cluster_err(&label))?;
-                    self.open_fault(ctx, Fault::Delay, id);
-                }
-                if let Some(ms) = step.duration_ms {
-                    tokio::time::sleep(Duration::from_millis(ms)).await;
-                    self.notes.push(format!("netem {} on {} for {ms} ms", netem.tc_args().join(" "), zks(&targets)));
-                    self.undelay(ctx, &targets).await?;
-                }
-            }
+            StepAction::Delay => self.delay(ctx, step, &targets).await?,
             StepAction::Undelay => {
                 let ids = if targets.is_empty() { self.open_of(Fault::Delay) } else { targets };
                 self.undelay(ctx, &ids).await?;
@@ -430,50 +346,8 @@ impl<A: AdminSession> Runner<A> {
                     .map_err(|detail| ProcedureError::Step { step: "quorum write".into(), detail })?;
                 self.committed(ctx).await?;
             }
-            StepAction::Wait => {
-                let until = step.until.unwrap_or(WaitUntil::Serving);
-                match until {
-                    WaitUntil::Leader => {
-                        let timeout = step.timeout_ms.map_or_else(|| ctx.server_ready_timeout(), Duration::from_millis);
-                        let among: Vec<u32> = self.voting.iter().copied().collect();
-                        let result = ctx.step("wait leader", poll_role(ctx, &among, StepRole::Leader, timeout)).await;
-                        if let Ok(id) = &result {
-                            ctx.point("leader", Some(format!("zk{id}")));
-                        }
-                        self.timed_out(i, step, "wait leader", result.map(|_| ()))?;
-                    }
-                    WaitUntil::Converged => {
-                        let timeout = step.timeout_ms.map_or_else(
-                            || Duration::from_secs_f64(ctx.plan.phases.converge_timeout_s),
-                            Duration::from_millis,
-                        );
-                        let target: Vec<u32> = self.voting.iter().copied().collect();
-                        let down: Vec<u32> = self.down.iter().copied().collect();
-                        let rounds = ctx.plan.phases.converge_rounds;
-                        let result = ctx
-                            .step("wait converged", super::wait_converged(&*ctx.cluster, &target, &down, epoch, timeout, rounds))
-                            .await;
-                        self.timed_out(i, step, "wait converged", result.map(|_| ()))?;
-                    }
-                    _ => {
-                        for &id in &targets {
-                            self.wait_server(ctx, i, step, id, until).await?;
-                        }
-                    }
-                }
-            }
-            StepAction::Find => {
-                let role = step.role.unwrap_or(StepRole::Leader);
-                let among: Vec<u32> = if targets.is_empty() { self.voting.iter().copied().collect() } else { targets };
-                let timeout = step.timeout_ms.map_or_else(|| ctx.server_ready_timeout(), Duration::from_millis);
-                let name = step.bind.clone().unwrap_or_default();
-                let label = format!("find {}", role.as_str());
-                let id = poll_role(ctx, &among, role, timeout)
-                    .await
-                    .map_err(|detail| ProcedureError::Step { step: label.clone(), detail })?;
-                ctx.point(&label, Some(format!("zk{id} as {name:?}")));
-                self.names.insert(name, id);
-            }
+            StepAction::Wait => self.wait(ctx, i, step, &targets).await?,
+            StepAction::Find => self.find(ctx, step, targets).await?,
             StepAction::Sleep => {
                 let d = Duration::from_millis(step.duration_ms.unwrap_or(0));
                 ctx.step(step.label.as_deref().unwrap_or("sleep"), async {

@@ -239,79 +239,8 @@ fn validate_step(sim: &mut Sim, i: usize, s: &Step, c: &ClusterPlan) -> Result<(
         invalid(i, "action", format!("{action:?}"), format!("cannot {what} on a static ensemble: reconfig needs dynamic configuration; set cluster.dynamic_config = true"))
     };
     match s.action {
-        StepAction::Start | StepAction::Restart => {
-            match s.config {
-                Some(StartConfig::Joiner | StartConfig::Observer) if !c.dynamic_config => {
-                    return Err(dynamic_only("start a joiner or observer"))
-                }
-                Some(StartConfig::Joiner | StartConfig::Observer) if s.action == StepAction::Restart => {
-                    return Err(invalid(
-                        i,
-                        "config",
-                        format!("{:?}", s.config.map(config_name).unwrap_or_default()),
-                        "applies to start only; a restart takes \"static\", \"standalone\" or \"dynamic\"",
-                    ))
-                }
-                Some(StartConfig::Static | StartConfig::Standalone) if c.dynamic_config => {
-                    return Err(invalid(
-                        i,
-                        "config",
-                        format!("{:?}", s.config.map(config_name).unwrap_or_default()),
-                        "conflicts with cluster.dynamic_config = true; use \"dynamic\", \"joiner\" or \"observer\"",
-                    ))
-                }
-                _ => {}
-            }
-            if let Some(m) = &s.members {
-                if m.is_empty() {
-                    return Err(invalid(i, "members", "[]", "is empty: list at least one server"));
-                }
-                for r in m {
-                    sim.check_ref(i, "members", r, true)?;
-                }
-                if s.config.is_none() {
-                    return Err(invalid(
-                        i,
-                        "members",
-                        format!("{} servers", m.len()),
-                        "needs config = \"static\" or \"dynamic\" to say how the list is written",
-                    ));
-                }
-                sim.voting =
-                    m.iter().filter_map(|r| if let ServerRef::Id(id) = r { Some(*id) } else { None }).collect();
-                sim.removed_by_name = 0;
-            } else if matches!(s.config, Some(StartConfig::Static | StartConfig::Dynamic))
-                || (starts && s.config.is_none() && !c.dynamic_config)
-            {
-                sim.voting
-                    .extend(targets.iter().filter_map(|r| if let ServerRef::Id(id) = r { Some(*id) } else { None }));
-            }
-            sim.existing
-                .extend(targets.iter().filter_map(|r| if let ServerRef::Id(id) = r { Some(*id) } else { None }));
-        }
-        StepAction::Delay => {
-            let (d, j, l) = (s.delay_ms.unwrap_or(0), s.jitter_ms.unwrap_or(0), s.loss_pct.unwrap_or(0.0));
-            if d == 0 && l == 0.0 {
-                return Err(ProfileError::MissingKey {
-                    key: format!("procedure.steps[{i}].delay_ms"),
-                    detail: "a delay step needs delay_ms (e.g. 100) or loss_pct".into(),
-                });
-            }
-            if d > 10_000 {
-                return Err(invalid(i, "delay_ms", d, "is too long: use at most 10000 ms"));
-            }
-            if j > d {
-                return Err(invalid(
-                    i,
-                    "jitter_ms",
-                    j,
-                    format!("is larger than delay_ms ({d}): use a jitter of at most the delay"),
-                ));
-            }
-            if !(0.0..=100.0).contains(&l) || !l.is_finite() {
-                return Err(invalid(i, "loss_pct", l, "is not a percentage: use 0 to 100"));
-            }
-        }
+        StepAction::Start | StepAction::Restart => validate_start(sim, i, s, c)?,
+        StepAction::Delay => validate_delay(i, s)?,
         StepAction::Reconfig | StepAction::QuorumWrite if !c.dynamic_config => {
             return Err(dynamic_only(if s.action == StepAction::Reconfig {
                 "reconfigure"
@@ -330,26 +259,7 @@ fn validate_step(sim: &mut Sim, i: usize, s: &Step, c: &ClusterPlan) -> Result<(
                 });
             }
         }
-        StepAction::Find => {
-            let name = s.bind.as_deref().unwrap_or("");
-            if name.is_empty() || name.chars().all(|ch| ch.is_ascii_digit()) || name.len() > 40 {
-                return Err(ProfileError::MissingKey {
-                    key: format!("procedure.steps[{i}].as"),
-                    detail:
-                        "a find step binds a name for later steps: add as = \"L\" (1 to 40 characters, not a number)"
-                            .into(),
-                });
-            }
-            if !matches!(s.role, None | Some(StepRole::Leader | StepRole::Follower)) {
-                return Err(invalid(
-                    i,
-                    "role",
-                    format!("{:?}", s.role.map(StepRole::as_str).unwrap_or_default()),
-                    "find looks for a \"leader\" or a \"follower\"",
-                ));
-            }
-            sim.names.insert(name.to_string());
-        }
+        StepAction::Find => validate_find(sim, i, s)?,
         StepAction::Sleep if s.duration_ms.is_none() => {
             return Err(ProfileError::MissingKey {
                 key: format!("procedure.steps[{i}].duration_ms"),
@@ -358,6 +268,115 @@ fn validate_step(sim: &mut Sim, i: usize, s: &Step, c: &ClusterPlan) -> Result<(
         }
         _ => {}
     }
+    Ok(())
+}
+
+/// `start` and `restart`: the config against the ensemble's kind, the member list, and what
+/// the simulated membership becomes.
+fn validate_start(sim: &mut Sim, i: usize, s: &Step, c: &ClusterPlan) -> Result<(), ProfileError> {
+    let action = s.action.as_str();
+    let targets = s.targets();
+    let starts = s.action == StepAction::Start;
+    let dynamic_only = |what: &str| {
+        invalid(i, "action", format!("{action:?}"), format!("cannot {what} on a static ensemble: reconfig needs dynamic configuration; set cluster.dynamic_config = true"))
+    };
+    match s.config {
+        Some(StartConfig::Joiner | StartConfig::Observer) if !c.dynamic_config => {
+            return Err(dynamic_only("start a joiner or observer"))
+        }
+        Some(StartConfig::Joiner | StartConfig::Observer) if s.action == StepAction::Restart => {
+            return Err(invalid(
+                i,
+                "config",
+                format!("{:?}", s.config.map(config_name).unwrap_or_default()),
+                "applies to start only; a restart takes \"static\", \"standalone\" or \"dynamic\"",
+            ))
+        }
+        Some(StartConfig::Static | StartConfig::Standalone) if c.dynamic_config => {
+            return Err(invalid(
+                i,
+                "config",
+                format!("{:?}", s.config.map(config_name).unwrap_or_default()),
+                "conflicts with cluster.dynamic_config = true; use \"dynamic\", \"joiner\" or \"observer\"",
+            ))
+        }
+        _ => {}
+    }
+    if let Some(m) = &s.members {
+        if m.is_empty() {
+            return Err(invalid(i, "members", "[]", "is empty: list at least one server"));
+        }
+        for r in m {
+            sim.check_ref(i, "members", r, true)?;
+        }
+        if s.config.is_none() {
+            return Err(invalid(
+                i,
+                "members",
+                format!("{} servers", m.len()),
+                "needs config = \"static\" or \"dynamic\" to say how the list is written",
+            ));
+        }
+        sim.voting =
+            m.iter().filter_map(|r| if let ServerRef::Id(id) = r { Some(*id) } else { None }).collect();
+        sim.removed_by_name = 0;
+    } else if matches!(s.config, Some(StartConfig::Static | StartConfig::Dynamic))
+        || (starts && s.config.is_none() && !c.dynamic_config)
+    {
+        sim.voting
+            .extend(targets.iter().filter_map(|r| if let ServerRef::Id(id) = r { Some(*id) } else { None }));
+    }
+    sim.existing
+        .extend(targets.iter().filter_map(|r| if let ServerRef::Id(id) = r { Some(*id) } else { None }));
+    Ok(())
+}
+
+/// `delay`: a delay or a loss, within range, jitter at most the delay.
+fn validate_delay(i: usize, s: &Step) -> Result<(), ProfileError> {
+    let (d, j, l) = (s.delay_ms.unwrap_or(0), s.jitter_ms.unwrap_or(0), s.loss_pct.unwrap_or(0.0));
+    if d == 0 && l == 0.0 {
+        return Err(ProfileError::MissingKey {
+            key: format!("procedure.steps[{i}].delay_ms"),
+            detail: "a delay step needs delay_ms (e.g. 100) or loss_pct".into(),
+        });
+    }
+    if d > 10_000 {
+        return Err(invalid(i, "delay_ms", d, "is too long: use at most 10000 ms"));
+    }
+    if j > d {
+        return Err(invalid(
+            i,
+            "jitter_ms",
+            j,
+            format!("is larger than delay_ms ({d}): use a jitter of at most the delay"),
+        ));
+    }
+    if !(0.0..=100.0).contains(&l) || !l.is_finite() {
+        return Err(invalid(i, "loss_pct", l, "is not a percentage: use 0 to 100"));
+    }
+    Ok(())
+}
+
+/// `find`: a name to bind (not a number) and a role it can find.
+fn validate_find(sim: &mut Sim, i: usize, s: &Step) -> Result<(), ProfileError> {
+    let name = s.bind.as_deref().unwrap_or("");
+    if name.is_empty() || name.chars().all(|ch| ch.is_ascii_digit()) || name.len() > 40 {
+        return Err(ProfileError::MissingKey {
+            key: format!("procedure.steps[{i}].as"),
+            detail:
+                "a find step binds a name for later steps: add as = \"L\" (1 to 40 characters, not a number)"
+                    .into(),
+        });
+    }
+    if !matches!(s.role, None | Some(StepRole::Leader | StepRole::Follower)) {
+        return Err(invalid(
+            i,
+            "role",
+            format!("{:?}", s.role.map(StepRole::as_str).unwrap_or_default()),
+            "find looks for a \"leader\" or a \"follower\"",
+        ));
+    }
+    sim.names.insert(name.to_string());
     Ok(())
 }
 

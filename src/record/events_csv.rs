@@ -250,7 +250,7 @@ mod tests {
         odd.token = "x\ry".into();
         let events = vec![ev(1), ev(2), odd];
         // Plain (uncompressed) bytes: what the gzip stream holds.
-        let mut w = EventWriter::create(&dir.path().join("events.csv.gz")).unwrap();
+        let mut w = EventWriter::create(&dir.path().join(crate::record::files::EVENTS_FILE)).unwrap();
         for e in &events {
             w.write(e).unwrap();
         }
@@ -266,13 +266,13 @@ mod tests {
         w.finish().unwrap();
         std::fs::write(&path, text).unwrap();
         assert_eq!(read_events(&path).unwrap(), events);
-        assert_eq!(read_events(&dir.path().join("events.csv.gz")).unwrap(), events);
+        assert_eq!(read_events(&dir.path().join(crate::record::files::EVENTS_FILE)).unwrap(), events);
     }
 
     #[test]
     fn round_trip_and_truncation() {
         let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("events.csv.gz");
+        let path = dir.path().join(crate::record::files::EVENTS_FILE);
         let events: Vec<OpEvent> = (0..5000).map(ev).collect();
         let mut w = EventWriter::create(&path).unwrap();
         for e in &events[..3000] {

@@ -112,7 +112,7 @@ mod tests {
     #[test]
     fn writes_readable_log() {
         let dir = tempfile::tempdir().unwrap();
-        let p = dir.path().join("latency-get.hlog");
+        let p = dir.path().join(super::super::files::hlog_file("get"));
         let mut w = HlogWriter::create(&p, 1_700_000_000_000, "zkchaos get").unwrap();
         let mut h = new_histogram();
         h.record(1500).unwrap();

@@ -14,18 +14,9 @@ use super::{Mark, MntrScrape, ModeSample, OpEvent};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-pub const PLAN_FILE: &str = "plan.json";
-pub const META_FILE: &str = "meta.json";
-pub const EVENTS_FILE: &str = "events.csv.gz";
-pub const MARKS_FILE: &str = "marks.json";
-pub const MONITOR_FILE: &str = "monitor.csv";
-/// Read-backs for the audit; the plain `.json` spelling is accepted too.
-pub const READBACK_FILES: [&str; 2] = ["readback.json.gz", "readback.json"];
-pub const SUMMARY_FILE: &str = "summary.json";
-pub const TIMELINE_FILE: &str = "timeline.csv";
-pub const CHARTS_DIR: &str = "charts";
-/// Server logs, `zk<N>.log` each.
-pub const LOGS_DIR: &str = "logs";
+pub use super::files::{
+    CHARTS_DIR, EVENTS_FILE, LOGS_DIR, MARKS_FILE, META_FILE, MONITOR_FILE, PLAN_FILE, READBACK_FILES, SUMMARY_FILE, TIMELINE_FILE,
+};
 
 /// The recorded inputs of one run.
 #[derive(Debug, Clone)]

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use std::path::Path;
 
 /// File name in the run directory.
-pub const MNTR_FILE: &str = "mntr.json";
+pub use super::files::MNTR_FILE;
 
 /// One server's answers, or why there are none.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

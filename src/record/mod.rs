@@ -15,6 +15,7 @@
 pub mod event;
 pub mod events_csv;
 pub mod failure;
+pub mod files;
 pub mod hlog;
 pub mod load;
 pub mod meta;

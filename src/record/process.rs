@@ -17,7 +17,7 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 /// File name in a run directory.
-pub const PROCESS_FILE: &str = "process.csv";
+pub use super::files::PROCESS_FILE;
 /// How often a run samples itself.
 pub const SAMPLE_EVERY: Duration = Duration::from_secs(5);
 

@@ -210,7 +210,7 @@ mod tests {
     #[test]
     fn save_load_round_trip_json_and_gz() {
         let dir = tempfile::tempdir().unwrap();
-        for name in ["readback.json", "readback.json.gz"] {
+        for name in super::super::files::READBACK_FILES {
             let p = dir.path().join(name);
             save_readbacks(&p, &sample()).unwrap();
             assert_eq!(load_readbacks(&p).unwrap(), sample(), "{name}");
@@ -238,9 +238,9 @@ mod tests {
     #[test]
     fn a_literal_file_reads_and_is_written_back_byte_for_byte() {
         let dir = tempfile::tempdir().unwrap();
-        let plain = dir.path().join("readback.json");
+        let plain = dir.path().join(super::super::files::READBACK_FILES[1]);
         std::fs::write(&plain, LITERAL).unwrap();
-        let gz = dir.path().join("readback.json.gz");
+        let gz = dir.path().join(super::super::files::READBACK_FILE);
         let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
         enc.write_all(LITERAL.as_bytes()).unwrap();
         std::fs::write(&gz, enc.finish().unwrap()).unwrap();
@@ -268,14 +268,14 @@ mod tests {
     #[test]
     fn a_cut_file_is_a_parse_error_naming_it() {
         let dir = tempfile::tempdir().unwrap();
-        let p = dir.path().join("readback.json");
+        let p = dir.path().join(super::super::files::READBACK_FILES[1]);
         std::fs::write(&p, &LITERAL[..LITERAL.len() / 2]).unwrap();
         let e = load_readbacks(&p).unwrap_err();
-        assert!(matches!(e, RecordError::Parse { .. }) && e.to_string().contains("readback.json"), "{e}");
-        let gz = dir.path().join("readback.json.gz");
+        assert!(matches!(e, RecordError::Parse { .. }) && e.to_string().contains(super::super::files::READBACK_FILES[1]), "{e}");
+        let gz = dir.path().join(super::super::files::READBACK_FILE);
         std::fs::write(&gz, b"not gzip").unwrap();
         let e = load_readbacks(&gz).unwrap_err();
-        assert!(e.to_string().contains("readback.json.gz"), "{e}");
+        assert!(e.to_string().contains(super::super::files::READBACK_FILE), "{e}");
         std::fs::write(&p, LITERAL.replace(r#""format":1"#, r#""format":2"#)).unwrap();
         let e = load_readbacks(&p).unwrap_err();
         assert!(e.to_string().contains("read-back format 2"), "{e}");

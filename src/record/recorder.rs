@@ -254,12 +254,12 @@ pub fn spawn(
     cfg: RecorderConfig,
     cancel: CancellationToken,
 ) -> Result<(RecorderHandle, JoinHandle<Result<(), RecordError>>), RecordError> {
-    let events = if cfg.events { Some(EventWriter::create(&cfg.dir.join("events.csv.gz"))?) } else { None };
-    let timeline = TimelineCsv::create(&cfg.dir.join("timeline.csv"))?;
+    let events = if cfg.events { Some(EventWriter::create(&cfg.dir.join(super::files::EVENTS_FILE))?) } else { None };
+    let timeline = TimelineCsv::create(&cfg.dir.join(super::files::TIMELINE_FILE))?;
     let mut hlogs = Vec::new();
     for k in &cfg.kinds {
         let comment = format!("zkchaos latency of {k} operations (Ok only), µs from the intended start");
-        hlogs.push(HlogWriter::create(&cfg.dir.join(format!("latency-{k}.hlog")), cfg.epoch.unix_ms, &comment)?);
+        hlogs.push(HlogWriter::create(&cfg.dir.join(super::files::hlog_file(&k.to_string())), cfg.epoch.unix_ms, &comment)?);
     }
     let interval_us = cfg.interval_us.max(1);
     let start = cfg.timeline_start_us - cfg.timeline_start_us % interval_us;
@@ -467,7 +467,7 @@ impl State {
     }
 
     fn write_marks(&self) -> Result<(), RecordError> {
-        let path = self.cfg.dir.join("marks.json");
+        let path = self.cfg.dir.join(super::files::MARKS_FILE);
         let tmp = self.cfg.dir.join("marks.json.tmp");
         let bytes = serde_json::to_vec_pretty(&self.marks)
             .map_err(|e| RecordError::Write { path: path.clone(), source: std::io::Error::other(e) })?;
@@ -532,18 +532,18 @@ mod tests {
         assert_eq!(stats.late_events, 0);
         assert_eq!(stats.counts.events, 500);
 
-        let read = crate::record::read_events(&dir.path().join("events.csv.gz")).unwrap();
+        let read = crate::record::read_events(&dir.path().join(crate::record::files::EVENTS_FILE)).unwrap();
         assert_eq!(read, events);
         let rows = timeline(&read, 100_000, stats.timeline_window, &kinds);
         let again = dir.path().join("timeline-again.csv");
         write_timeline_csv(&again, &rows).unwrap();
-        let live = std::fs::read_to_string(dir.path().join("timeline.csv")).unwrap();
+        let live = std::fs::read_to_string(dir.path().join(crate::record::files::TIMELINE_FILE)).unwrap();
         assert_eq!(live, std::fs::read_to_string(&again).unwrap());
         // Zero-filled stall: intervals 1 and 2 have no Ok.
         assert_eq!(live.lines().count(), 1 + 3 * 5);
         assert!(live.lines().nth(4).unwrap().starts_with("100,get,0,"), "{live}");
-        let marks = crate::record::read_marks(&dir.path().join("marks.json")).unwrap();
+        let marks = crate::record::read_marks(&dir.path().join(crate::record::files::MARKS_FILE)).unwrap();
         assert_eq!(marks.len(), 1);
-        assert!(dir.path().join("latency-get.hlog").exists());
+        assert!(dir.path().join(crate::record::files::hlog_file("get")).exists());
     }
 }

@@ -4,23 +4,27 @@
 //! then summary and charts), each one atomically (temp file + rename) so a crash leaves complete
 //! files or none. The `status` file says how far the run got: `running`, `complete` or
 //! `aborted: <why>`; `zkchaos compare` skips runs that did not complete.
+//!
+//! A [`RunDir`] owns the run's [`WriteFailure`]: a failed write through it trips the wire, and
+//! the writers that stream into their own files (recorder, monitor, process sampler) take the same
+//! wire from [`RunDir::failure`], so the first failed write of any results file stops the run.
+//! File names are in [`super::files`].
 
-use super::RecordError;
+use super::{RecordError, WriteFailure};
 use serde::Serialize;
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-/// Name of the file holding the run's status.
-pub const STATUS_FILE: &str = "status";
-/// Name of the link to the newest run in a group directory.
-pub const LATEST_LINK: &str = "latest";
+pub use super::files::{LATEST_LINK, STATUS_FILE};
+use super::files::PLAN_FILE;
 
 /// A run's results directory.
 #[derive(Debug, Clone)]
 pub struct RunDir {
     path: PathBuf,
     id: String,
+    failure: WriteFailure,
 }
 
 /// How far a run got, as read from the `status` file.
@@ -73,7 +77,7 @@ impl RunDir {
             let path = group_dir.join(format!("{stamp}-{id}"));
             match fs::create_dir(&path) {
                 Ok(()) => {
-                    let dir = RunDir { path, id };
+                    let dir = RunDir { path, id, failure: WriteFailure::new() };
                     dir.set_status("running")?;
                     dir.update_latest()?;
                     return Ok(dir);
@@ -91,12 +95,12 @@ impl RunDir {
     /// Open an existing run directory (it must hold `status` or `plan.json`).
     pub fn open(path: &Path) -> Result<RunDir, RecordError> {
         let path = fs::canonicalize(path).map_err(|source| RecordError::Read { path: path.to_path_buf(), source })?;
-        if !path.join(STATUS_FILE).is_file() && !path.join("plan.json").is_file() {
+        if !path.join(STATUS_FILE).is_file() && !path.join(PLAN_FILE).is_file() {
             return Err(RecordError::NotARunDir { path });
         }
         let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
         let id = name.rsplit('-').next().unwrap_or(&name).to_string();
-        Ok(RunDir { path, id })
+        Ok(RunDir { path, id, failure: WriteFailure::new() })
     }
 
     pub fn path(&self) -> &Path {
@@ -111,6 +115,22 @@ impl RunDir {
     /// The directory name, `<timestamp>-<id>`.
     pub fn name(&self) -> String {
         self.path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
+    }
+
+    /// The run's write-failure wire: every writer of this directory's files trips it.
+    pub fn failure(&self) -> WriteFailure {
+        self.failure.clone()
+    }
+
+    /// The result of a write into this directory made without it (a writer with a format of
+    /// its own: read-backs, `mntr.json`): a failure trips the run's wire too.
+    pub fn guard<T>(&self, written: Result<T, RecordError>) -> Result<T, RecordError> {
+        written.inspect_err(|e| self.failure.trip(e.to_string()))
+    }
+
+    /// `monitor.csv`, written live by the mode monitor through the run's wire.
+    pub fn monitor_csv(&self) -> super::monitor_csv::LiveMonitorCsv {
+        super::monitor_csv::LiveMonitorCsv::create(self.file(super::files::MONITOR_FILE), self.failure())
     }
 
     /// Path of a file in the run directory.
@@ -133,7 +153,12 @@ impl RunDir {
     /// Write `bytes` to `name` (a path relative to the run directory; parents below it are
     /// created). A run directory removed mid-run is never re-created: the write fails instead,
     /// so no writer leaves a directory without its plan or events.
+    /// A failure trips the run's wire.
     pub fn write_bytes(&self, name: &str, bytes: &[u8]) -> Result<(), RecordError> {
+        self.write_untripped(name, bytes).inspect_err(|e| self.failure.trip(e.to_string()))
+    }
+
+    fn write_untripped(&self, name: &str, bytes: &[u8]) -> Result<(), RecordError> {
         let path = self.file(name);
         if !self.path.is_dir() {
             let source = std::io::Error::new(std::io::ErrorKind::NotFound, "the run directory is gone");
@@ -148,9 +173,12 @@ impl RunDir {
     /// no new block for a short text, so `aborted: <why>` still lands on a full disk.
     pub fn set_status(&self, status: &str) -> Result<(), RecordError> {
         let text = format!("{}\n", status.trim());
-        match self.write_text(STATUS_FILE, &text) {
+        match self.write_untripped(STATUS_FILE, text.as_bytes()) {
             Ok(()) => Ok(()),
-            Err(first) => overwrite_in_place(&self.file(STATUS_FILE), text.as_bytes()).map_err(|_| first),
+            Err(first) => overwrite_in_place(&self.file(STATUS_FILE), text.as_bytes()).map_err(|_| {
+                self.failure.trip(first.to_string());
+                first
+            }),
         }
     }
 
@@ -295,6 +323,17 @@ mod tests {
         let reopened = RunDir::open(a.path()).unwrap();
         assert_eq!(reopened.id(), a.id());
         assert!(reopened.file("x/y.json").is_file());
+    }
+
+    #[test]
+    fn a_failed_write_trips_the_run_wire() {
+        let tmp = tempfile::tempdir().unwrap();
+        let a = RunDir::create(tmp.path(), "p").unwrap();
+        a.write_text(super::super::files::PLAN_FILE, "{}").unwrap();
+        assert_eq!(a.failure().cause(), None);
+        fs::remove_dir_all(a.path()).unwrap();
+        assert!(a.write_text(super::super::files::META_FILE, "{}").is_err());
+        assert!(a.failure().cause().is_some_and(|c| c.contains("meta.json")), "{:?}", a.failure().cause());
     }
 
     #[test]

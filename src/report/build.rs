@@ -43,55 +43,10 @@ pub fn summary_of(d: &RunData, f: &RunFigures) -> Summary {
     let baseline: Option<OutageMs> = phase_map.get("warmup").map(|p: &PhaseSummary| p.outage_ms.clone());
 
     let leaders = check::analyze_modes(&d.samples, &check::HarnessFaults::from_marks(&d.marks));
-    let data_loss = match &d.readbacks {
-        // Without events there is no list of acknowledged writes: nothing was checked.
-        Some(_) if !plan.load.events => CheckSummary {
-            verdict: Verdict::Unknown,
-            detail: "load.events = false: no operation was recorded, so no acknowledged write could be checked".into(),
-            figures: BTreeMap::new(),
-        },
-        Some(rb) => {
-            let report = f.audit.clone().unwrap_or_else(|| check::audit(&[], rb));
-            let mut figures = figures_of(&report);
-            figures.insert("version_regressions".into(), history.version_regressions.into());
-            figures.insert("duplicate_versions".into(), history.duplicate_versions.into());
-            figures.insert("duplicate_sequence_numbers".into(), history.duplicate_sequence_numbers.into());
-            let lines = history_loss_lines(history);
-            let (verdict, detail) = if lines.is_empty() {
-                (report.verdict, report.headline())
-            } else {
-                let line = lines.join("; ");
-                let detail =
-                    if report.verdict == Verdict::Fail { format!("{}; {line}", report.headline()) } else { line };
-                (Verdict::Fail, detail)
-            };
-            let detail = with_read_methods(detail, &report, not_read(d, rb));
-            CheckSummary { verdict, detail, figures }
-        }
-        None => CheckSummary {
-            verdict: Verdict::Unknown,
-            detail: "no read-back was stored (the run ended before the audit), so acknowledged writes were not checked"
-                .into(),
-            figures: BTreeMap::new(),
-        },
-    };
+    let data_loss = data_loss_check(d, f);
     let single_leader =
         CheckSummary { verdict: leaders.verdict, detail: leaders.headline(), figures: figures_of(&leaders) };
-    let ephemerals = match (&d.readbacks, &f.ephemerals) {
-        (_, Some(report)) => Some(CheckSummary {
-            verdict: report.verdict,
-            detail: report.headline(),
-            figures: figures_of(report),
-        }),
-        (Some(_), None) if !plan.load.events && plan.load.mix_kinds().iter().any(|k| k.is_ephemeral()) => {
-            Some(CheckSummary {
-                verdict: Verdict::Unknown,
-                detail: "load.events = false: no ephemeral operation was recorded, so none could be checked".into(),
-                figures: BTreeMap::new(),
-            })
-        }
-        _ => None,
-    };
+    let ephemerals = ephemerals_check(d, f);
     let digest_report = check::digest::judge(d.mntr.as_deref());
     let divergence = divergence(f, &digest_report);
     let digest = CheckSummary {
@@ -111,39 +66,9 @@ pub fn summary_of(d: &RunData, f: &RunFigures) -> Summary {
     let server_log = f.server_logs.iter().map(|(id, s)| (format!("zk{id}"), s.clone())).collect();
 
     let from_size = plan.cluster.size;
-    let mut notes = d.notes.clone();
-    notes.extend(f.notes.iter().cloned());
-    if ev.events == 0 {
-        notes.push("no operations were recorded".into());
-    }
-    let procedure_phase = ev.phases.contains_key("procedure");
-    if procedure_phase && !d.marks.iter().any(|m| m.label == labels::PHASE_PROCEDURE && m.kind == MarkKind::End) {
-        notes.push("the procedure phase never ended (run interrupted?)".into());
-    }
     let to_size = plan.procedure.target_size(from_size);
-    if to_size != from_size && analysis::converge_ms(&d.marks).is_none() && procedure_phase {
-        notes.push(format!("the ensemble was not seen to converge to {to_size} servers"));
-    }
     let outage = outage_ms(&ev.whole);
-    if let Some(b) = &baseline {
-        for (class, o, base) in [("read", outage.read, b.read), ("write", outage.write, b.write)] {
-            if let (Some(o), Some(base)) = (o, base) {
-                if o < 2.0 * base {
-                    notes.push(format!(
-                        "the longest {class} gap ({o:.0} ms) is not clearly above the warm-up's longest {class} gap ({base:.0} ms): within this run's noise"
-                    ));
-                }
-            }
-        }
-    }
-    if plan.load.mode == LoadMode::Closed {
-        notes.push(
-            "closed-loop load: latency is measured per request and NOT corrected for coordinated omission".into(),
-        );
-    }
-    if plan.load.weight(crate::plan::OpKind::Create) == 0 && plan.load.weight(crate::plan::OpKind::Multi) == 0 {
-        notes.push("the mix has no create: the strongest lost-write detector (sequential znodes) is off".into());
-    }
+    let notes = run_notes(d, f, &outage, baseline.as_ref());
 
     Summary {
         schema_version: SCHEMA_VERSION,
@@ -155,17 +80,7 @@ pub fn summary_of(d: &RunData, f: &RunFigures) -> Summary {
         seed: plan.seed,
         started_at: d.meta.as_ref().map(|m| m.started_at.clone()).unwrap_or_default(),
         duration_s: analysis::last_time_us(d, ev.event_window.1) as f64 / 1e6,
-        load: LoadSummary {
-            mode: match plan.load.mode {
-                LoadMode::Open => "open".into(),
-                LoadMode::Closed => "closed".into(),
-            },
-            intended_rate: plan.load.rate,
-            sessions: plan.load.sessions,
-            interval_ms: plan.load.interval_ms,
-            op_timeout_ms: plan.load.op_timeout_ms,
-            reconnect: plan.load.reconnect.as_str().into(),
-        },
+        load: load_summary(&plan.load),
         ops: ops_summary(counts),
         errors_by_class: counts.by_class.clone(),
         error_rate: error_rate(counts),
@@ -205,15 +120,132 @@ pub fn summary_of(d: &RunData, f: &RunFigures) -> Summary {
             digest,
         },
         divergence,
-        auth: match &plan.procedure {
-            ProcedurePlan::ReconfigExpand { auth: ReconfigAuth::SuperDigest, .. } => Some("super-digest".into()),
-            ProcedurePlan::ReconfigExpand { auth: ReconfigAuth::SkipAcl, .. } => Some("skip-acl: insecure".into()),
-            _ => None,
-        },
+        auth: auth_of(&plan.procedure),
         verdict,
         notes,
         models: d.meta.as_ref().and_then(|m| m.models.clone()),
         process: ProcessSummary::of(&d.process),
+    }
+}
+
+/// The acknowledged-write audit with the version history's findings (UNKNOWN without events or
+/// without a read-back).
+fn data_loss_check(d: &RunData, f: &RunFigures) -> CheckSummary {
+    let plan = &d.plan;
+    let history = &f.history;
+    match &d.readbacks {
+        // Without events there is no list of acknowledged writes: nothing was checked.
+        Some(_) if !plan.load.events => CheckSummary {
+            verdict: Verdict::Unknown,
+            detail: "load.events = false: no operation was recorded, so no acknowledged write could be checked".into(),
+            figures: BTreeMap::new(),
+        },
+        Some(rb) => {
+            let report = f.audit.clone().unwrap_or_else(|| check::audit(&[], rb));
+            let mut figures = figures_of(&report);
+            figures.insert("version_regressions".into(), history.version_regressions.into());
+            figures.insert("duplicate_versions".into(), history.duplicate_versions.into());
+            figures.insert("duplicate_sequence_numbers".into(), history.duplicate_sequence_numbers.into());
+            let lines = history_loss_lines(history);
+            let (verdict, detail) = if lines.is_empty() {
+                (report.verdict, report.headline())
+            } else {
+                let line = lines.join("; ");
+                let detail =
+                    if report.verdict == Verdict::Fail { format!("{}; {line}", report.headline()) } else { line };
+                (Verdict::Fail, detail)
+            };
+            let detail = with_read_methods(detail, &report, not_read(d, rb));
+            CheckSummary { verdict, detail, figures }
+        }
+        None => CheckSummary {
+            verdict: Verdict::Unknown,
+            detail: "no read-back was stored (the run ended before the audit), so acknowledged writes were not checked"
+                .into(),
+            figures: BTreeMap::new(),
+        },
+    }
+}
+
+/// The lingering-ephemerals check, when the mix has ephemeral operations.
+fn ephemerals_check(d: &RunData, f: &RunFigures) -> Option<CheckSummary> {
+    let plan = &d.plan;
+    match (&d.readbacks, &f.ephemerals) {
+        (_, Some(report)) => Some(CheckSummary {
+            verdict: report.verdict,
+            detail: report.headline(),
+            figures: figures_of(report),
+        }),
+        (Some(_), None) if !plan.load.events && plan.load.mix_kinds().iter().any(|k| k.is_ephemeral()) => {
+            Some(CheckSummary {
+                verdict: Verdict::Unknown,
+                detail: "load.events = false: no ephemeral operation was recorded, so none could be checked".into(),
+                figures: BTreeMap::new(),
+            })
+        }
+        _ => None,
+    }
+}
+
+/// The summary's notes: the recorder's and the analysis's, and what limits the figures.
+fn run_notes(d: &RunData, f: &RunFigures, outage: &OutageMs, baseline: Option<&OutageMs>) -> Vec<String> {
+    let plan = &d.plan;
+    let ev = &f.events;
+    let mut notes = d.notes.clone();
+    notes.extend(f.notes.iter().cloned());
+    if ev.events == 0 {
+        notes.push("no operations were recorded".into());
+    }
+    let procedure_phase = ev.phases.contains_key("procedure");
+    if procedure_phase && !d.marks.iter().any(|m| m.label == labels::PHASE_PROCEDURE && m.kind == MarkKind::End) {
+        notes.push("the procedure phase never ended (run interrupted?)".into());
+    }
+    let from_size = plan.cluster.size;
+    let to_size = plan.procedure.target_size(from_size);
+    if to_size != from_size && analysis::converge_ms(&d.marks).is_none() && procedure_phase {
+        notes.push(format!("the ensemble was not seen to converge to {to_size} servers"));
+    }
+    if let Some(b) = baseline {
+        for (class, o, base) in [("read", outage.read, b.read), ("write", outage.write, b.write)] {
+            if let (Some(o), Some(base)) = (o, base) {
+                if o < 2.0 * base {
+                    notes.push(format!(
+                        "the longest {class} gap ({o:.0} ms) is not clearly above the warm-up's longest {class} gap ({base:.0} ms): within this run's noise"
+                    ));
+                }
+            }
+        }
+    }
+    if plan.load.mode == LoadMode::Closed {
+        notes.push(
+            "closed-loop load: latency is measured per request and NOT corrected for coordinated omission".into(),
+        );
+    }
+    if plan.load.weight(crate::plan::OpKind::Create) == 0 && plan.load.weight(crate::plan::OpKind::Multi) == 0 {
+        notes.push("the mix has no create: the strongest lost-write detector (sequential znodes) is off".into());
+    }
+    notes
+}
+
+fn load_summary(load: &crate::plan::LoadPlan) -> LoadSummary {
+    LoadSummary {
+        mode: match load.mode {
+            LoadMode::Open => "open".into(),
+            LoadMode::Closed => "closed".into(),
+        },
+        intended_rate: load.rate,
+        sessions: load.sessions,
+        interval_ms: load.interval_ms,
+        op_timeout_ms: load.op_timeout_ms,
+        reconnect: load.reconnect.as_str().into(),
+    }
+}
+
+fn auth_of(procedure: &ProcedurePlan) -> Option<String> {
+    match procedure {
+        ProcedurePlan::ReconfigExpand { auth: ReconfigAuth::SuperDigest, .. } => Some("super-digest".into()),
+        ProcedurePlan::ReconfigExpand { auth: ReconfigAuth::SkipAcl, .. } => Some("skip-acl: insecure".into()),
+        _ => None,
     }
 }
 

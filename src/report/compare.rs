@@ -52,7 +52,7 @@ pub fn find_run_dirs(input: &Path) -> Result<Vec<PathBuf>, ReportError> {
 }
 
 fn is_run_dir(p: &Path) -> bool {
-    p.join("status").is_file() || p.join("plan.json").is_file()
+    p.join(crate::record::files::STATUS_FILE).is_file() || p.join(crate::record::files::PLAN_FILE).is_file()
 }
 
 fn walk(dir: &Path, depth: usize, out: &mut Vec<PathBuf>) -> Result<(), ReportError> {
@@ -464,7 +464,7 @@ fn html(
                 esc(name),
                 esc(&r.dir.display().to_string()),
                 r.summary.verdict,
-                esc(&r.dir.join("report.html").display().to_string())
+                esc(&r.dir.join(crate::record::files::REPORT_FILE).display().to_string())
             );
         }
     }

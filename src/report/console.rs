@@ -14,6 +14,15 @@ pub fn render_console(s: &Summary) -> String {
 }
 
 fn write_console(o: &mut String, s: &Summary) -> std::fmt::Result {
+    header(o, s)?;
+    figures(o, s)?;
+    latency_table(o, s)?;
+    checks(o, s)?;
+    verdict(o, s)
+}
+
+/// Run, profile, strategy, sizes, load and models.
+fn header(o: &mut String, s: &Summary) -> std::fmt::Result {
     let sizes = if s.from_size == s.to_size {
         format!("{} servers", s.from_size)
     } else {
@@ -32,7 +41,11 @@ fn write_console(o: &mut String, s: &Summary) -> std::fmt::Result {
     )?;
     writeln!(o, "  {}", s.models_line())?;
     writeln!(o)?;
+    Ok(())
+}
 
+/// Operations, errors, outages, service outage, the procedure phase, convergence, reconfig.
+fn figures(o: &mut String, s: &Summary) -> std::fmt::Result {
     let pct = |n: u64| if s.ops.total == 0 { 0.0 } else { 100.0 * n as f64 / s.ops.total as f64 };
     writeln!(
         o,
@@ -115,7 +128,11 @@ fn write_console(o: &mut String, s: &Summary) -> std::fmt::Result {
         )?;
     }
     writeln!(o)?;
+    Ok(())
+}
 
+/// Latency from the intended start per kind, all issued operations.
+fn latency_table(o: &mut String, s: &Summary) -> std::fmt::Result {
     writeln!(o, "  latency from intended start, ALL ISSUED operations (failures and timeouts included)")?;
     writeln!(o, "                                 count       p50       p99     p99.9       max")?;
     // Kinds first, then all of them together.
@@ -142,7 +159,11 @@ fn write_console(o: &mut String, s: &Summary) -> std::fmt::Result {
         row(o, "all, successful only", q)?;
     }
     writeln!(o)?;
+    Ok(())
+}
 
+/// One line per safety check, divergence per server, server-side evidence.
+fn checks(o: &mut String, s: &Summary) -> std::fmt::Result {
     writeln!(o, "  checks")?;
     check_line(o, "data loss", &s.checks.data_loss)?;
     check_line(o, "single leader", &s.checks.single_leader)?;
@@ -163,7 +184,11 @@ fn write_console(o: &mut String, s: &Summary) -> std::fmt::Result {
     writeln!(o)?;
     divergence_lines(o, s)?;
     super::evidence::console(o, s)?;
+    Ok(())
+}
 
+/// The loud lines of failed checks, the verdict in words, the notes.
+fn verdict(o: &mut String, s: &Summary) -> std::fmt::Result {
     if s.checks.data_loss.verdict == Verdict::Fail {
         writeln!(o, "  !!! {}", loud("DATA LOSS", &s.checks.data_loss.detail))?;
     }

@@ -202,7 +202,7 @@ mod tests {
     }
 
     fn run(events: Vec<OpEvent>, marks: Vec<Mark>, samples: Vec<ModeSample>) -> RunData {
-        let plan = crate::commands::load::load_run_plan(
+        let plan = crate::plan::load_run_plan(
             &Default::default(),
             "127.0.0.1:2181",
             1,

@@ -143,35 +143,62 @@ pub fn run_report(s: &Summary, charts: &[PathBuf], logs: &[String], files: &[Str
             esc(&check.detail)
         );
     }
-    if !s.divergence.is_empty() {
-        let _ = writeln!(o, "<h2>Divergence per server</h2>");
-        let count = |readable: bool, n: Option<u64>| match (readable, n) {
-            (false, _) => "not read".to_string(),
-            (true, Some(n)) => n.to_string(),
-            (true, None) => "n/a".to_string(),
-        };
-        let rows: Vec<Vec<String>> = s
-            .divergence
-            .iter()
-            .map(|(server, d)| {
-                vec![
-                    server.clone(),
-                    count(d.readable, Some(d.missing_acknowledged_writes)),
-                    count(d.readable, Some(d.stale_acknowledged_writes)),
-                    count(d.readable, Some(d.undone_deletes)),
-                    count(d.readable, d.lingering_ephemerals),
-                    d.digest_mismatches.map_or("n/a".to_string(), |n| n.to_string()),
-                    if !d.readable { "UNKNOWN" } else if d.diverges() { "DIVERGES" } else { "none" }.to_string(),
-                ]
-            })
-            .collect();
-        let head = ["server", "missing writes", "stale writes", "undone deletes", "lingering ephemerals", "digest mismatches", "divergence"];
-        o.push_str(&table(&head.map(String::from), &rows));
-    }
+    divergence_table(&mut o, s);
     if !s.notes.is_empty() {
         let _ = writeln!(o, "<ul>{}</ul>", s.notes.iter().map(|n| format!("<li>{}</li>", esc(n))).collect::<String>());
     }
 
+    figures_tables(&mut o, s);
+
+    let _ = writeln!(o, "<h2>Charts</h2>");
+    for svg in charts {
+        let stem = svg.file_stem().map(|x| x.to_string_lossy().into_owned()).unwrap_or_default();
+        let caption = format!("{stem}: {}", run_chart_caption(&stem));
+        o.push_str(&figure(svg, &caption)?);
+    }
+
+    steps_table(&mut o, s);
+
+    o.push_str(&super::evidence::html(s));
+
+    let _ = writeln!(o, "<h2>Files</h2><p>Server logs: {}</p>", link_list(logs));
+    let _ = writeln!(o, "<p>Recorded: {} (columns in docs/results.md)</p>", link_list(files));
+    let _ = writeln!(o, "</body></html>");
+    Ok(o)
+}
+
+/// What differs on each server, when anything was judged per server.
+fn divergence_table(o: &mut String, s: &Summary) {
+    if s.divergence.is_empty() {
+        return;
+    }
+    let _ = writeln!(o, "<h2>Divergence per server</h2>");
+    let count = |readable: bool, n: Option<u64>| match (readable, n) {
+        (false, _) => "not read".to_string(),
+        (true, Some(n)) => n.to_string(),
+        (true, None) => "n/a".to_string(),
+    };
+    let rows: Vec<Vec<String>> = s
+        .divergence
+        .iter()
+        .map(|(server, d)| {
+            vec![
+                server.clone(),
+                count(d.readable, Some(d.missing_acknowledged_writes)),
+                count(d.readable, Some(d.stale_acknowledged_writes)),
+                count(d.readable, Some(d.undone_deletes)),
+                count(d.readable, d.lingering_ephemerals),
+                d.digest_mismatches.map_or("n/a".to_string(), |n| n.to_string()),
+                if !d.readable { "UNKNOWN" } else if d.diverges() { "DIVERGES" } else { "none" }.to_string(),
+            ]
+        })
+        .collect();
+    let head = ["server", "missing writes", "stale writes", "undone deletes", "lingering ephemerals", "digest mismatches", "divergence"];
+    o.push_str(&table(&head.map(String::from), &rows));
+}
+
+/// The headline figures and the latency table per scope and kind.
+fn figures_tables(o: &mut String, s: &Summary) {
     let _ = writeln!(o, "<h2>Figures</h2>");
     let conv = s.converge_ms.map(|x| fmt_ms(x as f64)).unwrap_or_else(|| "never".into());
     let rows = vec![
@@ -212,14 +239,10 @@ pub fn run_report(s: &Summary, charts: &[PathBuf], logs: &[String], files: &[Str
     }
     let h: Vec<String> = ["scope", "kind", "count", "p50", "p99", "p99.9", "max"].map(String::from).to_vec();
     o.push_str(&table(&h, &lat_rows));
+}
 
-    let _ = writeln!(o, "<h2>Charts</h2>");
-    for svg in charts {
-        let stem = svg.file_stem().map(|x| x.to_string_lossy().into_owned()).unwrap_or_default();
-        let caption = format!("{stem}: {}", run_chart_caption(&stem));
-        o.push_str(&figure(svg, &caption)?);
-    }
-
+/// One row per procedure step.
+fn steps_table(o: &mut String, s: &Summary) {
     let _ = writeln!(o, "<h2>Procedure steps</h2>");
     if s.procedure.steps.is_empty() {
         let _ = writeln!(o, "<p>No procedure steps were recorded.</p>");
@@ -242,13 +265,6 @@ pub fn run_report(s: &Summary, charts: &[PathBuf], logs: &[String], files: &[Str
         let h: Vec<String> = ["#", "at", "step", "duration", "detail"].map(String::from).to_vec();
         o.push_str(&table(&h, &rows));
     }
-
-    o.push_str(&super::evidence::html(s));
-
-    let _ = writeln!(o, "<h2>Files</h2><p>Server logs: {}</p>", link_list(logs));
-    let _ = writeln!(o, "<p>Recorded: {} (columns in docs/results.md)</p>", link_list(files));
-    let _ = writeln!(o, "</body></html>");
-    Ok(o)
 }
 
 fn link_list(paths: &[String]) -> String {

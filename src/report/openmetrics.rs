@@ -81,7 +81,21 @@ pub fn render_into<W: Write>(r: &RunSeries<'_>, out: W) -> W {
     let s = r.summary;
     let base = format!("run=\"{}\",profile=\"{}\",strategy=\"{}\"", esc(&s.run_id), esc(&s.profile), esc(&s.strategy));
     let mut w = Writer { out, base };
-    let at = |us: u64| r.epoch_unix_ms + (us / 1000) as i64;
+    interval_families(&mut w, r);
+    server_families(&mut w, r);
+    run_families(&mut w, r);
+    let _ = w.out.write_str("# EOF\n");
+    w.out
+}
+
+/// Unix milliseconds of `us` after the run's epoch.
+fn at(r: &RunSeries<'_>, us: u64) -> i64 {
+    r.epoch_unix_ms + (us / 1000) as i64
+}
+
+/// Per interval (timeline.csv): operations by outcome, latency quantiles, per kind.
+fn interval_families<W: Write>(w: &mut Writer<W>, r: &RunSeries<'_>) {
+    let at = |us: u64| at(r, us);
     let interval_s = r.interval_us.max(1) as f64 / 1e6;
     let mut kinds: Vec<String> = r.rows.iter().map(|x| x.kind.to_string()).collect();
     kinds.sort();
@@ -127,6 +141,11 @@ pub fn render_into<W: Write>(r: &RunSeries<'_>, out: W) -> W {
             }
         }
     }
+}
+
+/// Per server, from the monitor: leader (or standalone) and serving, 0 or 1.
+fn server_families<W: Write>(w: &mut Writer<W>, r: &RunSeries<'_>) {
+    let at = |us: u64| at(r, us);
     let mut servers: Vec<u32> = r.samples.iter().map(|x| x.server).collect();
     servers.sort_unstable();
     servers.dedup();
@@ -154,7 +173,11 @@ pub fn render_into<W: Write>(r: &RunSeries<'_>, out: W) -> W {
             }
         }
     }
+}
 
+/// Whole-run figures and verdicts, stamped at the run's end.
+fn run_families<W: Write>(w: &mut Writer<W>, r: &RunSeries<'_>) {
+    let s = r.summary;
     let end = r.epoch_unix_ms + (s.duration_s * 1000.0).round() as i64;
     w.family(
         "zkchaos_outage_seconds",
@@ -202,10 +225,7 @@ pub fn render_into<W: Write>(r: &RunSeries<'_>, out: W) -> W {
             Verdict::Unknown => {}
         }
     }
-    let _ = w.out.write_str("# EOF\n");
-    w.out
 }
-
 
 #[cfg(test)]
 mod tests {

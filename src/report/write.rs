@@ -28,10 +28,7 @@ pub fn write_results(dir: &RunDir) -> Result<Summary, ReportError> {
     Ok(summary)
 }
 
-/// File name of the per-run HTML report.
-pub const REPORT_FILE: &str = "report.html";
-/// File name of the per-run OpenMetrics exposition.
-pub const OPENMETRICS_FILE: &str = "metrics.om";
+pub use crate::record::files::{OPENMETRICS_FILE, REPORT_FILE};
 
 /// The OpenMetrics exposition of a run (what `metrics.om` holds).
 pub fn openmetrics_text(data: &RunData, figures: &RunFigures, summary: &Summary) -> String {
@@ -78,7 +75,7 @@ pub fn write_pages(
         v.sort();
         v
     };
-    let logs = listed(&dir.file("logs"), "logs/");
+    let logs = listed(&dir.file(crate::record::files::LOGS_DIR), "logs/");
     let files: Vec<String> = listed(dir.path(), "")
         .into_iter()
         .filter(|f| !f.starts_with('.') && f != REPORT_FILE && dir.file(f).is_file())
@@ -87,10 +84,10 @@ pub fn write_pages(
     let page = super::html::run_report(summary, &svgs, &logs, &files)?;
     dir.write_text(REPORT_FILE, &page)?;
     // Streamed to the file: an hour's exposition is tens of MB.
-    crate::record::rundir::write_atomic_with(&dir.file(OPENMETRICS_FILE), |w| {
+    dir.guard(crate::record::rundir::write_atomic_with(&dir.file(OPENMETRICS_FILE), |w| {
         let out = super::openmetrics::render_into(&series(data, figures, summary), FmtIo(w, None));
         out.1.map_or(Ok(()), Err)
-    })?;
+    }))?;
     Ok(())
 }
 

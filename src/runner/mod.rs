@@ -10,6 +10,7 @@
 //! (complete or partial), sets `status`, and removes the run's containers, network and volumes
 //! (unless `--keep`). The first error is the one reported; cleanup problems are printed after it.
 
+pub mod ensemble;
 mod offline_read;
 mod phases;
 pub mod progress;
@@ -20,7 +21,7 @@ pub mod test_hooks;
 use crate::cluster::{self, Cluster, ClusterSpec};
 use crate::plan::{Plan, ReconfigAuth};
 use crate::profile::LoadedProfile;
-use crate::record::Epoch;
+use crate::record::{files, Epoch};
 use crate::record::{process, RunDir, RunMeta, WriteFailure};
 use crate::report;
 use crate::{Error, Result};
@@ -58,30 +59,13 @@ pub async fn run_profile(loaded: LoadedProfile, opts: &RunOptions) -> Result<Run
     let dir = RunDir::create(&opts.results, &plan.name)?;
     let run_id = dir.id().to_string();
     let epoch = Epoch::now();
-    dir.write_text("profile.toml", &loaded.text)?;
-    dir.write_json("plan.json", &plan)?;
-    let mut meta = RunMeta::new(&run_id, epoch.unix_ms);
-    meta.image = plan.cluster.image.clone();
-    meta.models = Some(crate::record::meta::RunModels {
-        stop_model: plan.cluster.stop_model.as_str().to_string(),
-        stop_model_detail: plan.cluster.stop_model.describe().to_string(),
-        jvm_flags: plan.cluster.jvm_flags.clone(),
-        client_model: crate::workload::client_model(plan.load.reconnect).to_string(),
-    });
-    dir.write_json("meta.json", &meta)?;
-    eprintln!("zkchaos: run {} of profile {} → {}", run_id, plan.name, dir.path().display());
-    if let Some([one, _, _]) = meta.host.load_average {
-        if one > f64::from(meta.host.cores.max(1)) {
-            eprintln!(
-                "zkchaos: warning: the host is busy (load average {one:.1} on {} cores): latency and outage figures may measure the host, not ZooKeeper",
-                meta.host.cores
-            );
-        }
-    }
+    dir.write_text(files::PROFILE_FILE, &loaded.text)?;
+    dir.write_json(files::PLAN_FILE, &plan)?;
+    let mut meta = initial_meta(&dir, &plan, epoch)?;
 
     // The harness's own footprint, every few seconds into process.csv; every writer of the run's
-    // files trips `failure`, which stops the run.
-    let failure = WriteFailure::new();
+    // files trips the run directory's `failure`, which stops the run.
+    let failure = dir.failure();
     let sampler_stop = CancellationToken::new();
     let sampler = process::spawn_sampler(
         dir.path().to_path_buf(),
@@ -93,13 +77,7 @@ pub async fn run_profile(loaded: LoadedProfile, opts: &RunOptions) -> Result<Run
     let sampler = Sampler { stop: sampler_stop, task: sampler, failure: failure.clone() };
 
     let (extra_jvm_flags, super_password, skip_acl) = auth_settings(&plan);
-    let spec = ClusterSpec {
-        run_id: run_id.clone(),
-        profile: plan.name.clone(),
-        plan: plan.cluster.clone(),
-        extra_jvm_flags,
-        skip_acl,
-    };
+    let spec = ClusterSpec { run_id: run_id.clone(), extra_jvm_flags, skip_acl, ..ensemble::spec(plan.name.clone(), plan.cluster.clone()) };
     let mut cluster = match Cluster::create_on(spec, engines, image).await {
         Ok(c) => c,
         Err(e) => {
@@ -109,7 +87,7 @@ pub async fn run_profile(loaded: LoadedProfile, opts: &RunOptions) -> Result<Run
         }
     };
     fill_meta(&mut meta, &cluster, &docker).await;
-    let _ = dir.write_json("meta.json", &meta);
+    let _ = dir.write_json(files::META_FILE, &meta);
 
     // Phases race the signals; a panic in any phase is caught and becomes the run's error.
     let cancel = CancellationToken::new();
@@ -144,20 +122,8 @@ pub async fn run_profile(loaded: LoadedProfile, opts: &RunOptions) -> Result<Run
     cancel.cancel();
 
     // What actually ran and where, asked of the live ensemble before the teardown.
-    if let Some(v) = running_version(&cluster).await {
-        meta.zookeeper_version = Some(v);
-        meta.zookeeper_version_source = Some("srvr".into());
-    }
-    meta.servers = cluster
-        .client_addrs()
-        .into_iter()
-        .map(|(id, addr)| crate::record::meta::ServerPlacement {
-            id,
-            engine: cluster.engine_of(id).name.clone(),
-            client_address: addr.to_string(),
-        })
-        .collect();
-    let _ = dir.write_json("meta.json", &meta);
+    final_meta(&mut meta, &cluster).await;
+    let _ = dir.write_json(files::META_FILE, &meta);
     let Finished { summary, write_error } = finish(&dir, &mut cluster, opts, result.as_ref().err(), sampler).await;
     watcher.abort();
     let verdict_failed = summary.as_ref().is_some_and(|s| s.verdict == crate::check::Verdict::Fail);
@@ -175,6 +141,48 @@ pub async fn run_profile(loaded: LoadedProfile, opts: &RunOptions) -> Result<Run
         return Err(e);
     }
     Ok(RunOutcome { dir: dir.path().to_path_buf(), summary, verdict_failed })
+}
+
+/// `meta.json` as the run starts (run id, epoch, image, models), written; warns when the host
+/// is busy.
+fn initial_meta(dir: &RunDir, plan: &Plan, epoch: Epoch) -> Result<RunMeta> {
+    let run_id = dir.id();
+    let mut meta = RunMeta::new(run_id, epoch.unix_ms);
+    meta.image = plan.cluster.image.clone();
+    meta.models = Some(crate::record::meta::RunModels {
+        stop_model: plan.cluster.stop_model.as_str().to_string(),
+        stop_model_detail: plan.cluster.stop_model.describe().to_string(),
+        jvm_flags: plan.cluster.jvm_flags.clone(),
+        client_model: crate::workload::client_model(plan.load.reconnect).to_string(),
+    });
+    dir.write_json(files::META_FILE, &meta)?;
+    eprintln!("zkchaos: run {} of profile {} → {}", run_id, plan.name, dir.path().display());
+    if let Some([one, _, _]) = meta.host.load_average {
+        if one > f64::from(meta.host.cores.max(1)) {
+            eprintln!(
+                "zkchaos: warning: the host is busy (load average {one:.1} on {} cores): latency and outage figures may measure the host, not ZooKeeper",
+                meta.host.cores
+            );
+        }
+    }
+    Ok(meta)
+}
+
+/// The version that ran and where each server was, asked of the live ensemble.
+async fn final_meta(meta: &mut RunMeta, cluster: &Cluster) {
+    if let Some(v) = running_version(cluster).await {
+        meta.zookeeper_version = Some(v);
+        meta.zookeeper_version_source = Some("srvr".into());
+    }
+    meta.servers = cluster
+        .client_addrs()
+        .into_iter()
+        .map(|(id, addr)| crate::record::meta::ServerPlacement {
+            id,
+            engine: cluster.engine_of(id).name.clone(),
+            client_address: addr.to_string(),
+        })
+        .collect();
 }
 
 /// What [`finish`] leaves: the summary if it could be written, and the write failure if not.
@@ -223,7 +231,7 @@ async fn finish(dir: &RunDir, cluster: &mut Cluster, opts: &RunOptions, error: O
     // An engine that is gone or stalled shows here first (logs) and at the teardown: the run is
     // then aborted with that cause, whatever its verdict, and its results stay on disk.
     let mut engine_error = None;
-    if let Err(e) = cluster.save_logs(&dir.file("logs")).await {
+    if let Err(e) = cluster.save_logs(&dir.file(files::LOGS_DIR)).await {
         eprintln!("zkchaos: saving node logs: {e}");
         engine_error = Some(Error::failed(format!("saving node logs: {e}")));
     }

@@ -69,7 +69,7 @@ pub async fn execute(ctx: &PhaseCtx<'_>, cluster: &mut Cluster) -> Result<()> {
         Duration::from_millis(u64::from(plan.monitor.interval_ms)),
         Duration::from_millis(u64::from(plan.monitor.timeout_ms)),
         ctx.epoch,
-        ctx.dir.file("monitor.csv"),
+        ctx.dir.monitor_csv(),
         monitor_cancel.clone(),
     );
     let load_cancel = ctx.cancel.child_token();
@@ -152,6 +152,19 @@ pub async fn execute(ctx: &PhaseCtx<'_>, cluster: &mut Cluster) -> Result<()> {
     if super::test_hooks::fault("checker-panic") {
         panic!("injected checker panic (ZKCHAOS_TEST_FAULT=checker-panic)");
     }
+    read_back(ctx, cluster, &outcome).await?;
+
+    // The monitor ran throughout; stop it last so it saw the read-back too.
+    monitor_cancel.cancel();
+    if let Err(e) = monitor_task.await {
+        return Err(Error::failed(format!("the server monitor task failed: {e}")));
+    }
+    Ok(())
+}
+
+/// Read every member back for the audit (`readback.json.gz`), then `mntr` of the same servers
+/// for the digest check (`mntr.json`).
+async fn read_back(ctx: &PhaseCtx<'_>, cluster: &mut Cluster, outcome: &procedure::ProcedureOutcome) -> Result<()> {
     // Members meant to be running are read live; members left down (and any that could not be
     // read live) offline, from a copy of their data volume. Servers the procedure took out of
     // the ensemble (a shrink) are not read back.
@@ -160,8 +173,8 @@ pub async fn execute(ctx: &PhaseCtx<'_>, cluster: &mut Cluster) -> Result<()> {
     let opts = readback::ReadbackOptions::default();
     super::test_hooks::hold("readback").await;
     let live = readback::read_all(&servers, &opts, &|b: &[u8]| workload::token_of(b).map(str::to_owned)).await;
-    let readbacks = super::offline_read::complete(cluster, &outcome, live, &opts).await;
-    save_readbacks(&ctx.dir.file("readback.json.gz"), &readbacks)?;
+    let readbacks = super::offline_read::complete(cluster, outcome, live, &opts).await;
+    ctx.dir.guard(save_readbacks(&ctx.dir.file(crate::record::files::READBACK_FILE), &readbacks))?;
 
     // ZooKeeper's own digest check: `mntr` of the same servers, after the read-back (so it
     // covers every transaction of the run), while the ensemble still runs.
@@ -169,13 +182,7 @@ pub async fn execute(ctx: &PhaseCtx<'_>, cluster: &mut Cluster) -> Result<()> {
     for &(id, addr) in &servers {
         scrapes.push(cluster::fourlw::scrape_mntr(id, addr, MNTR_TIMEOUT, ctx.epoch).await);
     }
-    save_mntr(&ctx.dir.file(MNTR_FILE), &scrapes)?;
-
-    // The monitor ran throughout; stop it last so it saw the read-back too.
-    monitor_cancel.cancel();
-    if let Err(e) = monitor_task.await {
-        return Err(Error::failed(format!("the server monitor task failed: {e}")));
-    }
+    ctx.dir.guard(save_mntr(&ctx.dir.file(MNTR_FILE), &scrapes))?;
     Ok(())
 }
 

@@ -31,7 +31,7 @@ const READBACK: &str = concat!(
 
 fn inputs(readback: &str) -> (Vec<OpEvent>, Vec<ServerReadback>) {
     let dir = tempfile::tempdir().unwrap();
-    let (ev, rb) = (dir.path().join("events.csv"), dir.path().join("readback.json"));
+    let (ev, rb) = (dir.path().join("events.csv"), dir.path().join(crate::record::files::READBACK_FILES[1]));
     std::fs::write(&ev, EVENTS).unwrap();
     std::fs::write(&rb, readback).unwrap();
     (read_events(&ev).unwrap(), load_readbacks(&rb).unwrap())

@@ -141,11 +141,11 @@ fn copy_file(from: &Path, to: &Path, name: &str) -> crate::Result<()> {
 /// servers holding exactly what was acknowledged (so the audit passes, over every write).
 pub fn synthesize_run(from: &Path, to: &Path, seconds: u64, readback: bool) -> crate::Result<Synthesized> {
     std::fs::create_dir_all(to).map_err(|e| crate::Error::failed(format!("create {}: {e}", to.display())))?;
-    let plan_path = from.join("plan.json");
+    let plan_path = from.join(crate::record::files::PLAN_FILE);
     let plan: Plan = crate::record::load::read_json(&plan_path)?;
-    copy_file(from, to, "plan.json")?;
-    copy_file(from, to, "meta.json")?;
-    let marks = if from.join("marks.json").is_file() { read_marks(&from.join("marks.json"))? } else { Vec::new() };
+    copy_file(from, to, crate::record::files::PLAN_FILE)?;
+    copy_file(from, to, crate::record::files::META_FILE)?;
+    let marks = if from.join(crate::record::files::MARKS_FILE).is_file() { read_marks(&from.join(crate::record::files::MARKS_FILE))? } else { Vec::new() };
     let real_start = marks.iter().find(|m| m.label == labels::LOAD && m.kind == MarkKind::Start).map(|m| m.at_us);
     let real_stop = marks.iter().filter(|m| m.label == labels::LOAD_STOP).map(|m| m.at_us).min();
     let start = real_start.unwrap_or(20_000);
@@ -162,7 +162,7 @@ pub fn synthesize_run(from: &Path, to: &Path, seconds: u64, readback: bool) -> c
         })
         .collect();
     let text = serde_json::to_vec_pretty(&stretched).map_err(|e| crate::Error::failed(format!("marks.json: {e}")))?;
-    crate::record::write_atomic(&to.join("marks.json"), &text)?;
+    crate::record::write_atomic(&to.join(crate::record::files::MARKS_FILE), &text)?;
 
     let load = &plan.load;
     let rate = u64::from(load.rate.max(1));
@@ -179,7 +179,7 @@ pub fn synthesize_run(from: &Path, to: &Path, seconds: u64, readback: bool) -> c
     let mut key_tokens: Vec<Option<String>> = vec![None; keys as usize];
     let mut seq_nodes = SeqNodes::new();
     let mut deleted = PathSet::default();
-    let mut writer = EventWriter::create(&to.join("events.csv.gz"))?;
+    let mut writer = EventWriter::create(&to.join(crate::record::files::EVENTS_FILE))?;
     let mut heap: BinaryHeap<Reverse<ByEnd>> = BinaryHeap::new();
     for i in 0..n {
         let intended = start + i * 1_000_000 / rate;
@@ -284,7 +284,7 @@ pub fn synthesize_run(from: &Path, to: &Path, seconds: u64, readback: bool) -> c
             .collect();
         drop(seq_nodes);
         let started = Instant::now();
-        crate::record::save_readbacks(&to.join("readback.json.gz"), &servers)?;
+        crate::record::save_readbacks(&to.join(crate::record::files::READBACK_FILE), &servers)?;
         out.save = Some(started.elapsed());
         out.seq_per_server = servers[0].seq.len();
     }
@@ -402,26 +402,26 @@ mod tests {
         let root = tempfile::tempdir().unwrap();
         let (from, to) = (root.path().join("real"), root.path().join("synth"));
         std::fs::create_dir_all(&from).unwrap();
-        let plan = crate::commands::load::load_run_plan(
+        let plan = crate::plan::load_run_plan(
             &crate::plan::LoadPlan { rate: 200, ..Default::default() },
             "127.0.0.1:2181",
             1,
             Duration::from_secs(2),
         );
-        std::fs::write(from.join("plan.json"), serde_json::to_vec(&plan).unwrap()).unwrap();
+        std::fs::write(from.join(crate::record::files::PLAN_FILE), serde_json::to_vec(&plan).unwrap()).unwrap();
         let marks = vec![
             Mark::new(20_000, MarkKind::Start, labels::LOAD, None),
             Mark::new(2_020_000, MarkKind::Point, labels::LOAD_STOP, None),
         ];
-        std::fs::write(from.join("marks.json"), serde_json::to_vec(&marks).unwrap()).unwrap();
+        std::fs::write(from.join(crate::record::files::MARKS_FILE), serde_json::to_vec(&marks).unwrap()).unwrap();
         let syn = synthesize_run(&from, &to, 610, true).unwrap();
         let n = syn.events;
         assert_eq!(n, u64::from(plan.load.rate) * 610);
         assert!(syn.seq_per_server > 0 && syn.save.is_some(), "{syn:?}");
-        let events = crate::record::read_events(&to.join("events.csv.gz")).unwrap();
+        let events = crate::record::read_events(&to.join(crate::record::files::EVENTS_FILE)).unwrap();
         assert_eq!(events.len() as u64, n);
         assert!(events.windows(2).all(|w| w[0].end_us <= w[1].end_us), "written in completion order");
-        let stop = read_marks(&to.join("marks.json")).unwrap()[1].at_us;
+        let stop = read_marks(&to.join(crate::record::files::MARKS_FILE)).unwrap()[1].at_us;
         assert_eq!(stop, 20_000 + 610_000_000, "marks stretched to the synthesized span");
         let data = crate::record::load_run(&to).unwrap();
         let s = crate::report::build_summary(&data).unwrap();

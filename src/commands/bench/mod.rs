@@ -26,7 +26,7 @@ mod soak;
 mod startup;
 
 use super::load::{run_load, LoadSummary};
-use crate::cluster::{Cluster, ClusterSpec};
+use crate::cluster::Cluster;
 use crate::plan::{ClusterPlan, LoadMode, LoadPlan, OpKind};
 use clap::Args;
 use serde_json::{json, Map, Value};
@@ -99,19 +99,9 @@ pub(crate) async fn measure(plan: &LoadPlan, connect: &str, secs: u64, name: &st
 
 /// Start a `size`-server ensemble (servers confined to `cpuset` when given).
 pub(crate) async fn start_ensemble(size: u32, cpuset: Option<String>) -> crate::Result<Cluster> {
-    let spec = ClusterSpec {
-        run_id: crate::cluster::names::new_run_id(),
-        profile: "bench".into(),
-        plan: ClusterPlan { size, cpuset, ..ClusterPlan::default() },
-        extra_jvm_flags: Vec::new(),
-        skip_acl: false,
-    };
-    let mut cluster = Cluster::create(spec).await?;
-    if let Err(e) = cluster.start_initial(Duration::from_secs(60)).await {
-        let _ = cluster.teardown().await;
-        return Err(e.into());
-    }
-    Ok(cluster)
+    let plan = ClusterPlan { size, cpuset, ..ClusterPlan::default() };
+    let up = crate::runner::ensemble::Up::within(Duration::from_secs(60));
+    Ok(crate::runner::ensemble::start(crate::runner::ensemble::spec("bench", plan), &up).await?.cluster)
 }
 
 /// The CPUs this process may run on.

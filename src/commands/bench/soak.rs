@@ -94,7 +94,7 @@ async fn soak_in(dir: &Path, connect: &str, seconds: u64) -> Result<()> {
 /// Rows of `events.csv.gz` and values in the hlogs, read while the recorder writes them.
 fn read_live(dir: &Path, kinds: &[crate::plan::OpKind]) -> Result<(u64, u64)> {
     let mut events = 0u64;
-    crate::record::for_each_event(&dir.join("events.csv.gz"), |_| events += 1)?;
+    crate::record::for_each_event(&dir.join(crate::record::files::EVENTS_FILE), |_| events += 1)?;
     let mut values = 0u64;
     for k in kinds {
         values += hlog::read_hlog(&dir.join(format!("latency-{k}.hlog")))?.1;

@@ -4,26 +4,17 @@
 //! torn down before the next.
 
 use super::{median, Out};
-use crate::cluster::{Cluster, ClusterSpec};
+use crate::runner::ensemble;
 use crate::plan::ClusterPlan;
 use serde_json::{json, Map, Value};
 use std::time::{Duration, Instant};
 
 async fn start_once(size: u32) -> crate::Result<f64> {
-    let spec = ClusterSpec {
-        run_id: crate::cluster::names::new_run_id(),
-        profile: "bench-startup".into(),
-        plan: ClusterPlan { size, ..ClusterPlan::default() },
-        extra_jvm_flags: Vec::new(),
-        skip_acl: false,
-    };
+    let spec = ensemble::spec("bench-startup", ClusterPlan { size, ..ClusterPlan::default() });
     let t0 = Instant::now();
-    let mut cluster = Cluster::create(spec).await?;
-    let started = cluster.start_initial(Duration::from_secs(120)).await;
+    let mut cluster = ensemble::start(spec, &ensemble::Up::within(Duration::from_secs(120))).await?.cluster;
     let ms = t0.elapsed().as_secs_f64() * 1000.0;
-    let down = cluster.teardown().await;
-    started?;
-    down?;
+    cluster.teardown().await?;
     Ok(ms)
 }
 
