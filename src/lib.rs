@@ -16,6 +16,7 @@
 //! 7. [`commands`]: one module per subcommand, wiring the layers (the only place that knows the
 //!    command line).
 
+pub mod agents;
 pub mod analysis;
 pub mod check;
 pub mod cluster;

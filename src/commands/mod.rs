@@ -6,6 +6,7 @@
 //! Only this layer knows about the command line, signals, and which layers a command needs.
 //! [`dispatch`] runs one parsed command and maps its error to the exit code.
 
+pub mod agent;
 pub mod analyze;
 pub mod args;
 pub mod bench;
@@ -74,6 +75,9 @@ pub enum Command {
     Manpage(completions::ManpageArgs),
     /// Capacity planning: maximum sustainable throughput per ensemble size, mix and state.
     Sweep(sweep::SweepArgs),
+    /// A load agent (run by zkchaos in an agent container; see docs/agents.md).
+    #[command(hide = true)]
+    Agent(agent::AgentArgs),
 }
 
 /// Log to stderr; `RUST_LOG=zkchaos=debug` for more.
@@ -104,6 +108,7 @@ pub async fn dispatch(cli: Cli) -> i32 {
         Command::Completions(args) => completions::completions(args),
         Command::Manpage(args) => completions::manpage(args),
         Command::Sweep(args) => sweep::sweep(args).await,
+        Command::Agent(args) => agent::agent(args).await,
     };
     match result {
         Ok(()) => 0,

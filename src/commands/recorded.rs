@@ -65,6 +65,17 @@ impl RecordedLoad {
         Ok((recorded, start_us))
     }
 
+    /// Only the recorder, for load that comes from elsewhere (load agents): its handle and its
+    /// finisher.
+    pub fn recorder_only(plan: &LoadPlan, epoch: Epoch, to: RecordTo) -> Result<(RecorderHandle, Finisher)> {
+        let RecordTo { dir, timeline_start_us, cancel, failure } = to;
+        let mut cfg = RecorderConfig::from_plan(dir, epoch, plan);
+        cfg.timeline_start_us = timeline_start_us;
+        cfg.failure = failure;
+        let (rec, rec_task) = recorder::spawn(cfg, cancel)?;
+        Ok((rec.clone(), Finisher { rec, rec_task }))
+    }
+
     fn record(workload: Workload, plan: &LoadPlan, epoch: Epoch, to: RecordTo) -> Result<RecordedLoad> {
         let RecordTo { dir, timeline_start_us, cancel, failure } = to;
         let mut cfg = RecorderConfig::from_plan(dir, epoch, plan);

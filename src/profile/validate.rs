@@ -368,6 +368,27 @@ mod tests {
     }
 
     #[test]
+    fn load_agents_are_checked_against_sessions_rate_and_engines() {
+        let engines = "[[cluster.engines]]\nname = \"th1\"\nendpoint = \"unix:///a.sock\"\naddress = \"10.0.0.1\"\n";
+        let ok = format!("name = \"t\"\n[cluster]\n{engines}[load]\nsessions = 4\n[load.agents]\ncount = 2\nengines = [\"th1\"]\n");
+        let p = crate::profile::parse(&ok, "t").unwrap();
+        assert_eq!(p.load.agents.count, 2);
+        assert_eq!(p.load.agents.image, crate::plan::DEFAULT_AGENT_IMAGE);
+        let bad_engine = ok.replace("engines = [\"th1\"]", "engines = [\"th9\"]");
+        let e = crate::profile::parse(&bad_engine, "t").unwrap_err().to_string();
+        assert!(e.contains("load.agents.engines[0]") && e.contains("valid: th1"), "{e}");
+        let e = crate::profile::parse(&ok.replace("count = 2", "count = 5"), "t").unwrap_err().to_string();
+        assert!(e.contains("load.agents.count") && e.contains("load.sessions (4)"), "{e}");
+        let e = crate::profile::parse("name = \"t\"\n[load.agents]\ncount = 1\nengines = [\"x\"]\n", "t").unwrap_err().to_string();
+        assert!(e.contains("no engines are listed"), "{e}");
+        let e = crate::profile::parse("name = \"t\"\n[load.agents]\ncont = 1\n", "t").unwrap_err().to_string();
+        assert!(e.contains("load.agents.cont"), "{e}");
+        let mut p = plan();
+        p.load.threads = 65;
+        assert_eq!(field_of(&p), "load.threads");
+    }
+
+    #[test]
     fn each_range_names_its_field() {
         let mut p = plan();
         p.load.rate = 0;

@@ -37,7 +37,7 @@ use tokio_util::sync::CancellationToken;
 use zookeeper_client as zk;
 
 /// What the driver did.
-#[derive(Debug, Clone, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct WorkloadReport {
     /// Operations issued.
     pub issued: u64,
