@@ -80,7 +80,7 @@ fn two_agents_on_two_hosts_add_up_and_a_killed_agent_engine_is_reported() {
     let tmp = tempfile::tempdir().unwrap();
     let body = format!(
         "[cluster]\nsize = 3\nplacement = [\"th3\", \"th3\", \"th3\"]\n{}\n[load]\nrate = 200\nsessions = 4\nmix = {{ get = 50, set = 50 }}\n\
-[load.agents]\ncount = 2\nengines = [\"th1\", \"th2\"]\nimage = \"{IMAGE}\"\n[phases]\nwarmup_s = 3\npost_s = 2\n[procedure]\nkind = \"none\"\nduration_s = 6\n",
+[load.agents]\ncount = 2\nengines = [\"th1\", \"th2\"]\nimage = \"{IMAGE}\"\n[phases]\nwarmup_s = 2\npost_s = 1\n[procedure]\nkind = \"none\"\nduration_s = 5\n",
         hosts.engines_toml()
     );
     let profile = write_profile(tmp.path(), "agents", &body);

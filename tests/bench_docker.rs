@@ -40,7 +40,7 @@ async fn bench_json_contract() {
     // stdout is exactly one JSON object; the human lines went to stderr.
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("stdout is not one JSON object ({e}): {text}"));
     assert!(v.is_object(), "{text}");
-    assert!(String::from_utf8_lossy(&o.stderr).contains("cpu round 1:"), "{text}");
+    assert!(String::from_utf8_lossy(&o.stderr).contains("cpu round 1 (order "), "{text}");
     for key in [
         "cpu.zkchaos_us_per_op",
         "cpu.bare_same_executor_us_per_op",

@@ -4,7 +4,7 @@
 
 use super::fleet::{Fleet, FleetConfig};
 use crate::cluster::Cluster;
-use crate::commands::recorded::{Finisher, RecordTo, RecordedLoad};
+use crate::runner::recorded::{Finisher, RecordTo, RecordedLoad};
 use crate::plan::Plan;
 use crate::record::{labels, Epoch, MarkKind, RecorderHandle, RunDir};
 use crate::workload::WorkloadError;
