@@ -227,10 +227,14 @@ impl Fleet {
     /// Stop every agent, wait for its last events (at most `grace`), remove the containers.
     pub async fn stop(self, grace: Duration) -> super::accounts::Accounts {
         let mut accounts = AccountsBuilder::default();
-        for (placement, docker, mut input, tally, reader) in self.agents {
+        // Every agent is told first, then waited for: their schedules end together.
+        let mut agents = self.agents;
+        for (_, _, input, _, _) in &mut agents {
             if input.write_all(protocol::line(&ToAgent::Stop).as_bytes()).await.is_ok() {
                 let _ = input.flush().await;
             }
+        }
+        for (placement, docker, input, tally, reader) in agents {
             let mut reader = reader;
             let ended = match tokio::time::timeout(grace, &mut reader).await {
                 Ok(Ok(e)) => e,
