@@ -21,6 +21,7 @@
 //! 9. [`commands`]: one module per subcommand: clap arguments, calling the layers above (the
 //!    only place that knows the command line).
 
+pub mod agents;
 pub mod analysis;
 pub mod check;
 pub mod cluster;

@@ -188,6 +188,34 @@ pub struct LoadPlan {
     /// Who reconnects a session after its connection is lost: the client library's own back-off
     /// (`client`), or zkchaos on a bounded schedule (`eager`).
     pub reconnect: ReconnectMode,
+    /// Load threads in this process (0: one per 8,000 ops/s of an open-loop rate, at most the
+    /// CPUs; never more than the sessions). Figures are merged over them.
+    pub threads: u32,
+    /// Load agents on Docker engines instead of (or beside) this process (issue 29).
+    pub agents: AgentsPlan,
+}
+
+/// `[load.agents]`: the load driven by `count` agent containers, each running zkchaos's own
+/// driver (`zkchaos agent`) with its share of the rate and sessions; see docs/agents.md.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AgentsPlan {
+    /// How many agents (0: the load runs in this process).
+    pub count: u32,
+    /// Engine names (from `[[cluster.engines]]`) the agents run on, agent i on
+    /// `engines[i mod len]`; empty: the local engine.
+    pub engines: Vec<String>,
+    /// The agents' image (`zkchaos image build --agent`).
+    pub image: String,
+}
+
+/// The image `zkchaos image build --agent` makes.
+pub const DEFAULT_AGENT_IMAGE: &str = "zkchaos/agent:latest";
+
+impl Default for AgentsPlan {
+    fn default() -> Self {
+        AgentsPlan { count: 0, engines: Vec::new(), image: DEFAULT_AGENT_IMAGE.into() }
+    }
 }
 
 /// How a session gets back after its connection is lost (see docs/measurements.md).
@@ -248,6 +276,8 @@ impl Default for LoadPlan {
             events: true,
             update_server_list_after_expansion: false,
             reconnect: ReconnectMode::Client,
+            threads: 0,
+            agents: AgentsPlan::default(),
         }
     }
 }

@@ -41,6 +41,9 @@ pub struct LoadArgs {
     /// ZooKeeper sessions sharing the load (operation i runs on session i mod N).
     #[arg(long, default_value_t = 4)]
     pub sessions: u32,
+    /// Load threads in this process (0: one per 8,000 ops/s, at most the CPUs and the sessions).
+    #[arg(long, default_value_t = 0)]
+    pub threads: u32,
     /// Pre-populated keys /zkchaos/keys/k<i> read and written by get and set.
     #[arg(long, default_value_t = 100)]
     pub keys: u32,
@@ -74,7 +77,13 @@ pub struct LoadSummary {
     pub window: (u64, u64),
     pub driver: WorkloadReport,
     pub late_events: u64,
+    /// When preparing (connecting, populating the key space) ended, µs since the epoch; the
+    /// intended start (`window.0`) is [`START_LEAD`] after it.
+    pub prepared_us: u64,
 }
+
+/// Time between the end of preparing and the first intended start.
+pub const START_LEAD: Duration = Duration::from_millis(20);
 
 /// Pretty JSON, written atomically like every results file (see [`crate::record::write_atomic`]).
 fn write_json<T: Serialize>(path: &Path, v: &T) -> Result<(), WorkloadError> {
@@ -101,9 +110,11 @@ pub async fn run_load(
     let mut meta = RunMeta::new(run_id.rsplit('-').next().unwrap_or(&run_id), epoch.unix_ms);
     meta.image = format!("(external ensemble at {connect})");
     write_json(&dir.join(crate::record::files::META_FILE), &meta)?;
-    let start_us = epoch.now_us() + 20_000;
-    let recorded =
-        RecordedLoad::start(plan, connect, seed, epoch, RecordTo { timeline_start_us: start_us, ..RecordTo::new(dir.to_owned(), CancellationToken::new()) }).await?;
+    // The intended start is fixed after connecting and preparing (issue 29): fixed before, the
+    // preparation's time showed as a catch-up burst of late operations at the start.
+    let to = RecordTo::new(dir.to_owned(), CancellationToken::new());
+    let (recorded, start_us) = RecordedLoad::start_after_prepare(plan, connect, seed, epoch, to, START_LEAD).await?;
+    let prepared_us = recorded.workload.prepared_us();
     let rec = recorded.rec.clone();
     let schedule = Schedule::from_plan(plan, start_us, Some(duration));
     rec.mark_now(MarkKind::Start, labels::LOAD, None);
@@ -143,6 +154,7 @@ pub async fn run_load(
         window,
         driver: report,
         late_events: stats.late_events,
+        prepared_us,
     };
     write_json(&dir.join(crate::record::files::LOAD_SUMMARY_FILE), &summary)?;
     Ok(summary)
@@ -179,6 +191,7 @@ pub fn plan_from_args(args: &LoadArgs) -> Result<LoadPlan, WorkloadError> {
         plan.in_flight = n;
     }
     plan.sessions = args.sessions;
+    plan.threads = args.threads;
     plan.keys = args.keys;
     plan.value_size = args.value_size;
     plan.op_timeout_ms = args.op_timeout.0.as_millis() as u32;
@@ -225,6 +238,19 @@ pub async fn load(args: LoadArgs) -> crate::Result<()> {
     Ok(())
 }
 
+/// The load threads' CPU, and whether the driver was the bottleneck (then the lag is its own).
+pub fn driver_line(r: &WorkloadReport) -> String {
+    let busy: Vec<String> = r.threads.iter().map(|t| format!("{:.0} %", t.busy_percent())).collect();
+    let verdict = if r.driver_bound() {
+        format!("a load thread was saturated (≥ {:.0} % of a core): the lag above is the driver's, not the service's; add load threads or agents", crate::workload::driver::SATURATED_PERCENT)
+    } else if r.threads.is_empty() {
+        "load threads' CPU not measured".to_string()
+    } else {
+        "the driver kept up".to_string()
+    };
+    format!("load threads: {} busy [{}] of one core each over the driving window; {verdict}", r.threads.len(), busy.join(", "))
+}
+
 /// The summary table `zkchaos load` prints.
 pub fn format_summary(s: &LoadSummary) -> String {
     use std::fmt::Write as _;
@@ -243,6 +269,7 @@ pub fn format_summary(s: &LoadSummary) -> String {
         let _ = writeln!(o, "{:<8}{:>10}{:>10.3}{:>10.3}{:>10.3}{:>10.3}", k.as_str(), q.count, ms(q.p50), ms(q.p99), ms(q.p999), ms(q.max));
     }
     let _ = writeln!(o, "schedule lag: p50 {:.3} ms  p99 {:.3} ms  max {:.3} ms", ms(s.lag.p50), ms(s.lag.p99), ms(s.lag.max));
+    let _ = writeln!(o, "{}", driver_line(&s.driver));
     let out = &s.outages;
     for (name, v, res) in [("any", out.any, None), ("read", out.read, out.resolution_ms.read), ("write", out.write, out.resolution_ms.write)] {
         if let Some(v) = v {

@@ -6,6 +6,7 @@
 //! Only this layer knows about the command line and which layers a command needs.
 //! [`dispatch`] runs one parsed command and maps its error to the exit code.
 
+pub mod agent;
 pub mod analyze;
 pub mod args;
 pub mod bench;
@@ -75,6 +76,9 @@ pub enum Command {
     Sweep(sweep::SweepArgs),
     /// Hunt for bugs: seeded random fault schedules, failure rates with exact intervals, shrinking.
     Hunt(hunt::HuntArgs),
+    /// A load agent (run by zkchaos in an agent container; see docs/agents.md).
+    #[command(hide = true)]
+    Agent(agent::AgentArgs),
 }
 
 /// Log to stderr; `RUST_LOG=zkchaos=debug` for more.
@@ -106,6 +110,7 @@ pub async fn dispatch(cli: Cli) -> i32 {
         Command::Manpage(args) => completions::manpage(args),
         Command::Sweep(args) => sweep::sweep(args).await,
         Command::Hunt(args) => hunt::hunt(args).await,
+        Command::Agent(args) => agent::agent(args).await,
     };
     match result {
         Ok(()) => 0,

@@ -92,7 +92,15 @@ const LOAD: &[Key] = &[
     key("interval_ms", Ty::U32, MS),
     key("events", Ty::Bool, "true or false"),
     key("update_server_list_after_expansion", Ty::Bool, "true or false"),
+    key("agents", Ty::Table(AGENTS), "[load.agents]"),
+    key("threads", Ty::U32, "load threads in this process, 0 (one per 8,000 ops/s, at most the CPUs) to 64"),
     key("reconnect", Ty::Enum(&["client", "eager"]), "\"client\" (the client library's back-off) or \"eager\" (zkchaos reconnects on a bounded schedule)"),
+];
+
+const AGENTS: &[Key] = &[
+    key("count", Ty::U32, "load agents, 0 (the load runs in zkchaos itself) to 64"),
+    key("engines", Ty::StrList, "engine names from [[cluster.engines]], agent i on engines[i mod len], e.g. [\"th1\", \"th2\"]; empty: the local engine"),
+    key("image", Ty::Str, "the agents' image, e.g. \"zkchaos/agent:latest\" (zkchaos image build --agent)"),
 ];
 
 const PHASES: &[Key] = &[

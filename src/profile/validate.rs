@@ -182,6 +182,7 @@ fn validate_load(l: &LoadPlan, c: &ClusterPlan) -> Result<(), ProfileError> {
     }
     range_u32("load.sessions", l.sessions, 1, 1024, "the load needs at least one ZooKeeper session")?;
     range_u32("load.keys", l.keys, 1, 1_000_000, "get and set need at least one pre-populated key")?;
+    range_u32("load.threads", l.threads, 0, 64, "0 lets zkchaos choose (one thread per 8,000 ops/s); at most 64 load threads")?;
     range_u32(
         "load.value_size",
         l.value_size,
@@ -212,7 +213,42 @@ fn validate_load(l: &LoadPlan, c: &ClusterPlan) -> Result<(), ProfileError> {
             ),
         ));
     }
-    range_u32("load.interval_ms", l.interval_ms, 10, 60_000, "the time-series bucket width must be positive and at most a minute")
+    range_u32("load.interval_ms", l.interval_ms, 10, 60_000, "the time-series bucket width must be positive and at most a minute")?;
+    validate_agents(l, c)
+}
+
+/// `[load.agents]`: a count each agent can have a session and a share of the rate for, on
+/// engines the profile lists.
+fn validate_agents(l: &LoadPlan, c: &ClusterPlan) -> Result<(), ProfileError> {
+    let a = &l.agents;
+    range_u32("load.agents.count", a.count, 0, 64, "0 runs the load in zkchaos itself; at most 64 load agents")?;
+    if a.count == 0 {
+        return Ok(());
+    }
+    if a.count > l.sessions {
+        return Err(invalid(
+            "load.agents.count",
+            a.count,
+            format!("is more than load.sessions ({}): every agent needs at least one session of its own; raise load.sessions to at least {}", l.sessions, a.count),
+        ));
+    }
+    if l.mode == LoadMode::Closed {
+        return Err(invalid("load.agents.count", a.count, "needs load.mode = \"open\": load agents share an open-loop rate (closed loop is not supported in agents yet)"));
+    }
+    if l.rate < a.count {
+        return Err(invalid("load.agents.count", a.count, format!("is more than load.rate ({}): every agent needs at least 1 operation per second", l.rate)));
+    }
+    let names: Vec<&str> = c.engines.iter().map(|e| e.name.as_str()).collect();
+    for (i, e) in a.engines.iter().enumerate() {
+        if !names.contains(&e.as_str()) {
+            let valid = if names.is_empty() { "no engines are listed: add [[cluster.engines]] tables, or leave load.agents.engines empty for the local engine".to_string() } else { format!("valid: {}", names.join(", ")) };
+            return Err(invalid(&format!("load.agents.engines[{i}]"), format!("{e:?}"), format!("is not an engine of [[cluster.engines]]; {valid}")));
+        }
+    }
+    if a.image.trim().is_empty() {
+        return Err(invalid("load.agents.image", "\"\"", "is empty: name the agents' image, e.g. \"zkchaos/agent:latest\" (zkchaos image build --agent)"));
+    }
+    Ok(())
 }
 
 fn validate_mix(l: &LoadPlan) -> Result<(), ProfileError> {
@@ -329,6 +365,27 @@ mod tests {
     #[test]
     fn default_plan_is_valid() {
         validate(&plan()).unwrap();
+    }
+
+    #[test]
+    fn load_agents_are_checked_against_sessions_rate_and_engines() {
+        let engines = "[[cluster.engines]]\nname = \"th1\"\nendpoint = \"unix:///a.sock\"\naddress = \"10.0.0.1\"\n";
+        let ok = format!("name = \"t\"\n[cluster]\n{engines}[load]\nsessions = 4\n[load.agents]\ncount = 2\nengines = [\"th1\"]\n");
+        let p = crate::profile::parse(&ok, "t").unwrap();
+        assert_eq!(p.load.agents.count, 2);
+        assert_eq!(p.load.agents.image, crate::plan::DEFAULT_AGENT_IMAGE);
+        let bad_engine = ok.replace("engines = [\"th1\"]", "engines = [\"th9\"]");
+        let e = crate::profile::parse(&bad_engine, "t").unwrap_err().to_string();
+        assert!(e.contains("load.agents.engines[0]") && e.contains("valid: th1"), "{e}");
+        let e = crate::profile::parse(&ok.replace("count = 2", "count = 5"), "t").unwrap_err().to_string();
+        assert!(e.contains("load.agents.count") && e.contains("load.sessions (4)"), "{e}");
+        let e = crate::profile::parse("name = \"t\"\n[load.agents]\ncount = 1\nengines = [\"x\"]\n", "t").unwrap_err().to_string();
+        assert!(e.contains("no engines are listed"), "{e}");
+        let e = crate::profile::parse("name = \"t\"\n[load.agents]\ncont = 1\n", "t").unwrap_err().to_string();
+        assert!(e.contains("load.agents.cont"), "{e}");
+        let mut p = plan();
+        p.load.threads = 65;
+        assert_eq!(field_of(&p), "load.threads");
     }
 
     #[test]

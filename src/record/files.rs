@@ -11,6 +11,7 @@
 //! | `process.csv` | the process sampler | the harness's own footprint |
 //! | `readback.json.gz`, `mntr.json` | the runner's read-back phase | what every server holds at the end |
 //! | `logs/zk<N>.log` | the runner (from the engines) | server logs |
+//! | `agents.json` | the runner, with load agents | each agent's operations, lag, CPU and end (finished, lost) |
 //! | `summary.json`, `charts/`, `report.html`, `metrics.om` | the report | derived figures and drawings |
 
 /// The run's status: `running`, `complete` or `aborted: <why>`.
@@ -32,6 +33,8 @@ pub const READBACK_FILE: &str = READBACK_FILES[0];
 /// Read-backs for the audit; the plain `.json` spelling is accepted too.
 pub const READBACK_FILES: [&str; 2] = ["readback.json.gz", "readback.json"];
 pub const SUMMARY_FILE: &str = "summary.json";
+/// Per-agent accounts of a run with load agents (`agents::run`).
+pub const AGENTS_FILE: &str = "agents.json";
 /// `zkchaos load`'s summary.
 pub const LOAD_SUMMARY_FILE: &str = "load-summary.json";
 pub const CHARTS_DIR: &str = "charts";

@@ -75,7 +75,9 @@ pub enum Command {
     Snapshot(oneshot::Sender<RecorderSnapshot>),
 }
 
-enum Msg {
+/// What a [`RecorderHandle`] sends: to the recorder, or to whoever holds the receiver of
+/// [`RecorderHandle::forwarding`] (a load agent streams events and marks to its control process).
+pub enum Msg {
     /// Events in completion order (the driver hands them over in batches).
     Ops(Vec<OpEvent>),
     Mark(Mark),
@@ -156,6 +158,12 @@ impl std::fmt::Debug for Msg {
 }
 
 impl RecorderHandle {
+    /// A handle whose messages go to the returned receiver instead of a recorder.
+    pub fn forwarding(epoch: Epoch) -> (RecorderHandle, mpsc::UnboundedReceiver<Msg>) {
+        let (tx, rx) = mpsc::unbounded_channel();
+        (RecorderHandle { tx, epoch }, rx)
+    }
+
     /// Several events at once, in completion order: one message, one wake-up of the recorder.
     pub fn ops(&self, events: Vec<OpEvent>) {
         let _ = self.tx.send(Msg::Ops(events));

@@ -9,7 +9,7 @@
 //! Background tasks (load, monitor, recorder) are stopped through the run's cancellation token on
 //! every path; on the normal path they are stopped here, in order, so their files are complete.
 
-use super::recorded::{RecordTo, RecordedLoad};
+use super::recorded::RecordTo;
 use crate::cluster::{self, monitor, Cluster};
 use crate::plan::Plan;
 use crate::procedure::{self, MarkSink, ProcedureCtx};
@@ -72,15 +72,12 @@ pub async fn execute(ctx: &PhaseCtx<'_>, cluster: &mut Cluster) -> Result<()> {
         ctx.dir.monitor_csv(),
         monitor_cancel.clone(),
     );
-    let load_cancel = ctx.cancel.child_token();
+    // The load: in this process or in load agents (issue 29: crate::agents::run).
     let connect = cluster.connect_string(&initial);
     let dir = ctx.dir.path().to_path_buf();
-    let recorded =
-        RecordedLoad::start(&plan.load, &connect, ctx.seed, ctx.epoch, RecordTo { failure: ctx.failure.clone(), ..RecordTo::new(dir, ctx.cancel.child_token()) })
-            .await?;
-    let (workload, rec, recorder_finisher) = recorded.into_parts();
-    let server_list = workload.server_list();
-    let load_task = tokio::spawn(workload.run(rec.clone(), load_cancel.clone()));
+    let to = RecordTo { failure: ctx.failure.clone(), ..RecordTo::new(dir, ctx.cancel.child_token()) };
+    let started = crate::agents::run::start(plan, cluster, &connect, ctx.seed, ctx.epoch, to, ctx.cancel.child_token()).await?;
+    let crate::agents::run::Started { load, rec, finisher: recorder_finisher, server_list } = started;
     let progress_cancel = ctx.cancel.child_token();
     let progress = super::progress::spawn(rec.clone(), ctx.epoch, ctx.progress, progress_cancel.clone());
 
@@ -139,13 +136,9 @@ pub async fn execute(ctx: &PhaseCtx<'_>, cluster: &mut Cluster) -> Result<()> {
     // Stop the load (in-flight operations end within their timeout), then the recorder. The
     // mark is the end of the window outages are measured in.
     rec.mark_now(MarkKind::Point, labels::LOAD_STOP, None);
-    load_cancel.cancel();
     progress_cancel.cancel();
     let _ = progress.await;
-    match load_task.await {
-        Ok(r) => r?,
-        Err(e) => return Err(Error::failed(format!("the load driver task failed: {e}"))),
-    }
+    load.stop(ctx.dir, &rec).await?;
     recorder_finisher.finish().await?;
 
     // Read every server back individually for the acknowledged-write audit.

@@ -1,8 +1,9 @@
 //! "A recorded workload": the recorder and the load driver wired together, written once for the
 //! three commands that drive load (`run`, `load`, `bench`).
 //!
-//! [`RecordedLoad::start`] spawns the recorder on a results directory and prepares the workload
-//! (sessions connected, key space populated); the caller then drives it (a schedule to its end,
+//! [`RecordedLoad::start`] prepares the workload (sessions connected, key space populated) and
+//! spawns the recorder on a results directory ([`RecordedLoad::start_after_prepare`] also fixes
+//! the intended start after the preparation); the caller then drives it (a schedule to its end,
 //! or until cancelled) and calls [`RecordedLoad::finish`], which flushes and closes every file.
 
 use crate::plan::LoadPlan;
@@ -42,12 +43,45 @@ impl RecordTo {
 impl RecordedLoad {
     /// Start the recorder as `to` says and prepare the workload on `connect`.
     pub async fn start(plan: &LoadPlan, connect: &str, seed: u64, epoch: Epoch, to: RecordTo) -> Result<RecordedLoad> {
+        let workload = Workload::prepare(plan, connect, seed, epoch).await?;
+        Self::record(workload, plan, epoch, to)
+    }
+
+    /// Prepare the workload on `connect` first, then fix the intended start `lead` after the
+    /// preparation ended (so connecting and populating the key space never shows as a catch-up
+    /// burst of late operations), and start the recorder with its timeline from there. Returns
+    /// the intended start, µs since the epoch (`to.timeline_start_us` is replaced by it).
+    pub async fn start_after_prepare(
+        plan: &LoadPlan,
+        connect: &str,
+        seed: u64,
+        epoch: Epoch,
+        to: RecordTo,
+        lead: std::time::Duration,
+    ) -> Result<(RecordedLoad, u64)> {
+        let workload = Workload::prepare(plan, connect, seed, epoch).await?;
+        let start_us = workload.prepared_us() + lead.as_micros() as u64;
+        let recorded = Self::record(workload, plan, epoch, RecordTo { timeline_start_us: start_us, ..to })?;
+        Ok((recorded, start_us))
+    }
+
+    /// Only the recorder, for load that comes from elsewhere (load agents): its handle and its
+    /// finisher.
+    pub fn recorder_only(plan: &LoadPlan, epoch: Epoch, to: RecordTo) -> Result<(RecorderHandle, Finisher)> {
         let RecordTo { dir, timeline_start_us, cancel, failure } = to;
         let mut cfg = RecorderConfig::from_plan(dir, epoch, plan);
         cfg.timeline_start_us = timeline_start_us;
         cfg.failure = failure;
         let (rec, rec_task) = recorder::spawn(cfg, cancel)?;
-        let workload = Workload::prepare(plan, connect, seed, epoch).await?;
+        Ok((rec.clone(), Finisher { rec, rec_task }))
+    }
+
+    fn record(workload: Workload, plan: &LoadPlan, epoch: Epoch, to: RecordTo) -> Result<RecordedLoad> {
+        let RecordTo { dir, timeline_start_us, cancel, failure } = to;
+        let mut cfg = RecorderConfig::from_plan(dir, epoch, plan);
+        cfg.timeline_start_us = timeline_start_us;
+        cfg.failure = failure;
+        let (rec, rec_task) = recorder::spawn(cfg, cancel)?;
         Ok(RecordedLoad { workload, rec, rec_task })
     }
 

@@ -9,6 +9,12 @@
 //! [`HOUSEKEEPING`] rather than one message (and one wake-up of the recorder) per operation, and
 //! ends operations past their deadline then (no timer per operation).
 //!
+//! When the load has several load threads (`load.threads`, or one per
+//! [`super::RATE_PER_THREAD`]), each runs a driver loop of its own — a [`Lane`] — over the same
+//! schedule and operation sequence, issuing the operations of the sessions it owns; the events
+//! go to the same recorder, so every figure is merged over the threads. Each thread's CPU over
+//! the driving window is reported ([`ThreadFigure`]) so that a saturated driver is named.
+//!
 //! Threading was decided with `zkchaos bench --only cpu,lag` (issue 14): see the load thread's
 //! module docs for the design and the figures; the designs it replaced (a sleeper thread
 //! spawning onto the tokio runtime; driver and sessions on a current-thread tokio runtime with a
@@ -31,7 +37,7 @@ use tokio_util::sync::CancellationToken;
 use zookeeper_client as zk;
 
 /// What the driver did.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct WorkloadReport {
     /// Operations issued.
     pub issued: u64,
@@ -42,6 +48,40 @@ pub struct WorkloadReport {
     /// When scheduling stopped (end of schedule or cancellation), µs.
     pub stop_us: u64,
     pub cancelled: bool,
+    /// CPU of each load thread over the driving window (issue 29): a thread busy near 100 % was
+    /// the bottleneck, and its schedule lag says so.
+    #[serde(default)]
+    pub threads: Vec<ThreadFigure>,
+}
+
+/// One load thread's CPU over the driving window.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, serde::Deserialize)]
+pub struct ThreadFigure {
+    /// The thread's CPU time (user + system), µs.
+    pub cpu_us: u64,
+    /// The driving window's wall time, µs.
+    pub wall_us: u64,
+}
+
+/// A load thread at least this busy (% of one core) was saturated: lag is then the driver's.
+pub const SATURATED_PERCENT: f64 = 90.0;
+
+impl ThreadFigure {
+    pub fn busy_percent(&self) -> f64 {
+        100.0 * self.cpu_us as f64 / self.wall_us.max(1) as f64
+    }
+}
+
+impl WorkloadReport {
+    /// The busiest load thread's share of one core, %, if measured.
+    pub fn busiest_thread_percent(&self) -> Option<f64> {
+        self.threads.iter().map(ThreadFigure::busy_percent).reduce(f64::max)
+    }
+
+    /// Whether a load thread was saturated (the lag figure is then the driver's, not the service's).
+    pub fn driver_bound(&self) -> bool {
+        self.busiest_thread_percent().is_some_and(|p| p >= SATURATED_PERCENT)
+    }
 }
 
 struct Slot {
@@ -61,8 +101,9 @@ pub const HOUSEKEEPING_IDLE: Duration = Duration::from_millis(50);
 
 struct Ctx {
     wl: Arc<Workload>,
-    /// The load thread's executor: operations and replacement sessions are spawned here.
-    ex: Arc<async_executor::Executor<'static>>,
+    /// The load threads' executors: the operations of session `s`, and its replacements, run on
+    /// executor `s mod n` (see [`lane_of`]).
+    exs: Vec<Arc<async_executor::Executor<'static>>>,
     slots: Vec<Slot>,
     recorder: RecorderHandle,
     /// Events of completed operations not yet handed to the recorder.
@@ -119,7 +160,6 @@ pub(crate) async fn run(
     recorder: RecorderHandle,
     cancel: CancellationToken,
 ) -> Result<WorkloadReport, WorkloadError> {
-    let timer = PreciseTimer::new().map_err(WorkloadError::Timer)?;
     let slots = wl
         .clients
         .iter()
@@ -127,7 +167,7 @@ pub(crate) async fn run(
         .collect();
     let ctx = Arc::new(Ctx {
         op_timeout: Duration::from_millis(u64::from(wl.plan.op_timeout_ms)),
-        ex: wl.thread.executor(),
+        exs: wl.threads.iter().map(|t| t.executor()).collect(),
         wl: wl.clone(),
         slots,
         recorder,
@@ -141,7 +181,7 @@ pub(crate) async fn run(
     });
     let server_list = tokio::spawn(follow_server_list(ctx.clone()));
     let housekeeping_timer = PreciseTimer::new().map_err(WorkloadError::Timer)?;
-    let housekeeping = wl.thread.spawn({
+    let housekeeping = wl.threads[0].spawn({
         let ctx = ctx.clone();
         async move {
             loop {
@@ -153,9 +193,24 @@ pub(crate) async fn run(
         }
     });
     let (done_tx, mut done_rx) = mpsc::channel::<()>(1);
-    let (issued, stop_us, cancelled) = wl.thread.spawn(drive(schedule, timer, ctx.clone(), cancel, done_tx)).await;
+    let cpu_before = threads_cpu_us(&wl).await;
+    let wall_before = wl.epoch.now_us();
+    let lanes = wl.threads.len();
+    let mut drives = Vec::with_capacity(lanes);
+    for (lane, thread) in wl.threads.iter().enumerate() {
+        let timer = PreciseTimer::new().map_err(WorkloadError::Timer)?;
+        let lane = Lane { index: lane, of: lanes, sessions: ctx.slots.len() };
+        drives.push(thread.spawn(drive(schedule, lane, timer, ctx.clone(), cancel.clone(), done_tx.clone())));
+    }
+    drop(done_tx);
+    let (mut issued, mut stop_us, mut cancelled) = (0, 0, false);
+    for (n, stop, c) in futures_util::future::join_all(drives).await {
+        (issued, stop_us, cancelled) = (issued + n, stop_us.max(stop), cancelled || c);
+    }
     // Every operation task holds a sender: recv() returns None once all have finished.
     let _ = done_rx.recv().await;
+    let wall_us = wl.epoch.now_us().saturating_sub(wall_before);
+    let threads = threads_cpu_us(&wl).await.iter().zip(cpu_before).map(|(a, b)| ThreadFigure { cpu_us: a.saturating_sub(b), wall_us }).collect();
     drop(housekeeping);
     ctx.hand_over();
     server_list.abort();
@@ -165,7 +220,41 @@ pub(crate) async fn run(
         start_us: schedule.start_us,
         stop_us,
         cancelled,
+        threads,
     })
+}
+
+/// Each load thread's CPU time so far, µs (read on the thread itself).
+async fn threads_cpu_us(wl: &Workload) -> Vec<u64> {
+    futures_util::future::join_all(wl.threads.iter().map(|t| t.spawn(async { super::load_thread::thread_cpu_us() }))).await
+}
+
+/// Which operations one driver loop issues when the load has several threads: those of the
+/// sessions `s` with `s mod of == index` (operation `i` runs on session `i mod sessions`), so a
+/// session's operations and its task stay on one thread.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Lane {
+    pub index: usize,
+    pub of: usize,
+    pub sessions: usize,
+}
+
+impl Lane {
+    /// Whether operation `i` is this lane's.
+    pub fn owns(&self, i: u64) -> bool {
+        self.of <= 1 || lane_of(i, self.sessions, self.of) == self.index
+    }
+
+    /// This lane's share of `in_flight` requests (closed loop), at least 1.
+    pub fn in_flight_share(&self, in_flight: u32) -> u32 {
+        let (n, k) = (in_flight as usize, self.of.max(1));
+        (n / k + usize::from(self.index < n % k)).max(1) as u32
+    }
+}
+
+/// The lane (load thread) of operation `i`.
+pub fn lane_of(i: u64, sessions: usize, lanes: usize) -> usize {
+    (i % sessions.max(1) as u64) as usize % lanes.max(1)
 }
 
 /// Wait until `t_us` since the epoch (precisely: see [`PreciseTimer`]); false if cancelled first.
@@ -188,9 +277,10 @@ async fn wait_until(ctx: &Ctx, timer: &PreciseTimer, t_us: u64, cancel: &Cancell
     }
 }
 
-/// The driver loop. Returns (ops issued, stop time, cancelled).
+/// One lane's driver loop. Returns (ops issued, stop time, cancelled).
 async fn drive(
     schedule: Schedule,
+    lane: Lane,
     timer: PreciseTimer,
     ctx: Arc<Ctx>,
     cancel: CancellationToken,
@@ -198,19 +288,22 @@ async fn drive(
 ) -> (u64, u64, bool) {
     let epoch = ctx.wl.epoch;
     let sem = match schedule.pace {
-        Pace::Closed { in_flight } => Some(Arc::new(Semaphore::new(in_flight as usize))),
+        Pace::Closed { in_flight } => Some(Arc::new(Semaphore::new(lane.in_flight_share(in_flight) as usize))),
         Pace::Open { .. } => None,
     };
     let end = schedule.end_us();
     if !wait_until(&ctx, &timer, schedule.start_us, &cancel).await {
         return (0, epoch.now_us(), true);
     }
-    let mut ops = ctx.wl.op_gen();
+    // Every lane walks the whole reproducible sequence and issues its own operations.
+    let mut ops = ctx.wl.op_gen().filter(|spec| lane.owns(spec.index));
+    let ex = ctx.exs[lane.index].clone();
     let mut issued = 0u64;
     loop {
+        let Some(spec) = ops.next() else { break };
         let (intended, permit): (u64, Option<OwnedSemaphorePermit>) = match (&schedule.pace, &sem) {
             (Pace::Open { .. }, _) => {
-                let Some(t) = schedule.intended_us(issued) else { break };
+                let Some(t) = schedule.intended_us(spec.index) else { break };
                 if !wait_until(&ctx, &timer, t, &cancel).await {
                     return (issued, epoch.now_us(), true);
                 }
@@ -231,16 +324,14 @@ async fn drive(
             }
             (Pace::Closed { .. }, None) => break,
         };
-        let Some(spec) = ops.next() else { break };
         let task_ctx = ctx.clone();
         let done = done.clone();
-        ctx.ex
-            .spawn(async move {
-                execute(&task_ctx, spec, intended).await;
-                drop(permit);
-                drop(done);
-            })
-            .detach();
+        ex.spawn(async move {
+            execute(&task_ctx, spec, intended).await;
+            drop(permit);
+            drop(done);
+        })
+        .detach();
         issued += 1;
     }
     (issued, end.unwrap_or_else(|| epoch.now_us()), false)
@@ -252,13 +343,15 @@ async fn execute(ctx: &Arc<Ctx>, spec: OpSpec, intended_us: u64) {
     let session = (spec.index % ctx.slots.len() as u64) as u32;
     let slot = &ctx.slots[session as usize];
     let client = slot.client.read().ok().and_then(|c| c.clone());
-    let token = if spec.kind.is_write() { format!("{session}-{}", spec.index) } else { String::new() };
+    // As recorded: qualified by the agent when the load runs in load agents (issue 29).
+    let recorded_session = ctx.wl.session_base + session;
+    let token = if spec.kind.is_write() { format!("{recorded_session}-{}", spec.index) } else { String::new() };
     if spec.kind.is_ephemeral() {
         // A session of its own, each step bounded by the operation timeout (not the deadlines
         // queue: connect, create and close each get `op_timeout`).
         let connect = ctx.wl.servers_tx.borrow().clone();
         let events =
-            super::ephemeral::run(&ctx.wl.plan, &connect, ctx.wl.epoch, spec.kind, session, &token, intended_us).await;
+            super::ephemeral::run(&ctx.wl.plan, &connect, ctx.wl.epoch, spec.kind, recorded_session, &token, intended_us).await;
         if let Ok(mut batch) = ctx.completed.lock() {
             batch.extend(events);
         }
@@ -320,7 +413,7 @@ async fn execute(ctx: &Arc<Ctx>, spec: OpSpec, intended_us: u64) {
         start_us,
         end_us,
         kind: spec.kind,
-        session,
+        session: recorded_session,
         path,
         outcome,
         error,
@@ -404,10 +497,10 @@ fn replace_session(ctx: &Arc<Ctx>, idx: u32, why: &'static str, detail: impl FnO
         ctx.expiries.fetch_add(1, Ordering::Relaxed);
     }
     // Formatted only here, past the guard: every op of a lost session reaches this function.
-    ctx.recorder.mark_now(MarkKind::Point, format!("{why} s{idx}"), Some(detail()));
+    ctx.recorder.mark_now(MarkKind::Point, format!("{why} s{}", ctx.wl.session_base + idx), Some(detail()));
     let task_ctx = ctx.clone();
-    // On the load thread, so that the new session's task lives there too.
-    ctx.ex.spawn(async move {
+    // On the session's load thread, so that the new session's task lives there too.
+    ctx.exs[idx as usize % ctx.exs.len()].spawn(async move {
         let ctx = task_ctx;
         let slot = &ctx.slots[idx as usize];
         loop {
@@ -421,7 +514,7 @@ fn replace_session(ctx: &Arc<Ctx>, idx: u32, why: &'static str, detail: impl FnO
                     if let Ok(mut g) = slot.client.write() {
                         *g = Some(Arc::new(c));
                     }
-                    ctx.recorder.mark_now(MarkKind::Point, format!("session-recreated s{idx}"), None);
+                    ctx.recorder.mark_now(MarkKind::Point, format!("session-recreated s{}", ctx.wl.session_base + idx), None);
                     break;
                 }
                 Err(e) => {

@@ -161,6 +161,16 @@ impl PreciseTimer {
     }
 }
 
+/// CPU time (user + system) of the calling thread, µs.
+pub fn thread_cpu_us() -> u64 {
+    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    // SAFETY: clock_gettime writes the timespec we own.
+    if unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) } != 0 {
+        return 0;
+    }
+    ts.tv_sec as u64 * 1_000_000 + ts.tv_nsec as u64 / 1_000
+}
+
 #[cfg(target_os = "linux")]
 fn precise_timers() {
     // SAFETY: PR_SET_TIMERSLACK only changes this thread's timer slack; no memory is involved.

@@ -177,9 +177,15 @@ pub struct Workload {
     pub(crate) mix: Mix,
     pub(crate) clients: Vec<zk::Client>,
     pub(crate) servers_tx: tokio::sync::watch::Sender<String>,
-    /// Where the sessions' tasks, the driver and the operations run; last, so that it stops
-    /// after the clients above were dropped (their sessions close on it).
-    pub(crate) thread: load_thread::LoadThread,
+    /// Added to every recorded session id (and write token): 0 in one process; a load agent's
+    /// qualification ([`crate::agents::session_base`]) so that merged events stay apart.
+    pub(crate) session_base: u32,
+    /// When preparing ended (sessions connected, key space created and synced), µs since the epoch.
+    pub(crate) prepared_us: u64,
+    /// Where the sessions' tasks, the driver loops and the operations run (session `s` on
+    /// thread `s mod n`); last, so that they stop after the clients above were dropped (their
+    /// sessions close on them).
+    pub(crate) threads: Vec<load_thread::LoadThread>,
 }
 
 pub(crate) fn connector(plan: &LoadPlan) -> zk::Connector {
@@ -195,6 +201,27 @@ pub(crate) async fn connect_session(plan: &LoadPlan, connect: &str, session: u32
         Ok(Err(e)) => Err(err(e.to_string())),
         Err(_) => Err(err(format!("no session within {} ms", limit.as_millis()))),
     }
+}
+
+/// The rate one load thread is given at most when the number of threads is automatic
+/// (`load.threads = 0`): one thread saturates a core near 15,000–20,000 ops/s here (issue 14), and
+/// its schedule lag grows well before that.
+pub const RATE_PER_THREAD: u32 = 8_000;
+
+/// How many load threads drive `plan`: `load.threads` when set; otherwise one per
+/// [`RATE_PER_THREAD`] of an open-loop rate (closed loop: one), at most `cpus` and never more
+/// than the sessions (a thread owns whole sessions).
+pub fn load_threads(plan: &LoadPlan, cpus: usize) -> usize {
+    let wanted = match (plan.threads, plan.mode) {
+        (0, crate::plan::LoadMode::Open) => (plan.rate.div_ceil(RATE_PER_THREAD) as usize).min(cpus.max(1)),
+        (0, crate::plan::LoadMode::Closed) => 1,
+        (n, _) => n as usize,
+    };
+    wanted.clamp(1, plan.sessions.max(1) as usize)
+}
+
+fn available_cpus() -> usize {
+    std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
 }
 
 /// Attempts at each create of the key space: preparing is not measured, and a create that timed
@@ -233,11 +260,12 @@ impl Workload {
         if plan.op_timeout_ms == 0 {
             return Err(setting("op_timeout_ms", 0, "must be positive"));
         }
-        let thread = load_thread::LoadThread::start().map_err(WorkloadError::Thread)?;
-        // Connected from the load thread, so that each session's task lives there.
+        let n = load_threads(plan, available_cpus());
+        let threads = (0..n).map(|_| load_thread::LoadThread::start()).collect::<Result<Vec<_>, _>>().map_err(WorkloadError::Thread)?;
+        // Connected from its load thread, so that each session's task lives there.
         let clients = futures_util::future::try_join_all((0..plan.sessions).map(|s| {
             let (plan, connect) = (plan.clone(), connect.to_string());
-            thread.spawn(async move { connect_session(&plan, &connect, s).await })
+            threads[s as usize % threads.len()].spawn(async move { connect_session(&plan, &connect, s).await })
         }))
         .await?;
         let op_timeout = Duration::from_millis(u64::from(plan.op_timeout_ms));
@@ -261,7 +289,8 @@ impl Workload {
         }))
         .await?;
         let (servers_tx, _) = tokio::sync::watch::channel(connect.to_string());
-        Ok(Workload { plan: plan.clone(), seed, epoch, mix, clients, servers_tx, thread })
+        let prepared_us = epoch.now_us();
+        Ok(Workload { plan: plan.clone(), seed, epoch, mix, clients, servers_tx, session_base: 0, prepared_us, threads })
     }
 
     /// Send a new connect string here (e.g. after an expansion): every session is replaced by
@@ -283,6 +312,17 @@ impl Workload {
 
     pub fn epoch(&self) -> Epoch {
         self.epoch
+    }
+
+    /// Record this workload's sessions as `base + s` (a load agent's qualification).
+    pub fn with_session_base(mut self, base: u32) -> Workload {
+        self.session_base = base;
+        self
+    }
+
+    /// When preparing ended, µs since the epoch: no intended start may precede it.
+    pub fn prepared_us(&self) -> u64 {
+        self.prepared_us
     }
 
     /// Drive the plan's schedule (open loop at `plan.rate`, or closed with `plan.in_flight`),
@@ -326,6 +366,36 @@ mod tests {
         let e = parse_mix("get=8,ephemeral=1,ephemeral-abandon=1").unwrap();
         assert_eq!(Mix::new(&e).unwrap().kinds(), &[OpKind::Get, OpKind::Ephemeral, OpKind::EphemeralAbandon]);
         assert_eq!(Mix::new(&m).unwrap().kinds(), &[OpKind::Get, OpKind::Set, OpKind::Create]);
+    }
+
+    #[test]
+    fn load_threads_follow_the_rate_within_cpus_and_sessions() {
+        let open = |rate: u32, sessions: u32, threads: u32| LoadPlan { rate, sessions, threads, ..LoadPlan::default() };
+        assert_eq!(load_threads(&open(5_000, 4, 0), 2), 1);
+        assert_eq!(load_threads(&open(8_001, 4, 0), 2), 2);
+        assert_eq!(load_threads(&open(40_000, 4, 0), 2), 2, "no more threads than CPUs");
+        assert_eq!(load_threads(&open(40_000, 4, 0), 16), 4, "no more threads than sessions");
+        assert_eq!(load_threads(&open(40_000, 1, 0), 16), 1);
+        assert_eq!(load_threads(&open(100, 4, 3), 1), 3, "an explicit count wins over the CPUs");
+        assert_eq!(load_threads(&open(100, 2, 3), 1), 2, "but not over the sessions");
+        let closed = LoadPlan { mode: crate::plan::LoadMode::Closed, ..LoadPlan::default() };
+        assert_eq!(load_threads(&closed, 8), 1);
+    }
+
+    #[test]
+    fn lanes_partition_the_sequence_by_session() {
+        use driver::{lane_of, Lane};
+        let lanes: Vec<Lane> = (0..3).map(|index| Lane { index, of: 3, sessions: 5 }).collect();
+        for i in 0..1000u64 {
+            let owners: Vec<usize> = lanes.iter().filter(|l| l.owns(i)).map(|l| l.index).collect();
+            assert_eq!(owners, vec![lane_of(i, 5, 3)], "op {i}");
+            // Same session, same lane.
+            assert_eq!(lane_of(i, 5, 3), lane_of(i + 5, 5, 3));
+        }
+        assert!(Lane { index: 0, of: 1, sessions: 5 }.owns(7));
+        let shares: Vec<u32> = lanes.iter().map(|l| l.in_flight_share(64)).collect();
+        assert_eq!(shares, vec![22, 21, 21]);
+        assert_eq!(Lane { index: 2, of: 3, sessions: 5 }.in_flight_share(1), 1);
     }
 
     #[test]

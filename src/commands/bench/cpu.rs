@@ -1,10 +1,15 @@
 //! `bench --only cpu`: process CPU (user + system, `getrusage(RUSAGE_SELF)` deltas around the
 //! driving window only) per completed operation at 2,000 ops/s, 80/10/10 get/set/create, 4
-//! sessions, against one ensemble, in interleaved rounds of three load generators:
+//! sessions, against one ensemble, in rounds of four load generators, each round in a shuffled
+//! order (the order is in the round's JSON row), the spread over rounds printed:
 //!
 //! - `zkchaos`: the full driver (schedule, client, recorder, events.csv.gz, hlog);
-//! - `bare open`: bare `zookeeper-client`, one `tokio::time::sleep_until` + `tokio::spawn` per
-//!   operation, nothing recorded, no per-call timeout;
+//! - `bare same-executor` ([`super::bare`]): the driver's own executor design (load thread,
+//!   timerfd, a task per operation, every completion counted) with nothing recorded — the fair
+//!   comparator: zkchaos / it is the recording overhead (issue 29's target ≤ 1.10×);
+//! - `bare open`: bare `zookeeper-client` on tokio's multi-thread runtime, one
+//!   `tokio::time::sleep_until` (1 ms timer wheel) + `tokio::spawn` per operation, nothing
+//!   recorded, successes counted — a naive tool, not a fair comparator (kept for continuity);
 //! - `bare pipelined`: bare client, closed loop with 32 requests in flight (no task per
 //!   operation), the floor the protocol allows.
 
@@ -15,8 +20,9 @@ use crate::plan::LoadPlan;
 use crate::record::{Epoch, OpKind};
 use crate::workload::{key_path, Mix, Schedule, Workload, SEQ_PREFIX};
 use rand::rngs::SmallRng;
+use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
-use serde_json::{json, Value};
+use serde_json::{json, Map, Value};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -24,23 +30,23 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use zookeeper_client as zk;
 
-const RATE: u32 = 2000;
-const SESSIONS: usize = 4;
+pub(super) const RATE: u32 = 2000;
+pub(super) const SESSIONS: usize = 4;
 const PIPELINE: usize = 32;
 
 /// CPU time, context switches and operations completed in one driving window.
 #[derive(Debug, Clone, Copy)]
-struct Window {
+pub(super) struct Window {
     usage: Usage,
     ops: u64,
 }
 
 impl Window {
-    fn measured(before: Usage, ops: u64) -> Window {
+    pub(super) fn measured(before: Usage, ops: u64) -> Window {
         Window { usage: Usage::now().since(before), ops }
     }
 
-    fn per_op(self) -> f64 {
+    pub(super) fn per_op(self) -> f64 {
         self.usage.cpu_us() as f64 / self.ops.max(1) as f64
     }
 
@@ -64,11 +70,11 @@ impl Window {
     }
 }
 
-fn plan() -> LoadPlan {
+pub(super) fn plan() -> LoadPlan {
     LoadPlan { rate: RATE, sessions: SESSIONS as u32, ..LoadPlan::default() }
 }
 
-fn failed(what: &str, e: impl std::fmt::Display) -> crate::Error {
+pub(super) fn failed(what: &str, e: impl std::fmt::Display) -> crate::Error {
     crate::Error::failed(format!("bench cpu: {what}: {e}"))
 }
 
@@ -159,43 +165,105 @@ async fn bare_pipelined(connect: &str, secs: u64, mix: &Mix) -> crate::Result<Wi
     Ok(Window::measured(before, ops))
 }
 
+/// The load generators compared, in the order their figures are printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Generator {
+    Zkchaos,
+    SameExecutor,
+    BareOpen,
+    Pipelined,
+}
+
+impl Generator {
+    const ALL: [Generator; 4] = [Generator::Zkchaos, Generator::SameExecutor, Generator::BareOpen, Generator::Pipelined];
+
+    fn key(self) -> &'static str {
+        match self {
+            Generator::Zkchaos => "zkchaos",
+            Generator::SameExecutor => "bare_same_executor",
+            Generator::BareOpen => "bare_open",
+            Generator::Pipelined => "bare_pipelined",
+        }
+    }
+
+    async fn window(self, connect: &str, secs: u64, mix: &Mix) -> crate::Result<Window> {
+        match self {
+            Generator::Zkchaos => zkchaos(connect, secs).await,
+            Generator::SameExecutor => super::bare::bare_same_executor(connect, secs, mix).await,
+            Generator::BareOpen => bare_open(connect, secs, mix).await,
+            Generator::Pipelined => bare_pipelined(connect, secs, mix).await,
+        }
+    }
+}
+
+/// One round: every generator once, in `order`; its JSON row and µs/op by generator.
+async fn round(out: Out, n: u32, order: &[Generator], connect: &str, secs: u64, mix: &Mix) -> crate::Result<(Value, [f64; 4])> {
+    let mut windows = [None; 4];
+    for g in order {
+        windows[*g as usize] = Some(g.window(connect, secs, mix).await?);
+    }
+    let mut row = Map::new();
+    let mut per_op = [0.0; 4];
+    for g in Generator::ALL {
+        let w = windows[g as usize].ok_or_else(|| failed("round", format!("{} did not run", g.key())))?;
+        per_op[g as usize] = w.per_op();
+        row.insert(format!("{}_us_per_op", g.key()), json!(w.per_op()));
+        row.insert(format!("{}_ops", g.key()), json!(w.ops));
+        row.insert(format!("{}_switches_per_op", g.key()), json!(w.switches_per_op()));
+        row.insert(format!("{}_sys_percent", g.key()), json!(w.sys_percent()));
+    }
+    row.insert("order".into(), json!(order.iter().map(|g| g.key()).collect::<Vec<_>>()));
+    row.insert("loadavg".into(), json!(super::loadavg()));
+    let [z, same, open, pipe] = per_op;
+    let [zw, sw, ow, pw] = Generator::ALL.map(|g| windows[g as usize].map(Window::describe).unwrap_or_default());
+    out.say(format!(
+        "cpu round {n} (order {}): zkchaos {zw}  bare same-executor {sw}  bare open (tokio) {ow}  bare pipelined {pw}  zkchaos/same-executor {:.2}×  zkchaos/bare-open {:.2}×  zkchaos/pipelined {:.2}×",
+        order.iter().map(|g| g.key()).collect::<Vec<_>>().join(","),
+        z / same,
+        z / open,
+        z / pipe
+    ));
+    Ok((Value::Object(row), per_op))
+}
+
+/// Median and spread (min, max) of the per-round ratios `a/b`.
+fn ratio(rounds: &[[f64; 4]], a: Generator, b: Generator) -> (f64, f64, f64) {
+    let r: Vec<f64> = rounds.iter().map(|x| x[a as usize] / x[b as usize]).collect();
+    let min = r.iter().copied().fold(f64::INFINITY, f64::min);
+    let max = r.iter().copied().fold(0.0, f64::max);
+    (median(&r), min, max)
+}
+
 pub async fn cpu(out: Out, connect: &str, secs: u64, rounds: u32) -> crate::Result<Value> {
     let plan = plan();
     let mix = Mix::new(&plan.mix).map_err(|e| failed("mix", e))?;
     // The key space the bare loops read and write (zkchaos prepares its own each round too).
     drop(Workload::prepare(&plan, connect, 1, Epoch::now()).await?);
-    let (mut z, mut o, mut p) = (Vec::new(), Vec::new(), Vec::new());
-    let mut rows = Vec::new();
-    for round in 1..=rounds {
-        let zw = zkchaos(connect, secs).await?;
-        let ow = bare_open(connect, secs, &mix).await?;
-        let pw = bare_pipelined(connect, secs, &mix).await?;
-        let (zu, ou, pu) = (zw.per_op(), ow.per_op(), pw.per_op());
-        out.say(format!(
-            "cpu round {round}: zkchaos {}  bare open {}  bare pipelined {}  zkchaos/bare-open {:.2}×  zkchaos/pipelined {:.2}×",
-            zw.describe(), ow.describe(), pw.describe(), zu / ou, zu / pu
-        ));
-        rows.push(json!({
-            "zkchaos_us_per_op": zu, "bare_open_us_per_op": ou, "bare_pipelined_us_per_op": pu,
-            "zkchaos_ops": zw.ops, "bare_open_ops": ow.ops, "bare_pipelined_ops": pw.ops,
-            "zkchaos_switches_per_op": zw.switches_per_op(), "bare_open_switches_per_op": ow.switches_per_op(),
-            "bare_pipelined_switches_per_op": pw.switches_per_op(),
-            "zkchaos_sys_percent": zw.sys_percent(), "bare_open_sys_percent": ow.sys_percent(),
-            "bare_pipelined_sys_percent": pw.sys_percent(),
-        }));
-        z.push(zu);
-        o.push(ou);
-        p.push(pu);
+    // Rounds in a shuffled order, so that no generator always runs first (warm caches, a
+    // neighbour's burst): the order of each round is in its JSON row.
+    let mut rng = SmallRng::from_entropy();
+    let (mut rows, mut figures) = (Vec::new(), Vec::new());
+    for n in 1..=rounds {
+        let mut order = Generator::ALL;
+        order.shuffle(&mut rng);
+        let (row, per_op) = round(out, n, &order, connect, secs, &mix).await?;
+        rows.push(row);
+        figures.push(per_op);
     }
-    let (zm, om, pm) = (median(&z), median(&o), median(&p));
-    let ratio = |a: &[f64], b: &[f64]| median(&a.iter().zip(b).map(|(x, y)| x / y).collect::<Vec<_>>());
-    let (r_open, r_pipe) = (ratio(&z, &o), ratio(&z, &p));
+    let med = |g: Generator| median(&figures.iter().map(|f| f[g as usize]).collect::<Vec<_>>());
+    let (same, same_min, same_max) = ratio(&figures, Generator::Zkchaos, Generator::SameExecutor);
+    let (open, open_min, open_max) = ratio(&figures, Generator::Zkchaos, Generator::BareOpen);
+    let (pipe, pipe_min, pipe_max) = ratio(&figures, Generator::Zkchaos, Generator::Pipelined);
     out.say(format!(
-        "cpu @{RATE} ops/s, median of {rounds} rounds: zkchaos {zm:.1} µs/op, bare open {om:.1} µs/op, bare pipelined {pm:.1} µs/op; zkchaos/bare-open {r_open:.2}×, zkchaos/pipelined {r_pipe:.2}×"
+        "cpu @{RATE} ops/s, median of {rounds} rounds (spread min–max): zkchaos {:.1} µs/op, bare same-executor {:.1}, bare open (tokio) {:.1}, bare pipelined {:.1}; zkchaos/same-executor {same:.2}× ({same_min:.2}–{same_max:.2}), zkchaos/bare-open {open:.2}× ({open_min:.2}–{open_max:.2}), zkchaos/pipelined {pipe:.2}× ({pipe_min:.2}–{pipe_max:.2})",
+        med(Generator::Zkchaos), med(Generator::SameExecutor), med(Generator::BareOpen), med(Generator::Pipelined)
     ));
     Ok(json!({
         "rate": RATE, "seconds": secs, "rounds": rows,
-        "zkchaos_us_per_op": zm, "bare_open_us_per_op": om, "bare_pipelined_us_per_op": pm,
-        "ratio_zkchaos_bare_open": r_open, "ratio_zkchaos_pipelined": r_pipe,
+        "zkchaos_us_per_op": med(Generator::Zkchaos), "bare_same_executor_us_per_op": med(Generator::SameExecutor),
+        "bare_open_us_per_op": med(Generator::BareOpen), "bare_pipelined_us_per_op": med(Generator::Pipelined),
+        "ratio_zkchaos_same_executor": same, "ratio_zkchaos_same_executor_min": same_min, "ratio_zkchaos_same_executor_max": same_max,
+        "ratio_zkchaos_bare_open": open, "ratio_zkchaos_bare_open_min": open_min, "ratio_zkchaos_bare_open_max": open_max,
+        "ratio_zkchaos_pipelined": pipe, "ratio_zkchaos_pipelined_min": pipe_min, "ratio_zkchaos_pipelined_max": pipe_max,
     }))
 }

@@ -17,8 +17,11 @@
 //! On a host with at least 2 CPUs the servers the bench starts are confined to CPUs 1.. (profile
 //! key `cluster.cpuset`) and every thread of this process to CPU 0, so the servers cannot starve
 //! the driver; `--no-pin` turns that off. With `--json` one JSON object goes to stdout and the
-//! human-readable lines to stderr.
+//! human-readable lines to stderr; the same object is always kept as
+//! `<out>/bench/<UTC timestamp>/bench.json` (default `results/`), with the host's load average at
+//! start and end and per cpu round.
 
+mod bare;
 mod cpu;
 mod lag;
 mod memory;
@@ -61,6 +64,10 @@ pub struct BenchArgs {
     /// Print one JSON object on stdout (the human-readable lines go to stderr).
     #[arg(long)]
     pub json: bool,
+    /// Results root: the JSON object (every round, the host's load at start and end) is also
+    /// kept as <out>/bench/<UTC timestamp>.json.
+    #[arg(long = "out", value_name = "DIR", default_value = "results")]
+    pub out: PathBuf,
 }
 
 /// Where human-readable lines go: stdout, or stderr when stdout carries the JSON object.
@@ -155,6 +162,15 @@ fn pin(args: &BenchArgs) -> (Option<String>, String) {
     }
 }
 
+/// Keep `report` as `<out>/bench/<UTC timestamp>.json`.
+fn keep(out: &std::path::Path, report: &Value) -> crate::Result<PathBuf> {
+    let dir = crate::record::rundir::create_timestamped_dir(&out.join("bench")).map_err(crate::Error::from)?;
+    let path = dir.join("bench.json");
+    let bytes = serde_json::to_vec_pretty(report).map_err(|e| crate::Error::failed(format!("bench: encode {}: {e}", path.display())))?;
+    crate::record::write_atomic(&path, &bytes).map_err(crate::Error::from)?;
+    Ok(path)
+}
+
 fn loadavg() -> String {
     std::fs::read_to_string("/proc/loadavg").map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" ")).unwrap_or_default()
 }
@@ -193,8 +209,12 @@ pub async fn bench(args: BenchArgs) -> crate::Result<()> {
     }
     result?;
     report.insert("loadavg_end".into(), json!(loadavg()));
+    report.insert("only".into(), json!(only));
+    let report = Value::Object(report);
+    let kept = keep(&args.out, &report)?;
+    out.say(format!("kept: {}", kept.display()));
     if args.json {
-        println!("{}", Value::Object(report));
+        println!("{report}");
     }
     Ok(())
 }
