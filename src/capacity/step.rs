@@ -200,7 +200,7 @@ mod tests {
     #[test]
     fn lagging_driver_is_marked() {
         let events: Vec<OpEvent> = (0..100u64).map(|i| ev(i * 10_000, 8_000, 9_000, OpKind::Get, true)).collect();
-        let f = figures(&events, 0, 1_000_000, 0.9);
+        let f = figures(&events, 0, 1_000_000, 0.5);
         assert_eq!(f.lag_p99_us, 8_000);
         let v = judge(&f, Some(100.0), &Objective::default(), &DriverLimits::default());
         assert_eq!(v, Verdict::DriverLimited);

@@ -87,7 +87,7 @@ fn synthetic() -> (SweepSummary, Vec<StepRow>) {
         });
         points.push(PointResult { point, reps, estimate: Some(curve::estimate(&open, &cfg)), achieved_ops: Some(knee * 0.9), usl });
     }
-    let capacity = points.iter().map(PointResult::capacity).collect();
+    let capacity: Vec<CapacityRow> = points.iter().map(PointResult::capacity).collect();
     let summary = SweepSummary {
         schema_version: SCHEMA_VERSION,
         name: file.name.clone(),
@@ -112,13 +112,13 @@ fn synthetic() -> (SweepSummary, Vec<StepRow>) {
 #[test]
 fn synthetic_sweep_finds_each_knee_and_files_round_trip() {
     let (summary, steps) = synthetic();
-    // The curve brackets each simulated knee: the answer lies between the highest spread rate
-    // below the knee and the knee (12 rates over 300–20,000: ~47 % apart).
+    // The curve brackets each simulated knee: 12 rates over 300–20,000 are ~47 % apart, and the
+    // answer lies 10 % of the log-way from the highest passing rate to the lowest failing one.
     for (c, p) in summary.capacity.iter().zip(&summary.points) {
         let knee = knee_of(c.point.size, c.point.read_pct, c.point.state);
         let found = c.answer.offered_ops.unwrap_or_else(|| panic!("{:?}", p.estimate));
         assert_eq!(c.answer.result, "rate", "{}", p.point.label());
-        assert!(found <= knee * 1.01 && found >= knee / 1.5, "{} found {found}, knee {knee}", p.point.label());
+        assert!(found <= knee * 1.05 && found >= knee / 1.5, "{} found {found}, knee {knee}", p.point.label());
         let (lo, hi) = (c.answer.ci_low_ops.unwrap(), c.answer.ci_high_ops.unwrap());
         assert!(lo <= found && found <= hi, "{lo} {found} {hi}");
         assert_eq!((c.answer.reps, c.answer.steps_fitted, c.answer.steps_driver_limited), (2, 24, 0));
