@@ -153,6 +153,13 @@ pub fn sweep_charts(
         diagonal: false,
         integer_x: true,
     });
+    out.extend(usl_charts(points));
+    out
+}
+
+/// One chart per USL fit: the measured levels and the fitted curve.
+fn usl_charts(points: &[PointResult]) -> Vec<LinesChart> {
+    let mut out = Vec::new();
     for p in points {
         let Some(fit) = &p.usl else { continue };
         let observed: Vec<(f64, f64)> = fit.residuals.iter().map(|r| (r.n, r.observed)).collect();

@@ -180,18 +180,23 @@ impl PointResult {
             point: self.point.clone(),
             answer: CapacityAnswer {
                 result: result.into(),
-                offered_ops: answer.value(),
-                ci_low_ops: e.and_then(|e| e.ci_low),
-                ci_high_ops: e.and_then(|e| e.ci_high),
-                achieved_ops: self.achieved_ops,
+                offered_ops: answer.value().map(milli),
+                ci_low_ops: e.and_then(|e| e.ci_low).map(milli),
+                ci_high_ops: e.and_then(|e| e.ci_high).map(milli),
+                achieved_ops: self.achieved_ops.map(milli),
                 steps_fitted: e.map_or(0, |e| e.steps_fitted),
                 steps_driver_limited: e.map_or(0, |e| e.steps_driver_limited),
                 reps: self.reps.len() as u32,
-                saturation_ops: median(&self.reps.iter().filter_map(|r| r.saturation_ops).collect::<Vec<_>>()),
+                saturation_ops: median(&self.reps.iter().filter_map(|r| r.saturation_ops).collect::<Vec<_>>()).map(milli),
                 note: notes.join("; "),
             },
         }
     }
+}
+
+/// `v` to 0.001 ops/s: a short decimal reads back from CSV text as the same number.
+fn milli(v: f64) -> f64 {
+    (v * 1000.0).round() / 1000.0
 }
 
 /// Median of finite values.
@@ -289,20 +294,33 @@ pub fn write_summary(path: &Path, s: &SweepSummary) -> Result<(), RecordError> {
     write_atomic(path, text.as_bytes())
 }
 
-fn read_csv<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<Vec<T>, RecordError> {
-    let mut r = csv::Reader::from_path(path)
-        .map_err(|e| RecordError::Open { path: path.to_owned(), source: std::io::Error::other(e) })?;
-    r.deserialize()
-        .collect::<Result<Vec<T>, _>>()
-        .map_err(|e| RecordError::Open { path: path.to_owned(), source: std::io::Error::other(e) })
+/// Columns of a [`Point`] at the start of every row of both CSVs.
+const POINT_COLUMNS: usize = 6;
+
+/// Read a CSV written as `(point, fields)` pairs: the first [`POINT_COLUMNS`] columns are the
+/// point, the rest the fields (serde's flatten cannot read `Option` fields from CSV text).
+fn read_pairs<B: for<'de> Deserialize<'de>>(path: &Path) -> Result<Vec<(Point, B)>, RecordError> {
+    let err = |e: csv::Error| RecordError::Open { path: path.to_owned(), source: std::io::Error::other(e) };
+    let mut r = csv::Reader::from_path(path).map_err(err)?;
+    let headers = r.headers().map_err(err)?.clone();
+    let split = |rec: &csv::StringRecord| -> (csv::StringRecord, csv::StringRecord) {
+        (rec.iter().take(POINT_COLUMNS).collect(), rec.iter().skip(POINT_COLUMNS).collect())
+    };
+    let (ph, bh) = split(&headers);
+    let mut out = Vec::new();
+    for rec in r.records() {
+        let (pv, bv) = split(&rec.map_err(err)?);
+        out.push((pv.deserialize(Some(&ph)).map_err(err)?, bv.deserialize(Some(&bh)).map_err(err)?));
+    }
+    Ok(out)
 }
 
 pub fn read_points_csv(path: &Path) -> Result<Vec<StepRow>, RecordError> {
-    read_csv(path)
+    Ok(read_pairs(path)?.into_iter().map(|(point, step)| StepRow { point, step }).collect())
 }
 
 pub fn read_capacity_csv(path: &Path) -> Result<Vec<CapacityRow>, RecordError> {
-    read_csv(path)
+    Ok(read_pairs(path)?.into_iter().map(|(point, answer)| CapacityRow { point, answer }).collect())
 }
 
 pub fn read_summary(path: &Path) -> Result<SweepSummary, RecordError> {
