@@ -17,7 +17,7 @@
 //! A step is one [`RecordedLoad`] on a scratch directory: the events are read back, reduced to
 //! [`StepFigures`] over the window after the warm-up, and the directory is removed.
 
-use super::recorded::{RecordTo, RecordedLoad};
+use crate::runner::recorded::{RecordTo, RecordedLoad};
 use crate::capacity::curve::{self, EstimateConfig};
 use crate::capacity::results::{median, DriverShare, Machine, PointResult, RepResult, StepRow, SweepSummary, SCHEMA_VERSION};
 use crate::capacity::step::{figures, judge, StepFigures, Verdict};
