@@ -73,7 +73,8 @@ pub struct ClusterPlan {
     /// (`"1"`, `"1-3"`, `"0,2"`); none = any CPU. Leaves the load driver a core of its own.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cpuset: Option<String>,
-    /// CPU quota of every server container in CPUs (Docker `--cpus`, e.g. `0.5`); none = no quota.
+    /// CPU quota of every server's ZooKeeper container in CPUs (like Docker `--cpus`, e.g. `0.5`,
+    /// over a 10 ms CFS period, see `cluster::container::CPU_PERIOD_US`); none = no quota.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cpus: Option<f64>,
     /// What stopping a server means (see [`StopModel`]): `process` (default) or `host`.

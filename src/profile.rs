@@ -16,7 +16,7 @@ mod schema;
 mod steps;
 mod validate;
 
-pub use validate::{validate, MAX_CLUSTER_SIZE, MAX_VALUE_SIZE, VALID_OPS};
+pub use validate::{cpuset_cpus, validate, MAX_CLUSTER_SIZE, MAX_VALUE_SIZE, VALID_OPS};
 
 use crate::plan::Plan;
 use std::path::{Path, PathBuf};

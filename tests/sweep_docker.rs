@@ -1,7 +1,8 @@
 //! `zkchaos sweep` end to end against real ZooKeeper containers: sizes 1 and 3, one mix (80 %
-//! reads), steady + degraded, a short ramp. Asserts that every file is written and consistent,
-//! and that no container, network or volume of the sweep is left — never on the figures, which
-//! depend on the host.
+//! reads), steady + degraded, a 0.3-CPU budget per server, four shuffled steps per point.
+//! Asserts that every file is written and consistent (the recorded order is the order held, the
+//! budget and the driver's share are in summary.json), and that no container, network or volume
+//! of the sweep is left — never on the figures, which depend on the host.
 
 mod common;
 
@@ -17,15 +18,16 @@ repeat = 1
 size = [1, 3]
 read_pct = [80]
 state = ["steady", "degraded"]
-[ramp]
-start_rate = 200
-factor = 2.0
-min_rate = 50
-max_rate = 800
-resolution = 0.5
-warmup_s = 0.5
+[cpu]
+server_cpus = 0.3
+[steps]
+count = 4
+low_rate = 100
+high_rate = 600
+warmup_s = 0.3
 measure_s = 1.0
-max_steps = 6
+bootstrap = 100
+extend = 0
 [closed_loop]
 in_flight = [1, 8, 32]
 warmup_s = 0.2
@@ -73,34 +75,41 @@ async fn tiny_sweep_writes_every_file() {
     }
 
     let cap = read_capacity_csv(&dir.join("capacity.csv")).unwrap();
-    let got: Vec<(u32, State)> = cap.iter().map(|c| (c.size, c.state)).collect();
+    let got: Vec<(u32, State)> = cap.iter().map(|c| (c.point.size, c.point.state)).collect();
     assert_eq!(got, [(1, State::Steady), (3, State::Steady), (3, State::Degraded)]);
     for c in &cap {
-        assert_eq!(c.reps, 1);
-        assert!(c.saturation_ops.is_some_and(|s| s > 0.0), "closed-loop saturation measured: {c:?}");
-        // A number only with a confirmed, stable search; otherwise a reason.
-        assert!(c.max_sustainable_ops.is_none() || c.result == "found" || c.result == "at-least", "{c:?}");
-        assert!(c.max_sustainable_ops.is_some() || !c.note.is_empty() || c.result == "none", "{c:?}");
+        let a = &c.answer;
+        assert_eq!(a.reps, 1);
+        assert!(a.saturation_ops.is_some_and(|s| s > 0.0), "closed-loop saturation measured: {c:?}");
+        assert_eq!(a.steps_fitted + a.steps_driver_limited, 4, "every open-loop step fitted or excluded: {c:?}");
+        // A number, or a bound, or no data only when every step measured the driver.
+        assert!(a.offered_ops.is_some() || a.steps_driver_limited == 4, "{c:?}");
+        assert_eq!(a.ci_low_ops.is_some(), a.result == "rate", "an interval exactly for rates: {c:?}");
     }
 
     let steps = read_points_csv(&dir.join("points.csv")).unwrap();
-    for c in &cap {
-        let mine: Vec<_> = steps.iter().filter(|s| s.size == c.size && s.state == c.state).collect();
-        assert!(mine.iter().any(|s| s.mode == "closed"), "closed-loop steps of {c:?}");
-        assert!(mine.iter().any(|s| s.mode == "open" && s.offered_ops.is_some()), "open-loop steps of {c:?}");
-        assert!(mine.iter().all(|s| s.issued_ops > 0.0 && s.p99_ms > 0.0), "every step measured something");
-    }
-    let usl_levels = steps.iter().filter(|s| s.size == 3 && s.state == State::Steady && s.mode == "closed").count();
-    assert_eq!(usl_levels, 3, "every concurrency level in steady state");
-    assert_eq!(
-        steps.iter().filter(|s| s.state == State::Degraded && s.mode == "closed").count(),
-        1,
-        "largest level only"
-    );
-
     let summary = read_summary(&dir.join("summary.json")).unwrap();
+    for (c, p) in cap.iter().zip(&summary.points) {
+        let mine: Vec<_> = steps.iter().filter(|s| s.point == c.point).collect();
+        assert!(mine.iter().any(|s| s.step.mode == "closed"), "closed-loop steps of {c:?}");
+        let held: Vec<u32> = mine.iter().filter_map(|s| s.step.offered_ops).collect();
+        assert_eq!(held, p.reps[0].order, "the recorded order is the order the rates were held in");
+        let mut sorted = held.clone();
+        sorted.sort();
+        assert_eq!(sorted, vec![100, 182, 330, 600], "four rates spread over 100–600");
+        assert!(mine.iter().all(|s| s.step.issued_ops > 0.0 && s.step.p99_ms > 0.0), "every step measured something");
+        assert!(mine.iter().all(|s| s.step.driver_cpu_cores > 0.0), "the driver's CPU measured per step");
+    }
+    let usl_levels = steps.iter().filter(|s| s.point.size == 3 && s.point.state == State::Steady && s.step.mode == "closed").count();
+    assert_eq!(usl_levels, 3, "every concurrency level in steady state");
+    assert_eq!(steps.iter().filter(|s| s.point.state == State::Degraded && s.step.mode == "closed").count(), 1, "largest level only");
+
     assert!(summary.complete);
     assert_eq!(summary.capacity, cap);
+    assert_eq!(summary.cpu_budget.server_cpus, 0.3);
+    assert_eq!(summary.driver.steps as usize, steps.len());
+    assert!(summary.driver.cpu_cores_median.is_some_and(|c| c > 0.0));
+    assert!(summary.physics.iter().any(|c| c.rule.starts_with("degraded")), "{:?}", summary.physics);
     assert!(summary.machine.cores > 0);
     let schema: serde_json::Value = serde_json::from_str(
         &std::fs::read_to_string(common::repo().join("schema/sweep-summary.schema.json")).unwrap(),
@@ -113,4 +122,5 @@ async fn tiny_sweep_writes_every_file() {
 
     let md = std::fs::read_to_string(dir.join("report.md")).unwrap();
     assert!(md.contains("## Answer") && md.contains("share one machine") && md.contains("## Machine"), "{md}");
+    assert!(md.contains("0.3 CPU per ZooKeeper container") && md.contains("## Physics checks"), "{md}");
 }

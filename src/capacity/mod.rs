@@ -3,9 +3,12 @@
 //!
 //! Pure parts, testable without Docker; `commands::sweep` drives them against real ensembles:
 //! - [`sweep`]: the sweep file and its expansion into points;
-//! - [`search`]: ramp → bisect → confirm, as a state machine fed one verdict per step;
+//! - [`curve`]: the estimator — shuffled steps at spread rates, an isotonic fit of P(meet the
+//!   objective | offered rate), the rate met with P ≥ 0.9 and its bootstrap interval;
+//! - [`physics`]: orders the answers must respect (degraded ≤ steady, reads ≥ writes, size trends);
 //! - [`step`]: a step's figures from its recorded events (all issued operations, failures
-//!   included, latency from the intended start), and its verdict (pass, fail, driver-limited);
+//!   included, latency from the intended start), and its verdict (pass, fail, driver-limited: lag,
+//!   issued rate or the driver's own CPU);
 //! - [`usl`]: the Universal Scalability Law fit of closed-loop throughput against concurrency;
 //! - [`results`]: `points.csv`, `capacity.csv`, `summary.json`;
 //! - [`charts`], [`report`]: the charts and `report.md` / `report.html`.
@@ -14,9 +17,10 @@
 //! (chart style); it never acts on servers or load.
 
 pub mod charts;
+pub mod curve;
+pub mod physics;
 pub mod report;
 pub mod results;
-pub mod search;
 pub mod step;
 pub mod sweep;
 pub mod usl;

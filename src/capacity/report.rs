@@ -4,8 +4,9 @@
 //! The report is built once as a list of [`Block`]s and rendered twice (Markdown and HTML), so
 //! the two files always say the same thing.
 
+use super::physics::{describe, CheckStatus};
 use super::results::{CapacityRow, SweepSummary};
-use super::sweep::State;
+use super::sweep::{Point, State};
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
 
@@ -26,24 +27,12 @@ fn fmt_ops(v: f64) -> String {
     }
 }
 
-/// The cell for one point: the rate, or why there is none.
-pub fn cell(c: &CapacityRow) -> String {
-    let mut s = match (c.max_sustainable_ops, c.result.as_str()) {
-        (Some(v), "at-least") => format!("≥ {}", fmt_ops(v)),
-        (Some(v), _) => fmt_ops(v),
-        (None, "none") => "< floor".into(),
-        (None, _) => "unstable".into(),
-    };
-    if c.reps > 1 {
-        if let (Some(a), Some(b)) = (c.min_ops, c.max_ops) {
-            let _ = write!(s, " ({}–{})", fmt_ops(a), fmt_ops(b));
-        }
-    }
-    if c.max_sustainable_ops.is_some() && !c.confirmed {
-        s.push_str(" unconfirmed");
-    }
-    if c.driver_limited {
-        s.push_str(" †");
+/// The cell for one point: the offered rate with its interval, or the bound; `‡` when a physics
+/// check involving the point is inconsistent.
+pub fn cell(c: &CapacityRow, inconsistent: bool) -> String {
+    let mut s = describe(&c.answer);
+    if inconsistent {
+        s.push_str(" ‡");
     }
     s
 }
@@ -52,113 +41,200 @@ fn mb(bytes: Option<u64>) -> String {
     bytes.map(|b| format!("{:.1} GiB", b as f64 / (1u64 << 30) as f64)).unwrap_or_else(|| "unknown".into())
 }
 
+fn objective(s: &SweepSummary) -> String {
+    let o = &s.objective;
+    format!("p99 of all issued operations ≤ {} ms and error rate ≤ {} %", o.p99_ms, o.max_error_rate * 100.0)
+}
+
+/// The CPU split, in words.
+pub fn budget_text(s: &SweepSummary) -> String {
+    let c = &s.cpu_budget;
+    let servers = match c.quota() {
+        None => "no quota: the servers compete for the host's CPUs (states and sizes do not compare)".to_string(),
+        Some(q) => format!("{q} CPU per ZooKeeper container (Docker CPU quota)"),
+    };
+    let set = c.server_cpuset.as_ref().map(|s| format!(", on host CPU(s) {s}")).unwrap_or_default();
+    format!("{servers}{set}")
+}
+
+/// The driver's share, in words.
+pub fn driver_text(s: &SweepSummary) -> String {
+    let d = &s.driver;
+    let used = match (d.cpu_cores_median, d.cpu_cores_max) {
+        (Some(m), Some(x)) => format!("; it used {m:.2} cores per step (median over {} steps), {x:.2} at most", d.steps),
+        _ => String::new(),
+    };
+    format!("{}{used}; a step at ≥ {:.2} cores counts as driver-limited", d.note, d.limit_cores)
+}
+
 /// Build the report.
 pub fn blocks(s: &SweepSummary, chart_stems: &[String]) -> Vec<Block> {
-    let mut b = Vec::new();
-    let o = &s.objective;
-    let objective =
-        format!("p99 of all issued operations ≤ {} ms and error rate ≤ {} %", o.p99_ms, o.max_error_rate * 100.0);
-    b.push(Block::Heading(1, format!("Capacity sweep `{}`", s.name)));
+    let mut b = intro(s);
+    b.extend(answer(s));
+    b.extend(physics(s));
+    b.extend(notes(s));
+    b.push(Block::Heading(2, "Curves".into()));
+    for stem in chart_stems.iter().filter(|s| !s.starts_with("usl-")) {
+        b.push(Block::Image(format!("charts/{stem}.svg"), stem.clone()));
+    }
+    b.extend(usl_section(s, chart_stems));
+    b.extend(machine(s));
+    b
+}
+
+fn intro(s: &SweepSummary) -> Vec<Block> {
+    let st = &s.sweep.steps;
+    let mut b = vec![Block::Heading(1, format!("Capacity sweep `{}`", s.name))];
     if !s.description.is_empty() {
         b.push(Block::Para(s.description.clone()));
     }
     b.push(Block::Para(format!(
-        "**Maximum sustainable throughput** (ok ops/s) under the objective: {objective}. Open-loop load, \
-         geometric ramp then bisection to {} %, the found rate held again to confirm it. {} repetition(s) per \
-         point: the median, with min–max in brackets when repeated.",
-        s.sweep.ramp.resolution * 100.0,
+        "**Sustainable offered rate** under the objective: {}. Each point is {} short open-loop steps \
+         ({} s warm-up, {} s measured) at rates spread from {} to {} × its closed-loop saturation, held in a \
+         shuffled order (seed recorded per repetition), each judged against the objective; the probability of \
+         meeting it is fitted against the offered rate (monotone, isotonic) and the answer is the offered rate \
+         met with probability ≥ {}, with a {} % bootstrap interval over steps ({} resamples). Steps where the \
+         load driver fell behind are excluded and counted. {} repetition(s) per point, fitted together.",
+        objective(s),
+        st.count,
+        st.warmup_s,
+        st.measure_s,
+        st.low,
+        st.high,
+        st.level,
+        st.ci_level * 100.0,
+        st.bootstrap,
         s.sweep.repeat
     )));
-    b.push(Block::Para(
-        "**Servers and the load generator share one machine here**, so absolute figures are lower bounds: \
-         the ratios between sizes, mixes and states are the point."
-            .into(),
-    ));
+    b.push(Block::Para(format!(
+        "**Equal servers**: {}. **Load driver**: {}. Servers and the driver share one machine: absolute \
+         figures are this host's; the ratios between sizes, mixes and states are the point.",
+        budget_text(s),
+        driver_text(s)
+    )));
     if !s.complete {
-        b.push(Block::Para(format!(
-            "**Incomplete sweep**: {}",
-            s.error.clone().unwrap_or_else(|| "stopped early".into())
-        )));
+        b.push(Block::Para(format!("**Incomplete sweep**: {}", s.error.clone().unwrap_or_else(|| "stopped early".into()))));
     }
+    b
+}
 
-    // The answer table: one row per (image, size, read ratio), one column per state.
-    b.push(Block::Heading(2, "Answer".into()));
+type Key<'a> = (&'a str, u32, u32, u32, u32);
+
+fn key(p: &Point) -> Key<'_> {
+    (p.image.as_str(), p.size, p.read_pct, p.value_size, p.sessions)
+}
+
+/// The answer table: one row per (image, size, read ratio), one column per state.
+fn answer(s: &SweepSummary) -> Vec<Block> {
     let states: Vec<State> = [State::Steady, State::Degraded, State::Expanding]
         .into_iter()
-        .filter(|st| s.capacity.iter().any(|c| c.state == *st))
+        .filter(|st| s.capacity.iter().any(|c| c.point.state == *st))
         .collect();
-    let images: BTreeSet<&str> = s.capacity.iter().map(|c| c.image.as_str()).collect();
+    let images: BTreeSet<&str> = s.capacity.iter().map(|c| c.point.image.as_str()).collect();
+    let flagged: BTreeSet<&Point> = s
+        .physics
+        .iter()
+        .filter(|c| c.status == CheckStatus::Inconsistent)
+        .flat_map(|c| [&c.small, &c.large])
+        .collect();
     let mut header = vec!["servers".to_string(), "reads".to_string()];
     if images.len() > 1 {
         header.insert(0, "image".into());
     }
-    header.extend(states.iter().map(|st| format!("{st} ops/s")));
+    header.extend(states.iter().map(|st| format!("{st}: offered ops/s [CI]")));
+    header.push("steady: achieved ok ops/s".into());
     header.push("closed-loop saturation".into());
-    let mut keys: Vec<(&str, u32, u32, u32, u32)> =
-        s.capacity.iter().map(|c| (c.image.as_str(), c.size, c.read_pct, c.value_size, c.sessions)).collect();
-    keys.sort_by(|a, b| {
-        (a.0, a.1, std::cmp::Reverse(a.2), a.3, a.4).cmp(&(b.0, b.1, std::cmp::Reverse(b.2), b.3, b.4))
-    });
+    let mut keys: Vec<Key> = s.capacity.iter().map(|c| key(&c.point)).collect();
+    keys.sort_by(|a, b| (a.0, a.1, std::cmp::Reverse(a.2), a.3, a.4).cmp(&(b.0, b.1, std::cmp::Reverse(b.2), b.3, b.4)));
     keys.dedup();
     let mut rows = Vec::new();
     for k in &keys {
-        let find = |st: State| {
-            s.capacity
-                .iter()
-                .find(|c| (c.image.as_str(), c.size, c.read_pct, c.value_size, c.sessions) == *k && c.state == st)
-        };
+        let find = |st: State| s.capacity.iter().find(|c| key(&c.point) == *k && c.point.state == st);
         let mut row = vec![k.1.to_string(), format!("{} %", k.2)];
         if images.len() > 1 {
             row.insert(0, k.0.to_string());
         }
         for st in &states {
-            row.push(find(*st).map(cell).unwrap_or_else(|| "n/a".into()));
+            row.push(find(*st).map(|c| cell(c, flagged.contains(&c.point))).unwrap_or_else(|| "n/a".into()));
         }
-        row.push(find(State::Steady).and_then(|c| c.saturation_ops).map(fmt_ops).unwrap_or_else(|| "–".into()));
+        let steady = find(State::Steady);
+        row.push(steady.and_then(|c| c.answer.achieved_ops).map(fmt_ops).unwrap_or_else(|| "–".into()));
+        row.push(steady.and_then(|c| c.answer.saturation_ops).map(fmt_ops).unwrap_or_else(|| "–".into()));
         rows.push(row);
     }
-    b.push(Block::Table(header, rows));
-    b.push(Block::Para(
-        "`unstable`: the confirmation failed or the results were non-monotonic, so no number is given. \
-         `< floor`: even the ramp's lowest rate missed the objective. `≥`: the ramp's ceiling met it. \
-         † a step the search counted as failed was driver-limited (the load driver fell behind its \
-         schedule): that number may be the driver's limit, not ZooKeeper's. `n/a`: not measured \
-         (degraded needs at least 2 servers). Closed-loop saturation: ok ops/s at the largest \
-         concurrency level, for reference (it ignores the latency objective)."
-            .into(),
-    ));
-    let unstable = s.capacity.iter().filter(|c| c.max_sustainable_ops.is_none() && c.result != "none").count();
-    if unstable > 0 {
-        let load = |l: Option<[f64; 3]>| l.map(|l| format!("{:.1}", l[0])).unwrap_or_else(|| "?".into());
-        b.push(Block::Para(format!(
-            "{unstable} of {} points gave no stable number (load average {} at the start, {} at the end, on {}              cores): repeated steps disagreed, which on a shared host usually measures the host. Rerun on a              quieter machine, with longer steps, or with `repeat` > 1.",
-            s.capacity.len(),
-            load(s.machine.load_average_start),
-            load(s.machine.load_average_end),
-            s.machine.cores
-        )));
+    let with_number = s.capacity.iter().filter(|c| c.answer.offered_ops.is_some()).count();
+    vec![
+        Block::Heading(2, "Answer".into()),
+        Block::Table(header, rows),
+        Block::Para(format!(
+            "{with_number} of {} points have a number or an explicit bound. Offered ops/s: the schedule's rate \
+             (what a client population asks for); achieved: successful completions per second of the highest \
+             passing step at or below the answer. `[a–b]`: bootstrap interval. `≥ x`: even the highest rate \
+             measured met the objective; `≥ x (driver-limited)`: steps above x measured the load driver, not \
+             ZooKeeper. `< x`: even the lowest rate missed it. `no data`: every step was driver-limited or failed \
+             to run. ‡: a physics check below is inconsistent for this point. `n/a`: not measured (degraded needs \
+             at least 2 servers). Closed-loop saturation: ok ops/s at the largest concurrency level (it ignores \
+             the objective).",
+            s.capacity.len()
+        )),
+    ]
+}
+
+fn physics(s: &SweepSummary) -> Vec<Block> {
+    if s.physics.is_empty() {
+        return Vec::new();
     }
-    for line in sentences(s, &objective) {
-        b.push(Block::Para(line));
-    }
+    let label = |p: &Point| format!("{} servers, {} % reads, {}", p.size, p.read_pct, p.state);
+    let rows = s
+        .physics
+        .iter()
+        .map(|c| {
+            let status = match c.status {
+                CheckStatus::Holds => "holds",
+                CheckStatus::Inconsistent => "**inconsistent**",
+                CheckStatus::Unknown => "unknown",
+            };
+            vec![
+                c.rule.clone(),
+                format!("{}: {}", label(&c.small), c.small_text),
+                format!("{}: {}", label(&c.large), c.large_text),
+                status.to_string(),
+                c.detail.clone(),
+            ]
+        })
+        .collect();
+    let bad = s.physics.iter().filter(|c| c.status == CheckStatus::Inconsistent).count();
+    vec![
+        Block::Heading(2, "Physics checks".into()),
+        Block::Para(format!(
+            "Orders ZooKeeper's design implies (ATC'10 Table 1: with equal servers, reads grow and writes fall \
+             with the ensemble size): {bad} of {} inconsistent. An inconsistent pair is not a finding about \
+             ZooKeeper: host noise exceeded the effect; both intervals are shown.",
+            s.physics.len()
+        )),
+        Block::Table(["check", "expected smaller", "expected larger", "status", "detail"].map(String::from).to_vec(), rows),
+    ]
+}
+
+fn notes(s: &SweepSummary) -> Vec<Block> {
+    let mut b: Vec<Block> = sentences(s).into_iter().map(Block::Para).collect();
     if !s.skipped.is_empty() {
         b.push(Block::Para(format!("Not measured: {}.", s.skipped.join("; "))));
     }
     let notes: Vec<Vec<String>> = s
         .capacity
         .iter()
-        .filter(|c| !c.note.is_empty())
-        .map(|c| vec![format!("{} servers, {} % reads, {}", c.size, c.read_pct, c.state), c.note.clone()])
+        .filter(|c| !c.answer.note.is_empty())
+        .map(|c| vec![c.point.label(), c.answer.note.clone()])
         .collect();
     if !notes.is_empty() {
-        b.push(Block::Heading(3, "Why some points have no number".into()));
-        b.push(Block::Table(vec!["point".into(), "reason".into()], notes));
+        b.push(Block::Heading(3, "Excluded steps and errors".into()));
+        b.push(Block::Table(vec!["point".into(), "note".into()], notes));
     }
+    b
+}
 
-    b.push(Block::Heading(2, "Curves".into()));
-    for stem in chart_stems.iter().filter(|s| !s.starts_with("usl-")) {
-        b.push(Block::Image(format!("charts/{stem}.svg"), stem.clone()));
-    }
+fn usl_section(s: &SweepSummary, chart_stems: &[String]) -> Vec<Block> {
     let fits: Vec<Vec<String>> = s
         .points
         .iter()
@@ -167,6 +243,7 @@ pub fn blocks(s: &SweepSummary, chart_stems: &[String]) -> Vec<Block> {
             vec![
                 p.point.size.to_string(),
                 format!("{} %", p.point.read_pct),
+                f.residuals.len().to_string(),
                 format!("{:.4}", f.sigma),
                 format!("{:.6}", f.kappa),
                 f.peak_n
@@ -175,41 +252,39 @@ pub fn blocks(s: &SweepSummary, chart_stems: &[String]) -> Vec<Block> {
                 f.peak_x.map(fmt_ops).unwrap_or_else(|| "–".into()),
                 format!("{:.3}", f.r2),
                 f.residuals.iter().map(|r| format!("{:.0}:{:+.0}", r.n, r.residual)).collect::<Vec<_>>().join(" "),
-                f.poor.clone().unwrap_or_else(|| "ok".into()),
+                f.poor.as_ref().map(|p| format!("**poor fit**: {p}")).unwrap_or_else(|| "ok".into()),
             ]
         })
         .collect();
-    if !fits.is_empty() {
-        b.push(Block::Heading(2, "Universal Scalability Law".into()));
-        b.push(Block::Para(
-            "Closed-loop ok ops/s against requests in flight, steady state, fitted to \
-             X(N) = λN / (1 + σ(N−1) + κN(N−1)): σ is contention, κ coherency; the peak is at \
-             N* = √((1−σ)/κ). Residuals are observed − fitted, per concurrency level."
-                .into(),
-        ));
-        b.push(Block::Table(
-            ["servers", "reads", "σ", "κ", "peak N*", "peak ops/s", "R²", "residuals N:ops/s", "fit"]
+    if fits.is_empty() {
+        return Vec::new();
+    }
+    let mut b = vec![
+        Block::Heading(2, "Universal Scalability Law".into()),
+        Block::Para(format!(
+            "Closed-loop ok ops/s against requests in flight, steady state, driver-limited levels excluded, \
+             fitted to X(N) = λN / (1 + σ(N−1) + κN(N−1)): σ is contention, κ coherency; the peak is at \
+             N* = √((1−σ)/κ). Residuals are observed − fitted, per level. A fit is poor below {} levels or \
+             at R² < 0.9.",
+            super::usl::MIN_LEVELS
+        )),
+        Block::Table(
+            ["servers", "reads", "levels", "σ", "κ", "peak N*", "peak ops/s", "R²", "residuals N:ops/s", "fit"]
                 .map(String::from)
                 .to_vec(),
             fits,
-        ));
-        for stem in chart_stems.iter().filter(|s| s.starts_with("usl-")) {
-            b.push(Block::Image(format!("charts/{stem}.svg"), stem.clone()));
-        }
+        ),
+    ];
+    for stem in chart_stems.iter().filter(|s| s.starts_with("usl-")) {
+        b.push(Block::Image(format!("charts/{stem}.svg"), stem.clone()));
     }
+    b
+}
 
-    b.push(Block::Heading(2, "Machine".into()));
+fn machine(s: &SweepSummary) -> Vec<Block> {
     let m = &s.machine;
     let load = |l: Option<[f64; 3]>| {
         l.map(|l| format!("{:.2} / {:.2} / {:.2}", l[0], l[1], l[2])).unwrap_or_else(|| "unknown".into())
-    };
-    let budget = match (&s.cpu_budget.server_cpus, &s.cpu_budget.server_cpuset) {
-        (None, None) => "none: servers and the load generator compete for every core".to_string(),
-        (cpus, set) => format!(
-            "{}{}",
-            cpus.map(|c| format!("{c} CPU per server (Docker CPU quota)")).unwrap_or_default(),
-            set.as_ref().map(|s| format!(", cpuset {s}")).unwrap_or_default()
-        ),
     };
     let versions = m
         .zookeeper_versions
@@ -224,47 +299,38 @@ pub fn blocks(s: &SweepSummary, chart_stems: &[String]) -> Vec<Block> {
         vec!["os / arch".into(), format!("{} / {}", m.os, m.arch)],
         vec!["load average at start (1/5/15 min)".into(), load(m.load_average_start)],
         vec!["load average at end".into(), load(m.load_average_end)],
-        vec!["shared with".into(), "the load generator (this process) and whatever else ran on the host; the load averages above show how busy it was".into()],
-        vec!["server CPU budget".into(), budget],
+        vec!["shared with".into(), "the load driver (this process) and whatever else ran on the host; the load averages above show how busy it was".into()],
+        vec!["server CPU budget".into(), budget_text(s)],
+        vec!["load driver".into(), driver_text(s)],
         vec!["Docker".into(), m.docker_version.clone().unwrap_or_else(|| "unknown".into())],
         vec!["images".into(), versions],
         vec!["zkchaos".into(), format!("{} {}", m.zkchaos_version, m.git_commit.clone().unwrap_or_default())],
         vec!["started".into(), s.started_at.clone()],
         vec!["wall time".into(), format!("{:.0} s", s.wall_s)],
     ];
-    b.push(Block::Table(vec!["".into(), "".into()], rows));
-    b
+    vec![Block::Heading(2, "Machine".into()), Block::Table(vec!["".into(), "".into()], rows)]
 }
 
-/// "At p99 ≤ 20 ms, 3 servers sustain X ops/s at 0 % reads; with one follower stopped, Y (−Z %)."
-fn sentences(s: &SweepSummary, objective: &str) -> Vec<String> {
+/// "3 servers sustain X offered ops/s at 0 % reads; with one follower stopped, Y (−Z %)."
+fn sentences(s: &SweepSummary) -> Vec<String> {
     let mut out = Vec::new();
-    for c in s.capacity.iter().filter(|c| c.state == State::Steady) {
-        let Some(v) = c.max_sustainable_ops else { continue };
-        let mut line =
-            format!("With {objective}, {} servers sustain {} ops/s at {} % reads", c.size, fmt_ops(v), c.read_pct);
+    for c in s.capacity.iter().filter(|c| c.point.state == State::Steady && c.answer.result == "rate") {
+        let Some(v) = c.answer.offered_ops else { continue };
+        let p = &c.point;
+        let mut line = format!("{} servers sustain {} offered ops/s at {} % reads", p.size, describe(&c.answer), p.read_pct);
         for st in [State::Degraded, State::Expanding] {
-            let other = s.capacity.iter().find(|o| {
-                o.state == st
-                    && o.size == c.size
-                    && o.read_pct == c.read_pct
-                    && o.image == c.image
-                    && o.value_size == c.value_size
-                    && o.sessions == c.sessions
-            });
-            if let Some(o) = other {
-                let what = if st == State::Degraded {
-                    "with one follower stopped".to_string()
-                } else {
-                    format!("during a {}→{} reconfig", c.size, c.size + 2)
-                };
-                match o.max_sustainable_ops {
-                    Some(w) => {
-                        let _ = write!(line, "; {what}, {} ({:+.0} %)", fmt_ops(w), (w / v - 1.0) * 100.0);
-                    }
-                    None => {
-                        let _ = write!(line, "; {what}, no stable number");
-                    }
+            let Some(o) = s.capacity.iter().find(|o| o.point == Point { state: st, ..p.clone() }) else { continue };
+            let what = if st == State::Degraded {
+                "with one follower stopped".to_string()
+            } else {
+                format!("during a {}→{} reconfig", p.size, p.size + 2)
+            };
+            match (o.answer.result.as_str(), o.answer.offered_ops) {
+                ("rate", Some(w)) => {
+                    let _ = write!(line, "; {what}, {} ({:+.0} %)", describe(&o.answer), (w / v - 1.0) * 100.0);
+                }
+                _ => {
+                    let _ = write!(line, "; {what}, {}", describe(&o.answer));
                 }
             }
         }

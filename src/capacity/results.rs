@@ -1,41 +1,49 @@
 //! What a sweep produces, and its files: `points.csv` (one row per measured step),
 //! `capacity.csv` (one row per point), `summary.json` (schema `schema/sweep-summary.schema.json`).
 //!
-//! Rows are flat serde structs, so each CSV is written and read back by the same definition.
-//! [`PointResult::capacity`] reduces the repetitions of a point to its answer: the median of the
-//! stable repetitions' rates, their spread, and whether every repetition confirmed.
+//! A row is the [`Point`] it belongs to plus its own fields, flattened: each CSV is written as
+//! the pair `(point, fields)` (the csv crate writes a tuple of structs as one flat record, but
+//! not a `#[serde(flatten)]` struct) and read back into the row itself.
+//! [`PointResult::capacity`] turns a point's [`Estimate`] into its answer row.
 
-use super::search::Outcome;
+use super::curve::{Answer, Estimate};
+use super::physics::Check;
 use super::step::{StepFigures, Verdict};
-use super::sweep::{CpuBudget, Objective, Point, State, SweepFile};
+use super::sweep::{CpuBudget, Objective, Point, SweepFile};
 use super::usl::UslFit;
 use crate::record::{write_atomic, OpKind, RecordError};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 
-/// Version of `summary.json`'s layout.
-pub const SCHEMA_VERSION: u32 = 1;
+/// Version of `summary.json`'s layout (2: the measured-curve estimator, budgets, physics checks).
+pub const SCHEMA_VERSION: u32 = 2;
 
-/// One row of `points.csv`: one measured step.
+/// One row of `points.csv`: one measured step of one point.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StepRow {
-    pub image: String,
-    pub size: u32,
-    pub state: State,
-    pub read_pct: u32,
-    pub value_size: u32,
-    pub sessions: u32,
+    #[serde(flatten)]
+    pub point: Point,
+    #[serde(flatten)]
+    pub step: StepData,
+}
+
+/// A step's own fields.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StepData {
     pub rep: u32,
+    /// Index of the step within the repetition (the order it was held in).
     pub step: u32,
     /// `open` or `closed`.
     pub mode: String,
-    /// ramp, bisect, confirm, recheck, or closed.
+    /// `closed`, `curve` (the shuffled rates) or `extension` (a further round past a bound).
     pub purpose: String,
     /// Offered rate (open loop), ops/s; empty for closed loop.
     pub offered_ops: Option<u32>,
     /// Requests in flight (closed loop); empty for open loop.
     pub in_flight: Option<u32>,
+    /// Operations started per second of the window (what the driver managed to issue).
     pub issued_ops: f64,
+    /// Successful completions per second of the window.
     pub achieved_ops: f64,
     pub error_rate: f64,
     pub p50_ms: f64,
@@ -44,6 +52,7 @@ pub struct StepRow {
     pub get_p99_ms: Option<f64>,
     pub set_p99_ms: Option<f64>,
     pub lag_p99_ms: f64,
+    /// The load driver's process CPU over the step, cores.
     pub driver_cpu_cores: f64,
     pub verdict: Verdict,
 }
@@ -53,64 +62,43 @@ fn ms(us: u64) -> f64 {
 }
 
 impl StepRow {
-    #[allow(clippy::too_many_arguments)]
-    pub fn new(
-        point: &Point,
-        rep: u32,
-        step: u32,
-        purpose: &str,
-        offered_ops: Option<u32>,
-        in_flight: Option<u32>,
-        f: &StepFigures,
-        verdict: Verdict,
-    ) -> StepRow {
+    /// The row of one step: `offered` for open loop, `in_flight` for closed loop.
+    pub fn new(point: &Point, rep: u32, step: u32, purpose: &str, load: (Option<u32>, Option<u32>), f: &StepFigures, verdict: Verdict) -> StepRow {
+        let (offered_ops, in_flight) = load;
         StepRow {
-            image: point.image.clone(),
-            size: point.size,
-            state: point.state,
-            read_pct: point.read_pct,
-            value_size: point.value_size,
-            sessions: point.sessions,
-            rep,
-            step,
-            mode: if in_flight.is_some() { "closed" } else { "open" }.into(),
-            purpose: purpose.into(),
-            offered_ops,
-            in_flight,
-            issued_ops: f.issued_rate,
-            achieved_ops: f.ok_rate,
-            error_rate: f.error_rate,
-            p50_ms: ms(f.all.p50_us),
-            p99_ms: ms(f.all.p99_us),
-            p999_ms: ms(f.all.p999_us),
-            get_p99_ms: f.per_kind.get(&OpKind::Get).map(|q| ms(q.p99_us)),
-            set_p99_ms: f.per_kind.get(&OpKind::Set).map(|q| ms(q.p99_us)),
-            lag_p99_ms: ms(f.lag_p99_us),
-            driver_cpu_cores: f.driver_cpu_cores,
-            verdict,
+            point: point.clone(),
+            step: StepData {
+                rep,
+                step,
+                mode: if in_flight.is_some() { "closed" } else { "open" }.into(),
+                purpose: purpose.into(),
+                offered_ops,
+                in_flight,
+                issued_ops: f.issued_rate,
+                achieved_ops: f.ok_rate,
+                error_rate: f.error_rate,
+                p50_ms: ms(f.all.p50_us),
+                p99_ms: ms(f.all.p99_us),
+                p999_ms: ms(f.all.p999_us),
+                get_p99_ms: f.per_kind.get(&OpKind::Get).map(|q| ms(q.p99_us)),
+                set_p99_ms: f.per_kind.get(&OpKind::Set).map(|q| ms(q.p99_us)),
+                lag_p99_ms: ms(f.lag_p99_us),
+                driver_cpu_cores: f.driver_cpu_cores,
+                verdict,
+            },
         }
-    }
-
-    pub fn is_point(&self, p: &Point) -> bool {
-        self.image == p.image
-            && self.size == p.size
-            && self.state == p.state
-            && self.read_pct == p.read_pct
-            && self.value_size == p.value_size
-            && self.sessions == p.sessions
     }
 }
 
-/// One repetition of a point's search.
+/// One repetition of a point: its closed-loop reference and the order its rates were held in.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RepResult {
     pub rep: u32,
-    pub outcome: Outcome,
-    /// A step the search counted as failed was driver-limited: the number (if any) may be the
-    /// driver's limit, not ZooKeeper's.
-    pub driver_limited: bool,
-    /// Closed-loop throughput at the largest concurrency level, ops/s.
+    /// Closed-loop ok ops/s at the largest concurrency level (the curve's range is set from it).
     pub saturation_ops: Option<f64>,
+    /// Seed of the shuffled order, and the offered rates in the order they were held.
+    pub order_seed: u64,
+    pub order: Vec<u32>,
     /// Why the repetition did not complete (harness error), if it did not.
     #[serde(default)]
     pub error: Option<String>,
@@ -121,6 +109,10 @@ pub struct RepResult {
 pub struct PointResult {
     pub point: Point,
     pub reps: Vec<RepResult>,
+    /// The curve fitted to every repetition's open-loop steps together.
+    pub estimate: Option<Estimate>,
+    /// Achieved ok ops/s of the highest passing valid step at or below the answer.
+    pub achieved_ops: Option<f64>,
     /// USL fit of closed-loop throughput against concurrency (steady points only).
     pub usl: Option<UslFit>,
 }
@@ -128,27 +120,83 @@ pub struct PointResult {
 /// One row of `capacity.csv`: the answer for one point.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CapacityRow {
-    pub image: String,
-    pub size: u32,
-    pub state: State,
-    pub read_pct: u32,
-    pub value_size: u32,
-    pub sessions: u32,
-    /// Median over stable repetitions, ops/s; empty when no repetition gave a number.
-    pub max_sustainable_ops: Option<f64>,
-    /// Every repetition found a rate and confirmed it.
-    pub confirmed: bool,
-    /// `found`, `at-least` (the ramp's ceiling passed), `none` (even the floor failed), `unstable`.
+    #[serde(flatten)]
+    pub point: Point,
+    #[serde(flatten)]
+    pub answer: CapacityAnswer,
+}
+
+/// A point's answer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CapacityAnswer {
+    /// `rate`, `at-least`, `at-least-driver-limited`, `below` or `no-data`.
     pub result: String,
+    /// Offered ops/s: the rate met with probability ≥ `level`, or the bound.
+    pub offered_ops: Option<f64>,
+    /// Bootstrap interval of `offered_ops` (`rate` answers only).
+    pub ci_low_ops: Option<f64>,
+    pub ci_high_ops: Option<f64>,
+    /// Achieved ok ops/s of the highest passing valid step at or below the answer.
+    pub achieved_ops: Option<f64>,
+    pub steps_fitted: u32,
+    pub steps_driver_limited: u32,
     pub reps: u32,
-    pub reps_stable: u32,
-    pub min_ops: Option<f64>,
-    pub max_ops: Option<f64>,
-    /// (max − min) / median, %.
-    pub spread_pct: Option<f64>,
     pub saturation_ops: Option<f64>,
-    pub driver_limited: bool,
     pub note: String,
+}
+
+impl CapacityAnswer {
+    /// `(low, high)` of what the answer allows, for the physics checks: a rate's bootstrap
+    /// interval (or the rate), `[x, ∞)` for `≥ x`, `[0, x)` for `< x`; `None` without data.
+    pub fn range(&self) -> Option<(f64, f64)> {
+        let v = self.offered_ops?;
+        Some(match self.result.as_str() {
+            "at-least" | "at-least-driver-limited" => (v, f64::INFINITY),
+            "below" => (0.0, v),
+            _ => (self.ci_low_ops.unwrap_or(v), self.ci_high_ops.unwrap_or(v)),
+        })
+    }
+}
+
+impl PointResult {
+    pub fn capacity(&self) -> CapacityRow {
+        let e = self.estimate.as_ref();
+        let answer = e.map(|e| e.answer).unwrap_or(Answer::NoData);
+        let result = match answer {
+            Answer::Rate { .. } => "rate",
+            Answer::AtLeast { driver_limited: false, .. } => "at-least",
+            Answer::AtLeast { driver_limited: true, .. } => "at-least-driver-limited",
+            Answer::Below { .. } => "below",
+            Answer::NoData => "no-data",
+        };
+        let mut notes: Vec<String> = self.reps.iter().filter_map(|r| r.error.as_ref().map(|m| format!("rep {}: {m}", r.rep))).collect();
+        if let Some(e) = e {
+            if e.steps_driver_limited > 0 {
+                let rates: Vec<String> = e.driver_limited_rates.iter().map(|r| format!("{r:.0}")).collect();
+                notes.push(format!("{} driver-limited step(s) excluded (offered {} ops/s)", e.steps_driver_limited, rates.join(", ")));
+            }
+        }
+        CapacityRow {
+            point: self.point.clone(),
+            answer: CapacityAnswer {
+                result: result.into(),
+                offered_ops: answer.value().map(milli),
+                ci_low_ops: e.and_then(|e| e.ci_low).map(milli),
+                ci_high_ops: e.and_then(|e| e.ci_high).map(milli),
+                achieved_ops: self.achieved_ops.map(milli),
+                steps_fitted: e.map_or(0, |e| e.steps_fitted),
+                steps_driver_limited: e.map_or(0, |e| e.steps_driver_limited),
+                reps: self.reps.len() as u32,
+                saturation_ops: median(&self.reps.iter().filter_map(|r| r.saturation_ops).collect::<Vec<_>>()).map(milli),
+                note: notes.join("; "),
+            },
+        }
+    }
+}
+
+/// `v` to 0.001 ops/s: a short decimal reads back from CSV text as the same number.
+fn milli(v: f64) -> f64 {
+    (v * 1000.0).round() / 1000.0
 }
 
 /// Median of finite values.
@@ -162,60 +210,19 @@ pub fn median(v: &[f64]) -> Option<f64> {
     Some(if n % 2 == 1 { s[n / 2] } else { (s[n / 2 - 1] + s[n / 2]) / 2.0 })
 }
 
-impl PointResult {
-    pub fn capacity(&self) -> CapacityRow {
-        let p = &self.point;
-        let rates: Vec<f64> = self.reps.iter().filter_map(|r| r.outcome.rate()).map(f64::from).collect();
-        let med = median(&rates);
-        let min = rates.iter().copied().reduce(f64::min);
-        let max = rates.iter().copied().reduce(f64::max);
-        let all_confirmed = !self.reps.is_empty() && self.reps.iter().all(|r| r.outcome.confirmed());
-        let kinds: Vec<&str> = self
-            .reps
-            .iter()
-            .map(|r| match (&r.outcome, &r.error) {
-                (_, Some(_)) => "error",
-                (Outcome::Found { .. }, _) => "found",
-                (Outcome::AtLeast { .. }, _) => "at-least",
-                (Outcome::NoneSustainable { .. }, _) => "none",
-                (Outcome::Unstable { .. }, _) => "unstable",
-            })
-            .collect();
-        let result =
-            if kinds.iter().all(|k| *k == kinds[0]) { kinds.first().copied().unwrap_or("none") } else { "mixed" };
-        let mut notes: Vec<String> = Vec::new();
-        for r in &self.reps {
-            if let Outcome::Unstable { reason } = &r.outcome {
-                notes.push(format!("rep {}: {reason}", r.rep));
-            }
-            if let Some(e) = &r.error {
-                notes.push(format!("rep {}: {e}", r.rep));
-            }
-        }
-        CapacityRow {
-            image: p.image.clone(),
-            size: p.size,
-            state: p.state,
-            read_pct: p.read_pct,
-            value_size: p.value_size,
-            sessions: p.sessions,
-            // A point with an unstable repetition gets no number: the issue's rule.
-            max_sustainable_ops: if rates.len() == self.reps.len() { med } else { None },
-            confirmed: all_confirmed,
-            result: result.into(),
-            reps: self.reps.len() as u32,
-            reps_stable: rates.len() as u32,
-            min_ops: min,
-            max_ops: max,
-            spread_pct: match (min, max, med) {
-                (Some(a), Some(b), Some(m)) if m > 0.0 => Some((b - a) / m * 100.0),
-                _ => None,
-            },
-            saturation_ops: median(&self.reps.iter().filter_map(|r| r.saturation_ops).collect::<Vec<_>>()),
-            driver_limited: self.reps.iter().any(|r| r.driver_limited),
-            note: notes.join("; "),
-        }
-    }
+/// The load driver's own share: where it ran and what it used.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DriverShare {
+    /// The host CPU every thread of the driver was pinned to, if it was.
+    pub pinned_cpu: Option<usize>,
+    /// How the split was made (or why not).
+    pub note: String,
+    /// Steps over which the driver's process CPU was measured, and its median and maximum, cores.
+    pub steps: u32,
+    pub cpu_cores_median: Option<f64>,
+    pub cpu_cores_max: Option<f64>,
+    /// The process CPU at which a step counts as driver-limited, cores.
+    pub limit_cores: f64,
 }
 
 /// The machine a sweep was measured on.
@@ -248,28 +255,32 @@ pub struct SweepSummary {
     pub complete: bool,
     pub error: Option<String>,
     pub objective: Objective,
+    /// The per-server budget every ensemble of the sweep ran with.
     pub cpu_budget: CpuBudget,
+    pub driver: DriverShare,
     pub machine: Machine,
     pub sweep: SweepFile,
     pub skipped: Vec<String>,
     pub capacity: Vec<CapacityRow>,
+    /// Physics checks on the answers (degraded ≤ steady, reads ≥ writes, size trends).
+    pub physics: Vec<Check>,
     pub points: Vec<PointResult>,
 }
 
 /// Write `points.csv`.
 pub fn write_points_csv(path: &Path, rows: &[StepRow]) -> Result<(), RecordError> {
-    write_csv(path, rows)
+    write_csv(path, rows.iter().map(|r| (&r.point, &r.step)))
 }
 
 /// Write `capacity.csv`.
 pub fn write_capacity_csv(path: &Path, rows: &[CapacityRow]) -> Result<(), RecordError> {
-    write_csv(path, rows)
+    write_csv(path, rows.iter().map(|r| (&r.point, &r.answer)))
 }
 
-fn write_csv<T: Serialize>(path: &Path, rows: &[T]) -> Result<(), RecordError> {
+fn write_csv<T: Serialize>(path: &Path, rows: impl Iterator<Item = T>) -> Result<(), RecordError> {
     let mut w = csv::WriterBuilder::new().has_headers(true).from_writer(Vec::new());
     for r in rows {
-        w.serialize(r).map_err(|e| RecordError::Write { path: path.to_owned(), source: std::io::Error::other(e) })?;
+        w.serialize(&r).map_err(|e| RecordError::Write { path: path.to_owned(), source: std::io::Error::other(e) })?;
     }
     let bytes = w
         .into_inner()
@@ -283,20 +294,33 @@ pub fn write_summary(path: &Path, s: &SweepSummary) -> Result<(), RecordError> {
     write_atomic(path, text.as_bytes())
 }
 
-fn read_csv<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<Vec<T>, RecordError> {
-    let mut r = csv::Reader::from_path(path)
-        .map_err(|e| RecordError::Open { path: path.to_owned(), source: std::io::Error::other(e) })?;
-    r.deserialize()
-        .collect::<Result<Vec<T>, _>>()
-        .map_err(|e| RecordError::Open { path: path.to_owned(), source: std::io::Error::other(e) })
+/// Columns of a [`Point`] at the start of every row of both CSVs.
+const POINT_COLUMNS: usize = 6;
+
+/// Read a CSV written as `(point, fields)` pairs: the first [`POINT_COLUMNS`] columns are the
+/// point, the rest the fields (serde's flatten cannot read `Option` fields from CSV text).
+fn read_pairs<B: for<'de> Deserialize<'de>>(path: &Path) -> Result<Vec<(Point, B)>, RecordError> {
+    let err = |e: csv::Error| RecordError::Open { path: path.to_owned(), source: std::io::Error::other(e) };
+    let mut r = csv::Reader::from_path(path).map_err(err)?;
+    let headers = r.headers().map_err(err)?.clone();
+    let split = |rec: &csv::StringRecord| -> (csv::StringRecord, csv::StringRecord) {
+        (rec.iter().take(POINT_COLUMNS).collect(), rec.iter().skip(POINT_COLUMNS).collect())
+    };
+    let (ph, bh) = split(&headers);
+    let mut out = Vec::new();
+    for rec in r.records() {
+        let (pv, bv) = split(&rec.map_err(err)?);
+        out.push((pv.deserialize(Some(&ph)).map_err(err)?, bv.deserialize(Some(&bh)).map_err(err)?));
+    }
+    Ok(out)
 }
 
 pub fn read_points_csv(path: &Path) -> Result<Vec<StepRow>, RecordError> {
-    read_csv(path)
+    Ok(read_pairs(path)?.into_iter().map(|(point, step)| StepRow { point, step }).collect())
 }
 
 pub fn read_capacity_csv(path: &Path) -> Result<Vec<CapacityRow>, RecordError> {
-    read_csv(path)
+    Ok(read_pairs(path)?.into_iter().map(|(point, answer)| CapacityRow { point, answer }).collect())
 }
 
 pub fn read_summary(path: &Path) -> Result<SweepSummary, RecordError> {

@@ -101,8 +101,8 @@ pub enum Verdict {
     Pass,
     /// The objective was missed (latency or errors).
     Fail,
-    /// The load driver fell behind its schedule: the step measures the driver, not ZooKeeper.
-    /// The search treats it as a failure, and the point says so.
+    /// The load driver fell behind its schedule or used its whole CPU: the step measures the
+    /// driver, not ZooKeeper. The curve excludes it, and the point reports it.
     DriverLimited,
 }
 
@@ -116,7 +116,8 @@ impl Verdict {
     }
 }
 
-/// Judge `f` at `offered` ops/s (`None` for closed loop, which has no schedule to fall behind).
+/// Judge `f` at `offered` ops/s (`None` for closed loop, which has no schedule to fall behind
+/// but is checked for the driver's CPU like every step).
 pub fn judge(
     f: &StepFigures,
     offered: Option<f64>,
@@ -125,6 +126,9 @@ pub fn judge(
 ) -> Verdict {
     if f.intended == 0 {
         return Verdict::Fail;
+    }
+    if f.driver_cpu_cores >= limits.max_cpu_cores {
+        return Verdict::DriverLimited;
     }
     if let Some(offered) = offered {
         let behind = f.lag_p99_us as f64 > limits.max_lag_p99_ms * 1000.0
@@ -196,11 +200,14 @@ mod tests {
     #[test]
     fn lagging_driver_is_marked() {
         let events: Vec<OpEvent> = (0..100u64).map(|i| ev(i * 10_000, 8_000, 9_000, OpKind::Get, true)).collect();
-        let f = figures(&events, 0, 1_000_000, 0.9);
+        let f = figures(&events, 0, 1_000_000, 0.5);
         assert_eq!(f.lag_p99_us, 8_000);
         let v = judge(&f, Some(100.0), &Objective::default(), &DriverLimits::default());
         assert_eq!(v, Verdict::DriverLimited);
         assert_eq!(judge(&f, None, &Objective::default(), &DriverLimits::default()), Verdict::Pass);
         assert_eq!(figures(&[], 0, 1_000_000, 0.0).intended, 0);
+        // A closed-loop step whose driver used its whole CPU measured the driver.
+        let busy = figures(&events, 0, 1_000_000, 0.95);
+        assert_eq!(judge(&busy, None, &Objective::default(), &DriverLimits::default()), Verdict::DriverLimited);
     }
 }

@@ -1,4 +1,4 @@
-//! The sweep file (`zkchaos sweep <sweep.toml>`): axes, objective, ramp, and their expansion into
+//! The sweep file (`zkchaos sweep <sweep.toml>`): axes, objective, steps, CPU budget, and their expansion into
 //! points.
 //!
 //! A sweep file is TOML with a top-level `repeat` (so the profile loader's bundled-profile test
@@ -47,7 +47,8 @@ pub struct SweepFile {
     pub name: String,
     #[serde(default)]
     pub description: String,
-    /// Repetitions of every point (each a full ramp/bisect/confirm search).
+    /// Repetitions of every point (each its own closed-loop levels and shuffled curve; the
+    /// curve is fitted to every repetition's steps together).
     pub repeat: u32,
     /// Seed of the operation mix (each step uses it, so the mix is the same at every rate).
     #[serde(default = "default_seed")]
@@ -59,12 +60,12 @@ pub struct SweepFile {
     #[serde(default)]
     pub objective: Objective,
     #[serde(default)]
-    pub ramp: Ramp,
+    pub steps: Steps,
     #[serde(default)]
     pub closed_loop: ClosedLoop,
     #[serde(default)]
     pub driver: DriverLimits,
-    /// Optional CPU budget for every server container.
+    /// The CPU budget of every server container and the load driver's own CPU.
     #[serde(default)]
     pub cpu: CpuBudget,
     /// JVM heap per server, MiB.
@@ -133,42 +134,51 @@ impl Default for Objective {
     }
 }
 
-/// The open-loop search.
+/// The open-loop steps of a point's curve (see [`super::curve`]).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
-pub struct Ramp {
-    /// First rate, ops/s; 0 = half the closed-loop saturation throughput of the point.
-    pub start_rate: u32,
-    /// Geometric factor of the ramp.
-    pub factor: f64,
-    /// Never offer more than this, ops/s.
-    pub max_rate: u32,
-    /// Never offer less than this, ops/s (a point failing here has no sustainable rate).
+pub struct Steps {
+    /// Rates per round, spread geometrically over the range and held in a shuffled order.
+    pub count: u32,
+    /// The range, as fractions of the point's closed-loop saturation throughput.
+    pub low: f64,
+    pub high: f64,
+    /// Fixed range ends, ops/s (both non-zero: used instead of `low`/`high`).
+    pub low_rate: u32,
+    pub high_rate: u32,
+    /// Never offer less / more than this, ops/s.
     pub min_rate: u32,
-    /// Bisect until `(first_bad − last_good) / last_good ≤ resolution`.
-    pub resolution: f64,
+    pub max_rate: u32,
     /// Unmeasured load before each step's window, s.
     pub warmup_s: f64,
     /// The measured window of each step, s.
     pub measure_s: f64,
-    /// Hold the found rate again and require it to pass.
-    pub confirm: bool,
-    /// Give up (unstable) after this many steps.
-    pub max_steps: u32,
+    /// The answer is the rate where the objective is met with this probability.
+    pub level: f64,
+    /// Bootstrap resamples of the interval, and its confidence.
+    pub bootstrap: u32,
+    pub ci_level: f64,
+    /// Steps of one further round past the range when the first round only bounded the answer
+    /// (0 = none); it reaches up to ×3 (or down to ÷3) of the range's end.
+    pub extend: u32,
 }
 
-impl Default for Ramp {
+impl Default for Steps {
     fn default() -> Self {
-        Ramp {
-            start_rate: 0,
-            factor: 1.5,
-            max_rate: 60_000,
-            min_rate: 100,
-            resolution: 0.1,
-            warmup_s: 1.0,
-            measure_s: 3.0,
-            confirm: true,
-            max_steps: 16,
+        Steps {
+            count: 10,
+            low: 0.3,
+            high: 1.3,
+            low_rate: 0,
+            high_rate: 0,
+            min_rate: 20,
+            max_rate: 100_000,
+            warmup_s: 0.5,
+            measure_s: 2.0,
+            level: 0.9,
+            bootstrap: 1000,
+            ci_level: 0.9,
+            extend: 5,
         }
     }
 }
@@ -177,7 +187,7 @@ impl Default for Ramp {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct ClosedLoop {
-    /// Concurrency levels, measured in `steady` state (the USL fit needs 4 or more); `degraded`
+    /// Concurrency levels, measured in `steady` state (the USL fit needs 6 or more); `degraded`
     /// and `expanding` points measure only the largest, as their saturation reference.
     pub in_flight: Vec<u32>,
     pub warmup_s: f64,
@@ -186,7 +196,7 @@ pub struct ClosedLoop {
 
 impl Default for ClosedLoop {
     fn default() -> Self {
-        ClosedLoop { in_flight: vec![1, 4, 16, 64], warmup_s: 1.0, measure_s: 2.0 }
+        ClosedLoop { in_flight: vec![1, 2, 4, 8, 16, 32, 64], warmup_s: 0.5, measure_s: 1.5 }
     }
 }
 
@@ -194,27 +204,49 @@ impl Default for ClosedLoop {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct DriverLimits {
-    /// Schedule lag (actual − intended start) p99 above this marks the step driver-limited, ms.
+    /// Schedule lag (actual − intended start) p99 above this marks an open-loop step
+    /// driver-limited, ms.
     pub max_lag_p99_ms: f64,
-    /// Issued rate below this fraction of the offered rate marks the step driver-limited.
+    /// Issued rate below this fraction of the offered rate marks an open-loop step driver-limited.
     pub min_issued_fraction: f64,
+    /// The driver's process CPU at or above this marks any step (open or closed loop)
+    /// driver-limited, cores (0.9 of the one CPU it is pinned to, by default).
+    pub max_cpu_cores: f64,
 }
 
 impl Default for DriverLimits {
     fn default() -> Self {
-        DriverLimits { max_lag_p99_ms: 5.0, min_issued_fraction: 0.95 }
+        DriverLimits { max_lag_p99_ms: 5.0, min_issued_fraction: 0.95, max_cpu_cores: 0.9 }
     }
 }
 
-/// A fixed CPU share per server container (Docker CPU quota, set with `docker update` after the
-/// container starts) and an optional cpuset, so points compare across hosts.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+/// Equal servers: a fixed CPU quota per ZooKeeper container (profile key `cluster.cpus`, Docker
+/// `NanoCPUs`), optionally confined to host CPUs (`cluster.cpuset`), and the load driver pinned to
+/// a CPU of its own, so that a stopped server frees nothing for the others and sizes compare
+/// like separate hosts.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct CpuBudget {
-    /// CPUs per server (e.g. 0.5); absent = no limit.
-    pub server_cpus: Option<f64>,
-    /// CPUs the servers may run on (Docker cpuset syntax, e.g. "1"); absent = any.
+    /// CPUs per server (e.g. 0.2); 0 = no quota (servers share the host: states and sizes do
+    /// not compare).
+    pub server_cpus: f64,
+    /// Host CPUs the servers may run on (Docker cpuset syntax, e.g. "1"); absent = any.
     pub server_cpuset: Option<String>,
+    /// Host CPU every thread of the load driver is pinned to; absent = not pinned.
+    pub driver_cpu: Option<usize>,
+}
+
+impl Default for CpuBudget {
+    fn default() -> Self {
+        CpuBudget { server_cpus: 0.2, server_cpuset: None, driver_cpu: None }
+    }
+}
+
+impl CpuBudget {
+    /// The quota as the cluster layer takes it (`None` = no quota).
+    pub fn quota(&self) -> Option<f64> {
+        (self.server_cpus > 0.0).then_some(self.server_cpus)
+    }
 }
 
 /// One point of the sweep: what is measured, not how often.
@@ -330,65 +362,81 @@ impl SweepFile {
                 "must be a fraction in [0, 1), e.g. 0.001 for 0.1 %",
             ));
         }
-        let r = &self.ramp;
-        if !(r.factor > 1.0 && r.factor <= 10.0) {
-            return Err(bad("ramp.factor", r.factor.to_string(), "must be above 1 and at most 10 (e.g. 1.5)"));
-        }
-        if r.min_rate == 0 || r.min_rate >= r.max_rate {
-            return Err(bad("ramp.min_rate", r.min_rate.to_string(), "must be positive and below ramp.max_rate"));
-        }
-        if r.start_rate != 0 && !(r.min_rate..=r.max_rate).contains(&r.start_rate) {
-            return Err(bad(
-                "ramp.start_rate",
-                r.start_rate.to_string(),
-                "must be 0 (auto) or between ramp.min_rate and ramp.max_rate",
-            ));
-        }
-        if !(r.resolution > 0.0 && r.resolution < 1.0) {
-            return Err(bad("ramp.resolution", r.resolution.to_string(), "must be a fraction in (0, 1), e.g. 0.1"));
-        }
-        if !(0.5..=600.0).contains(&r.measure_s) || !(0.0..=600.0).contains(&r.warmup_s) {
-            return Err(bad(
-                "ramp.measure_s",
-                r.measure_s.to_string(),
-                "must be 0.5–600 s (and ramp.warmup_s 0–600 s)",
-            ));
-        }
-        if r.max_steps < 3 {
-            return Err(bad("ramp.max_steps", r.max_steps.to_string(), "must be at least 3"));
-        }
-        let c = &self.closed_loop;
-        if c.in_flight.iter().any(|n| *n == 0 || *n > 4096) {
-            return Err(bad(
-                "closed_loop.in_flight",
-                format!("{:?}", c.in_flight),
-                "must list levels between 1 and 4096",
-            ));
-        }
-        if !(0.5..=600.0).contains(&c.measure_s) || !(0.0..=600.0).contains(&c.warmup_s) {
-            return Err(bad(
-                "closed_loop.measure_s",
-                c.measure_s.to_string(),
-                "must be 0.5–600 s (and closed_loop.warmup_s 0–600 s)",
-            ));
-        }
-        if r.start_rate == 0 && c.in_flight.is_empty() {
-            return Err(bad(
-                "ramp.start_rate",
-                "0".into(),
-                "(auto) needs closed_loop.in_flight levels; give a start rate or levels",
-            ));
-        }
-        if let Some(cpus) = self.cpu.server_cpus {
-            if !(0.01..=64.0).contains(&cpus) {
-                return Err(bad("cpu.server_cpus", cpus.to_string(), "must be between 0.01 and 64 CPUs"));
-            }
-        }
+        self.validate_steps(&bad)?;
+        self.validate_cpu(&bad)?;
         if self.heap_mb < 64 {
             return Err(bad("heap_mb", self.heap_mb.to_string(), "must be at least 64 MiB"));
         }
         if self.keys == 0 {
             return Err(bad("keys", "0".into(), "must be at least 1"));
+        }
+        Ok(())
+    }
+
+    fn validate_steps(&self, bad: &dyn Fn(&str, String, &str) -> SweepError) -> Result<(), SweepError> {
+        let r = &self.steps;
+        if !(3..=200).contains(&r.count) {
+            return Err(bad("steps.count", r.count.to_string(), "must be 3–200 rates per round (e.g. 10)"));
+        }
+        if !(r.low > 0.0 && r.low < r.high && r.high <= 20.0) {
+            return Err(bad("steps.low", format!("{} (high {})", r.low, r.high), "must be fractions of the saturation throughput with 0 < low < high ≤ 20, e.g. low = 0.3, high = 1.3"));
+        }
+        if (r.low_rate == 0) != (r.high_rate == 0) || (r.low_rate > 0 && r.low_rate >= r.high_rate) {
+            return Err(bad("steps.low_rate", format!("{} (high_rate {})", r.low_rate, r.high_rate), "give both low_rate < high_rate in ops/s, or neither (the range then follows the closed-loop saturation)"));
+        }
+        if r.min_rate == 0 || r.min_rate >= r.max_rate {
+            return Err(bad("steps.min_rate", r.min_rate.to_string(), "must be positive and below steps.max_rate"));
+        }
+        if !(0.5..=600.0).contains(&r.measure_s) || !(0.0..=600.0).contains(&r.warmup_s) {
+            return Err(bad("steps.measure_s", r.measure_s.to_string(), "must be 0.5–600 s (and steps.warmup_s 0–600 s)"));
+        }
+        if !(r.level > 0.5 && r.level < 1.0) {
+            return Err(bad("steps.level", r.level.to_string(), "must be a probability in (0.5, 1), e.g. 0.9"));
+        }
+        if !(r.ci_level > 0.0 && r.ci_level < 1.0) || r.bootstrap > 100_000 {
+            return Err(bad("steps.ci_level", format!("{} (bootstrap {})", r.ci_level, r.bootstrap), "must be a confidence in (0, 1), e.g. 0.9, with bootstrap ≤ 100000 resamples"));
+        }
+        if r.extend > 100 {
+            return Err(bad("steps.extend", r.extend.to_string(), "must be 0–100 steps"));
+        }
+        let c = &self.closed_loop;
+        if c.in_flight.iter().any(|n| *n == 0 || *n > 4096) {
+            return Err(bad("closed_loop.in_flight", format!("{:?}", c.in_flight), "must list levels between 1 and 4096"));
+        }
+        if !(0.5..=600.0).contains(&c.measure_s) || !(0.0..=600.0).contains(&c.warmup_s) {
+            return Err(bad("closed_loop.measure_s", c.measure_s.to_string(), "must be 0.5–600 s (and closed_loop.warmup_s 0–600 s)"));
+        }
+        if r.low_rate == 0 && c.in_flight.is_empty() {
+            return Err(bad("steps.low_rate", "0".into(), "(auto) needs closed_loop.in_flight levels to find the saturation; give low_rate and high_rate or levels"));
+        }
+        Ok(())
+    }
+
+    /// The largest ensemble the sweep starts (an `expanding` point grows to size + 2).
+    pub fn largest_ensemble(&self) -> u32 {
+        let grow = if self.axes.state.contains(&State::Expanding) { 2 } else { 0 };
+        self.axes.size.iter().map(|s| s + grow).max().unwrap_or(1)
+    }
+
+    fn validate_cpu(&self, bad: &dyn Fn(&str, String, &str) -> SweepError) -> Result<(), SweepError> {
+        let cpu = &self.cpu;
+        if !(cpu.server_cpus == 0.0 || (0.01..=64.0).contains(&cpu.server_cpus)) {
+            return Err(bad("cpu.server_cpus", cpu.server_cpus.to_string(), "must be 0 (no quota) or 0.01–64 CPUs per server, e.g. 0.2"));
+        }
+        let Some(set) = &cpu.server_cpuset else { return Ok(()) };
+        let cpus = crate::profile::cpuset_cpus(set).map_err(|why| {
+            bad("cpu.server_cpuset", format!("{set:?}"), &format!("is not a CPU set: {why}; use Docker's --cpuset-cpus syntax, e.g. \"1\" or \"1-3\""))
+        })?;
+        let need = cpu.server_cpus * f64::from(self.largest_ensemble());
+        if need > cpus.len() as f64 + 1e-9 {
+            return Err(bad(
+                "cpu.server_cpus",
+                cpu.server_cpus.to_string(),
+                &format!("× {} servers = {need:.2} CPUs exceeds the {} CPU(s) of cpu.server_cpuset {set:?}: a quota the CPUs cannot grant is no budget; lower server_cpus or widen the cpuset", self.largest_ensemble(), cpus.len()),
+            ));
+        }
+        if let Some(d) = cpu.driver_cpu.filter(|d| cpus.contains(&(*d as u32))) {
+            return Err(bad("cpu.driver_cpu", d.to_string(), &format!("is one of the servers' CPUs ({set:?}): the driver needs a CPU of its own")));
         }
         Ok(())
     }
@@ -467,10 +515,17 @@ state = ["steady", "degraded"]
     fn errors_name_the_field() {
         let e = SweepFile::parse(&QUICK.replace("[100, 0]", "[100, 120]"), "q.toml").unwrap_err().to_string();
         assert!(e.contains("axes.read_pct = 120"), "{e}");
-        let e = SweepFile::parse(&format!("{QUICK}\n[ramp]\nfactor = 1.0\n"), "q.toml").unwrap_err().to_string();
-        assert!(e.contains("ramp.factor"), "{e}");
-        let e = SweepFile::parse(&format!("{QUICK}\n[ramp]\nfactr = 2.0\n"), "q.toml").unwrap_err().to_string();
-        assert!(e.contains("factr"), "{e}");
+        let e = SweepFile::parse(&format!("{QUICK}\n[steps]\ncount = 1\n"), "q.toml").unwrap_err().to_string();
+        assert!(e.contains("steps.count"), "{e}");
+        let e = SweepFile::parse(&format!("{QUICK}\n[steps]\ncont = 2\n"), "q.toml").unwrap_err().to_string();
+        assert!(e.contains("cont"), "{e}");
+        // A budget the cpuset cannot grant, and a driver CPU inside the servers' set.
+        let e = SweepFile::parse(&format!("{QUICK}\n[cpu]\nserver_cpus = 0.5\nserver_cpuset = \"1\"\n"), "q.toml").unwrap_err().to_string();
+        assert!(e.contains("cpu.server_cpus = 0.5") && e.contains("1.50 CPUs exceeds"), "{e}");
+        let e = SweepFile::parse(&format!("{QUICK}\n[cpu]\nserver_cpus = 0.3\nserver_cpuset = \"1\"\ndriver_cpu = 1\n"), "q.toml").unwrap_err().to_string();
+        assert!(e.contains("cpu.driver_cpu = 1"), "{e}");
+        let e = SweepFile::parse(&format!("{QUICK}\n[cpu]\nserver_cpuset = \"2-1\"\n"), "q.toml").unwrap_err().to_string();
+        assert!(e.contains("cpu.server_cpuset"), "{e}");
         let e = SweepFile::parse(&QUICK.replace("\"degraded\"", "\"broken\""), "q.toml").unwrap_err().to_string();
         assert!(e.contains("broken"), "{e}");
     }

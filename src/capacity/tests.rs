@@ -1,10 +1,10 @@
 //! A synthetic sweep, shaped as the orchestrator produces it, written and read back.
 
+use super::curve::{self, Answer, EstimateConfig};
 use super::results::*;
-use super::search::{Outcome, Search, SearchConfig};
 use super::step::{figures, judge, Verdict};
 use super::sweep::{State, SweepFile};
-use super::usl;
+use super::{physics, usl};
 use crate::record::{OpEvent, OpKind, Outcome as OpOutcome};
 
 const SWEEP: &str = r#"
@@ -14,8 +14,11 @@ repeat = 2
 size = [1, 3]
 read_pct = [100, 0]
 state = ["steady", "degraded"]
-[ramp]
-start_rate = 1000
+[steps]
+count = 12
+low_rate = 300
+high_rate = 20000
+bootstrap = 200
 "#;
 
 /// Events of one step against a simulated ensemble with a knee at `knee` ops/s: below it every
@@ -44,50 +47,47 @@ fn simulate(rate: u32, knee: f64, read_pct: u32, secs: u64) -> Vec<OpEvent> {
         .collect()
 }
 
+fn knee_of(size: u32, read_pct: u32, state: State) -> f64 {
+    // Reads scale with servers, writes fall; degraded loses a third.
+    let base = if read_pct == 100 { 4000.0 * size as f64 } else { 3000.0 / size as f64 };
+    if state == State::Degraded {
+        base * 0.66
+    } else {
+        base
+    }
+}
+
 fn synthetic() -> (SweepSummary, Vec<StepRow>) {
     let file = SweepFile::parse(SWEEP, "synthetic.toml").unwrap();
+    let st = &file.steps;
     let mut steps = Vec::new();
     let mut points = Vec::new();
     for point in file.points() {
-        // Reads scale with servers, writes fall; degraded loses a third.
-        let base = if point.read_pct == 100 { 4000.0 * point.size as f64 } else { 3000.0 / point.size as f64 };
-        let knee = if point.state == State::Degraded { base * 0.66 } else { base };
+        let knee = knee_of(point.size, point.read_pct, point.state);
         let mut reps = Vec::new();
+        let mut open = Vec::new();
         for rep in 0..file.repeat {
-            let mut search = Search::new(SearchConfig {
-                start: f64::from(file.ramp.start_rate),
-                factor: file.ramp.factor,
-                min_rate: f64::from(file.ramp.min_rate),
-                max_rate: f64::from(file.ramp.max_rate),
-                resolution: file.ramp.resolution,
-                confirm: true,
-                max_steps: file.ramp.max_steps,
-            });
-            let mut k = 0;
-            while let Some(probe) = search.next() {
-                let ev = simulate(probe.rate, knee, point.read_pct, 2);
+            let order = curve::shuffled(&curve::spread(f64::from(st.low_rate), f64::from(st.high_rate), st.count), u64::from(rep));
+            for (k, &rate) in order.iter().enumerate() {
+                let ev = simulate(rate, knee, point.read_pct, 2);
                 let f = figures(&ev, 500_000, 2_000_000, 0.2);
-                let v = judge(&f, Some(f64::from(probe.rate)), &file.objective, &file.driver);
-                steps.push(StepRow::new(&point, rep, k, probe.purpose.as_str(), Some(probe.rate), None, &f, v));
-                search.record(v == Verdict::Pass);
-                k += 1;
+                let v = judge(&f, Some(f64::from(rate)), &file.objective, &file.driver);
+                steps.push(StepRow::new(&point, rep, k as u32, "curve", (Some(rate), None), &f, v));
+                open.push((f64::from(rate), v));
             }
-            reps.push(RepResult {
-                rep,
-                outcome: search.outcome().cloned().unwrap(),
-                driver_limited: false,
-                saturation_ops: Some(knee * 1.2),
-                error: None,
-            });
+            reps.push(RepResult { rep, saturation_ops: Some(knee * 1.2), order_seed: u64::from(rep), order, error: None });
         }
+        let cfg = EstimateConfig { level: st.level, bootstrap: st.bootstrap, ci_level: st.ci_level, seed: 1 };
         let usl = (point.state == State::Steady).then(|| {
-            let pts: Vec<(f64, f64)> =
-                [1.0, 4.0, 16.0, 64.0].iter().map(|&n| (n, usl::predict(knee / 10.0, 0.05, 0.0005, n))).collect();
+            let pts: Vec<(f64, f64)> = [1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0]
+                .iter()
+                .map(|&n| (n, usl::predict(knee / 10.0, 0.05, 0.0005, n)))
+                .collect();
             usl::fit(&pts).unwrap()
         });
-        points.push(PointResult { point, reps, usl });
+        points.push(PointResult { point, reps, estimate: Some(curve::estimate(&open, &cfg)), achieved_ops: Some(knee * 0.9), usl });
     }
-    let capacity = points.iter().map(PointResult::capacity).collect();
+    let capacity: Vec<CapacityRow> = points.iter().map(PointResult::capacity).collect();
     let summary = SweepSummary {
         schema_version: SCHEMA_VERSION,
         name: file.name.clone(),
@@ -98,9 +98,11 @@ fn synthetic() -> (SweepSummary, Vec<StepRow>) {
         error: None,
         objective: file.objective.clone(),
         cpu_budget: file.cpu.clone(),
+        driver: DriverShare { pinned_cpu: Some(0), note: "pinned".into(), steps: 3, cpu_cores_median: Some(0.2), cpu_cores_max: Some(0.3), limit_cores: 0.9 },
         machine: Machine { cores: 2, zkchaos_version: "0.1.0".into(), ..Machine::default() },
         skipped: file.skipped(),
         sweep: file,
+        physics: physics::checks(&capacity, true),
         capacity,
         points,
     };
@@ -110,15 +112,20 @@ fn synthetic() -> (SweepSummary, Vec<StepRow>) {
 #[test]
 fn synthetic_sweep_finds_each_knee_and_files_round_trip() {
     let (summary, steps) = synthetic();
-    // The search found each simulated knee to within its resolution.
+    // The curve brackets each simulated knee: 12 rates over 300–20,000 are ~47 % apart, and the
+    // answer lies 10 % of the log-way from the highest passing rate to the lowest failing one.
     for (c, p) in summary.capacity.iter().zip(&summary.points) {
-        let base = if c.read_pct == 100 { 4000.0 * c.size as f64 } else { 3000.0 / c.size as f64 };
-        let knee = if c.state == State::Degraded { base * 0.66 } else { base };
-        let found = c.max_sustainable_ops.unwrap_or_else(|| panic!("{:?}", p.reps));
-        assert!(found <= knee * 1.01 && found >= knee / 1.15 - 1.0, "{} found {found}, knee {knee}", p.point.label());
-        assert!(c.confirmed && c.result == "found" && c.reps == 2);
+        let knee = knee_of(c.point.size, c.point.read_pct, c.point.state);
+        let found = c.answer.offered_ops.unwrap_or_else(|| panic!("{:?}", p.estimate));
+        assert_eq!(c.answer.result, "rate", "{}", p.point.label());
+        assert!(found <= knee * 1.05 && found >= knee / 1.5, "{} found {found}, knee {knee}", p.point.label());
+        let (lo, hi) = (c.answer.ci_low_ops.unwrap(), c.answer.ci_high_ops.unwrap());
+        assert!(lo <= found && found <= hi, "{lo} {found} {hi}");
+        assert_eq!((c.answer.reps, c.answer.steps_fitted, c.answer.steps_driver_limited), (2, 24, 0));
     }
     assert_eq!(summary.capacity.len(), 6, "degraded × 1 server is skipped");
+    assert!(summary.physics.iter().all(|c| c.status != physics::CheckStatus::Inconsistent), "{:#?}", summary.physics);
+    assert!(summary.physics.iter().any(|c| c.rule.starts_with("degraded")));
 
     let dir = tempfile::tempdir().unwrap();
     super::write_all(dir.path(), &summary, &steps).unwrap();
@@ -142,7 +149,7 @@ fn synthetic_sweep_finds_each_knee_and_files_round_trip() {
     assert_eq!(cap, summary.capacity);
     let header = std::fs::read_to_string(dir.path().join("capacity.csv")).unwrap();
     let header = header.lines().next().unwrap();
-    for col in ["size", "read_pct", "state", "max_sustainable_ops", "confirmed"] {
+    for col in ["size", "read_pct", "state", "result", "offered_ops", "ci_low_ops", "ci_high_ops", "achieved_ops", "steps_driver_limited"] {
         assert!(header.split(',').any(|h| h == col), "capacity.csv lacks {col}: {header}");
     }
     // Floats may differ in the last digit after JSON; the answer and the structure must not.
@@ -155,7 +162,8 @@ fn synthetic_sweep_finds_each_knee_and_files_round_trip() {
     let md = std::fs::read_to_string(dir.path().join("report.md")).unwrap();
     let answer = md.find("## Answer").unwrap();
     assert!(answer < md.find("## Curves").unwrap() && md.find("## Curves").unwrap() < md.find("## Machine").unwrap());
-    assert!(md.contains("share one machine"), "{md}");
+    assert!(md.contains("share one machine") && md.contains("0.2 CPU per ZooKeeper container"), "{md}");
+    assert!(md.contains("## Physics checks") && md.contains("pinned"), "{md}");
     assert!(md.contains("with one follower stopped"));
     assert!(md.contains("n/a"), "degraded × 1 server shows n/a");
     let html = std::fs::read_to_string(dir.path().join("report.html")).unwrap();
@@ -178,14 +186,17 @@ fn summary_matches_its_schema() {
 }
 
 #[test]
-fn unstable_and_mixed_points_get_no_number() {
+fn driver_limited_and_bounded_points_say_so() {
     let (summary, _) = synthetic();
     let mut p = summary.points[0].clone();
-    p.reps[1].outcome = Outcome::Unstable { reason: "confirmation failed: x".into() };
+    let cfg = EstimateConfig { level: 0.9, bootstrap: 50, ci_level: 0.9, seed: 1 };
+    p.estimate = Some(curve::estimate(&[(500.0, Verdict::Pass), (900.0, Verdict::Pass), (1500.0, Verdict::DriverLimited)], &cfg));
     let c = p.capacity();
-    assert_eq!(c.max_sustainable_ops, None);
-    assert!(!c.confirmed);
-    assert_eq!(c.result, "mixed");
-    assert!(c.note.contains("rep 1: confirmation failed"));
-    assert!(super::report::cell(&c).starts_with("unstable"), "{}", super::report::cell(&c));
+    assert_eq!(c.answer.result, "at-least-driver-limited");
+    assert_eq!(physics::describe(&c.answer), "≥ 900 (driver-limited)");
+    assert!(c.answer.note.contains("1 driver-limited step(s) excluded (offered 1500 ops/s)"), "{}", c.answer.note);
+    assert_eq!(super::report::cell(&c, true), "≥ 900 (driver-limited) ‡");
+    p.estimate = Some(curve::estimate(&[(500.0, Verdict::Fail)], &cfg));
+    assert_eq!(p.capacity().answer.result, "below");
+    assert_eq!(p.estimate.as_ref().unwrap().answer, Answer::Below { rate: 500.0 });
 }

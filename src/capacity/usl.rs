@@ -9,9 +9,13 @@
 //! `f = N / (1 + σ(N−1) + κN(N−1))`), so only (σ, κ) ≥ 0 are searched: a log grid, then a
 //! shrinking pattern search from the best grid cell. (The `usl` crate, 0.3, would do a similar
 //! fit but is not among zkchaos' dependencies and reports no residuals; this is 100 lines.)
-//! A fit is called **poor** — and the report says so — with fewer than 4 levels, or R² < 0.9.
+//! A fit is called **poor** — and the report says so — with fewer than 6 levels (3 parameters
+//! need 3 degrees of freedom left to be tested at all), or R² < 0.9.
 
 use serde::{Deserialize, Serialize};
+
+/// Concurrency levels below which a fit is called poor whatever its R².
+pub const MIN_LEVELS: usize = 6;
 
 /// One fitted level: observed, predicted and their difference.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -129,8 +133,12 @@ pub fn fit(points: &[(f64, f64)]) -> Option<UslFit> {
     };
     let (lo, hi) = (levels[0], levels[levels.len() - 1]);
     let peak_in_range = peak_n.is_some_and(|n| n >= lo && n <= hi);
-    let poor = if levels.len() < 4 {
-        Some(format!("only {} concurrency levels: 3 parameters fit any 3 points", levels.len()))
+    let poor = if levels.len() < MIN_LEVELS {
+        Some(format!(
+            "only {} concurrency levels: 3 parameters leave {} degree(s) of freedom (at least {MIN_LEVELS} levels needed)",
+            levels.len(),
+            levels.len() - 3
+        ))
     } else if r2 < 0.9 {
         Some(format!("R² = {r2:.2}: the law does not describe these measurements"))
     } else {
@@ -189,6 +197,10 @@ mod tests {
         assert!(f.poor.as_deref().is_some_and(|p| p.contains("R²")), "{f:?}");
         let three = fit(&[(1.0, 10.0), (2.0, 19.0), (4.0, 30.0)]).unwrap();
         assert!(three.poor.as_deref().is_some_and(|p| p.contains("3 concurrency levels")));
+        // Five clean levels still fit, but are called poor: too few to test the law.
+        let five: Vec<(f64, f64)> = LEVELS[..5].iter().map(|&n| (n, predict(1000.0, 0.05, 0.001, n))).collect();
+        let f = fit(&five).unwrap();
+        assert!(f.r2 > 0.99 && f.poor.as_deref().is_some_and(|p| p.contains("2 degree(s) of freedom")), "{f:?}");
         assert!(fit(&[(1.0, 10.0), (2.0, 19.0)]).is_none());
     }
 }

@@ -213,7 +213,8 @@ impl Cluster {
             .map_err(|source| ClusterError::CreateVolume { name: volume.to_string(), source })
     }
 
-    /// The ZooKeeper container of server `id`: in the network namespace of its host container
+    /// The ZooKeeper container of server `id` (it alone carries the CPU budget; its `-host`
+    /// holder runs nothing): in the network namespace of its host container
     /// `holder` (bridge form), or with host networking on a listed engine (`holder` = None).
     pub(super) async fn create_container(&self, engine: usize, id: u32, name: &str, volume: &str, holder: Option<&str>) -> Result<()> {
         let network_mode = match holder {
@@ -225,7 +226,8 @@ impl Cluster {
             privileged: Some(false),
             binds: Some(vec![format!("{volume}:{DATA_DIR}")]),
             cpuset_cpus: self.spec.plan.cpuset.clone(),
-            nano_cpus: self.spec.plan.cpus.map(|c| (c * 1e9).round() as i64),
+            cpu_period: cpu_quota(self.spec.plan.cpus).map(|q| q.0),
+            cpu_quota: cpu_quota(self.spec.plan.cpus).map(|q| q.1),
             network_mode: Some(network_mode),
             ..Default::default()
         };
@@ -280,5 +282,26 @@ fn cfg_client_port(cfg: &ZooCfg, id: u32) -> u16 {
         crate::plan::engines::host_ports(id).0
     } else {
         cfg.client_port
+    }
+}
+
+/// CFS period of a server's CPU quota, µs. Docker's `--cpus` uses 100 ms: a container that spends
+/// its quota early in a period then stalls for the rest (80 ms at 0.2 CPU), which a 20 ms p99
+/// objective would measure instead of ZooKeeper. With 10 ms a stall is at most 10 ms − quota.
+pub const CPU_PERIOD_US: i64 = 10_000;
+
+/// `(cpu_period, cpu_quota)` in µs for a quota of `cpus` CPUs.
+pub fn cpu_quota(cpus: Option<f64>) -> Option<(i64, i64)> {
+    cpus.map(|c| (CPU_PERIOD_US, ((c * CPU_PERIOD_US as f64).round() as i64).max(1000)))
+}
+
+#[cfg(test)]
+mod cpu_quota_tests {
+    #[test]
+    fn quota_is_over_a_10_ms_period_and_never_below_the_kernel_minimum() {
+        assert_eq!(super::cpu_quota(Some(0.2)), Some((10_000, 2_000)));
+        assert_eq!(super::cpu_quota(Some(1.5)), Some((10_000, 15_000)));
+        assert_eq!(super::cpu_quota(Some(0.01)), Some((10_000, 1_000)), "1 ms is the kernel's minimum quota");
+        assert_eq!(super::cpu_quota(None), None);
     }
 }

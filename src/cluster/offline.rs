@@ -198,7 +198,8 @@ impl Cluster {
                 init: Some(true),
                 binds: Some(vec![format!("{}:{DATA_DIR}", copy.scratch)]),
                 cpuset_cpus: self.spec.plan.cpuset.clone(),
-                nano_cpus: self.spec.plan.cpus.map(|c| (c * 1e9).round() as i64),
+                cpu_period: super::container::cpu_quota(self.spec.plan.cpus).map(|q| q.0),
+                cpu_quota: super::container::cpu_quota(self.spec.plan.cpus).map(|q| q.1),
                 ..Default::default()
             };
             let mut body = ContainerCreateBody {

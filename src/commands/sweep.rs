@@ -1,7 +1,11 @@
 //! `zkchaos sweep <sweep.toml>`: capacity planning. For every point of the sweep file (size ×
-//! read ratio × state × …) find the maximum sustainable open-loop rate under the objective
-//! ([`crate::capacity::search`]), with closed-loop steps for the saturation reference and the USL
-//! fit, and write `results/sweeps/<name>/<timestamp>/` after every point.
+//! read ratio × state × …): closed-loop steps (the saturation reference and the USL fit), then
+//! many short open-loop steps at spread rates in a shuffled, seeded order, fitted by
+//! [`crate::capacity::curve`]; `results/sweeps/<name>/<timestamp>/` is written after every point.
+//!
+//! Equal servers: every ensemble is created with the sweep's CPU budget (`ClusterPlan::cpus` /
+//! `cpuset`, on the ZooKeeper containers), and the load driver is pinned to its own CPU
+//! (`cpu.driver_cpu`); its process CPU is measured per step and recorded.
 //!
 //! Ensembles: each repetition starts a fresh ensemble per (image, size); its steady points run
 //! first, then one follower (found with `srvr`) is stopped for the degraded points. An
@@ -15,11 +19,11 @@
 
 use crate::runner::ensemble::{self, Up};
 use crate::runner::recorded::{RecordTo, RecordedLoad};
-use crate::capacity::results::{Machine, PointResult, RepResult, StepRow, SweepSummary, SCHEMA_VERSION};
-use crate::capacity::search::{Outcome, Search, SearchConfig};
+use crate::capacity::curve::{self, EstimateConfig};
+use crate::capacity::results::{median, DriverShare, Machine, PointResult, RepResult, StepRow, SweepSummary, SCHEMA_VERSION};
 use crate::capacity::step::{figures, judge, StepFigures, Verdict};
 use crate::capacity::sweep::{Point, State, SweepFile};
-use crate::capacity::usl;
+use crate::capacity::{physics, usl};
 use crate::cluster::{self, Cluster, ClusterSpec};
 use crate::plan::{ClusterPlan, LoadMode, LoadPlan, OpKind, Plan, ProcedurePlan, ReconfigAuth, ReconfigStep};
 use crate::procedure::{self, ProcedureCtx};
@@ -33,7 +37,7 @@ use tokio_util::sync::CancellationToken;
 
 #[derive(Debug, clap::Args, Clone)]
 pub struct SweepArgs {
-    /// Sweep file (TOML): axes, objective, ramp. Bundled: profiles/capacity-quick.toml, capacity-full.toml.
+    /// Sweep file (TOML): axes, objective, steps, CPU budget. Bundled: profiles/capacity-quick.toml, capacity-full.toml.
     pub sweep: PathBuf,
     /// Results root (the sweep goes to <results>/sweeps/<name>/<timestamp>/); overrides the file's.
     #[arg(long)]
@@ -82,14 +86,8 @@ pub async fn sweep(args: SweepArgs) -> Result<()> {
             .and_then(|l| l.get("zkchaos.zookeeper-version").cloned());
         versions.push((image.clone(), v));
     }
-    let largest = file
-        .axes
-        .size
-        .iter()
-        .map(|s| s + if file.axes.state.contains(&State::Expanding) { 2 } else { 0 })
-        .max()
-        .unwrap_or(1);
-    cluster::memory_preflight(largest, file.heap_mb)?;
+    cluster::memory_preflight(file.largest_ensemble(), file.heap_mb)?;
+    let driver = split_cpus(&file)?;
     let root = args.results.clone().unwrap_or_else(|| PathBuf::from(&file.results));
     let dir = create_sweep_dir(&root, &file.name)?;
     crate::record::write_atomic(&dir.join("sweep.toml"), text.as_bytes())?;
@@ -125,10 +123,12 @@ pub async fn sweep(args: SweepArgs) -> Result<()> {
         error: None,
         objective: file.objective.clone(),
         cpu_budget: file.cpu.clone(),
+        driver,
         machine,
         sweep: file.clone(),
         skipped: file.skipped(),
         capacity: Vec::new(),
+        physics: Vec::new(),
         points: Vec::new(),
     };
     let cancel = CancellationToken::new();
@@ -181,11 +181,47 @@ fn create_sweep_dir(root: &Path, name: &str) -> Result<PathBuf> {
     Ok(crate::record::rundir::create_timestamped_dir(&root.join("sweeps").join(name))?)
 }
 
+/// Check the budget fits this host and pin the driver: the driver's share as recorded.
+fn split_cpus(file: &SweepFile) -> Result<DriverShare> {
+    let cpu = &file.cpu;
+    let host = super::bench::allowed_cpus();
+    let need = cpu.server_cpus * f64::from(file.largest_ensemble());
+    if cpu.server_cpuset.is_none() && need > host.len() as f64 {
+        return Err(Error::bad_input(format!(
+            "sweep file: cpu.server_cpus = {} × {} servers = {need:.2} CPUs exceeds this host's {} CPU(s): lower cpu.server_cpus",
+            cpu.server_cpus,
+            file.largest_ensemble(),
+            host.len()
+        )));
+    }
+    let mut share = DriverShare { limit_cores: file.driver.max_cpu_cores, ..DriverShare::default() };
+    share.note = match cpu.driver_cpu {
+        None => "not pinned: it competes with the servers for the host's CPUs".into(),
+        Some(c) if !host.contains(&c) => {
+            return Err(Error::bad_input(format!(
+                "sweep file: cpu.driver_cpu = {c} is not a CPU this process may use ({host:?}): pick one of them or remove the key"
+            )))
+        }
+        Some(c) => {
+            super::bench::pin_process(c)
+                .map_err(|e| Error::environment(format!("cannot pin the load driver to CPU {c} (sched_setaffinity): {e}")))?;
+            share.pinned_cpu = Some(c);
+            format!("every thread of zkchaos pinned to host CPU {c} (not fenced from other processes of the host)")
+        }
+    };
+    Ok(share)
+}
+
 fn save(sw: &mut Sweep) -> Result<()> {
     sw.summary.wall_s = sw.started.elapsed().as_secs_f64();
     sw.summary.machine.load_average_end = HostInfo::detect().load_average;
     sw.summary.points = sw.results.clone();
     sw.summary.capacity = sw.results.iter().map(PointResult::capacity).collect();
+    sw.summary.physics = physics::checks(&sw.summary.capacity, sw.file.cpu.quota().is_some());
+    let cpu: Vec<f64> = sw.steps.iter().map(|s| s.step.driver_cpu_cores).collect();
+    sw.summary.driver.steps = cpu.len() as u32;
+    sw.summary.driver.cpu_cores_median = median(&cpu);
+    sw.summary.driver.cpu_cores_max = cpu.iter().copied().reduce(f64::max);
     crate::capacity::write_all(&sw.dir, &sw.summary, &sw.steps)
 }
 
@@ -193,7 +229,7 @@ fn result_slot<'a>(results: &'a mut Vec<PointResult>, point: &Point) -> &'a mut 
     if let Some(i) = results.iter().position(|r| r.point == *point) {
         return &mut results[i];
     }
-    results.push(PointResult { point: point.clone(), reps: Vec::new(), usl: None });
+    results.push(PointResult { point: point.clone(), reps: Vec::new(), estimate: None, achieved_ops: None, usl: None });
     results.last_mut().expect("just pushed")
 }
 
@@ -229,40 +265,13 @@ async fn create_cluster(sw: &Sweep, image: &str, size: u32, dynamic: bool) -> Re
         size,
         dynamic_config: dynamic,
         heap_mb: sw.file.heap_mb,
+        cpus: sw.file.cpu.quota(),
+        cpuset: sw.file.cpu.server_cpuset.clone(),
         ..ClusterPlan::default()
     };
     let spec = ClusterSpec { skip_acl: dynamic, ..ensemble::spec(format!("sweep-{}", sw.file.name), plan) };
     let up = Up { cancel: Some(sw.cancel.clone()), ..Up::within(ENSEMBLE_UP) };
-    let mut cluster = ensemble::start(spec, &up).await?.cluster;
-    if let Err(e) = apply_cpu_budget(sw, &cluster).await {
-        teardown(&mut cluster).await;
-        return Err(e);
-    }
-    Ok(cluster)
-}
-
-/// The sweep's CPU budget, applied with `docker update` to every running server.
-async fn apply_cpu_budget(sw: &Sweep, cluster: &Cluster) -> Result<()> {
-    let cpu = &sw.file.cpu;
-    if cpu.server_cpus.is_none() && cpu.server_cpuset.is_none() {
-        return Ok(());
-    }
-    for id in cluster.server_ids() {
-        let name = cluster.container_name(id);
-        let body = bollard::models::ContainerUpdateBody {
-            cpu_period: cpu.server_cpus.map(|_| 100_000),
-            cpu_quota: cpu.server_cpus.map(|c| (c * 100_000.0).round() as i64),
-            cpuset_cpus: cpu.server_cpuset.clone(),
-            ..Default::default()
-        };
-        cluster
-            .engine_of(id)
-            .docker
-            .update_container(&name, body)
-            .await
-            .map_err(|e| Error::environment(format!("cannot set the CPU budget of {name}: {e}")))?;
-    }
-    Ok(())
+    Ok(ensemble::start(spec, &up).await?.cluster)
 }
 
 use crate::runner::ensemble::teardown;
@@ -319,27 +328,36 @@ fn load_plan(sw: &Sweep, p: &Point, mode: LoadMode, rate: u32, in_flight: u32) -
 }
 
 /// [`run_point`], but a harness error (not an interruption) becomes that repetition's result
-/// (no number, the error as the reason) and the sweep goes on.
+/// (its steps so far still count, the error is its note) and the sweep goes on.
 async fn point_or_error(sw: &mut Sweep, connect: Option<&str>, p: &Point, rep: u32) -> Result<()> {
     match run_point(sw, connect, p, rep).await {
         Err(e) if !matches!(e, Error::Interrupted(_)) => {
             let msg = e.chain_message();
             eprintln!("zkchaos: [{}] rep {rep}: {msg}", p.label());
+            let seed = order_seed(sw.file.seed, p, rep);
             result_slot(&mut sw.results, p).reps.push(RepResult {
                 rep,
-                outcome: Outcome::Unstable { reason: format!("harness error: {msg}") },
-                driver_limited: false,
                 saturation_ops: None,
-                error: Some(msg),
+                order_seed: seed,
+                order: Vec::new(),
+                error: Some(format!("harness error: {msg}")),
             });
+            refit(sw, p);
             Ok(())
         }
         r => r,
     }
 }
 
-/// One repetition of one point: closed-loop steps, then the search. `connect`: the serving
-/// servers of the shared ensemble, or `None` for an `expanding` point (each step its own).
+/// The seed of a point's shuffled order in one repetition: the sweep's seed mixed with the
+/// point and the repetition (FNV-1a), so every point gets its own recorded order.
+fn order_seed(seed: u64, p: &Point, rep: u32) -> u64 {
+    let text = format!("{}|{}|{}|{}|{}|{}|{rep}", p.image, p.size, p.state, p.read_pct, p.value_size, p.sessions);
+    text.bytes().fold(seed ^ 0xcbf2_9ce4_8422_2325, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3))
+}
+
+/// One repetition of one point: closed-loop levels, then the shuffled curve (and one further
+/// round past a bound), then the point is refitted with every repetition's steps.
 async fn run_point(sw: &mut Sweep, connect: Option<&str>, p: &Point, rep: u32) -> Result<()> {
     let mut n = 0u32;
     let levels: Vec<u32> = if p.state == State::Steady {
@@ -347,53 +365,83 @@ async fn run_point(sw: &mut Sweep, connect: Option<&str>, p: &Point, rep: u32) -
     } else {
         sw.file.closed_loop.in_flight.iter().max().copied().into_iter().collect()
     };
-    let mut closed = Vec::new();
+    let mut saturation = None;
     for &level in &levels {
         let plan = load_plan(sw, p, LoadMode::Closed, 0, level);
         let (w, m) = (sw.file.closed_loop.warmup_s, sw.file.closed_loop.measure_s);
         let f = hold(sw, connect, p, &plan, w, m).await?;
         let v = judge(&f, None, &sw.file.objective, &sw.file.driver);
         report_step(p, rep, n, "closed", &format!("{level} in flight"), &f, v);
-        sw.steps.push(StepRow::new(p, rep, n, "closed", None, Some(level), &f, v));
-        closed.push((f64::from(level), f.ok_rate));
+        sw.steps.push(StepRow::new(p, rep, n, "closed", (None, Some(level)), &f, v));
+        saturation = Some(f.ok_rate);
         n += 1;
     }
-    let saturation = closed.last().map(|c| c.1);
-    let r = &sw.file.ramp;
-    let start = if r.start_rate > 0 { f64::from(r.start_rate) } else { saturation.unwrap_or(1000.0) * 0.5 };
-    let mut search = Search::new(SearchConfig {
-        start,
-        factor: r.factor,
-        min_rate: f64::from(r.min_rate),
-        max_rate: f64::from(r.max_rate),
-        resolution: r.resolution,
-        confirm: r.confirm,
-        max_steps: r.max_steps,
-    });
-    let mut driver_limited = false;
-    while let Some(probe) = search.next() {
-        let plan = load_plan(sw, p, LoadMode::Open, probe.rate, 0);
-        let f = hold(sw, connect, p, &plan, sw.file.ramp.warmup_s, sw.file.ramp.measure_s).await?;
-        let v = judge(&f, Some(f64::from(probe.rate)), &sw.file.objective, &sw.file.driver);
-        driver_limited |= v == Verdict::DriverLimited;
-        report_step(p, rep, n, probe.purpose.as_str(), &format!("{} ops/s", probe.rate), &f, v);
-        sw.steps.push(StepRow::new(p, rep, n, probe.purpose.as_str(), Some(probe.rate), None, &f, v));
-        search.record(v == Verdict::Pass);
-        n += 1;
+    let st = sw.file.steps.clone();
+    let (min, max) = (f64::from(st.min_rate), f64::from(st.max_rate));
+    let (lo, hi) = if st.low_rate > 0 {
+        (f64::from(st.low_rate), f64::from(st.high_rate))
+    } else {
+        let sat = saturation.unwrap_or(1000.0).max(min);
+        (sat * st.low, sat * st.high)
+    };
+    let seed = order_seed(sw.file.seed, p, rep);
+    let mut order = curve::shuffled(&curve::spread(lo.clamp(min, max), hi.clamp(min, max), st.count), seed);
+    hold_rates(sw, connect, p, rep, &order, "curve", &mut n).await?;
+    if st.extend > 0 {
+        let answer = refit(sw, p);
+        if let Some((a, b)) = curve::extension(&answer, 3.0, min, max) {
+            let more = curve::shuffled(&curve::spread(a, b, st.extend), seed.wrapping_add(1));
+            eprintln!("zkchaos: [{}] rep {rep}: {answer:?}: one more round at {a:.0}–{b:.0} ops/s", p.label());
+            hold_rates(sw, connect, p, rep, &more, "extension", &mut n).await?;
+            order.extend(more);
+        }
     }
-    let outcome =
-        search.outcome().cloned().unwrap_or(Outcome::Unstable { reason: "search ended without an outcome".into() });
-    eprintln!("zkchaos: [{}] rep {rep}: {outcome:?}", p.label());
-    let slot = result_slot(&mut sw.results, p);
-    slot.reps.push(RepResult { rep, outcome, driver_limited, saturation_ops: saturation, error: None });
-    if p.state == State::Steady {
-        // Fit every repetition's closed-loop points together.
-        let mut pts: Vec<(f64, f64)> =
-            slot.usl.as_ref().map(|u| u.residuals.iter().map(|r| (r.n, r.observed)).collect()).unwrap_or_default();
-        pts.extend(closed);
-        slot.usl = usl::fit(&pts);
+    result_slot(&mut sw.results, p).reps.push(RepResult { rep, saturation_ops: saturation, order_seed: seed, order, error: None });
+    let answer = refit(sw, p);
+    eprintln!("zkchaos: [{}] rep {rep}: {answer:?}", p.label());
+    Ok(())
+}
+
+/// Hold each rate of `rates` in that order, judging and recording every step.
+async fn hold_rates(sw: &mut Sweep, connect: Option<&str>, p: &Point, rep: u32, rates: &[u32], purpose: &str, n: &mut u32) -> Result<()> {
+    for &rate in rates {
+        let plan = load_plan(sw, p, LoadMode::Open, rate, 0);
+        let f = hold(sw, connect, p, &plan, sw.file.steps.warmup_s, sw.file.steps.measure_s).await?;
+        let v = judge(&f, Some(f64::from(rate)), &sw.file.objective, &sw.file.driver);
+        report_step(p, rep, *n, purpose, &format!("{rate} ops/s"), &f, v);
+        sw.steps.push(StepRow::new(p, rep, *n, purpose, (Some(rate), None), &f, v));
+        *n += 1;
     }
     Ok(())
+}
+
+/// Refit a point from every repetition's steps so far: the curve, the achieved rate at the
+/// answer, and (steady points) the USL over the closed-loop levels the driver did not limit.
+fn refit(sw: &mut Sweep, p: &Point) -> curve::Answer {
+    let mine: Vec<&StepRow> = sw.steps.iter().filter(|s| s.point == *p).collect();
+    let open: Vec<(f64, Verdict)> =
+        mine.iter().filter_map(|s| s.step.offered_ops.map(|r| (f64::from(r), s.step.verdict))).collect();
+    let st = &sw.file.steps;
+    let cfg = EstimateConfig { level: st.level, bootstrap: st.bootstrap, ci_level: st.ci_level, seed: order_seed(sw.file.seed, p, u32::MAX) };
+    let estimate = curve::estimate(&open, &cfg);
+    let answer = estimate.answer;
+    let achieved = answer.value().and_then(|v| {
+        mine.iter()
+            .filter(|s| s.step.verdict == Verdict::Pass && s.step.offered_ops.is_some_and(|r| f64::from(r) <= v + 0.5))
+            .max_by_key(|s| s.step.offered_ops)
+            .map(|s| s.step.achieved_ops)
+    });
+    let closed: Vec<(f64, f64)> = mine
+        .iter()
+        .filter(|s| s.step.verdict != Verdict::DriverLimited)
+        .filter_map(|s| s.step.in_flight.map(|n| (f64::from(n), s.step.achieved_ops)))
+        .collect();
+    let usl = if p.state == State::Steady { usl::fit(&closed) } else { None };
+    let slot = result_slot(&mut sw.results, p);
+    slot.estimate = Some(estimate);
+    slot.achieved_ops = achieved;
+    slot.usl = usl;
+    answer
 }
 
 fn report_step(p: &Point, rep: u32, n: u32, purpose: &str, what: &str, f: &StepFigures, v: Verdict) {

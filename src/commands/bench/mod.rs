@@ -112,7 +112,7 @@ pub(crate) async fn start_ensemble(size: u32, cpuset: Option<String>) -> crate::
 }
 
 /// The CPUs this process may run on.
-fn allowed_cpus() -> Vec<usize> {
+pub(crate) fn allowed_cpus() -> Vec<usize> {
     // SAFETY: sched_getaffinity fills the zeroed set we pass, sized by the argument.
     unsafe {
         let mut set: libc::cpu_set_t = std::mem::zeroed();
@@ -124,7 +124,7 @@ fn allowed_cpus() -> Vec<usize> {
 }
 
 /// Confine every thread of this process (threads started later inherit it) to `cpu`.
-fn pin_process(cpu: usize) -> std::io::Result<()> {
+pub(crate) fn pin_process(cpu: usize) -> std::io::Result<()> {
     // SAFETY: CPU_SET/sched_setaffinity only touch the local set and the named thread's mask.
     let mut set: libc::cpu_set_t = unsafe { std::mem::zeroed() };
     unsafe { libc::CPU_SET(cpu, &mut set) };
