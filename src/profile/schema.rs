@@ -123,6 +123,13 @@ const KIND: Key = key(
 );
 const TO: Key = key("to", Ty::U32, "an odd number of servers larger than cluster.size, at most 9");
 
+/// Keys every procedure kind accepts: its repetition into cycles (moved to `phases.cycles` /
+/// `phases.cycle_gap_s` of the plan by [`super::parse`]).
+const CYCLE_KEYS: &[Key] = &[
+    key("repeat", Ty::U32, "cycles of the procedure in one run, 1 to 100, e.g. repeat = 5"),
+    key("cycle_gap_s", Ty::F64, "seconds of load between a cycle's convergence and the next cycle"),
+];
+
 /// Keys of each procedure kind besides `kind`, and which are required.
 fn procedure_keys(kind: &str) -> (&'static [Key], &'static [&'static str]) {
     const NONE: &[Key] = &[key("duration_s", Ty::F64, "seconds")];
@@ -353,7 +360,7 @@ fn check_procedure(t: &Table) -> Result<(), ProfileError> {
     let (keys, required) = procedure_keys(kind);
     for (name, value) in t.iter().filter(|(name, _)| name.as_str() != "kind") {
         let path = format!("procedure.{name}");
-        match keys.iter().find(|k| k.name == name) {
+        match keys.iter().chain(CYCLE_KEYS).find(|k| k.name == name) {
             Some(k) => check_value(value, k, &path)?,
             None => {
                 let owners: Vec<&str> =

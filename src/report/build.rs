@@ -37,13 +37,126 @@ pub fn summary_of(d: &RunData, f: &RunFigures) -> Summary {
         .and_then(|o| ev.reconnect.after(o.to_us, window.1));
     let history = &f.history;
 
-    let phase_map: BTreeMap<String, PhaseSummary> =
-        ev.phases.iter().map(|(name, w)| (name.clone(), phase_summary(w))).collect();
+    let phase_map: BTreeMap<String, PhaseSummary> = ev
+        .phases
+        .iter()
+        .filter(|(name, _)| name.as_str() != super::figures::IMPACT && labels::cycle_number(name).is_none())
+        .map(|(name, w)| (name.clone(), phase_summary(w)))
+        .collect();
     // The warm-up's outages are the run's noise floor: already computed for its phase summary.
     let baseline: Option<OutageMs> = phase_map.get("warmup").map(|p: &PhaseSummary| p.outage_ms.clone());
 
     let leaders = check::analyze_modes(&d.samples, &check::HarnessFaults::from_marks(&d.marks));
-    let data_loss = match &d.readbacks {
+    let data_loss = data_loss_check(d, f);
+    let single_leader =
+        CheckSummary { verdict: leaders.verdict, detail: leaders.headline(), figures: figures_of(&leaders) };
+    let ephemerals = ephemerals_check(d, f);
+    let digest_report = check::digest::judge(d.mntr.as_deref());
+    let divergence = divergence(f, &digest_report);
+    let digest = CheckSummary {
+        verdict: digest_report.verdict,
+        detail: digest_report.detail.clone(),
+        figures: figures_of(&digest_report).into_iter().filter(|(k, _)| k != "detail").collect(),
+    };
+    // A digest mismatch is a safety failure (exit 3); a digest that could not be judged is
+    // reported but does not make the run UNKNOWN (older releases, a server down at the end).
+    let digest_verdict = if digest.verdict == Verdict::Fail { Verdict::Fail } else { Verdict::Pass };
+    let verdict = Verdict::combine_all(
+        [data_loss.verdict, single_leader.verdict, digest_verdict].into_iter().chain(ephemerals.as_ref().map(|c| c.verdict)),
+    );
+    let election_lines: BTreeMap<u32, Vec<_>> =
+        f.server_logs.iter().map(|(id, s)| (*id, s.elections.clone())).collect();
+    let elections = analysis::elections::elections(&d.samples, &election_lines);
+    let server_log = f.server_logs.iter().map(|(id, s)| (format!("zk{id}"), s.clone())).collect();
+
+    let outage = outage_ms(&ev.whole);
+    let notes = notes_of(d, f, &outage, baseline.as_ref());
+    let from_size = plan.cluster.size;
+    let to_size = plan.procedure.target_size(from_size);
+
+    Summary {
+        schema_version: SCHEMA_VERSION,
+        run_id: d.run_id.clone(),
+        profile: plan.name.clone(),
+        strategy: plan.procedure.strategy(),
+        from_size,
+        to_size,
+        seed: plan.seed,
+        started_at: d.meta.as_ref().map(|m| m.started_at.clone()).unwrap_or_default(),
+        duration_s: analysis::last_time_us(d, ev.event_window.1) as f64 / 1e6,
+        load: load_summary(plan),
+        ops: ops_summary(counts),
+        errors_by_class: counts.by_class.clone(),
+        error_rate: error_rate(counts),
+        outage_ms: outage,
+        outage_baseline_ms: baseline.unwrap_or_default(),
+        service_outage_ms: service.map(|o| o.longest_ms),
+        service_outage_resolution_ms: service.map(|_| poll_ms),
+        reconnect_ms: reconnect,
+        outage_resolution_ms: OutageResolution { read: whole.resolution_ms.read, write: whole.resolution_ms.write },
+        outage_at_ms: OutageMs {
+            any: whole.any.map(|o| o.longest_from_us as f64 / 1e3),
+            read: whole.read.map(|o| o.longest_from_us as f64 / 1e3),
+            write: whole.write.map(|o| o.longest_from_us as f64 / 1e3),
+            ..OutageMs::default()
+        },
+        outage_gaps: outage_gaps(whole),
+        latency_us: latency_map(&ev.whole.ok_hist),
+        latency_all_us: latency_map(&ev.whole.all_hist),
+        schedule_lag_us: ev.lag,
+        phases: phase_map,
+        impact: ev.phases.get(super::figures::IMPACT).map(phase_summary),
+        cycles: cycle_summaries(d, ev, &elections),
+        procedure: analysis::procedure_steps(&d.marks),
+        converge_ms: analysis::converge_ms(&d.marks),
+        settle_ms: analysis::settle_ms(&d.marks),
+        leader_changes: leaders.leader_changes,
+        elections: elections.clone(),
+        server_log,
+        checks: Checks {
+            data_loss,
+            single_leader,
+            stale_reads: StaleReadsSummary {
+                count: history.stale_reads,
+                reads_checked: history.reads_checked,
+                worst_lag_versions: history.worst_lag_versions,
+                worst_lag_ms: history.worst_lag_ms,
+            },
+            ephemerals,
+            digest,
+        },
+        divergence,
+        auth: match &plan.procedure {
+            ProcedurePlan::ReconfigExpand { auth: ReconfigAuth::SuperDigest, .. } => Some("super-digest".into()),
+            ProcedurePlan::ReconfigExpand { auth: ReconfigAuth::SkipAcl, .. } => Some("skip-acl: insecure".into()),
+            _ => None,
+        },
+        verdict,
+        notes,
+        models: d.meta.as_ref().and_then(|m| m.models.clone()),
+        process: ProcessSummary::of(&d.process),
+    }
+}
+
+/// The load as planned.
+fn load_summary(plan: &crate::plan::Plan) -> LoadSummary {
+    LoadSummary {
+        mode: match plan.load.mode {
+            LoadMode::Open => "open".into(),
+            LoadMode::Closed => "closed".into(),
+        },
+        intended_rate: plan.load.rate,
+        sessions: plan.load.sessions,
+        interval_ms: plan.load.interval_ms,
+        op_timeout_ms: plan.load.op_timeout_ms,
+        reconnect: plan.load.reconnect.as_str().into(),
+    }
+}
+
+/// The acknowledged-write audit's verdict, with the version history's loss rules.
+fn data_loss_check(d: &RunData, f: &RunFigures) -> CheckSummary {
+    let (plan, history) = (&d.plan, &f.history);
+    match &d.readbacks {
         // Without events there is no list of acknowledged writes: nothing was checked.
         Some(_) if !plan.load.events => CheckSummary {
             verdict: Verdict::Unknown,
@@ -74,10 +187,13 @@ pub fn summary_of(d: &RunData, f: &RunFigures) -> Summary {
                 .into(),
             figures: BTreeMap::new(),
         },
-    };
-    let single_leader =
-        CheckSummary { verdict: leaders.verdict, detail: leaders.headline(), figures: figures_of(&leaders) };
-    let ephemerals = match (&d.readbacks, &f.ephemerals) {
+    }
+}
+
+/// The ephemeral-node check, when it applies.
+fn ephemerals_check(d: &RunData, f: &RunFigures) -> Option<CheckSummary> {
+    let plan = &d.plan;
+    match (&d.readbacks, &f.ephemerals) {
         (_, Some(report)) => Some(CheckSummary {
             verdict: report.verdict,
             detail: report.headline(),
@@ -91,25 +207,12 @@ pub fn summary_of(d: &RunData, f: &RunFigures) -> Summary {
             })
         }
         _ => None,
-    };
-    let digest_report = check::digest::judge(d.mntr.as_deref());
-    let divergence = divergence(f, &digest_report);
-    let digest = CheckSummary {
-        verdict: digest_report.verdict,
-        detail: digest_report.detail.clone(),
-        figures: figures_of(&digest_report).into_iter().filter(|(k, _)| k != "detail").collect(),
-    };
-    // A digest mismatch is a safety failure (exit 3); a digest that could not be judged is
-    // reported but does not make the run UNKNOWN (older releases, a server down at the end).
-    let digest_verdict = if digest.verdict == Verdict::Fail { Verdict::Fail } else { Verdict::Pass };
-    let verdict = Verdict::combine_all(
-        [data_loss.verdict, single_leader.verdict, digest_verdict].into_iter().chain(ephemerals.as_ref().map(|c| c.verdict)),
-    );
-    let election_lines: BTreeMap<u32, Vec<_>> =
-        f.server_logs.iter().map(|(id, s)| (*id, s.elections.clone())).collect();
-    let elections = analysis::elections::elections(&d.samples, &election_lines);
-    let server_log = f.server_logs.iter().map(|(id, s)| (format!("zk{id}"), s.clone())).collect();
+    }
+}
 
+/// Why the figures are what they are, in words.
+fn notes_of(d: &RunData, f: &RunFigures, outage: &OutageMs, baseline: Option<&OutageMs>) -> Vec<String> {
+    let (plan, ev) = (&d.plan, &f.events);
     let from_size = plan.cluster.size;
     let mut notes = d.notes.clone();
     notes.extend(f.notes.iter().cloned());
@@ -124,8 +227,7 @@ pub fn summary_of(d: &RunData, f: &RunFigures) -> Summary {
     if to_size != from_size && analysis::converge_ms(&d.marks).is_none() && procedure_phase {
         notes.push(format!("the ensemble was not seen to converge to {to_size} servers"));
     }
-    let outage = outage_ms(&ev.whole);
-    if let Some(b) = &baseline {
+    if let Some(b) = baseline {
         for (class, o, base) in [("read", outage.read, b.read), ("write", outage.write, b.write)] {
             if let (Some(o), Some(base)) = (o, base) {
                 if o < 2.0 * base {
@@ -144,77 +246,7 @@ pub fn summary_of(d: &RunData, f: &RunFigures) -> Summary {
     if plan.load.weight(crate::plan::OpKind::Create) == 0 && plan.load.weight(crate::plan::OpKind::Multi) == 0 {
         notes.push("the mix has no create: the strongest lost-write detector (sequential znodes) is off".into());
     }
-
-    Summary {
-        schema_version: SCHEMA_VERSION,
-        run_id: d.run_id.clone(),
-        profile: plan.name.clone(),
-        strategy: plan.procedure.strategy(),
-        from_size,
-        to_size,
-        seed: plan.seed,
-        started_at: d.meta.as_ref().map(|m| m.started_at.clone()).unwrap_or_default(),
-        duration_s: analysis::last_time_us(d, ev.event_window.1) as f64 / 1e6,
-        load: LoadSummary {
-            mode: match plan.load.mode {
-                LoadMode::Open => "open".into(),
-                LoadMode::Closed => "closed".into(),
-            },
-            intended_rate: plan.load.rate,
-            sessions: plan.load.sessions,
-            interval_ms: plan.load.interval_ms,
-            op_timeout_ms: plan.load.op_timeout_ms,
-            reconnect: plan.load.reconnect.as_str().into(),
-        },
-        ops: ops_summary(counts),
-        errors_by_class: counts.by_class.clone(),
-        error_rate: error_rate(counts),
-        outage_ms: outage,
-        outage_baseline_ms: baseline.unwrap_or_default(),
-        service_outage_ms: service.map(|o| o.longest_ms),
-        service_outage_resolution_ms: service.map(|_| poll_ms),
-        reconnect_ms: reconnect,
-        outage_resolution_ms: OutageResolution { read: whole.resolution_ms.read, write: whole.resolution_ms.write },
-        outage_at_ms: OutageMs {
-            any: whole.any.map(|o| o.longest_from_us as f64 / 1e3),
-            read: whole.read.map(|o| o.longest_from_us as f64 / 1e3),
-            write: whole.write.map(|o| o.longest_from_us as f64 / 1e3),
-            ..OutageMs::default()
-        },
-        outage_gaps: outage_gaps(whole),
-        latency_us: latency_map(&ev.whole.ok_hist),
-        latency_all_us: latency_map(&ev.whole.all_hist),
-        schedule_lag_us: ev.lag,
-        phases: phase_map,
-        procedure: analysis::procedure_steps(&d.marks),
-        converge_ms: analysis::converge_ms(&d.marks),
-        settle_ms: analysis::settle_ms(&d.marks),
-        leader_changes: leaders.leader_changes,
-        elections,
-        server_log,
-        checks: Checks {
-            data_loss,
-            single_leader,
-            stale_reads: StaleReadsSummary {
-                count: history.stale_reads,
-                reads_checked: history.reads_checked,
-                worst_lag_versions: history.worst_lag_versions,
-                worst_lag_ms: history.worst_lag_ms,
-            },
-            ephemerals,
-            digest,
-        },
-        divergence,
-        auth: match &plan.procedure {
-            ProcedurePlan::ReconfigExpand { auth: ReconfigAuth::SuperDigest, .. } => Some("super-digest".into()),
-            ProcedurePlan::ReconfigExpand { auth: ReconfigAuth::SkipAcl, .. } => Some("skip-acl: insecure".into()),
-            _ => None,
-        },
-        verdict,
-        notes,
-        models: d.meta.as_ref().and_then(|m| m.models.clone()),
-        process: ProcessSummary::of(&d.process),
-    }
+    notes
 }
 
 /// What the version history says was lost, one clause per rule (none: nothing).
@@ -329,6 +361,34 @@ fn latency_map(hists: &BTreeMap<crate::plan::OpKind, hdrhistogram::Histogram<u64
         out.insert("all".into(), Quantiles::from_histogram(&a));
     }
     out
+}
+
+/// Per-cycle figures: each cycle window's streamed figures, its convergence and its longest
+/// election (by start time in the window).
+fn cycle_summaries(
+    d: &RunData,
+    ev: &crate::analysis::stream::EventFigures,
+    elections: &[analysis::elections::Election],
+) -> Vec<CycleSummary> {
+    let last_mark = d.marks.iter().map(|m| m.at_us).max().unwrap_or(0);
+    analysis::windows::cycle_windows(&d.marks, last_mark)
+        .into_iter()
+        .filter_map(|c| {
+            let w = ev.phases.get(&labels::cycle(c.cycle))?;
+            let (from, to) = c.window;
+            let election_ms = elections
+                .iter()
+                .filter(|e| e.from_us >= from && e.from_us < to)
+                .map(|e| e.ms)
+                .fold(None, |m: Option<f64>, x| Some(m.map_or(x, |m| m.max(x))));
+            Some(CycleSummary {
+                cycle: c.cycle,
+                converge_ms: c.converged_us.map(|at| at.saturating_sub(from) as f64 / 1e3),
+                election_ms,
+                figures: phase_summary(w),
+            })
+        })
+        .collect()
 }
 
 fn phase_summary(w: &WindowFigures) -> PhaseSummary {
