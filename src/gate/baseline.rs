@@ -132,12 +132,16 @@ fn compared(
     let worse = worse_beyond_tolerance(figure, cm, bm, cfg.tolerance);
     let tol = format!("{:.0} %", cfg.tolerance * 100.0);
     let values = format!("median {} ({}) vs baseline {} ({})", figure.fmt(cm), cur.size_text(), figure.fmt(bm), base.size_text());
-    let test = if cfg.independent_cycles {
-        let flat = |s: &Side| stats::permutation::singletons(&s.blocks.concat());
-        stats::block_test(&flat(cur), &flat(base))
-    } else {
-        stats::block_test(&cur.blocks, &base.blocks)
-    };
+    let mut test = stats::block_test(&cur.blocks, &base.blocks);
+    if cfg.independent_cycles {
+        // What a test that ignores the runs would say: Mann-Whitney over the pooled cycles
+        // (normal approximation with ties above 10 a side, as scipy's default).
+        let (x, y) = (cur.blocks.concat(), base.blocks.concat());
+        if let (Some(t), Some(mw)) = (test.as_mut(), stats::mann_whitney_u(&x, &y)) {
+            t.p = mw.p;
+            t.min_p = stats::permutation::min_p(x.len(), y.len());
+        }
+    }
     if let Some(why) = weak_reason(cur, base, cfg) {
         let rule = format!("WEAK: no regression verdict possible; {why}");
         let seen = if worse { format!("median worse by > {tol}, which this design cannot confirm") } else { "not worse beyond the tolerance".into() };
