@@ -13,7 +13,8 @@
 //! 6. [`report`]: summary assembly, console, charts, comparisons; then [`stats`] (medians,
 //!    bootstrap intervals, rank tests), [`suite`] (suite files and their entries) and [`gate`]
 //!    (verdicts for CI) over stored summaries;
-//! 7. [`commands`]: one module per subcommand, wiring the layers (the only place that knows the
+//! 7. [`runner`]: the run lifecycle (phases, recorded load, progress) that `run` and `suite` call;
+//! 8. [`commands`]: one module per subcommand, wiring the layers (the only place that knows the
 //!    command line).
 
 pub mod analysis;
@@ -28,6 +29,7 @@ pub mod procedure;
 pub mod profile;
 pub mod record;
 pub mod report;
+pub mod runner;
 pub mod stats;
 pub mod suite;
 pub mod workload;

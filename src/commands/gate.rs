@@ -2,7 +2,6 @@
 //! command-line options (and a suite file's `[gate]` table) into a [`GateConfig`], load the runs,
 //! evaluate, print, write JUnit/JSON, and map the outcome to the exit code.
 
-use super::run::RunArgs;
 use crate::gate::{calibrate, evaluate, load, render, EntryRuns, Figure, GateConfig, GateReport, GateTable, Outcome, OutageLimits};
 use crate::{Error, Result};
 use clap::Args;
@@ -230,36 +229,6 @@ fn power(current: &[crate::gate::EntryRuns], pair: &str, args: &GateArgs) -> Res
         write_file(path, json.as_bytes())?;
     }
     Ok(())
-}
-
-/// `zkchaos run` with the gate options: without them, exactly `run_command`. With them, the
-/// profiles run one at a time through `run_command` (same validation, warnings and overrides),
-/// the new run directory of each is found below `<results>/<profile name>/`, and the gate judges
-/// them. (A concurrent `zkchaos run` of the same profile into the same results root could be
-/// mistaken for ours: give gated runs their own `--results`.)
-pub async fn run(args: RunArgs) -> Result<()> {
-    if !requested(&args.gate, None) {
-        return super::run::run_command(args).await;
-    }
-    config(&args.gate, None)?; // bad gate options are reported before anything runs
-    let mut names = Vec::new();
-    for path in &args.profiles {
-        names.push(crate::profile::load(path)?.plan.name);
-    }
-    let mut dirs = Vec::new();
-    for (path, name) in args.profiles.iter().zip(&names) {
-        let group = args.results.join(name);
-        let before = crate::record::rundir::run_dirs_in(&group);
-        let one = RunArgs { profiles: vec![path.clone()], ..args.clone() };
-        let result = super::run::run_command(one).await;
-        dirs.extend(crate::record::rundir::run_dirs_in(&group).into_iter().filter(|d| !before.contains(d)));
-        match result {
-            Ok(()) | Err(Error::CheckFailed(_)) => {}
-            Err(e) => return Err(e),
-        }
-    }
-    let report = judge(load::load_dirs(&dirs), &args.gate, None)?;
-    outcome_result(&report)
 }
 
 /// Thresholds and outputs of the CI gate, shared by `gate`, `run` and `suite`.

@@ -8,7 +8,7 @@
 //! `load-summary.json` ([`LoadSummary`]), which is also printed as a table.
 
 use super::args::DurationArg;
-use super::recorded::{RecordTo, RecordedLoad};
+use crate::runner::recorded::{RecordTo, RecordedLoad};
 use crate::analysis::{self, OpCounts, OutageFigures, Quantiles};
 use crate::plan::{LoadMode, LoadPlan, OpKind, Plan, ProcedurePlan};
 use crate::record::{labels, Epoch, MarkKind, RunDir, RunMeta};

@@ -17,8 +17,6 @@ pub mod export;
 pub mod gate;
 pub mod image;
 pub mod load;
-pub mod progress;
-pub mod recorded;
 pub mod run;
 pub mod suite;
 pub mod sweep;
@@ -90,7 +88,7 @@ pub async fn dispatch(cli: Cli) -> i32 {
             "no profile given: `zkchaos run <profile.toml>...`; {}",
             crate::profile::bundled_hint()
         ))),
-        Command::Run(args) => gate::run(args).await,
+        Command::Run(args) => run::run(args).await,
         Command::Load(args) => load::load(args).await,
         Command::Image(cmd) => image::image(cmd).await,
         Command::Cluster(cmd) => cluster::cluster(cmd).await,

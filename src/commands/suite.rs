@@ -1,5 +1,5 @@
 //! `zkchaos suite <suite.toml>`: run every entry `repeat` times, interleaved, each run a fresh
-//! ensemble through [`super::run::run_profile`]; record everything in `suite.json` as it goes;
+//! ensemble through [`crate::runner::run_profile`]; record everything in `suite.json` as it goes;
 //! then the comparison (`comparison/`, the same as `zkchaos compare`), the statistics
 //! (`stats.md`, `stats.json`) and, if asked, the gate.
 //!
@@ -12,7 +12,7 @@ use crate::suite::{schedule, stats_table, Suite};
 use super::gate::GateOpts;
 use clap::Args;
 use crate::gate::{self, load::load_run_figures, EntryRuns};
-use super::run::{run_profile, RunOptions};
+use crate::runner::{run_profile, RunOptions};
 use crate::{Error, Result};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde::Serialize;
@@ -164,7 +164,7 @@ async fn execute_runs(suite: &Suite, order: &[(usize, u32)], dir: &Path, manifes
     watch_signals(stop.clone());
     let progress = Progress::new(&suite.file.name, order.len(), quiet);
     // The suite draws its own progress; runs inside it stay quiet.
-    let opts = RunOptions { results: dir.to_path_buf(), keep: false, progress: super::progress::ProgressMode::Quiet };
+    let opts = RunOptions { results: dir.to_path_buf(), keep: false, progress: crate::runner::progress::ProgressMode::Quiet };
     let mut interrupted = false;
     for (k, &(i, rep)) in order.iter().enumerate() {
         if stop.is_cancelled() {

@@ -13,7 +13,7 @@
 //! A step is one [`RecordedLoad`] on a scratch directory: the events are read back, reduced to
 //! [`StepFigures`] over the window after the warm-up, and the directory is removed.
 
-use super::recorded::{RecordTo, RecordedLoad};
+use crate::runner::recorded::{RecordTo, RecordedLoad};
 use crate::capacity::results::{Machine, PointResult, RepResult, StepRow, SweepSummary, SCHEMA_VERSION};
 use crate::capacity::search::{Outcome, Search, SearchConfig};
 use crate::capacity::step::{figures, judge, StepFigures, Verdict};

@@ -276,7 +276,8 @@ pub async fn run_cycles<B: Backend>(ctx: &mut ProcedureCtx<'_, B>) -> Result<Cyc
         if n > 1 {
             ctx.marks.mark(Mark::new(ctx.now_us(), MarkKind::Start, &label, None));
         }
-        let outcome = run_procedure(ctx).await?;
+        let mut outcome = run_procedure(ctx).await?;
+        // Members left down on purpose are not waited for (their membership is still judged).
         let converged =
             wait_converged(&*ctx.cluster, &outcome.target_ids, &outcome.left_down, ctx.epoch, timeout, rounds).await;
         if n > 1 {
@@ -286,6 +287,9 @@ pub async fn run_cycles<B: Backend>(ctx: &mut ProcedureCtx<'_, B>) -> Result<Cyc
             });
         }
         if cycle >= n || converged.is_err() {
+            if cycle < n {
+                outcome.notes.push(format!("only {cycle} of {n} cycles ran: cycle {cycle} did not converge"));
+            }
             return Ok(CyclesOutcome { outcome, converged, cycles_run: cycle });
         }
         tokio::time::sleep(gap).await;

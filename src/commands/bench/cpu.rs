@@ -10,7 +10,7 @@
 
 use super::{median, scratch_dir, Out};
 use crate::record::process::Usage;
-use super::super::recorded::{RecordTo, RecordedLoad};
+use crate::runner::recorded::{RecordTo, RecordedLoad};
 use crate::plan::LoadPlan;
 use crate::record::{Epoch, OpKind};
 use crate::workload::{key_path, Mix, Schedule, Workload, SEQ_PREFIX};

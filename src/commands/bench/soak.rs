@@ -7,7 +7,7 @@
 //!
 //! `--seconds` overrides the hour (the default `--seconds` of the other measurements does not).
 
-use crate::commands::recorded::{RecordTo, RecordedLoad};
+use crate::runner::recorded::{RecordTo, RecordedLoad};
 use crate::plan::LoadPlan;
 use crate::record::process::{self, Drift, ProcessSample};
 use crate::record::{hlog, Epoch, WriteFailure};

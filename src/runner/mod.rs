@@ -1,4 +1,5 @@
-//! `zkchaos run`: one profile from nothing to results on disk, and back to nothing in Docker.
+//! The run lifecycle (Jepsen's core runner): one profile from nothing to results on disk, and
+//! back to nothing in Docker. `commands::run` parses the command line and calls [`run_profile`].
 //!
 //! [`run_profile`] owns the lifecycle and the exit paths: it creates the results directory (so an
 //! early failure still leaves `profile.toml`, `plan.json`, `meta.json` and a `status`), creates the
@@ -11,118 +12,24 @@
 
 mod offline_read;
 mod phases;
+pub mod progress;
+pub mod recorded;
 mod signals;
 pub mod test_hooks;
 
-use super::args::DurationArg;
 use crate::cluster::{self, Cluster, ClusterSpec};
-use crate::plan::{Plan, ProcedurePlan, ReconfigAuth};
-use crate::profile::{self, LoadedProfile};
+use crate::plan::{Plan, ReconfigAuth};
+use crate::profile::LoadedProfile;
 use crate::record::Epoch;
 use crate::record::{process, RunDir, RunMeta, WriteFailure};
 use crate::report;
 use crate::{Error, Result};
 use futures_util::FutureExt;
 use std::panic::AssertUnwindSafe;
-use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use tokio_util::sync::CancellationToken;
 
 pub use phases::RunOptions;
-
-#[derive(Debug, clap::Args, Clone)]
-pub struct RunArgs {
-    /// Profile files (TOML); several run one after another. Bundled ones are in profiles/
-    /// (with none given, they are listed).
-    pub profiles: Vec<PathBuf>,
-    /// Seed for the operation mix (overrides the profile's).
-    #[arg(long)]
-    pub seed: Option<u64>,
-    /// Results root directory (runs go to <out>/<profile>/<timestamp>-<id>/).
-    #[arg(long = "out", visible_alias = "results", value_name = "DIR", default_value = "results")]
-    pub results: PathBuf,
-    /// Leave containers, network and volumes in place after the run (prints how to remove them).
-    #[arg(long)]
-    pub keep: bool,
-    /// No live progress (on a terminal a status line is redrawn every second; otherwise one
-    /// line per phase is printed).
-    #[arg(long)]
-    pub quiet: bool,
-    /// Override the warm-up phase (e.g. 5s, 500ms, or seconds).
-    #[arg(long)]
-    pub warmup: Option<DurationArg>,
-    /// Override the post-procedure phase (e.g. 5s, 500ms, or seconds).
-    #[arg(long)]
-    pub post: Option<DurationArg>,
-    /// Override the load rate (ops/s).
-    #[arg(long)]
-    pub rate: Option<u32>,
-    /// Judge the runs afterwards (as `zkchaos gate` does) when any of these is given.
-    #[command(flatten)]
-    pub gate: super::gate::GateOpts,
-}
-
-/// `zkchaos run <profiles>...`: validate every profile first, then run them one after another.
-/// Returns the first harness error, else `CheckFailed` if any run's verdict was FAIL.
-pub async fn run_command(args: RunArgs) -> Result<()> {
-    let mut loaded = Vec::new();
-    for path in &args.profiles {
-        let mut p = profile::load(path)?;
-        apply_overrides(&mut p.plan, &args);
-        profile::validate(&p.plan)
-            .map_err(|e| e.in_source(&format!("{} with command-line overrides", path.display())))?;
-        if let Some(w) = hazard_warning(&p.plan) {
-            eprintln!("zkchaos: warning: {}: {w}", path.display());
-        }
-        loaded.push(p);
-    }
-    let opts = RunOptions {
-        results: args.results.clone(),
-        keep: args.keep,
-        progress: super::progress::ProgressMode::detect(args.quiet),
-    };
-    let mut failed_checks = Vec::new();
-    for p in loaded {
-        let outcome = run_profile(p, &opts).await?;
-        if outcome.verdict_failed {
-            failed_checks.push(outcome.dir.display().to_string());
-        }
-    }
-    if failed_checks.is_empty() {
-        Ok(())
-    } else {
-        Err(Error::check_failed(format!("safety checks failed in {}", failed_checks.join(", "))))
-    }
-}
-
-/// Plans that set up a known unsafe ordering (see [`crate::procedure::restart::new_majority_warning`]
-/// and, for runbooks, [`crate::procedure::restart::split_view_warning`]).
-fn hazard_warning(plan: &Plan) -> Option<String> {
-    let from = plan.cluster.size;
-    match plan.procedure {
-        ProcedurePlan::RestartExpand { to, order } => {
-            crate::procedure::restart::new_majority_warning(from, to, order == crate::plan::RestartOrder::NewFirst)
-        }
-        ProcedurePlan::RollingExpand { to, .. } => crate::procedure::restart::new_majority_warning(from, to, true),
-        ProcedurePlan::Steps { ref steps, .. } => crate::procedure::restart::split_view_warning(from, plan.cluster.dynamic_config, steps),
-        _ => None,
-    }
-}
-
-fn apply_overrides(plan: &mut Plan, args: &RunArgs) {
-    if let Some(seed) = args.seed {
-        plan.seed = Some(seed);
-    }
-    if let Some(w) = args.warmup {
-        plan.phases.warmup_s = w.secs_f64();
-    }
-    if let Some(p) = args.post {
-        plan.phases.post_s = p.secs_f64();
-    }
-    if let Some(r) = args.rate {
-        plan.load.rate = r;
-    }
-}
 
 /// What one run left behind.
 #[derive(Debug)]

@@ -9,7 +9,7 @@
 //! Background tasks (load, monitor, recorder) are stopped through the run's cancellation token on
 //! every path; on the normal path they are stopped here, in order, so their files are complete.
 
-use super::super::recorded::{RecordTo, RecordedLoad};
+use super::recorded::{RecordTo, RecordedLoad};
 use crate::cluster::{self, monitor, Cluster};
 use crate::plan::Plan;
 use crate::procedure::{self, MarkSink, ProcedureCtx};
@@ -27,7 +27,7 @@ pub struct RunOptions {
     pub results: PathBuf,
     pub keep: bool,
     /// Live progress on stderr (a status line on a terminal, a line per phase otherwise).
-    pub progress: super::super::progress::ProgressMode,
+    pub progress: super::progress::ProgressMode,
 }
 
 /// What the phases need besides the cluster.
@@ -41,7 +41,7 @@ pub struct PhaseCtx<'a> {
     pub cancel: CancellationToken,
     /// Tripped by any writer of the run's files that fails (the run then stops).
     pub failure: WriteFailure,
-    pub progress: super::super::progress::ProgressMode,
+    pub progress: super::progress::ProgressMode,
 }
 
 impl MarkSink for RecorderHandle {
@@ -82,7 +82,7 @@ pub async fn execute(ctx: &PhaseCtx<'_>, cluster: &mut Cluster) -> Result<()> {
     let server_list = workload.server_list();
     let load_task = tokio::spawn(workload.run(rec.clone(), load_cancel.clone()));
     let progress_cancel = ctx.cancel.child_token();
-    let progress = super::super::progress::spawn(rec.clone(), ctx.epoch, ctx.progress, progress_cancel.clone());
+    let progress = super::progress::spawn(rec.clone(), ctx.epoch, ctx.progress, progress_cancel.clone());
 
     // Warm-up.
     phase(&rec, labels::PHASE_WARMUP, MarkKind::Start);
@@ -109,15 +109,9 @@ pub async fn execute(ctx: &PhaseCtx<'_>, cluster: &mut Cluster) -> Result<()> {
     // The procedure's cycles (one unless `procedure.repeat`), each waited to convergence.
     let cycles = procedure::run_cycles(&mut pctx).await?;
     let outcome = cycles.outcome;
-    if cycles.cycles_run < plan.phases.cycles {
-        let text = format!("only {} of {} cycles ran: cycle {} did not converge", cycles.cycles_run, plan.phases.cycles, cycles.cycles_run);
-        rec.mark_now(MarkKind::Point, labels::NOTE, Some(text));
-    }
     for note in outcome.notes.iter().cloned().chain(outcome.left_down_note()) {
         rec.mark_now(MarkKind::Point, labels::NOTE, Some(note));
     }
-    // Members the procedure left down on purpose are not waited for (their membership is still
-    // judged: the running members must see them as members).
     match cycles.converged {
         Ok(at_us) => rec.mark(Mark::new(at_us, MarkKind::Point, labels::CONVERGED, None)),
         Err(reason) => rec.mark_now(
