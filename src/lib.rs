@@ -11,7 +11,7 @@
 //! 4. [`analysis`]: figures derived from the record (pure);
 //! 5. [`check`]: verdicts derived from the record (pure);
 //! 6. [`report`]: summary assembly, console, charts, comparisons; then [`stats`] (medians,
-//!    bootstrap intervals, rank tests), [`suite`] (suite files and their entries) and [`gate`]
+//!    order-statistic intervals, exact rank tests), [`suite`] (suite files and their entries) and [`gate`]
 //!    (verdicts for CI) over stored summaries;
 //! 7. [`runner`]: the run lifecycle (phases, recorded load, progress) that `run` and `suite` call;
 //! 8. [`commands`]: one module per subcommand, wiring the layers (the only place that knows the
