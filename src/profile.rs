@@ -220,8 +220,9 @@ mod tests {
         }
         // Seven strategy profiles, twelve runbooks (issue 13, and the unsafe order of the 5→3
         // shrink), the partition calibration, reconfig 3→5 over three engines and the
-        // ephemeral-node profile, and the follower-then-leader stop of five (stop models).
-        assert_eq!(count, 23, "expected the twenty-three bundled profiles in {}", dir.display());
+        // ephemeral-node profile, the follower-then-leader stop of five (stop models), and the CI
+        // gate's repeated partition (docs/gate.md).
+        assert_eq!(count, 24, "expected the twenty-four bundled profiles in {}", dir.display());
     }
 
     #[test]

@@ -276,7 +276,7 @@ fn one_one_one_against_two_two_two_is_not_a_regression() {
     for check in r.checks.iter().filter(|c| c.check.starts_with("baseline.")) {
         assert!(check.weak, "{}: {}", check.check, check.rule);
         assert!((check.p_value.unwrap() - 0.1).abs() < 1e-12, "{}: exact p {:?}", check.check, check.p_value);
-        assert!(check.rule.contains("smallest possible p 0.100"), "{}", check.rule);
+        assert!(check.rule.contains("smallest possible p is 0.100"), "{}", check.rule);
     }
 }
 

@@ -100,6 +100,9 @@ const PHASES: &[Key] = &[
     key("converge_timeout_s", Ty::F64, "seconds"),
     key("converge_rounds", Ty::U32, "consecutive checks, from 1 to 50"),
     key("post_s", Ty::F64, "seconds"),
+    // The plan's spelling of procedure.repeat / procedure.cycle_gap_s (a plan written back as TOML).
+    key("cycles", Ty::U32, "cycles of the procedure (write procedure.repeat in a profile)"),
+    key("cycle_gap_s", Ty::F64, "seconds (write procedure.cycle_gap_s in a profile)"),
 ];
 
 const MONITOR: &[Key] = &[key("interval_ms", Ty::U32, MS), key("timeout_ms", Ty::U32, MS)];
