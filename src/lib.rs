@@ -13,7 +13,7 @@
 //!    client: open-loop load, the read-back), [`procedure`] (the nemesis: expansions, runbooks and
 //!    faults, emitting timeline marks);
 //! 6. [`report`]: summary assembly, console, charts, HTML, comparisons;
-//! 7. over stored summaries: [`stats`] (medians, bootstrap intervals, rank tests), [`gate`]
+//! 7. over stored summaries: [`stats`] (medians, order-statistic intervals, exact rank tests), [`gate`]
 //!    (verdicts for CI), [`suite`] (suite files and their entries), [`capacity`] (sweeps);
 //! 8. [`runner`]: one run's lifecycle (phases, recorded load, progress, the `ensemble` helper);
 //!    [`hunt`]: seeded fault schedules, rates with exact intervals, shrinking (it runs runbooks

@@ -293,11 +293,17 @@ pub struct PhasesPlan {
     /// before the ensemble counts as converged; the first of them is the convergence time.
     pub converge_rounds: u32,
     pub post_s: f64,
+    /// Cycles of the procedure within one ensemble (`procedure.repeat` in a profile): each
+    /// cycle runs every step, then waits for convergence; 1 (the default) is one pass.
+    pub cycles: u32,
+    /// Load-only pause after each cycle's convergence before the next cycle starts
+    /// (`procedure.cycle_gap_s`), so clients have reconnected before the next fault.
+    pub cycle_gap_s: f64,
 }
 
 impl Default for PhasesPlan {
     fn default() -> Self {
-        PhasesPlan { warmup_s: 10.0, converge_timeout_s: 120.0, converge_rounds: 3, post_s: 15.0 }
+        PhasesPlan { warmup_s: 10.0, converge_timeout_s: 120.0, converge_rounds: 3, post_s: 15.0, cycles: 1, cycle_gap_s: 5.0 }
     }
 }
 

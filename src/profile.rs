@@ -121,12 +121,34 @@ fn parse_inner(text: &str) -> Result<Plan, ProfileError> {
         let message = e.message().trim().replace('\n', "; ");
         ProfileError::Syntax { line, column, message }
     })?;
+    let mut table = table;
     schema::check(&table)?;
+    move_cycle_keys(&mut table);
     let plan: Plan = toml::Value::Table(table)
         .try_into()
         .map_err(|e: toml::de::Error| ProfileError::Schema { message: e.message().trim().replace('\n', "; ") })?;
     validate(&plan)?;
     Ok(plan)
+}
+
+/// `procedure.repeat` and `procedure.cycle_gap_s` (written where they belong for a user: they
+/// repeat the procedure) are plan fields of the phases (`phases.cycles`, `phases.cycle_gap_s`):
+/// the procedure enum stays one variant per kind.
+fn move_cycle_keys(table: &mut toml::Table) {
+    let Some(toml::Value::Table(proc)) = table.get_mut("procedure") else { return };
+    let moved: Vec<(&str, toml::Value)> = [("repeat", "cycles"), ("cycle_gap_s", "cycle_gap_s")]
+        .into_iter()
+        .filter_map(|(from, to)| proc.remove(from).map(|v| (to, v)))
+        .collect();
+    if moved.is_empty() {
+        return;
+    }
+    let phases = table.entry("phases").or_insert_with(|| toml::Value::Table(toml::Table::new()));
+    if let toml::Value::Table(p) = phases {
+        for (k, v) in moved {
+            p.insert(k.to_string(), v);
+        }
+    }
 }
 
 /// 1-based line and column (in characters) of a byte offset.
@@ -202,8 +224,9 @@ mod tests {
         }
         // Seven strategy profiles, twelve runbooks (issue 13, and the unsafe order of the 5→3
         // shrink), the partition calibration, reconfig 3→5 over three engines and the
-        // ephemeral-node profile, and the follower-then-leader stop of five (stop models).
-        assert_eq!(count, 23, "expected the twenty-three bundled profiles in {}", dir.display());
+        // ephemeral-node profile, the follower-then-leader stop of five (stop models), and the CI
+        // gate's repeated partition (docs/gate.md).
+        assert_eq!(count, 24, "expected the twenty-four bundled profiles in {}", dir.display());
     }
 
     #[test]

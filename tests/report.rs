@@ -490,7 +490,7 @@ fn compare_tables_and_charts_per_strategy() {
         }
     }
     let svg = std::fs::read_to_string(out.join("latency_cdf.svg")).unwrap();
-    assert!(svg.contains("Latency by percentile during the procedure phase"));
+    assert!(svg.contains("Latency by percentile, procedure start → load stop"));
     assert!(svg.contains("99 %") && svg.contains("50 %"), "percentile axis labels");
 
     // Every figure per repetition, for scripts.

@@ -4,6 +4,8 @@
 //! - [`outage`]: longest interval without a successful completion, per class, exact;
 //! - [`latency`]: per-kind quantiles and histograms (coordinated omission explained there);
 //! - [`phases`]: phase windows from `phase:<name>` marks;
+//! - [`windows`]: the impact window (procedure start → load stop) and cycle windows, the
+//!   windows every judged figure is over;
 //! - [`counts`]: operation counts by outcome and error class, achieved rate;
 //! - [`run`]: event window, run length, kinds in play, procedure steps, convergence time;
 //! - [`server_log`]: each server's log counted (levels, message classes, exceptions) — evidence;
@@ -24,6 +26,7 @@ pub mod run;
 pub mod server_log;
 pub mod service;
 pub mod stream;
+pub mod windows;
 
 pub use counts::{counts, OpCounts};
 pub use latency::{histograms_by_kind, lag_quantiles, quantiles_by_kind, Quantiles};

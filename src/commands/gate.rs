@@ -181,9 +181,13 @@ pub async fn gate(args: GateArgs) -> Result<()> {
         }
         Err(e) => return Err(bad(format!("gate: cannot judge: {e}"))),
     };
+    if let Some(pair) = &args.power {
+        return power(&current, pair, &args);
+    }
     if let Some(splits) = args.calibrate {
-        let (cfg, _) = config(&args.gate, None)?;
-        let c = calibrate::calibrate(&current, splits.max(1), &cfg, crate::stats::SEED);
+        let (mut cfg, _) = config(&args.gate, None)?;
+        cfg.independent_cycles = args.independent_cycles;
+        let c = calibrate::calibrate_with(&current, splits.max(1), args.runs, &cfg, crate::stats::SEED);
         print!("{}", calibrate::text(&c));
         if let Some(path) = &args.gate.json {
             let json = serde_json::to_string_pretty(&c).map_err(|e| Error::failed(e.to_string()))?;
@@ -200,16 +204,43 @@ pub async fn gate(args: GateArgs) -> Result<()> {
 }
 
 
+/// `zkchaos gate <dir> --power BASE:REGRESSED [--calibrate SPLITS] [--runs K]`.
+fn power(current: &[crate::gate::EntryRuns], pair: &str, args: &GateArgs) -> Result<()> {
+    let (mut cfg, _) = config(&args.gate, None)?;
+    cfg.independent_cycles = args.independent_cycles;
+    let names: Vec<&str> = current.iter().map(|e| e.name.as_str()).collect();
+    let find = |n: &str| {
+        current.iter().find(|e| e.name == n).ok_or_else(|| {
+            bad(format!("gate --power: no entry `{n}` below `{}` (entries: {})", args.dir.display(), names.join(", ")))
+        })
+    };
+    let Some((b, r)) = pair.split_once(':') else {
+        return Err(bad(format!("gate --power `{pair}`: give BASELINE_ENTRY:REGRESSED_ENTRY, e.g. --power steady:slow")));
+    };
+    let (base, regressed) = (find(b)?, find(r)?);
+    let k = args.runs.unwrap_or(base.runs.len().min(regressed.runs.len()) / 2).max(1);
+    let splits = args.calibrate.unwrap_or(200).max(1);
+    let p = calibrate::power(base, regressed, k, splits, &cfg, crate::stats::SEED).ok_or_else(|| {
+        bad(format!("gate --power: `{b}` has {} runs and `{r}` {}, need at least {k} each", base.runs.len(), regressed.runs.len()))
+    })?;
+    print!("{}", calibrate::power_text(&p));
+    if let Some(path) = &args.gate.json {
+        let json = serde_json::to_string_pretty(&p).map_err(|e| Error::failed(e.to_string()))?;
+        write_file(path, json.as_bytes())?;
+    }
+    Ok(())
+}
+
 /// Thresholds and outputs of the CI gate, shared by `gate`, `run` and `suite`.
 #[derive(Debug, Args, Clone, Default)]
 pub struct GateOpts {
-    /// Limit on the median longest outage in the procedure phase, e.g. read=2000,write=2000 (ms).
+    /// Limit on the median longest outage over the impact window (procedure start → load stop; per cycle when repeated), e.g. read=2000,write=2000 (ms).
     #[arg(long, value_name = "read=MS,write=MS")]
     pub max_outage_ms: Option<String>,
-    /// Limit on the median error rate in the procedure phase (fraction, e.g. 0.01).
+    /// Limit on the median error rate over the impact window (fraction, e.g. 0.01).
     #[arg(long, value_name = "FRACTION")]
     pub max_error_rate: Option<f64>,
-    /// Limit on the median p99 latency in the procedure phase (ms).
+    /// Limit on the median p99 latency of every issued operation over the impact window (ms).
     #[arg(long, value_name = "MS")]
     pub max_p99_ms: Option<f64>,
     /// Limit on the median time to converge (ms); a run that never converged exceeds any limit.
@@ -224,7 +255,8 @@ pub struct GateOpts {
     /// Significance level of the Mann-Whitney U test [default: 0.05].
     #[arg(long)]
     pub alpha: Option<f64>,
-    /// Runs needed on each side for the rank test; fewer → weak comparison [default: 3].
+    /// Runs needed on each side for the rank test; fewer → weak comparison (no regression
+    /// verdict) [default: 3; the test itself needs 4 a side to reach p < 0.05].
     #[arg(long, value_name = "N")]
     pub min_repeats: Option<usize>,
     /// With fewer than --min-repeats runs, cannot judge (exit 2) instead of the weak comparison.
@@ -250,6 +282,18 @@ pub struct GateArgs {
     /// baseline rule fires although nothing changed (the false-alarm rate).
     #[arg(long, value_name = "N")]
     pub calibrate: Option<usize>,
+    /// Power check against a known regression: `BASELINE_ENTRY:REGRESSED_ENTRY` (entries below
+    /// DIR); draws --runs runs of each side --calibrate times (default 200) and reports how often
+    /// the gate flags each figure.
+    #[arg(long, value_name = "BASE:REGRESSED")]
+    pub power: Option<String>,
+    /// Runs per side in --calibrate and --power splits (default: half of the runs available).
+    #[arg(long, value_name = "K")]
+    pub runs: Option<usize>,
+    /// With --calibrate or --power: test cycles as independent samples, to measure what
+    /// ignoring their correlation within a run would cost (never how the gate judges).
+    #[arg(long)]
+    pub independent_cycles: bool,
     #[command(flatten)]
     pub gate: GateOpts,
 }

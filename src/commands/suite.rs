@@ -157,54 +157,14 @@ fn watch_signals(stop: CancellationToken) {
     });
 }
 
-/// `zkchaos suite <suite.toml> [--results DIR] [--quiet] [--dry-run] [gate options]`.
-pub async fn suite(args: SuiteArgs) -> Result<()> {
-    let suite = crate::suite::load(&args.suite)?;
-    let table = suite.file.gate.as_ref();
-    let gating = super::gate::requested(&args.gate, table);
-    if gating {
-        super::gate::config(&args.gate, table)?; // bad gate settings fail before any run
-    }
-    let order = schedule(suite.entries.len(), suite.file.repeat);
-    if args.dry_run {
-        for e in &suite.entries {
-            println!("entry {} (profile name {}, from {})", e.name, e.profile_name, e.source.display());
-        }
-        let names: Vec<&str> = order.iter().map(|&(i, _)| suite.entries[i].name.as_str()).collect();
-        println!("order: {}", names.join(" "));
-        return Ok(());
-    }
-    let root = args.results.clone().or_else(|| suite.file.results.clone()).unwrap_or_else(|| PathBuf::from("results"));
-    let dir = create_suite_dir(&root, &suite.file.name)?;
-    eprintln!(
-        "zkchaos: suite {} ({} entries × {} repetitions) → {}",
-        suite.file.name,
-        suite.entries.len(),
-        suite.file.repeat,
-        dir.display()
-    );
-    let mut manifest = Manifest {
-        schema_version: 1,
-        name: suite.file.name.clone(),
-        suite_file: suite.path.clone(),
-        suite_text: suite.text.clone(),
-        repeat: suite.file.repeat,
-        status: "running".into(),
-        started_at: now(),
-        finished_at: None,
-        entries: suite.entries.clone(),
-        order: order.iter().map(|&(i, _)| suite.entries[i].name.clone()).collect(),
-        runs: Vec::new(),
-        notes: Vec::new(),
-        exit_code: None,
-    };
-    write_manifest(&dir, &manifest)?;
-
+/// Every run of the suite in `order`, each recorded in the manifest as it ends; true if
+/// interrupted (a signal, or a run that was).
+async fn execute_runs(suite: &Suite, order: &[(usize, u32)], dir: &Path, manifest: &mut Manifest, quiet: bool) -> Result<bool> {
     let stop = CancellationToken::new();
     watch_signals(stop.clone());
-    let progress = Progress::new(&suite.file.name, order.len(), args.quiet);
+    let progress = Progress::new(&suite.file.name, order.len(), quiet);
     // The suite draws its own progress; runs inside it stay quiet.
-    let opts = RunOptions { results: dir.clone(), keep: false, progress: crate::runner::progress::ProgressMode::Quiet };
+    let opts = RunOptions { results: dir.to_path_buf(), keep: false, progress: crate::runner::progress::ProgressMode::Quiet };
     let mut interrupted = false;
     for (k, &(i, rep)) in order.iter().enumerate() {
         if stop.is_cancelled() {
@@ -247,12 +207,62 @@ pub async fn suite(args: SuiteArgs) -> Result<()> {
         }
         progress.end(k + 1, &rec);
         manifest.runs.push(rec);
-        write_manifest(&dir, &manifest)?;
+        write_manifest(dir, manifest)?;
         if interrupted {
             break;
         }
     }
     progress.finish();
+    Ok(interrupted)
+}
+
+/// `zkchaos suite <suite.toml> [--results DIR] [--quiet] [--dry-run] [gate options]`.
+pub async fn suite(args: SuiteArgs) -> Result<()> {
+    if args.reanalyze {
+        return reanalyze(&args.suite).await;
+    }
+    let suite = crate::suite::load(&args.suite)?;
+    let table = suite.file.gate.as_ref();
+    let gating = super::gate::requested(&args.gate, table);
+    if gating {
+        super::gate::config(&args.gate, table)?; // bad gate settings fail before any run
+    }
+    let order = schedule(suite.entries.len(), suite.file.repeat);
+    if args.dry_run {
+        for e in &suite.entries {
+            println!("entry {} (profile name {}, from {})", e.name, e.profile_name, e.source.display());
+        }
+        let names: Vec<&str> = order.iter().map(|&(i, _)| suite.entries[i].name.as_str()).collect();
+        println!("order: {}", names.join(" "));
+        return Ok(());
+    }
+    let root = args.results.clone().or_else(|| suite.file.results.clone()).unwrap_or_else(|| PathBuf::from("results"));
+    let dir = create_suite_dir(&root, &suite.file.name)?;
+    eprintln!(
+        "zkchaos: suite {} ({} entries × {} repetitions) → {}",
+        suite.file.name,
+        suite.entries.len(),
+        suite.file.repeat,
+        dir.display()
+    );
+    let mut manifest = Manifest {
+        schema_version: 1,
+        name: suite.file.name.clone(),
+        suite_file: suite.path.clone(),
+        suite_text: suite.text.clone(),
+        repeat: suite.file.repeat,
+        status: "running".into(),
+        started_at: now(),
+        finished_at: None,
+        entries: suite.entries.clone(),
+        order: order.iter().map(|&(i, _)| suite.entries[i].name.clone()).collect(),
+        runs: Vec::new(),
+        notes: Vec::new(),
+        exit_code: None,
+    };
+    write_manifest(&dir, &manifest)?;
+
+    let interrupted = execute_runs(&suite, &order, &dir, &mut manifest, args.quiet).await?;
     if interrupted {
         manifest.status = "interrupted".into();
         manifest.finished_at = Some(now());
@@ -306,31 +316,34 @@ pub async fn suite(args: SuiteArgs) -> Result<()> {
 
 /// Comparison (`comparison/`) and statistics (`stats.md`, `stats.json`); problems become notes.
 async fn report(suite: &Suite, dir: &Path, manifest: &mut Manifest) {
+    let names: Vec<String> = suite.entries.iter().map(|e| e.name.clone()).collect();
+    let runs: Vec<(String, PathBuf)> =
+        manifest.runs.iter().filter_map(|r| r.dir.clone().map(|d| (r.entry.clone(), d))).collect();
+    manifest.notes.extend(report_runs(&names, &runs, dir).await);
+}
+
+/// Comparison and statistics of `runs` (entry name, run directory) into `dir`; returns the
+/// problems, in words.
+async fn report_runs(names: &[String], runs: &[(String, PathBuf)], dir: &Path) -> Vec<String> {
+    let mut notes = Vec::new();
     let input = dir.to_path_buf();
     let out = dir.join("comparison");
     let compared = tokio::task::spawn_blocking(move || crate::report::compare::compare(&[input], &out)).await;
     match compared {
         Ok(Ok(c)) => {
             for s in &c.skipped {
-                manifest.notes.push(format!("comparison skipped {s}"));
+                notes.push(format!("comparison skipped {s}"));
             }
             println!("{}", c.console);
         }
-        Ok(Err(e)) => manifest.notes.push(format!("comparison not written: {e}")),
-        Err(e) => manifest.notes.push(format!("comparison not written: {e}")),
+        Ok(Err(e)) => notes.push(format!("comparison not written: {e}")),
+        Err(e) => notes.push(format!("comparison not written: {e}")),
     }
-    let entries: Vec<EntryRuns> = suite
-        .entries
+    let entries: Vec<EntryRuns> = names
         .iter()
-        .map(|e| EntryRuns {
-            name: e.name.clone(),
-            runs: manifest
-                .runs
-                .iter()
-                .filter(|r| r.entry == e.name)
-                .filter_map(|r| r.dir.as_deref())
-                .map(load_run_figures)
-                .collect(),
+        .map(|name| EntryRuns {
+            name: name.clone(),
+            runs: runs.iter().filter(|(e, _)| e == name).map(|(_, d)| load_run_figures(d)).collect(),
         })
         .collect();
     let stats = stats_table::compute(&entries);
@@ -346,14 +359,45 @@ async fn report(suite: &Suite, dir: &Path, manifest: &mut Manifest) {
             crate::record::rundir::write_atomic(&dir.join(name), c.as_bytes()).map_err(|e| e.to_string())
         });
         if let Err(e) = r {
-            manifest.notes.push(format!("{name} not written: {e}"));
+            notes.push(format!("{name} not written: {e}"));
         }
     }
+    notes
+}
+
+/// `zkchaos suite --reanalyze <suite dir>`: re-analyse every run of a stored suite from its
+/// recorded files (`zkchaos analyze`), then rewrite its comparison and statistics.
+async fn reanalyze(dir: &Path) -> Result<()> {
+    let path = dir.join("suite.json");
+    let text = std::fs::read_to_string(&path)
+        .map_err(|e| Error::bad_input(format!("suite --reanalyze: cannot read {}: {e}; give a suite directory (results/suites/<name>/<stamp>)", path.display())))?;
+    let v: serde_json::Value = serde_json::from_str(&text)
+        .map_err(|e| Error::bad_input(format!("suite --reanalyze: {} is not JSON: {e}", path.display())))?;
+    let names: Vec<String> = v["entries"].as_array().into_iter().flatten().filter_map(|e| e["name"].as_str().map(String::from)).collect();
+    let runs: Vec<(String, PathBuf)> = v["runs"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|r| Some((r["entry"].as_str()?.to_string(), PathBuf::from(r["dir"].as_str()?))))
+        .collect();
+    for (entry, d) in &runs {
+        let run = d.clone();
+        match tokio::task::spawn_blocking(move || crate::report::analyze_dir(&run)).await {
+            Ok(Ok(_)) => eprintln!("zkchaos: re-analysed {entry}: {}", d.display()),
+            Ok(Err(e)) => eprintln!("zkchaos: {}: not re-analysed: {e}", d.display()),
+            Err(e) => eprintln!("zkchaos: {}: not re-analysed: {e}", d.display()),
+        }
+    }
+    for n in report_runs(&names, &runs, dir).await {
+        eprintln!("zkchaos: {n}");
+    }
+    println!("suite: {}", dir.display());
+    Ok(())
 }
 
 #[derive(Debug, Args, Clone)]
 pub struct SuiteArgs {
-    /// Suite file (TOML): entries, repetitions, optional [gate].
+    /// Suite file (TOML): entries, repetitions, optional [gate]; with --reanalyze, a suite directory.
     pub suite: PathBuf,
     /// Results root (the suite goes to <out>/suites/<name>/<timestamp>/); overrides the file's.
     #[arg(long = "out", visible_alias = "results", value_name = "DIR")]
@@ -364,6 +408,10 @@ pub struct SuiteArgs {
     /// Check the suite file and every entry's profile, print the run order, run nothing.
     #[arg(long)]
     pub dry_run: bool,
+    /// SUITE is a stored suite directory: re-analyse its runs from their recorded files and
+    /// rewrite its comparison and statistics (no Docker).
+    #[arg(long, conflicts_with = "dry_run")]
+    pub reanalyze: bool,
     #[command(flatten)]
     pub gate: GateOpts,
 }

@@ -6,18 +6,17 @@ use super::*;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Figure {
-    /// `phases.procedure.outage_ms.read`.
+    /// `impact.outage_ms.read`.
     OutageReadMs,
-    /// `phases.procedure.outage_ms.write`.
+    /// `impact.outage_ms.write`.
     OutageWriteMs,
-    /// `phases.procedure.error_rate` (fraction, 0..1).
+    /// `impact.error_rate` (fraction, 0..1).
     ErrorRate,
-    /// `phases.procedure.latency_all_us.all.p99` (every issued operation), in ms; summaries
-    /// older than schema 2 only have successful operations (`latency_us`), used as a fallback.
+    /// `impact.latency_all_us.all.p99` (every issued operation), in ms.
     P99Ms,
     /// Top-level `converge_ms`; a run that never converged counts as infinitely slow.
     ConvergeMs,
-    /// `phases.procedure.outage_ms.per_session.max` (optional: newer summaries only).
+    /// `impact.outage_ms.per_session.max` (optional: newer summaries only).
     SessionOutageMaxMs,
 }
 
@@ -42,15 +41,33 @@ impl Figure {
         }
     }
 
-    /// Where the figure comes from in `summary.json`.
+    /// Where the figure comes from in `summary.json` (per cycle: the same path under `cycles[]`).
     pub fn source(self) -> &'static str {
         match self {
-            Figure::OutageReadMs => "phases.procedure.outage_ms.read",
-            Figure::OutageWriteMs => "phases.procedure.outage_ms.write",
-            Figure::ErrorRate => "phases.procedure.error_rate",
-            Figure::P99Ms => "phases.procedure.latency_all_us.all.p99",
+            Figure::OutageReadMs => "impact.outage_ms.read",
+            Figure::OutageWriteMs => "impact.outage_ms.write",
+            Figure::ErrorRate => "impact.error_rate",
+            Figure::P99Ms => "impact.latency_all_us.all.p99",
             Figure::ConvergeMs => "converge_ms",
-            Figure::SessionOutageMaxMs => "phases.procedure.outage_ms.per_session.max",
+            Figure::SessionOutageMaxMs => "impact.outage_ms.per_session.max",
+        }
+    }
+
+    /// The path inside a window object (`impact` or a cycle).
+    pub fn window_path(self) -> &'static str {
+        let s = self.source();
+        s.strip_prefix("impact.").unwrap_or(s)
+    }
+
+    /// What the figure counts and over which window, for captions and reports.
+    pub fn caption(self) -> &'static str {
+        match self {
+            Figure::OutageReadMs => "longest gap with no successful read, procedure start → load stop",
+            Figure::OutageWriteMs => "longest gap with no successful write, procedure start → load stop",
+            Figure::ErrorRate => "failed + indeterminate / issued operations, procedure start → load stop",
+            Figure::P99Ms => "p99 latency of every issued operation (failures and timeouts included), procedure start → load stop",
+            Figure::ConvergeMs => "procedure start → target membership (never converged: ∞)",
+            Figure::SessionOutageMaxMs => "worst session's longest gap without success, procedure start → load stop",
         }
     }
 

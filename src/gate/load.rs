@@ -2,6 +2,7 @@
 //! grouped by profile name. Figures are read from the raw `summary.json` value, leniently: a field
 //! added by a newer zkchaos (`outage_ms.per_session`) is used when present, and a field that is
 //! missing becomes a "cannot judge" for the checks that need it rather than an error for the run.
+//! Figures are over the impact window (`impact`), and per cycle (`cycles[]`) when present.
 
 use super::{EntryRuns, Figure, RunFigures};
 use crate::check::Verdict;
@@ -35,6 +36,7 @@ pub fn figures_from_json(dir: &Path, status: &str, summary: &Value) -> RunFigure
         single_leader: Verdict::Unknown,
         other_safety: BTreeMap::new(),
         values: BTreeMap::new(),
+        cycle_values: BTreeMap::new(),
         problem: None,
     };
     let version = summary.get("schema_version").and_then(Value::as_u64);
@@ -67,24 +69,46 @@ pub fn figures_from_json(dir: &Path, status: &str, summary: &Value) -> RunFigure
             }
         }
     }
-    let proc_phase = summary.get("phases").and_then(|p| p.get("procedure"));
+    // Every figure is over the procedure's impact window (procedure start → load stop), and
+    // per cycle over the cycle windows when the procedure repeated.
+    let impact = summary.get("impact");
     for figure in Figure::ALL {
         let raw = match figure {
             Figure::ConvergeMs => summary.get("converge_ms"),
-            Figure::P99Ms => proc_phase.and_then(|p| {
-                lookup(p, "latency_all_us.all.p99").or_else(|| lookup(p, "latency_us.all.p99"))
-            }),
-            _ => proc_phase.and_then(|p| lookup(p, &figure.source()["phases.procedure.".len()..])),
+            _ => impact.and_then(|w| window_figure(w, figure)),
         };
-        let value = match (figure, raw) {
-            (_, None) => continue, // missing: the checks that need it say so
-            (Figure::ConvergeMs, Some(Value::Null)) => Some(f64::INFINITY),
-            (Figure::P99Ms, Some(v)) => v.as_f64().map(|us| us / 1000.0),
-            (_, Some(v)) => v.as_f64(),
-        };
-        r.values.insert(figure, value);
+        let Some(raw) = raw else { continue }; // missing: the checks that need it say so
+        r.values.insert(figure, value_of(figure, raw));
+        let cycles = summary.get("cycles").and_then(Value::as_array);
+        let per_cycle: Vec<f64> = cycles
+            .into_iter()
+            .flatten()
+            .filter_map(|c| if figure == Figure::ConvergeMs { c.get("converge_ms") } else { window_figure(c, figure) })
+            .filter_map(|v| value_of(figure, v))
+            .collect();
+        if !per_cycle.is_empty() {
+            r.cycle_values.insert(figure, per_cycle);
+        }
     }
     r
+}
+
+/// A figure's raw value in a window object (`impact` or one of `cycles`).
+fn window_figure(w: &Value, figure: Figure) -> Option<&Value> {
+    match figure {
+        Figure::P99Ms => lookup(w, "latency_all_us.all.p99"),
+        Figure::ConvergeMs => None,
+        _ => lookup(w, figure.window_path()),
+    }
+}
+
+/// The value in the figure's unit: convergence null is never (infinitely slow), p99 µs → ms.
+fn value_of(figure: Figure, raw: &Value) -> Option<f64> {
+    match (figure, raw) {
+        (Figure::ConvergeMs, Value::Null) => Some(f64::INFINITY),
+        (Figure::P99Ms, v) => v.as_f64().map(|us| us / 1000.0),
+        (_, v) => v.as_f64(),
+    }
 }
 
 /// `a.b.c` inside a JSON value.
@@ -110,6 +134,7 @@ pub fn load_run_figures(dir: &Path) -> RunFigures {
             single_leader: Verdict::Unknown,
             other_safety: BTreeMap::new(),
             values: BTreeMap::new(),
+            cycle_values: BTreeMap::new(),
             problem: Some(problem),
         },
     }

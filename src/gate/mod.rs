@@ -3,15 +3,16 @@
 //! 1. **Safety** fails outright: any run with `data_loss` or `single_leader` FAIL fails the gate
 //!    (exit 3) and no statistics are computed. An UNKNOWN safety verdict means the gate cannot
 //!    judge (exit 2) unless it is explicitly allowed.
-//! 2. **Performance**, from the procedure phase of each summary (the fault window, scored apart
-//!    from steady load): longest read and write outage, error rate, p99 latency, plus the time to
-//!    converge and, when present, the worst per-session outage. Two kinds of check:
-//!    - *limits* (`--max-outage-ms` ...): the median over repetitions must not exceed the limit;
-//!    - *baseline* (`--baseline DIR`): with at least `min_repeats` runs on both sides, a figure
-//!      regressed iff a two-sided Mann-Whitney U test gives p < alpha AND its median got worse by
+//! 2. **Performance**, over the procedure's impact window of each summary (procedure start →
+//!    load stop, `impact`), per cycle when the procedure repeated (`cycles[]`): longest read and
+//!    write outage, error rate, p99 latency of every issued operation, plus the time to converge
+//!    and, when present, the worst per-session outage. Two kinds of check ([`baseline`]):
+//!    - *limits* (`--max-outage-ms` ...): the median over cycles must not exceed the limit;
+//!    - *baseline* (`--baseline DIR`): a figure regressed iff an exact block-permutation
+//!      Mann-Whitney test (runs as blocks of cycles) gives p < alpha AND its median got worse by
 //!      more than the tolerance (and more than a small absolute floor per figure, so 0 → 3 ms is
-//!      not a regression). With fewer runs only the tolerance on medians is applied, and the
-//!      check says the comparison is weak.
+//!      not a regression). Where the design's smallest possible p is not below alpha (too few
+//!      runs), no regression verdict is given: the check is WEAK and says so.
 //!
 //! [`evaluate`] is pure (in-memory runs in, a [`GateReport`] out); [`load`] reads directories,
 //! [`render`] writes text, JSON and JUnit, [`calibrate`] measures the false-alarm rate on A/A
@@ -21,18 +22,20 @@
 //! 0 pass. A definite finding beats an unknown: a regression is reported even if another figure
 //! could not be judged.
 
+mod baseline;
 pub mod calibrate;
 pub mod load;
 pub mod render;
 
 use crate::check::Verdict;
-use crate::stats;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 mod figure;
 mod table;
+pub use baseline::worse_beyond_tolerance;
+use baseline::{baseline_check, limit_check};
 pub use figure::Figure;
 pub use table::{GateTable, OutageLimits};
 
@@ -72,6 +75,9 @@ pub struct RunFigures {
     /// Key absent: the field is missing from the summary (schema mismatch). `None`: the field is
     /// null (no operation of that kind in the phase). Never converged is `Some(INFINITY)`.
     pub values: BTreeMap<Figure, Option<f64>>,
+    /// Per-cycle values (`cycles[]` of the summary) of the figures that have them; absent when
+    /// the procedure ran once.
+    pub cycle_values: BTreeMap<Figure, Vec<f64>>,
     /// Why the run cannot be judged at all (no summary.json, unreadable, wrong schema version).
     pub problem: Option<String>,
 }
@@ -98,6 +104,9 @@ pub struct GateConfig {
     pub strict: bool,
     /// Treat UNKNOWN safety verdicts as passing.
     pub allow_unknown: bool,
+    /// Test cycles as if they were independent samples (each its own block). WRONG for a gate:
+    /// only for `--calibrate`, to measure what ignoring the correlation of cycles would cost.
+    pub independent_cycles: bool,
 }
 
 impl Default for GateConfig {
@@ -109,6 +118,7 @@ impl Default for GateConfig {
             min_repeats: 3,
             strict: false,
             allow_unknown: false,
+            independent_cycles: false,
         }
     }
 }
@@ -137,17 +147,29 @@ impl Status {
 }
 
 /// One side's values of a figure.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize)]
 pub struct Side {
+    /// Runs with a value.
     pub n: usize,
+    /// Values (cycles, or runs without cycles) in all.
+    pub cycles: usize,
+    /// Median over every cycle value.
     pub median: Option<f64>,
+    /// One value per run (the impact window's).
     pub values: Vec<f64>,
+    /// Per run: its cycle values (or its one value): the blocks of the permutation test.
+    pub blocks: Vec<Vec<f64>>,
     pub dirs: Vec<PathBuf>,
 }
 
 impl Side {
-    fn of(values: Vec<f64>, dirs: Vec<PathBuf>) -> Side {
-        Side { n: values.len(), median: stats::median(&values), values, dirs }
+    /// `n=4 runs` or `20 cycles of 4 runs`.
+    pub fn size_text(&self) -> String {
+        if self.cycles > self.n {
+            format!("{} cycles of {} runs", self.cycles, self.n)
+        } else {
+            format!("n={}", self.n)
+        }
     }
 }
 
@@ -165,7 +187,9 @@ pub struct CheckResult {
     pub baseline: Option<Side>,
     pub limit: Option<f64>,
     pub p_value: Option<f64>,
-    /// The comparison had too few runs for the rank test.
+    /// The smallest p the design (runs per side) can give: 2 / C(n1+n2, n1).
+    pub min_p: Option<f64>,
+    /// The comparison had too few runs for the rank test: no regression verdict was possible.
     pub weak: bool,
     /// One sentence: what was found, with values and, on failure, the run directories.
     pub message: String,
@@ -226,6 +250,7 @@ fn check(
         baseline: None,
         limit: None,
         p_value: None,
+        min_p: None,
         weak: false,
         message,
     }
@@ -235,21 +260,8 @@ fn dirs_text(dirs: &[PathBuf]) -> String {
     dirs.iter().map(|d| d.display().to_string()).collect::<Vec<_>>().join(", ")
 }
 
-/// Judge `current` (against `baseline`, if given) under `cfg`.
-pub fn evaluate(current: &[EntryRuns], baseline: Option<&[EntryRuns]>, cfg: &GateConfig) -> GateReport {
-    let mut checks = Vec::new();
-    let mut notes = Vec::new();
-    if current.iter().all(|e| e.runs.is_empty()) {
-        checks.push(check(
-            "(none)",
-            "runs".into(),
-            None,
-            Status::Unknown,
-            "at least one run",
-            "no runs to judge".into(),
-        ));
-    }
-    // Layer 1: safety, every run.
+/// Layer 1: every run's safety verdicts, per entry and check.
+fn safety_checks(current: &[EntryRuns], cfg: &GateConfig, checks: &mut Vec<CheckResult>) {
     for e in current {
         for r in e.runs.iter().filter(|r| r.problem.is_some()) {
             checks.push(check(
@@ -282,6 +294,23 @@ pub fn evaluate(current: &[EntryRuns], baseline: Option<&[EntryRuns]>, cfg: &Gat
             checks.push(check(&e.name, format!("safety.{name}"), None, status, expected, message));
         }
     }
+}
+
+/// Judge `current` (against `baseline`, if given) under `cfg`.
+pub fn evaluate(current: &[EntryRuns], baseline: Option<&[EntryRuns]>, cfg: &GateConfig) -> GateReport {
+    let mut checks = Vec::new();
+    let mut notes = Vec::new();
+    if current.iter().all(|e| e.runs.is_empty()) {
+        checks.push(check(
+            "(none)",
+            "runs".into(),
+            None,
+            Status::Unknown,
+            "at least one run",
+            "no runs to judge".into(),
+        ));
+    }
+    safety_checks(current, cfg, &mut checks);
     let safety_failed = checks.iter().any(|c| c.check.starts_with("safety.") && c.status == Status::Fail);
 
     // Layer 2: performance.
@@ -358,178 +387,3 @@ pub fn evaluate(current: &[EntryRuns], baseline: Option<&[EntryRuns]>, cfg: &Gat
     };
     GateReport { outcome, exit_code: outcome.exit_code(), checks, notes, config: cfg.clone() }
 }
-
-/// Values of a figure over runs, or why they cannot be used (a run lacks the field).
-fn values_of(figure: Figure, runs: &[&RunFigures]) -> Result<Side, String> {
-    let missing: Vec<PathBuf> =
-        runs.iter().filter(|r| !r.values.contains_key(&figure)).map(|r| r.dir.clone()).collect();
-    if !missing.is_empty() {
-        return Err(format!(
-            "`{}` missing from summary.json (schema mismatch; re-create with `zkchaos analyze <run dir>`) in {}",
-            figure.source(),
-            dirs_text(&missing)
-        ));
-    }
-    let (vals, dirs): (Vec<f64>, Vec<PathBuf>) =
-        runs.iter().filter_map(|r| r.values.get(&figure).copied().flatten().map(|v| (v, r.dir.clone()))).unzip();
-    Ok(Side::of(vals, dirs))
-}
-
-fn limit_check(entry: &str, figure: Figure, limit: f64, runs: &[&RunFigures]) -> CheckResult {
-    let name = format!("limit.{figure}");
-    let rule = format!("median over runs ≤ {}", figure.fmt(limit));
-    let side = match values_of(figure, runs) {
-        Ok(s) => s,
-        Err(msg) => return check(entry, name, Some(figure), Status::Unknown, rule, msg),
-    };
-    let mut c = match side.median {
-        None => check(
-            entry,
-            name,
-            Some(figure),
-            Status::Unknown,
-            rule,
-            format!("no run has a value for `{}`", figure.source()),
-        ),
-        Some(m) => {
-            let worst = side.values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-            let text = format!("median {} (n={}, worst {})", figure.fmt(m), side.n, figure.fmt(worst));
-            if m > limit {
-                let msg =
-                    format!("{figure} {text} exceeds the limit {}; runs: {}", figure.fmt(limit), dirs_text(&side.dirs));
-                check(entry, name, Some(figure), Status::Fail, rule, msg)
-            } else {
-                check(
-                    entry,
-                    name,
-                    Some(figure),
-                    Status::Pass,
-                    rule,
-                    format!("{figure} {text} within the limit {}", figure.fmt(limit)),
-                )
-            }
-        }
-    };
-    c.current = Some(side);
-    c
-}
-
-/// Has the median got worse by more than the tolerance and the figure's floor?
-pub fn worse_beyond_tolerance(figure: Figure, current: f64, baseline: f64, tolerance: f64) -> bool {
-    if current.is_infinite() || baseline.is_infinite() {
-        return current.is_infinite() && !baseline.is_infinite();
-    }
-    current - baseline > (tolerance * baseline.abs()).max(figure.floor())
-}
-
-fn baseline_check(
-    entry: &str,
-    figure: Figure,
-    runs: &[&RunFigures],
-    base_runs: &[&RunFigures],
-    cfg: &GateConfig,
-) -> CheckResult {
-    let name = format!("baseline.{figure}");
-    let (cur, base) = match (values_of(figure, runs), values_of(figure, base_runs)) {
-        (Ok(c), Ok(b)) => (c, b),
-        (Err(m), _) | (_, Err(m)) => return check(entry, name, Some(figure), Status::Unknown, "", m),
-    };
-    let tol = format!("{:.0} %", cfg.tolerance * 100.0);
-    let mut c = match (cur.median, base.median) {
-        (None, None) => check(
-            entry,
-            name,
-            Some(figure),
-            Status::Pass,
-            "",
-            "no values on either side (no operations of that kind)".to_string(),
-        ),
-        (None, Some(_)) | (Some(_), None) => check(
-            entry,
-            name,
-            Some(figure),
-            Status::Unknown,
-            "",
-            format!("`{}` has values on one side only (current n={}, baseline n={})", figure.source(), cur.n, base.n),
-        ),
-        (Some(cm), Some(bm)) => {
-            let worse = worse_beyond_tolerance(figure, cm, bm, cfg.tolerance);
-            let enough = cur.n >= cfg.min_repeats && base.n >= cfg.min_repeats;
-            let mw = stats::mann_whitney_u(&cur.values, &base.values);
-            let can_fire =
-                mw.is_some_and(|m| m.method == stats::UMethod::Normal || stats::min_exact_p(cur.n, base.n) < cfg.alpha);
-            let values =
-                format!("median {} (n={}) vs baseline {} (n={})", figure.fmt(cm), cur.n, figure.fmt(bm), base.n);
-            let mut weak_reason = None;
-            if !enough {
-                weak_reason = Some(format!("fewer than {} runs on a side", cfg.min_repeats));
-            } else if !can_fire {
-                weak_reason = Some(format!(
-                    "with {} vs {} runs the smallest possible p is {:.3} ≥ alpha {}: the rank test cannot fire",
-                    cur.n,
-                    base.n,
-                    stats::min_exact_p(cur.n, base.n),
-                    cfg.alpha
-                ));
-            }
-            let mut c = if let Some(why) = weak_reason {
-                let rule = format!("WEAK: median worse by > {tol} (and > {}) only; {why}", figure.fmt(figure.floor()));
-                if cfg.strict {
-                    check(
-                        entry,
-                        name,
-                        Some(figure),
-                        Status::Unknown,
-                        rule,
-                        format!("{figure}: too few repetitions for the rank test (--strict): {values}"),
-                    )
-                } else if worse {
-                    let msg = format!("{figure} regressed (weak comparison): {values}; runs: {}", dirs_text(&cur.dirs));
-                    check(entry, name, Some(figure), Status::Fail, rule, msg)
-                } else {
-                    check(
-                        entry,
-                        name,
-                        Some(figure),
-                        Status::Pass,
-                        rule,
-                        format!("{figure}: {values} (weak comparison)"),
-                    )
-                }
-            } else {
-                let p = mw.map(|m| m.p).unwrap_or(1.0);
-                let rule = format!(
-                    "Mann-Whitney U p < {} AND median worse by > {tol} (and > {})",
-                    cfg.alpha,
-                    figure.fmt(figure.floor())
-                );
-                let mut c = if p < cfg.alpha && worse {
-                    let msg = format!("{figure} regressed: {values}, p = {p:.4}; runs: {}", dirs_text(&cur.dirs));
-                    check(entry, name, Some(figure), Status::Fail, rule, msg)
-                } else {
-                    let why = if worse { "within the noise" } else { "not worse beyond the tolerance" };
-                    check(
-                        entry,
-                        name,
-                        Some(figure),
-                        Status::Pass,
-                        rule,
-                        format!("{figure}: {values}, p = {p:.4}: {why}"),
-                    )
-                };
-                c.p_value = Some(p);
-                c
-            };
-            c.weak = weak_reason_is_set(&c);
-            c
-        }
-    };
-    c.current = Some(cur);
-    c.baseline = Some(base);
-    c
-}
-
-fn weak_reason_is_set(c: &CheckResult) -> bool {
-    c.rule.starts_with("WEAK")
-}
-

@@ -9,7 +9,7 @@ use std::fmt::Write as _;
 fn side_text(c: &CheckResult) -> String {
     let Some(f) = c.figure else { return String::new() };
     let one = |s: &super::Side| match s.median {
-        Some(m) => format!("median {} n={}", f.fmt(m), s.n),
+        Some(m) => format!("median {} ({})", f.fmt(m), s.size_text()),
         None => format!("no values n={}", s.n),
     };
     let mut parts = Vec::new();
@@ -24,6 +24,9 @@ fn side_text(c: &CheckResult) -> String {
     }
     if let Some(p) = c.p_value {
         parts.push(format!("p={p:.4}"));
+    }
+    if let Some(m) = c.min_p {
+        parts.push(format!("smallest p this design can reach={m:.4}"));
     }
     parts.join("; ")
 }

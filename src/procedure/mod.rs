@@ -250,6 +250,53 @@ pub async fn run_procedure<B: Backend>(ctx: &mut ProcedureCtx<'_, B>) -> Result<
     steps::run_steps(ctx, &steps, notes).await
 }
 
+/// What the cycles of a procedure did: the last cycle's outcome and its convergence (the
+/// converged stamp, µs since the epoch, or why it did not converge).
+#[derive(Debug)]
+pub struct CyclesOutcome {
+    pub outcome: ProcedureOutcome,
+    pub converged: Result<u64, String>,
+    /// Cycles that ran (fewer than planned when one did not converge: the next would start on
+    /// an ensemble that is not in its starting state).
+    pub cycles_run: u32,
+}
+
+/// Run the procedure `plan.phases.cycles` times in one ensemble, each cycle followed by the
+/// convergence wait ([`wait_converged`]); between cycles, `cycle_gap_s` of load only. With more
+/// than one cycle each is marked `cycle:<n>` (Start at its first step, End at its convergence,
+/// a failed End when it did not converge), the marks the analysis derives cycle windows from.
+/// A cycle that does not converge ends the loop.
+pub async fn run_cycles<B: Backend>(ctx: &mut ProcedureCtx<'_, B>) -> Result<CyclesOutcome, ProcedureError> {
+    let phases = &ctx.plan.phases;
+    let (n, gap) = (phases.cycles.max(1), Duration::from_secs_f64(phases.cycle_gap_s.max(0.0)));
+    let (timeout, rounds) = (Duration::from_secs_f64(phases.converge_timeout_s), phases.converge_rounds);
+    let mut cycle = 1;
+    loop {
+        let label = crate::record::labels::cycle(cycle);
+        if n > 1 {
+            ctx.marks.mark(Mark::new(ctx.now_us(), MarkKind::Start, &label, None));
+        }
+        let mut outcome = run_procedure(ctx).await?;
+        // Members left down on purpose are not waited for (their membership is still judged).
+        let converged =
+            wait_converged(&*ctx.cluster, &outcome.target_ids, &outcome.left_down, ctx.epoch, timeout, rounds).await;
+        if n > 1 {
+            ctx.marks.mark(match &converged {
+                Ok(at_us) => Mark::new(*at_us, MarkKind::End, &label, None),
+                Err(reason) => Mark::failed_end(ctx.now_us(), &label, format!("not converged: {reason}")),
+            });
+        }
+        if cycle >= n || converged.is_err() {
+            if cycle < n {
+                outcome.notes.push(format!("only {cycle} of {n} cycles ran: cycle {cycle} did not converge"));
+            }
+            return Ok(CyclesOutcome { outcome, converged, cycles_run: cycle });
+        }
+        tokio::time::sleep(gap).await;
+        cycle += 1;
+    }
+}
+
 /// Poll every target server meant to be running (not in `left_down`) until the ensemble has
 /// converged to `target` in `rounds` consecutive checks, or `timeout` passes (the membership
 /// judged is the whole `target`, see [`check_converged_except`]). Each check is stamped at its

@@ -108,6 +108,9 @@ const PHASES: &[Key] = &[
     key("converge_timeout_s", Ty::F64, "seconds"),
     key("converge_rounds", Ty::U32, "consecutive checks, from 1 to 50"),
     key("post_s", Ty::F64, "seconds"),
+    // The plan's spelling of procedure.repeat / procedure.cycle_gap_s (a plan written back as TOML).
+    key("cycles", Ty::U32, "cycles of the procedure (write procedure.repeat in a profile)"),
+    key("cycle_gap_s", Ty::F64, "seconds (write procedure.cycle_gap_s in a profile)"),
 ];
 
 const MONITOR: &[Key] = &[key("interval_ms", Ty::U32, MS), key("timeout_ms", Ty::U32, MS)];
@@ -130,6 +133,13 @@ const KIND: Key = key(
     "\"none\", \"pause\", \"restart-expand\", \"rolling-expand\", \"reconfig-expand\" or \"steps\" (a runbook)",
 );
 const TO: Key = key("to", Ty::U32, "an odd number of servers larger than cluster.size, at most 9");
+
+/// Keys every procedure kind accepts: its repetition into cycles (moved to `phases.cycles` /
+/// `phases.cycle_gap_s` of the plan by [`super::parse`]).
+const CYCLE_KEYS: &[Key] = &[
+    key("repeat", Ty::U32, "cycles of the procedure in one run, 1 to 100, e.g. repeat = 5"),
+    key("cycle_gap_s", Ty::F64, "seconds of load between a cycle's convergence and the next cycle"),
+];
 
 /// Keys of each procedure kind besides `kind`, and which are required.
 fn procedure_keys(kind: &str) -> (&'static [Key], &'static [&'static str]) {
@@ -361,7 +371,7 @@ fn check_procedure(t: &Table) -> Result<(), ProfileError> {
     let (keys, required) = procedure_keys(kind);
     for (name, value) in t.iter().filter(|(name, _)| name.as_str() != "kind") {
         let path = format!("procedure.{name}");
-        match keys.iter().find(|k| k.name == name) {
+        match keys.iter().chain(CYCLE_KEYS).find(|k| k.name == name) {
             Some(k) => check_value(value, k, &path)?,
             None => {
                 let owners: Vec<&str> =

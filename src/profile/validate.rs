@@ -35,6 +35,7 @@ pub fn validate(plan: &Plan) -> Result<(), ProfileError> {
         50,
         "consecutive convergence checks (200 ms apart) that must agree, e.g. converge_rounds = 3",
     )?;
+    validate_cycles(plan)?;
     let m = &plan.monitor;
     range_u32(
         "monitor.interval_ms",
@@ -45,6 +46,24 @@ pub fn validate(plan: &Plan) -> Result<(), ProfileError> {
     )?;
     range_u32("monitor.timeout_ms", m.timeout_ms, 1, m.interval_ms, "a poll must finish within monitor.interval_ms")?;
     validate_procedure(&plan.procedure, &plan.cluster)
+}
+
+/// `procedure.repeat`: 1 to 100 cycles; more than one only for a procedure that ends where it
+/// started (a fault and its heal: the same membership), since a second expansion from the
+/// target is a different procedure.
+fn validate_cycles(plan: &Plan) -> Result<(), ProfileError> {
+    let p = &plan.phases;
+    range_u32("procedure.repeat", p.cycles, 1, 100, "cycles of the procedure in one run")?;
+    seconds("procedure.cycle_gap_s", p.cycle_gap_s, 0.0, "e.g. cycle_gap_s = 5")?;
+    let (from, to) = (plan.cluster.size, plan.procedure.target_size(plan.cluster.size));
+    if p.cycles > 1 && from != to {
+        return Err(invalid(
+            "procedure.repeat",
+            p.cycles,
+            format!("needs a procedure that returns to its starting membership ({from} servers), but this one ends with {to}; use repeat = 1 or a fault runbook (kill, pause, partition, delay)"),
+        ));
+    }
+    Ok(())
 }
 
 fn invalid(field: &str, value: impl ToString, reason: impl Into<String>) -> ProfileError {

@@ -242,9 +242,25 @@ pub mod labels {
         label.starts_with(FAULT_PREFIX)
     }
 
-    /// A procedure step (not a phase, convergence, note or config point).
+    /// Prefix of a procedure cycle (Start at the cycle's first step, End at its convergence,
+    /// `failed` if it did not converge): `cycle:1`, `cycle:2`, ... Written only when the
+    /// procedure repeats (`procedure.repeat` > 1); the analysis derives cycle windows from them.
+    pub const CYCLE_PREFIX: &str = "cycle:";
+
+    /// `cycle:<n>` (1-based).
+    pub fn cycle(n: u32) -> String {
+        format!("{CYCLE_PREFIX}{n}")
+    }
+
+    /// The cycle number of a `cycle:<n>` label.
+    pub fn cycle_number(label: &str) -> Option<u32> {
+        label.strip_prefix(CYCLE_PREFIX)?.parse().ok()
+    }
+
+    /// A procedure step (not a phase, cycle, convergence, note or config point).
     pub fn is_step(label: &str) -> bool {
         !is_phase(label)
+            && cycle_number(label).is_none()
             && !matches!(label, CONVERGED | NOT_CONVERGED | NOTE | COMMITTED_CONFIG | UPDATE_SERVER_LIST | LOAD | LOAD_STOP)
     }
 }

@@ -37,8 +37,12 @@ pub fn summary_of(d: &RunData, f: &RunFigures) -> Summary {
         .and_then(|o| ev.reconnect.after(o.to_us, window.1));
     let history = &f.history;
 
-    let phase_map: BTreeMap<String, PhaseSummary> =
-        ev.phases.iter().map(|(name, w)| (name.clone(), phase_summary(w))).collect();
+    let phase_map: BTreeMap<String, PhaseSummary> = ev
+        .phases
+        .iter()
+        .filter(|(name, _)| name.as_str() != super::figures::IMPACT && labels::cycle_number(name).is_none())
+        .map(|(name, w)| (name.clone(), phase_summary(w)))
+        .collect();
     // The warm-up's outages are the run's noise floor: already computed for its phase summary.
     let baseline: Option<OutageMs> = phase_map.get("warmup").map(|p: &PhaseSummary| p.outage_ms.clone());
 
@@ -101,11 +105,13 @@ pub fn summary_of(d: &RunData, f: &RunFigures) -> Summary {
         latency_all_us: latency_map(&ev.whole.all_hist),
         schedule_lag_us: ev.lag,
         phases: phase_map,
+        impact: ev.phases.get(super::figures::IMPACT).map(phase_summary),
+        cycles: cycle_summaries(d, ev, &elections),
         procedure: analysis::procedure_steps(&d.marks),
         converge_ms: analysis::converge_ms(&d.marks),
         settle_ms: analysis::settle_ms(&d.marks),
         leader_changes: leaders.leader_changes,
-        elections,
+        elections: elections.clone(),
         server_log,
         checks: Checks {
             data_loss,
@@ -361,6 +367,34 @@ fn latency_map(hists: &BTreeMap<crate::plan::OpKind, hdrhistogram::Histogram<u64
         out.insert("all".into(), Quantiles::from_histogram(&a));
     }
     out
+}
+
+/// Per-cycle figures: each cycle window's streamed figures, its convergence and its longest
+/// election (by start time in the window).
+fn cycle_summaries(
+    d: &RunData,
+    ev: &crate::analysis::stream::EventFigures,
+    elections: &[analysis::elections::Election],
+) -> Vec<CycleSummary> {
+    let last_mark = d.marks.iter().map(|m| m.at_us).max().unwrap_or(0);
+    analysis::windows::cycle_windows(&d.marks, last_mark)
+        .into_iter()
+        .filter_map(|c| {
+            let w = ev.phases.get(&labels::cycle(c.cycle))?;
+            let (from, to) = c.window;
+            let election_ms = elections
+                .iter()
+                .filter(|e| e.from_us >= from && e.from_us < to)
+                .map(|e| e.ms)
+                .fold(None, |m: Option<f64>, x| Some(m.map_or(x, |m| m.max(x))));
+            Some(CycleSummary {
+                cycle: c.cycle,
+                converge_ms: c.converged_us.map(|at| at.saturating_sub(from) as f64 / 1e3),
+                election_ms,
+                figures: phase_summary(w),
+            })
+        })
+        .collect()
 }
 
 fn phase_summary(w: &WindowFigures) -> PhaseSummary {

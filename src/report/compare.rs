@@ -24,7 +24,7 @@ use std::path::{Path, PathBuf};
 pub struct ComparedRun {
     pub dir: PathBuf,
     pub summary: Summary,
-    /// Procedure-phase latency of successful reads and writes (None: no events recorded).
+    /// Latency of every issued read and write over the impact window (None: no events recorded).
     pub read_hist: Option<hdrhistogram::Histogram<u64>>,
     pub write_hist: Option<hdrhistogram::Histogram<u64>>,
 }
@@ -86,151 +86,18 @@ fn group_key(s: &Summary, mixed_sizes: bool) -> String {
 
 /// Compare the runs found under `inputs`; write results into `out`.
 pub fn compare(inputs: &[PathBuf], out: &Path) -> Result<CompareOutcome, ReportError> {
-    let mut dirs = Vec::new();
-    for i in inputs {
-        dirs.extend(find_run_dirs(i)?);
-    }
-    dirs.sort();
-    dirs.dedup();
-    let mut skipped = Vec::new();
-    let mut runs = Vec::new();
-    for d in dirs {
-        let rd = RunDir::open(&d)?;
-        match rd.status()? {
-            RunStatus::Complete => {}
-            other => {
-                skipped.push(format!("{}: status is `{other}`, not complete", d.display()));
-                continue;
-            }
-        }
-        let summary = match read_summary(&rd.file(SUMMARY_FILE)) {
-            Ok(s) => s,
-            Err(e) => {
-                skipped.push(format!("{}: {e}", d.display()));
-                continue;
-            }
-        };
-        // The percentile plot needs the raw events; a run without them still counts elsewhere.
-        let (read_hist, write_hist) = load_run(&d)
-            .ok()
-            .and_then(|data| {
-                let w = crate::analysis::phase_windows(&data.marks).procedure?;
-                // Every issued operation: a strategy that fails fast must not draw a better curve.
-                // Streamed: only the histograms are held.
-                let mut acc = crate::analysis::stream::stats::StatsAcc::new(Some(w));
-                match &data.events {
-                    crate::record::load::Events::File(p) => crate::record::for_each_event(p, |e| acc.observe(&e)).ok()?,
-                    crate::record::load::Events::Memory(v) => v.iter().for_each(|e| acc.observe(e)),
-                }
-                Some(class_histograms(acc.all_hist))
-            })
-            .unwrap_or((None, None));
-        runs.push(ComparedRun { dir: d, summary, read_hist, write_hist });
-    }
-    if runs.is_empty() {
-        let why = if skipped.is_empty() { "no run directories found".to_string() } else { skipped.join("; ") };
-        return Err(ReportError::NothingToCompare(why));
-    }
-
-    let mixed = {
-        let mut sizes: Vec<(u32, u32)> = runs.iter().map(|r| (r.summary.from_size, r.summary.to_size)).collect();
-        sizes.sort();
-        sizes.dedup();
-        sizes.len() > 1
-    };
-    // Runs of one strategy from different profiles (a suite's matrix over images or settings)
-    // are different entries: those groups are named by profile too.
-    let mut profiles_of: BTreeMap<String, std::collections::BTreeSet<&str>> = BTreeMap::new();
-    for r in &runs {
-        profiles_of.entry(group_key(&r.summary, mixed)).or_default().insert(r.summary.profile.as_str());
-    }
-    let mut groups: BTreeMap<String, Vec<&ComparedRun>> = BTreeMap::new();
-    for r in &runs {
-        let key = group_key(&r.summary, mixed);
-        let key = if profiles_of[&key].len() > 1 { format!("{key} ({})", r.summary.profile) } else { key };
-        groups.entry(key).or_default().push(r);
-    }
+    let (runs, skipped) = load_compared(inputs)?;
+    let groups = group_runs(&runs);
     std::fs::create_dir_all(out).map_err(|source| ReportError::CreateDir { path: out.to_path_buf(), source })?;
     let names: Vec<String> = groups.keys().cloned().collect();
-    let subtitle = format!("{} runs, {} strategies; bars: median over repetitions, dots: each repetition", runs.len(), names.len());
-
-    let per = |f: &dyn Fn(&Summary) -> Option<f64>| -> Vec<Vec<Option<f64>>> {
-        groups.values().map(|rs| rs.iter().map(|r| f(&r.summary)).collect()).collect()
-    };
-    let zip2 = |a: Vec<Vec<Option<f64>>>, b: Vec<Vec<Option<f64>>>| -> Vec<Vec<Vec<Option<f64>>>> {
-        a.into_iter().zip(b).map(|(x, y)| vec![x, y]).collect()
-    };
-    let one = |a: Vec<Vec<Option<f64>>>| -> Vec<Vec<Vec<Option<f64>>>> { a.into_iter().map(|x| vec![x]).collect() };
-
-    let failed: Vec<bool> = groups.values().map(|rs| rs.iter().any(|r| safety_failed(&r.summary))).collect();
-    let outage = BarsChart {
-        stem: "outage".into(),
-        title: "Longest client outage per strategy".into(),
-        subtitle: subtitle.clone(),
-        y_desc: "longest gap without a successful op (ms)".into(),
-        groups: names.clone(),
-        failed: failed.clone(),
-        log: true,
-        value_fmt: fmt_ms,
-        series: vec![("read".into(), C_BLUE), ("write".into(), C_VERMILION)],
-        values: zip2(per(&|s| s.outage_ms.read), per(&|s| s.outage_ms.write)),
-        none_label: "no ops".into(),
-    };
-    let errors = BarsChart {
-        stem: "error_rate".into(),
-        title: "Error rate per strategy".into(),
-        subtitle: subtitle.clone(),
-        y_desc: "failed + indeterminate operations (%)".into(),
-        groups: names.clone(),
-        failed: failed.clone(),
-        log: true,
-        value_fmt: fmt_pct,
-        series: vec![("error rate".into(), C_ORANGE)],
-        values: one(per(&|s| Some(100.0 * s.error_rate))),
-        none_label: String::new(),
-    };
-    let converge = BarsChart {
-        stem: "convergence".into(),
-        title: "Time to converge per strategy".into(),
-        subtitle: subtitle.clone(),
-        y_desc: "procedure start → target membership (s)".into(),
-        groups: names.clone(),
-        failed: failed.clone(),
-        log: false,
-        value_fmt: fmt_s,
-        series: vec![("convergence".into(), C_GREEN)],
-        values: one(per(&|s| s.converge_ms.map(|ms| ms as f64 / 1000.0))),
-        none_label: "never".into(),
-    };
-    // Pooled per strategy over its repetitions, one histogram per panel (reads, writes).
-    let pooled = |rs: &[&ComparedRun], pick: &dyn Fn(&ComparedRun) -> Option<&hdrhistogram::Histogram<u64>>| {
-        let mut acc: Option<hdrhistogram::Histogram<u64>> = None;
-        for h in rs.iter().filter_map(|r| pick(r)) {
-            match acc.as_mut() {
-                None => acc = Some(h.clone()),
-                Some(p) => {
-                    let _ = p.add(h);
-                }
-            }
-        }
-        acc
-    };
-    let series: Vec<super::charts::compare::PercentileSeries> = groups
-        .iter()
-        .zip(&failed)
-        .map(|((name, rs), f)| {
-            (name.clone(), *f, vec![pooled(rs, &|r| r.read_hist.as_ref()), pooled(rs, &|r| r.write_hist.as_ref())])
-        })
-        .collect();
-    let cdf = PercentileChart::from_histograms(
-        "Latency by percentile during the procedure phase",
-        &format!(
-            "successful operations from the intended start, repetitions pooled per strategy ({} runs); dashed: safety FAIL",
-            runs.len()
-        ),
-        &["reads", "writes"],
-        &series,
+    let subtitle = format!(
+        "{} runs, {} strategies; procedure start → load stop; bars: median over repetitions, dots: each repetition",
+        runs.len(),
+        names.len()
     );
+    let failed: Vec<bool> = groups.values().map(|rs| rs.iter().any(|r| safety_failed(&r.summary))).collect();
+    let [outage, errors, converge] = bar_charts(&groups, &subtitle, &failed);
+    let cdf = percentile_chart(&groups, &failed, runs.len());
     let verdicts = VerdictChart {
         title: "Safety verdicts per strategy (worst over repetitions)".into(),
         rows: groups
@@ -263,6 +130,159 @@ pub fn compare(inputs: &[PathBuf], out: &Path) -> Result<CompareOutcome, ReportE
     write_atomic(&out.join(super::compare_data::JSON_FILE), figures.to_json().as_bytes())?;
     write_atomic(&out.join(super::compare_data::CSV_FILE), figures.to_csv().as_bytes())?;
     Ok(CompareOutcome { runs: runs.len(), skipped, markdown: md_path, html: html_path, charts, console: plain(&table) })
+}
+
+/// Every complete run with a summary under `inputs`, and `<dir>: <why>` for the others.
+fn load_compared(inputs: &[PathBuf]) -> Result<(Vec<ComparedRun>, Vec<String>), ReportError> {
+    let mut dirs = Vec::new();
+    for i in inputs {
+        dirs.extend(find_run_dirs(i)?);
+    }
+    dirs.sort();
+    dirs.dedup();
+    let mut skipped = Vec::new();
+    let mut runs = Vec::new();
+    for d in dirs {
+        let rd = RunDir::open(&d)?;
+        match rd.status()? {
+            RunStatus::Complete => {}
+            other => {
+                skipped.push(format!("{}: status is `{other}`, not complete", d.display()));
+                continue;
+            }
+        }
+        let summary = match read_summary(&rd.file(SUMMARY_FILE)) {
+            Ok(s) => s,
+            Err(e) => {
+                skipped.push(format!("{}: {e}", d.display()));
+                continue;
+            }
+        };
+        // The percentile plot needs the raw events; a run without them still counts elsewhere.
+        let (read_hist, write_hist) = impact_histograms(&d).unwrap_or((None, None));
+        runs.push(ComparedRun { dir: d, summary, read_hist, write_hist });
+    }
+    if runs.is_empty() {
+        let why = if skipped.is_empty() { "no run directories found".to_string() } else { skipped.join("; ") };
+        return Err(ReportError::NothingToCompare(why));
+    }
+    Ok((runs, skipped))
+}
+
+type ClassHists = (Option<hdrhistogram::Histogram<u64>>, Option<hdrhistogram::Histogram<u64>>);
+
+/// Latency of every issued operation (a strategy that fails fast must not draw a better curve)
+/// over the impact window, reads and writes apart; streamed, only the histograms are held.
+fn impact_histograms(d: &Path) -> Option<ClassHists> {
+    let data = load_run(d).ok()?;
+    let last_mark = data.marks.iter().map(|m| m.at_us).max().unwrap_or(0);
+    let w = crate::analysis::windows::impact_window(&data.marks, last_mark)?;
+    let mut acc = crate::analysis::stream::stats::StatsAcc::new(Some(w));
+    match &data.events {
+        crate::record::load::Events::File(p) => crate::record::for_each_event(p, |e| acc.observe(&e)).ok()?,
+        crate::record::load::Events::Memory(v) => v.iter().for_each(|e| acc.observe(e)),
+    }
+    Some(class_histograms(acc.all_hist))
+}
+
+/// Runs grouped per strategy (and per profile where one strategy comes from several profiles).
+fn group_runs(runs: &[ComparedRun]) -> BTreeMap<String, Vec<&ComparedRun>> {
+    let mixed = {
+        let mut sizes: Vec<(u32, u32)> = runs.iter().map(|r| (r.summary.from_size, r.summary.to_size)).collect();
+        sizes.sort();
+        sizes.dedup();
+        sizes.len() > 1
+    };
+    // Runs of one strategy from different profiles (a suite's matrix over images or settings)
+    // are different entries: those groups are named by profile too.
+    let mut profiles_of: BTreeMap<String, std::collections::BTreeSet<&str>> = BTreeMap::new();
+    for r in runs {
+        profiles_of.entry(group_key(&r.summary, mixed)).or_default().insert(r.summary.profile.as_str());
+    }
+    let mut groups: BTreeMap<String, Vec<&ComparedRun>> = BTreeMap::new();
+    for r in runs {
+        let key = group_key(&r.summary, mixed);
+        let key = if profiles_of[&key].len() > 1 { format!("{key} ({})", r.summary.profile) } else { key };
+        groups.entry(key).or_default().push(r);
+    }
+    groups
+}
+
+/// Outage, error-rate and convergence bars, each figure over the impact window.
+fn bar_charts(groups: &BTreeMap<String, Vec<&ComparedRun>>, subtitle: &str, failed: &[bool]) -> [BarsChart; 3] {
+    use super::compare_data::{impact_error_rate, impact_outage};
+    let names: Vec<String> = groups.keys().cloned().collect();
+    let per = |f: &dyn Fn(&Summary) -> Option<f64>| -> Vec<Vec<Option<f64>>> {
+        groups.values().map(|rs| rs.iter().map(|r| f(&r.summary)).collect()).collect()
+    };
+    let zip2 = |a: Vec<Vec<Option<f64>>>, b: Vec<Vec<Option<f64>>>| -> Vec<Vec<Vec<Option<f64>>>> {
+        a.into_iter().zip(b).map(|(x, y)| vec![x, y]).collect()
+    };
+    let one = |a: Vec<Vec<Option<f64>>>| -> Vec<Vec<Vec<Option<f64>>>> { a.into_iter().map(|x| vec![x]).collect() };
+    let bars = |stem: &str, title: &str, y: &str, log: bool| BarsChart {
+        stem: stem.into(),
+        title: title.into(),
+        subtitle: subtitle.into(),
+        y_desc: y.into(),
+        groups: names.clone(),
+        failed: failed.to_vec(),
+        log,
+        value_fmt: fmt_ms,
+        series: Vec::new(),
+        values: Vec::new(),
+        none_label: String::new(),
+    };
+    let outage = BarsChart {
+        series: vec![("read".into(), C_BLUE), ("write".into(), C_VERMILION)],
+        values: zip2(per(&|s| impact_outage(s, |o| o.read)), per(&|s| impact_outage(s, |o| o.write))),
+        none_label: "no ops".into(),
+        ..bars("outage", "Longest client outage per strategy", "longest gap without a successful op (ms)", true)
+    };
+    let errors = BarsChart {
+        value_fmt: fmt_pct,
+        series: vec![("error rate".into(), C_ORANGE)],
+        values: one(per(&|s| impact_error_rate(s).map(|r| 100.0 * r))),
+        ..bars("error_rate", "Error rate per strategy", "failed + indeterminate of issued operations (%)", true)
+    };
+    let converge = BarsChart {
+        value_fmt: fmt_s,
+        series: vec![("convergence".into(), C_GREEN)],
+        values: one(per(&|s| s.converge_ms.map(|ms| ms as f64 / 1000.0))),
+        none_label: "never".into(),
+        ..bars("convergence", "Time to converge per strategy", "procedure start → target membership (s)", false)
+    };
+    [outage, errors, converge]
+}
+
+/// Latency by percentile, pooled per strategy over its repetitions, reads and writes apart.
+fn percentile_chart(groups: &BTreeMap<String, Vec<&ComparedRun>>, failed: &[bool], runs: usize) -> PercentileChart {
+    let pooled = |rs: &[&ComparedRun], pick: &dyn Fn(&ComparedRun) -> Option<&hdrhistogram::Histogram<u64>>| {
+        let mut acc: Option<hdrhistogram::Histogram<u64>> = None;
+        for h in rs.iter().filter_map(|r| pick(r)) {
+            match acc.as_mut() {
+                None => acc = Some(h.clone()),
+                Some(p) => {
+                    let _ = p.add(h);
+                }
+            }
+        }
+        acc
+    };
+    let series: Vec<super::charts::compare::PercentileSeries> = groups
+        .iter()
+        .zip(failed)
+        .map(|((name, rs), f)| {
+            (name.clone(), *f, vec![pooled(rs, &|r| r.read_hist.as_ref()), pooled(rs, &|r| r.write_hist.as_ref())])
+        })
+        .collect();
+    PercentileChart::from_histograms(
+        "Latency by percentile, procedure start → load stop",
+        &format!(
+            "every issued operation (failures at their time to error, timeouts at the operation timeout) from the intended start, repetitions pooled per strategy ({runs} runs); dashed: safety FAIL"
+        ),
+        &["reads", "writes"],
+        &series,
+    )
 }
 
 /// A safety check (data loss, two leaders, lingering ephemerals) FAILed in this run.
@@ -303,7 +323,7 @@ fn chart_caption(stem: &str) -> &'static str {
         "outage" => "Longest gap without a successful read (blue) or write (red) per strategy: bar = median over                      repetitions (value written on it), dot = one repetition; log scale, zeros on the floor.                      Shaded with \"safety FAIL\": a repetition lost data or had two leaders.",
         "error_rate" => "Failed + indeterminate operations as a share of all issued, per strategy (log scale, zeros on the floor).",
         "convergence" => "Time from the procedure's start until the ensemble had its target membership.",
-        "latency_cdf" => "Latency from the intended start by percentile (HdrHistogram's plot: x = 1/(1−q), so the tail                           gets room), procedure phase, reads and writes apart; successful operations only.                           Dashed lines: strategies with a safety FAIL.",
+        "latency_cdf" => "Latency from the intended start by percentile (HdrHistogram's plot: x = 1/(1−q), so the tail                           gets room), procedure start → load stop, reads and writes apart; every issued operation (failures at their time to error, timeouts at the operation timeout).                           Dashed lines: strategies with a safety FAIL.",
         "verdicts" => "Safety verdicts per strategy: the worst over repetitions and how many repetitions had it.",
         _ => "",
     }
@@ -330,7 +350,10 @@ fn spread(v: &[Option<f64>], fmt: &dyn Fn(f64) -> String) -> String {
     s
 }
 
+/// The key figures, each over the impact window (service outage and reconnect: the load window;
+/// convergence: procedure start → target membership).
 fn key_table(groups: &BTreeMap<String, Vec<&ComparedRun>>) -> Table {
+    use super::compare_data::{impact_error_rate, impact_outage};
     let header = [
         "strategy",
         "runs",
@@ -340,8 +363,8 @@ fn key_table(groups: &BTreeMap<String, Vec<&ComparedRun>>) -> Table {
         "one session (max)",
         "service outage",
         "client reconnect after it (max)",
-        "p99 all issued (procedure)",
-        "p99.9 all issued (procedure)",
+        "p99 all issued",
+        "p99.9 all issued",
         "convergence",
         "leader changes",
         "data loss",
@@ -357,16 +380,16 @@ fn key_table(groups: &BTreeMap<String, Vec<&ComparedRun>>) -> Table {
         .iter()
         .map(|(name, rs)| {
             let col = |f: &dyn Fn(&Summary) -> Option<f64>| -> Vec<Option<f64>> { rs.iter().map(|r| f(&r.summary)).collect() };
-            let proc_q = |s: &Summary| super::compare_data::procedure_all_issued(s);
+            let proc_q = |s: &Summary| super::compare_data::impact_all_issued(s);
             let loss: Vec<Verdict> = rs.iter().map(|r| r.summary.checks.data_loss.verdict).collect();
             let lead: Vec<Verdict> = rs.iter().map(|r| r.summary.checks.single_leader.verdict).collect();
             vec![
                 name.clone(),
                 rs.len().to_string(),
-                spread(&col(&|s| s.outage_ms.read), &ms),
-                spread(&col(&|s| s.outage_ms.write), &ms),
-                spread(&col(&|s| Some(100.0 * s.error_rate)), &pct),
-                spread(&col(&|s| s.outage_ms.per_session.map(|p| p.max)), &ms),
+                spread(&col(&|s| impact_outage(s, |o| o.read)), &ms),
+                spread(&col(&|s| impact_outage(s, |o| o.write)), &ms),
+                spread(&col(&|s| impact_error_rate(s).map(|r| 100.0 * r)), &pct),
+                spread(&col(&|s| impact_outage(s, |o| o.per_session.map(|p| p.max))), &ms),
                 spread(&col(&|s| s.service_outage_ms), &ms),
                 spread(&col(&|s| s.reconnect_ms.as_ref().map(|r| r.max)), &ms),
                 spread(&col(&|s| proc_q(s).map(|q| q.p99 as f64)), &us),
@@ -406,7 +429,8 @@ fn markdown(t: &Table, groups: &BTreeMap<String, Vec<&ComparedRun>>, skipped: &[
     let _ = writeln!(
         o,
         "Figures per strategy: median over repetitions, with (min–max) when there are several. \
-         Outage = longest gap without a successful operation of that kind; latency from the intended start. \
+         Outage, error rate and p99 are over the impact window, procedure start → load stop (service outage and reconnect: the whole load window); \
+         outage = longest gap without a successful operation of that kind; p99 = every issued operation, from the intended start. \
          Every figure per repetition, for scripts: [comparison.json](comparison.json), [comparison.csv](comparison.csv).\n"
     );
     let _ = writeln!(o, "| {} |", t.header.join(" | "));
@@ -446,7 +470,7 @@ fn html(
     let _ = writeln!(o, "<h1>zkchaos comparison</h1>");
     let _ = writeln!(
         o,
-        "<p>Median over repetitions, (min–max) when there are several. Outage: longest gap without a successful \
+        "<p>Median over repetitions, (min–max) when there are several. Outage, error rate and p99: procedure start → load stop. Outage: longest gap without a successful \
          operation of that kind. Latency measured from the intended start. Every figure per repetition: \
          <a href=\"comparison.json\">comparison.json</a>, <a href=\"comparison.csv\">comparison.csv</a>.</p>"
     );

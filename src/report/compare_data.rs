@@ -16,9 +16,14 @@ use std::fmt::Write as _;
 pub const JSON_FILE: &str = "comparison.json";
 pub const CSV_FILE: &str = "comparison.csv";
 /// Version of the layout of `comparison.json`.
-pub const COMPARISON_SCHEMA_VERSION: u32 = 1;
+/// 2: outages, error rate and latency over the impact window (`p99_impact_us` replaces
+/// `p99_procedure_us`).
+pub const COMPARISON_SCHEMA_VERSION: u32 = 2;
 
-/// The flat figures of one repetition (the comparison table's columns, unformatted).
+/// The flat figures of one repetition (the comparison table's columns, unformatted). Outages,
+/// error rate and latency are over the impact window (procedure start → load stop), the window
+/// of the same names in the gate and `stats.json`; a run without a procedure (`zkchaos load`)
+/// has no impact window and gives its load window's figures.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Figures {
     pub outage_any_ms: Option<f64>,
@@ -26,10 +31,10 @@ pub struct Figures {
     pub outage_write_ms: Option<f64>,
     /// (failed + indeterminate) / issued, a fraction.
     pub error_rate: Option<f64>,
-    /// Procedure phase, EVERY ISSUED operation of every kind (failures and timeouts included),
+    /// Impact window, EVERY ISSUED operation of every kind (failures and timeouts included),
     /// µs from the intended start.
-    pub p99_procedure_us: Option<f64>,
-    pub p999_procedure_us: Option<f64>,
+    pub p99_impact_us: Option<f64>,
+    pub p999_impact_us: Option<f64>,
     /// Procedure start → converged; null if it never converged.
     pub converge_ms: Option<f64>,
     pub leader_changes: Option<f64>,
@@ -40,11 +45,37 @@ pub struct Figures {
     pub service_outage_ms: Option<f64>,
 }
 
-/// Procedure-phase quantiles of every issued operation (summaries before schema 2: successful
-/// operations, the only ones they have).
-pub fn procedure_all_issued(s: &Summary) -> Option<crate::record::Quantiles> {
-    let p = s.phases.get("procedure")?;
-    p.latency_all_us.get("all").or_else(|| p.latency_us.get("all")).copied()
+/// The run's impact window figures (procedure start → load stop), if it had a procedure.
+pub fn impact(s: &Summary) -> Option<&super::summary::PhaseSummary> {
+    s.impact.as_ref()
+}
+
+/// Impact-window quantiles of every issued operation (a run without a procedure: its load
+/// window's, i.e. the whole run's).
+pub fn impact_all_issued(s: &Summary) -> Option<crate::record::Quantiles> {
+    match impact(s) {
+        Some(w) => w.latency_all_us.get("all").copied(),
+        None if !s.phases.contains_key("procedure") => s.latency_all_us.get("all").copied(),
+        None => None,
+    }
+}
+
+/// An outage figure over the impact window (a run without a procedure: its load window).
+pub fn impact_outage(s: &Summary, pick: fn(&super::summary::OutageMs) -> Option<f64>) -> Option<f64> {
+    match impact(s) {
+        Some(w) => pick(&w.outage_ms),
+        None if !s.phases.contains_key("procedure") => pick(&s.outage_ms),
+        None => None,
+    }
+}
+
+/// The error rate over the impact window (a run without a procedure: the whole run's).
+pub fn impact_error_rate(s: &Summary) -> Option<f64> {
+    match impact(s) {
+        Some(w) => Some(w.error_rate),
+        None if !s.phases.contains_key("procedure") => Some(s.error_rate),
+        None => None,
+    }
 }
 
 impl Figures {
@@ -53,8 +84,8 @@ impl Figures {
         "outage_read_ms",
         "outage_write_ms",
         "error_rate",
-        "p99_procedure_us",
-        "p999_procedure_us",
+        "p99_impact_us",
+        "p999_impact_us",
         "converge_ms",
         "leader_changes",
         "ops_total",
@@ -63,18 +94,18 @@ impl Figures {
     ];
 
     pub fn of(s: &Summary) -> Figures {
-        let proc_q = procedure_all_issued(s);
+        let q = impact_all_issued(s);
         Figures {
-            outage_any_ms: s.outage_ms.any,
-            outage_read_ms: s.outage_ms.read,
-            outage_write_ms: s.outage_ms.write,
-            error_rate: Some(s.error_rate),
-            p99_procedure_us: proc_q.map(|q| q.p99 as f64),
-            p999_procedure_us: proc_q.map(|q| q.p999 as f64),
+            outage_any_ms: impact_outage(s, |o| o.any),
+            outage_read_ms: impact_outage(s, |o| o.read),
+            outage_write_ms: impact_outage(s, |o| o.write),
+            error_rate: impact_error_rate(s),
+            p99_impact_us: q.map(|q| q.p99 as f64),
+            p999_impact_us: q.map(|q| q.p999 as f64),
             converge_ms: s.converge_ms.map(|x| x as f64),
             leader_changes: Some(f64::from(s.leader_changes)),
             ops_total: Some(s.ops.total as f64),
-            outage_session_max_ms: s.outage_ms.per_session.map(|p| p.max),
+            outage_session_max_ms: impact_outage(s, |o| o.per_session.map(|p| p.max)),
             service_outage_ms: s.service_outage_ms,
         }
     }
@@ -85,8 +116,8 @@ impl Figures {
             self.outage_read_ms,
             self.outage_write_ms,
             self.error_rate,
-            self.p99_procedure_us,
-            self.p999_procedure_us,
+            self.p99_impact_us,
+            self.p999_impact_us,
             self.converge_ms,
             self.leader_changes,
             self.ops_total,

@@ -33,13 +33,25 @@ pub struct RunFigures {
     pub server_logs: BTreeMap<u32, ServerLogSummary>,
 }
 
+/// Name of the impact window among the streamed windows (cycle windows are `cycle:<n>`).
+pub const IMPACT: &str = "impact";
+
 /// What the pass needs to know beforehand, from the run's plan, marks and monitor samples.
 pub fn setup_of(d: &RunData) -> StreamSetup {
     let p = analysis::phase_windows(&d.marks);
-    let phases = [("warmup", p.warmup), ("procedure", p.procedure), ("post", p.post)]
+    let mut phases: Vec<(String, (u64, u64))> = [("warmup", p.warmup), ("procedure", p.procedure), ("post", p.post)]
         .into_iter()
         .filter_map(|(n, w)| w.map(|w| (n.to_string(), w)))
         .collect();
+    // The impact window and the cycle windows (see `analysis::windows`), streamed like phases;
+    // without a load-stop mark (older runs) they end at the last mark.
+    let last_mark = d.marks.iter().map(|m| m.at_us).max().unwrap_or(0);
+    if let Some(w) = analysis::windows::impact_window(&d.marks, last_mark) {
+        phases.push((IMPACT.to_string(), w));
+    }
+    for c in analysis::windows::cycle_windows(&d.marks, last_mark) {
+        phases.push((labels::cycle(c.cycle), c.window));
+    }
     StreamSetup {
         stop_us: d.marks.iter().filter(|m| m.label == labels::LOAD_STOP).map(|m| m.at_us).min(),
         phases,

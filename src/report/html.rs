@@ -220,25 +220,8 @@ fn figures_tables(o: &mut String, s: &Summary) {
     ];
     o.push_str(&table(&["figure".into(), "value".into()], &rows));
 
-    let _ = writeln!(o, "<h3>Latency from the intended start (successful operations)</h3>");
-    let mut lat_rows = Vec::new();
-    for (scope, map) in std::iter::once(("whole run".to_string(), &s.latency_us))
-        .chain(s.phases.iter().map(|(p, ph)| (p.clone(), &ph.latency_us)))
-    {
-        for (kind, q) in map {
-            lat_rows.push(vec![
-                scope.clone(),
-                kind.clone(),
-                q.count.to_string(),
-                fmt_us(q.p50 as f64),
-                fmt_us(q.p99 as f64),
-                fmt_us(q.p999 as f64),
-                fmt_us(q.max as f64),
-            ]);
-        }
-    }
-    let h: Vec<String> = ["scope", "kind", "count", "p50", "p99", "p99.9", "max"].map(String::from).to_vec();
-    o.push_str(&table(&h, &lat_rows));
+    o.push_str(&latency_table(s));
+    o.push_str(&impact_table(s));
 }
 
 /// One row per procedure step.
@@ -265,6 +248,63 @@ fn steps_table(o: &mut String, s: &Summary) {
         let h: Vec<String> = ["#", "at", "step", "duration", "detail"].map(String::from).to_vec();
         o.push_str(&table(&h, &rows));
     }
+}
+
+/// Latency quantiles of successful operations, whole run and per phase.
+fn latency_table(s: &Summary) -> String {
+    let mut o = String::new();
+    let _ = writeln!(o, "<h3>Latency from the intended start (successful operations)</h3>");
+    let mut lat_rows = Vec::new();
+    for (scope, map) in std::iter::once(("whole run".to_string(), &s.latency_us))
+        .chain(s.phases.iter().map(|(p, ph)| (p.clone(), &ph.latency_us)))
+    {
+        for (kind, q) in map {
+            lat_rows.push(vec![
+                scope.clone(),
+                kind.clone(),
+                q.count.to_string(),
+                fmt_us(q.p50 as f64),
+                fmt_us(q.p99 as f64),
+                fmt_us(q.p999 as f64),
+                fmt_us(q.max as f64),
+            ]);
+        }
+    }
+    let h: Vec<String> = ["scope", "kind", "count", "p50", "p99", "p99.9", "max"].map(String::from).to_vec();
+    o.push_str(&table(&h, &lat_rows));
+    o
+}
+
+/// The impact window's figures (what the gate and suite statistics judge) and, for a repeated
+/// procedure, each cycle's.
+fn impact_table(s: &Summary) -> String {
+    let Some(impact) = &s.impact else { return String::new() };
+    let mut o = String::from("<h2>Impact window and cycles</h2>\n<p>Impact window: procedure start → load stop \
+        (the window of the gate and the suite statistics); each cycle: its start → the next cycle's start (the last: \
+        the load stop). p99: every issued operation, from the intended start.</p>\n");
+    let row = |name: String, p: &super::summary::PhaseSummary, conv: Option<f64>, elect: Option<f64>| {
+        vec![
+            name,
+            format!("{:.2}–{:.2} s", p.start_ms / 1000.0, p.end_ms / 1000.0),
+            opt_ms(p.outage_ms.read),
+            opt_ms(p.outage_ms.write),
+            opt_ms(p.outage_ms.per_session.map(|x| x.max)),
+            format!("{:.3} %", p.error_rate * 100.0),
+            p.latency_all_us.get("all").map(|q| fmt_us(q.p99 as f64)).unwrap_or_else(|| "—".into()),
+            opt_ms(conv),
+            opt_ms(elect),
+        ]
+    };
+    let mut rows = vec![row("impact".into(), impact, s.converge_ms.map(|x| x as f64), None)];
+    for c in &s.cycles {
+        rows.push(row(format!("cycle {}", c.cycle), &c.figures, c.converge_ms, c.election_ms));
+    }
+    let h: Vec<String> =
+        ["window", "span", "outage read", "outage write", "one session (max)", "error rate", "p99 all issued", "converged after", "election"]
+            .map(String::from)
+            .to_vec();
+    o.push_str(&table(&h, &rows));
+    o
 }
 
 fn link_list(paths: &[String]) -> String {

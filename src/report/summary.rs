@@ -77,6 +77,16 @@ pub struct Summary {
     pub schedule_lag_us: Quantiles,
     /// `warmup`, `procedure`, `post` (each present if its marks were recorded).
     pub phases: BTreeMap<String, PhaseSummary>,
+    /// The procedure's impact window: procedure start → load stop (the damage of a procedure can
+    /// land after its phase ends). The window of every figure the gate, suite statistics and
+    /// comparisons judge. Absent without a procedure phase.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub impact: Option<PhaseSummary>,
+    /// Per cycle of a repeated procedure (`procedure.repeat` > 1), in order: the same figures
+    /// over each cycle's window (cycle start → next cycle's start, or the load stop). Empty when
+    /// the procedure ran once (its one cycle is `impact`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cycles: Vec<CycleSummary>,
     pub procedure: ProcedureSummary,
     /// From the start of the procedure phase to the `converged` mark; null if it never converged.
     pub converge_ms: Option<u64>,
@@ -208,6 +218,22 @@ pub struct PhaseSummary {
     /// Every issued operation (see the top-level field).
     #[serde(default)]
     pub latency_all_us: BTreeMap<String, Quantiles>,
+}
+
+/// One cycle of a repeated procedure.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CycleSummary {
+    /// 1-based.
+    pub cycle: u32,
+    /// Cycle start → its convergence (every member serving, one leader, the target membership),
+    /// ms; null if it did not converge.
+    pub converge_ms: Option<f64>,
+    /// Longest election the monitor saw starting in the cycle's window (first server leaving
+    /// its role → a leader serving), ms; null if none.
+    pub election_ms: Option<f64>,
+    /// Outages, errors and latency over the cycle's window (`start_ms`/`end_ms`).
+    #[serde(flatten)]
+    pub figures: PhaseSummary,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -103,15 +103,13 @@ pub async fn execute(ctx: &PhaseCtx<'_>, cluster: &mut Cluster) -> Result<()> {
         panic!("injected procedure panic (ZKCHAOS_TEST_FAULT=procedure-panic)");
     }
     // A panic here is caught (with its message) by the run's owner, which cleans up.
-    let outcome = procedure::run_procedure(&mut pctx).await?;
+    // The procedure's cycles (one unless `procedure.repeat`), each waited to convergence.
+    let cycles = procedure::run_cycles(&mut pctx).await?;
+    let outcome = cycles.outcome;
     for note in outcome.notes.iter().cloned().chain(outcome.left_down_note()) {
         rec.mark_now(MarkKind::Point, labels::NOTE, Some(note));
     }
-    // Members the procedure left down on purpose are not waited for (their membership is still
-    // judged: the running members must see them as members).
-    let timeout = Duration::from_secs_f64(plan.phases.converge_timeout_s);
-    let rounds = plan.phases.converge_rounds;
-    match procedure::wait_converged(cluster, &outcome.target_ids, &outcome.left_down, ctx.epoch, timeout, rounds).await {
+    match cycles.converged {
         Ok(at_us) => rec.mark(Mark::new(at_us, MarkKind::Point, labels::CONVERGED, None)),
         Err(reason) => rec.mark_now(
             MarkKind::Point,

@@ -1,6 +1,7 @@
 //! Suites: several profiles, or variants of one profile, each repeated, run interleaved
 //! (A B C A B C ...) so slow drifts of the host hit every entry alike, then compared with
-//! statistics (median, bootstrap CI, pairwise overlap) and optionally judged by the gate.
+//! statistics (median, order-statistic CI with its level, exact pairwise rank tests with runs as
+//! blocks) and optionally judged by the gate.
 //!
 //! A suite file (TOML):
 //!
