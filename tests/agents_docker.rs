@@ -122,7 +122,14 @@ fn two_agents_on_two_hosts_add_up_and_a_killed_agent_engine_is_reported() {
     }
     assert_eq!(agents["total_ops"].as_u64(), Some(events.len() as u64), "{agents}");
     assert_eq!(list[0]["status"], "finished", "{agents}\n{log}");
+    // The run's summary lists both agents, and their operations add up to its total.
+    let summary = json(&dir.join("summary.json"));
+    let listed = summary["agents"].as_array().unwrap_or_else(|| panic!("summary.json lists no agents: {summary}"));
+    assert_eq!(listed.len(), 2, "{summary}");
+    let sum: u64 = listed.iter().map(|a| a["ops"].as_u64().unwrap()).sum();
+    assert_eq!(Some(sum), summary["ops"]["total"].as_u64(), "the agents' operations do not add up to the run's total: {summary}");
     if killed {
+        assert_eq!(listed[1]["status"], "lost", "summary.json must say agent 1 was lost: {summary}");
         assert_eq!(list[1]["status"], "lost", "a killed engine's agent must be reported lost: {agents}\n{log}");
         assert_eq!(agents["incomplete"], 1, "{agents}");
         let marks = std::fs::read_to_string(dir.join("marks.json")).unwrap();

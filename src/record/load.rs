@@ -39,6 +39,8 @@ pub struct RunData {
     pub server_logs: BTreeMap<u32, ServerLog>,
     /// The end-of-run `mntr`/`srvr` answers (`mntr.json`); `None` when not stored.
     pub mntr: Option<Vec<MntrScrape>>,
+    /// The load agents (`agents.json`); `None` when the load ran in the control process.
+    pub agents: Option<Vec<super::RecordedAgent>>,
     /// What was missing or cut short, in words (goes to the summary's notes).
     pub notes: Vec<String>,
 }
@@ -65,6 +67,7 @@ impl RunData {
             process: Vec::new(),
             server_logs: BTreeMap::new(),
             mntr: None,
+            agents: None,
             notes: Vec::new(),
         }
     }
@@ -174,6 +177,10 @@ pub fn load_run(dir: &Path) -> Result<RunData, RecordError> {
     data.process = process;
     data.server_logs = server_logs_in(dir);
     data.mntr = mntr;
+    let agents_path = dir.join(super::files::AGENTS_FILE);
+    if agents_path.is_file() {
+        data.agents = Some(super::load_agents(&agents_path)?);
+    }
     if data.run_id.is_empty() {
         let name = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
         data.run_id = name.rsplit('-').next().unwrap_or(&name).to_string();

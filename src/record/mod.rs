@@ -12,6 +12,7 @@
 //!
 //! This layer imports only [`crate::plan`]: analysis, checks and reports read what it recorded.
 
+pub mod agents;
 pub mod event;
 pub mod events_csv;
 pub mod failure;
@@ -29,6 +30,7 @@ pub mod rundir;
 pub mod seqnodes;
 pub mod timeline;
 
+pub use agents::{load_agents, RecordedAgent};
 pub use event::*;
 pub use events_csv::{for_each_event, read_events, EventWriter};
 pub use failure::WriteFailure;

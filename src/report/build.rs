@@ -131,6 +131,7 @@ pub fn summary_of(d: &RunData, f: &RunFigures) -> Summary {
         notes,
         models: d.meta.as_ref().and_then(|m| m.models.clone()),
         process: ProcessSummary::of(&d.process),
+        agents: d.agents.clone(),
     }
 }
 
@@ -201,6 +202,18 @@ fn run_notes(d: &RunData, f: &RunFigures, outage: &OutageMs, baseline: Option<&O
     notes.extend(f.notes.iter().cloned());
     if ev.events == 0 {
         notes.push("no operations were recorded".into());
+    }
+    if let Some(agents) = &d.agents {
+        let sum: u64 = agents.iter().map(|a| a.ops).sum();
+        if sum != ev.whole.counts.total {
+            notes.push(format!(
+                "the load agents account for {sum} operations but the run recorded {}: the per-agent split is not exact",
+                ev.whole.counts.total
+            ));
+        }
+        for a in agents.iter().filter(|a| a.status != "finished") {
+            notes.push(format!("load agent {} on {} is {}: its later load is missing from every figure", a.index, a.engine, a.status));
+        }
     }
     let procedure_phase = ev.phases.contains_key("procedure");
     if procedure_phase && !d.marks.iter().any(|m| m.label == labels::PHASE_PROCEDURE && m.kind == MarkKind::End) {

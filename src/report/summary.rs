@@ -123,6 +123,10 @@ pub struct Summary {
     /// The harness's own footprint (`process.csv`); absent for runs recorded before it existed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub process: Option<ProcessSummary>,
+    /// The load agents and their operations (`agents.json`); absent when the load ran in the
+    /// control process. Their `ops` add up to `ops.total` (a note says so when they do not).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agents: Option<Vec<crate::record::RecordedAgent>>,
 }
 
 /// Maxima of the zkchaos process's own samples over the run.

@@ -145,24 +145,7 @@ pub fn synthesize_run(from: &Path, to: &Path, seconds: u64, readback: bool) -> c
     let plan: Plan = crate::record::load::read_json(&plan_path)?;
     copy_file(from, to, crate::record::files::PLAN_FILE)?;
     copy_file(from, to, crate::record::files::META_FILE)?;
-    let marks = if from.join(crate::record::files::MARKS_FILE).is_file() { read_marks(&from.join(crate::record::files::MARKS_FILE))? } else { Vec::new() };
-    let real_start = marks.iter().find(|m| m.label == labels::LOAD && m.kind == MarkKind::Start).map(|m| m.at_us);
-    let real_stop = marks.iter().filter(|m| m.label == labels::LOAD_STOP).map(|m| m.at_us).min();
-    let start = real_start.unwrap_or(20_000);
-    let span = seconds * 1_000_000;
-    let scale = match real_stop {
-        Some(stop) if stop > start => span as f64 / (stop - start) as f64,
-        _ => 1.0,
-    };
-    let stretched: Vec<Mark> = marks
-        .into_iter()
-        .map(|mut m| {
-            m.at_us = start + (m.at_us.saturating_sub(start) as f64 * scale) as u64;
-            m
-        })
-        .collect();
-    let text = serde_json::to_vec_pretty(&stretched).map_err(|e| crate::Error::failed(format!("marks.json: {e}")))?;
-    crate::record::write_atomic(&to.join(crate::record::files::MARKS_FILE), &text)?;
+    let start = stretch_marks(from, to, seconds)?;
 
     let load = &plan.load;
     let rate = u64::from(load.rate.max(1));
@@ -173,12 +156,7 @@ pub fn synthesize_run(from: &Path, to: &Path, seconds: u64, readback: bool) -> c
     let timeout_us = u64::from(load.op_timeout_ms) * 1000;
     let n = rate * seconds;
     let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
-    let mut versions = vec![0i64; keys as usize];
-    let mut seq = 0u64;
-    let mut created: std::collections::VecDeque<String> = std::collections::VecDeque::new();
-    let mut key_tokens: Vec<Option<String>> = vec![None; keys as usize];
-    let mut seq_nodes = SeqNodes::new();
-    let mut deleted = PathSet::default();
+    let mut state = SynthState::new(keys, readback);
     let mut writer = EventWriter::create(&to.join(crate::record::files::EVENTS_FILE))?;
     let mut heap: BinaryHeap<Reverse<ByEnd>> = BinaryHeap::new();
     for i in 0..n {
@@ -226,46 +204,7 @@ pub fn synthesize_run(from: &Path, to: &Path, seconds: u64, readback: bool) -> c
                 e.path = String::new();
             }
         } else {
-            match kind {
-                OpKind::Get | OpKind::Exists => e.version = versions[key],
-                OpKind::Set | OpKind::Multi => {
-                    versions[key] += 1;
-                    e.version = versions[key];
-                    if readback {
-                        key_tokens[key] = Some(e.token.clone());
-                        if kind == OpKind::Multi {
-                            seq_nodes.insert(&format!("{SEQ_PREFIX}{seq:010}"), Some(&e.token));
-                        }
-                    }
-                    if kind == OpKind::Multi {
-                        seq += 1;
-                    }
-                }
-                OpKind::Create => {
-                    e.path = format!("{SEQ_PREFIX}{seq:010}");
-                    seq += 1;
-                    if created.len() < 10_000 {
-                        created.push_back(e.path.clone());
-                    }
-                    if readback {
-                        seq_nodes.insert(&e.path, Some(&e.token));
-                    }
-                }
-                OpKind::Delete => match created.pop_front() {
-                    Some(p) => {
-                        if readback {
-                            deleted.insert(&p);
-                        }
-                        e.path = p;
-                    }
-                    None => {
-                        e.outcome = Outcome::Fail;
-                        e.error = Some(ErrorClass::NoNode);
-                    }
-                },
-                // The synthetic mixes have no ephemeral operations.
-                OpKind::Ephemeral | OpKind::EphemeralAbandon | OpKind::Close => {}
-            }
+            state.apply(&mut e, key);
         }
         heap.push(Reverse(ByEnd(e.end_us, i, e)));
     }
@@ -275,6 +214,111 @@ pub fn synthesize_run(from: &Path, to: &Path, seconds: u64, readback: bool) -> c
     writer.finish()?;
     let mut out = Synthesized { events: n, seq_per_server: 0, save: None };
     if readback {
+        let (save, seq_per_server) = state.save_readbacks(to, keys)?;
+        out.save = Some(save);
+        out.seq_per_server = seq_per_server;
+    }
+    Ok(out)
+}
+
+/// Copy the source run's marks, stretched so that its load spans `seconds`; returns the load's
+/// start (µs since the epoch).
+fn stretch_marks(from: &Path, to: &Path, seconds: u64) -> crate::Result<u64> {
+    let marks = if from.join(crate::record::files::MARKS_FILE).is_file() { read_marks(&from.join(crate::record::files::MARKS_FILE))? } else { Vec::new() };
+    let real_start = marks.iter().find(|m| m.label == labels::LOAD && m.kind == MarkKind::Start).map(|m| m.at_us);
+    let real_stop = marks.iter().filter(|m| m.label == labels::LOAD_STOP).map(|m| m.at_us).min();
+    let start = real_start.unwrap_or(20_000);
+    let span = seconds * 1_000_000;
+    let scale = match real_stop {
+        Some(stop) if stop > start => span as f64 / (stop - start) as f64,
+        _ => 1.0,
+    };
+    let stretched: Vec<Mark> = marks
+        .into_iter()
+        .map(|mut m| {
+            m.at_us = start + (m.at_us.saturating_sub(start) as f64 * scale) as u64;
+            m
+        })
+        .collect();
+    let text = serde_json::to_vec_pretty(&stretched).map_err(|e| crate::Error::failed(format!("marks.json: {e}")))?;
+    crate::record::write_atomic(&to.join(crate::record::files::MARKS_FILE), &text)?;
+    Ok(start)
+}
+
+/// What the synthetic servers hold: key versions, sequential znodes and the tokens that wrote
+/// them, as the successful operations leave them.
+struct SynthState {
+    readback: bool,
+    versions: Vec<i64>,
+    seq: u64,
+    created: std::collections::VecDeque<String>,
+    key_tokens: Vec<Option<String>>,
+    seq_nodes: SeqNodes,
+    deleted: PathSet,
+}
+
+impl SynthState {
+    fn new(keys: u32, readback: bool) -> Self {
+        SynthState {
+            readback,
+            versions: vec![0i64; keys as usize],
+            seq: 0,
+            created: std::collections::VecDeque::new(),
+            key_tokens: vec![None; keys as usize],
+            seq_nodes: SeqNodes::new(),
+            deleted: PathSet::default(),
+        }
+    }
+
+    /// A successful operation on `key`: its version or path, and what the servers now hold.
+    fn apply(&mut self, e: &mut OpEvent, key: usize) {
+        let readback = self.readback;
+        match e.kind {
+            OpKind::Get | OpKind::Exists => e.version = self.versions[key],
+            OpKind::Set | OpKind::Multi => {
+                self.versions[key] += 1;
+                e.version = self.versions[key];
+                if readback {
+                    self.key_tokens[key] = Some(e.token.clone());
+                    if e.kind == OpKind::Multi {
+                        self.seq_nodes.insert(&format!("{SEQ_PREFIX}{:010}", self.seq), Some(&e.token));
+                    }
+                }
+                if e.kind == OpKind::Multi {
+                    self.seq += 1;
+                }
+            }
+            OpKind::Create => {
+                e.path = format!("{SEQ_PREFIX}{:010}", self.seq);
+                self.seq += 1;
+                if self.created.len() < 10_000 {
+                    self.created.push_back(e.path.clone());
+                }
+                if readback {
+                    self.seq_nodes.insert(&e.path, Some(&e.token));
+                }
+            }
+            OpKind::Delete => match self.created.pop_front() {
+                Some(p) => {
+                    if readback {
+                        self.deleted.insert(&p);
+                    }
+                    e.path = p;
+                }
+                None => {
+                    e.outcome = Outcome::Fail;
+                    e.error = Some(ErrorClass::NoNode);
+                }
+            },
+            // The synthetic mixes have no ephemeral operations.
+            OpKind::Ephemeral | OpKind::EphemeralAbandon | OpKind::Close => {}
+        }
+    }
+
+    /// Write three servers' identical read-backs; returns the save time and the sequential
+    /// znodes per server.
+    fn save_readbacks(self, to: &Path, keys: u32) -> crate::Result<(Duration, usize)> {
+        let SynthState { versions, key_tokens, mut seq_nodes, deleted, .. } = self;
         seq_nodes.retain(|p| !deleted.contains_path(p));
         seq_nodes.shrink_to_fit();
         let keys: std::collections::BTreeMap<String, (i64, Option<String>)> =
@@ -285,10 +329,8 @@ pub fn synthesize_run(from: &Path, to: &Path, seconds: u64, readback: bool) -> c
         drop(seq_nodes);
         let started = Instant::now();
         crate::record::save_readbacks(&to.join(crate::record::files::READBACK_FILE), &servers)?;
-        out.save = Some(started.elapsed());
-        out.seq_per_server = servers[0].seq.len();
+        Ok((started.elapsed(), servers[0].seq.len()))
     }
-    Ok(out)
 }
 
 /// What [`synthesize_run`] wrote.
