@@ -99,6 +99,7 @@ fn summary(profile: &str, f: Fig, data_loss: Verdict, single_leader: Verdict) ->
         notes: Vec::new(),
         models: None,
         process: None,
+        agents: None,
     }
 }
 
