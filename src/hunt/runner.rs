@@ -197,7 +197,7 @@ impl Hunt {
 
 /// Record the hunt's seeds in the run's meta.json (key `hunt`), beside what the run wrote.
 fn note_seeds(run_dir: &Path, rec: &TrialRecord, hunt_seed: u64, source: &str) {
-    let path = run_dir.join("meta.json");
+    let path = run_dir.join(crate::record::files::META_FILE);
     let Ok(text) = std::fs::read_to_string(&path) else { return };
     let Ok(mut v) = serde_json::from_str::<serde_json::Value>(&text) else { return };
     if let Some(o) = v.as_object_mut() {
