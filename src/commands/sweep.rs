@@ -87,6 +87,8 @@ pub async fn sweep(args: SweepArgs) -> Result<()> {
         versions.push((image.clone(), v));
     }
     cluster::memory_preflight(file.largest_ensemble(), file.heap_mb)?;
+    // The host as it is before the driver is pinned (pinned, it would see one core).
+    let host = HostInfo::detect();
     let driver = split_cpus(&file)?;
     let root = args.results.clone().unwrap_or_else(|| PathBuf::from(&file.results));
     let dir = create_sweep_dir(&root, &file.name)?;
@@ -99,7 +101,6 @@ pub async fn sweep(args: SweepArgs) -> Result<()> {
         dir.display()
     );
 
-    let host = HostInfo::detect();
     let machine = Machine {
         hostname: host.hostname.clone(),
         cores: host.cores,
