@@ -199,16 +199,8 @@ fn milli(v: f64) -> f64 {
     (v * 1000.0).round() / 1000.0
 }
 
-/// Median of finite values.
-pub fn median(v: &[f64]) -> Option<f64> {
-    let mut s: Vec<f64> = v.iter().copied().filter(|x| x.is_finite()).collect();
-    if s.is_empty() {
-        return None;
-    }
-    s.sort_by(f64::total_cmp);
-    let n = s.len();
-    Some(if n % 2 == 1 { s[n / 2] } else { (s[n / 2 - 1] + s[n / 2]) / 2.0 })
-}
+/// Median of finite values (the comparison charts' median: the same rule).
+pub use crate::report::charts::compare::median;
 
 /// The load driver's own share: where it ran and what it used.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
