@@ -53,3 +53,18 @@ mod tests {
         assert!(d("fast").unwrap_err().contains("5s, 500ms"));
     }
 }
+
+/// Overrides of a profile's phase lengths and load rate, shared by `run` and `hunt` (which
+/// writes them into every runbook it draws, so the runbook replays as run).
+#[derive(clap::Args, Debug, Clone, Default)]
+pub struct PhaseOverrides {
+    /// Override the warm-up phase (e.g. 5s, 500ms, or seconds).
+    #[arg(long)]
+    pub warmup: Option<DurationArg>,
+    /// Override the post-procedure phase (e.g. 5s, 500ms, or seconds).
+    #[arg(long)]
+    pub post: Option<DurationArg>,
+    /// Override the load rate (ops/s).
+    #[arg(long)]
+    pub rate: Option<u32>,
+}

@@ -2,7 +2,7 @@
 //! runbook file exactly as `zkchaos run` does ([`RunLifecycle`], over [`crate::runner::run_profile`]).
 //! Everything else is [`crate::hunt`].
 
-use super::args::DurationArg;
+use super::args::{DurationArg, PhaseOverrides};
 use crate::runner::progress::ProgressMode;
 use crate::runner::{run_profile, RunOptions};
 use crate::hunt::render::BaseOverrides;
@@ -46,15 +46,9 @@ pub struct HuntArgs {
     /// Replays per shrink candidate: it is kept if it fails at least once in this many.
     #[arg(long, default_value_t = 3)]
     pub replays: u32,
-    /// Override the warm-up phase in every runbook (e.g. 5s).
-    #[arg(long)]
-    pub warmup: Option<DurationArg>,
-    /// Override the post-procedure phase in every runbook.
-    #[arg(long)]
-    pub post: Option<DurationArg>,
-    /// Override the load rate (ops/s) in every runbook.
-    #[arg(long)]
-    pub rate: Option<u32>,
+    /// Phase lengths and rate written into every runbook.
+    #[command(flatten)]
+    pub overrides: PhaseOverrides,
 }
 
 /// Runs a runbook file the way `zkchaos run <file>` does.
@@ -115,7 +109,7 @@ fn config(args: &HuntArgs) -> Result<HuntConfig> {
         images: args.images.iter().map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect(),
         out: args.out.clone(),
         dry_run: args.dry_run,
-        overrides: BaseOverrides { warmup_s: args.warmup.map(DurationArg::secs_f64), post_s: args.post.map(DurationArg::secs_f64), rate: args.rate },
+        overrides: BaseOverrides { warmup_s: args.overrides.warmup.map(DurationArg::secs_f64), post_s: args.overrides.post.map(DurationArg::secs_f64), rate: args.overrides.rate },
         shrink: args.shrink,
         shrink_budget: args.shrink_budget.0,
         replays: args.replays,

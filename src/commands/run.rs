@@ -2,7 +2,7 @@
 //! validated here; the lifecycle itself is [`crate::runner::run_profile`]. With gate options, the
 //! new runs are judged afterwards through [`super::gate`].
 
-use super::args::DurationArg;
+use super::args::PhaseOverrides;
 use super::gate;
 use crate::plan::{Plan, ProcedurePlan};
 use crate::profile;
@@ -28,15 +28,8 @@ pub struct RunArgs {
     /// line per phase is printed).
     #[arg(long)]
     pub quiet: bool,
-    /// Override the warm-up phase (e.g. 5s, 500ms, or seconds).
-    #[arg(long)]
-    pub warmup: Option<DurationArg>,
-    /// Override the post-procedure phase (e.g. 5s, 500ms, or seconds).
-    #[arg(long)]
-    pub post: Option<DurationArg>,
-    /// Override the load rate (ops/s).
-    #[arg(long)]
-    pub rate: Option<u32>,
+    #[command(flatten)]
+    pub overrides: PhaseOverrides,
     /// Judge the runs afterwards (as `zkchaos gate` does) when any of these is given.
     #[command(flatten)]
     pub gate: gate::GateOpts,
@@ -93,13 +86,13 @@ fn apply_overrides(plan: &mut Plan, args: &RunArgs) {
     if let Some(seed) = args.seed {
         plan.seed = Some(seed);
     }
-    if let Some(w) = args.warmup {
+    if let Some(w) = args.overrides.warmup {
         plan.phases.warmup_s = w.secs_f64();
     }
-    if let Some(p) = args.post {
+    if let Some(p) = args.overrides.post {
         plan.phases.post_s = p.secs_f64();
     }
-    if let Some(r) = args.rate {
+    if let Some(r) = args.overrides.rate {
         plan.load.rate = r;
     }
 }
