@@ -312,7 +312,7 @@ fn machine(s: &SweepSummary) -> Vec<Block> {
 }
 
 /// "3 servers sustain X offered ops/s at 0 % reads; with one follower stopped, Y (−Z %)."
-fn sentences(s: &SweepSummary) -> Vec<String> {
+pub(super) fn sentences(s: &SweepSummary) -> Vec<String> {
     let mut out = Vec::new();
     for c in s.capacity.iter().filter(|c| c.point.state == State::Steady && c.answer.result == "rate") {
         let Some(v) = c.answer.offered_ops else { continue };
@@ -326,6 +326,11 @@ fn sentences(s: &SweepSummary) -> Vec<String> {
                 format!("during a {}→{} reconfig", p.size, p.size + 2)
             };
             match (o.answer.result.as_str(), o.answer.offered_ops) {
+                // A change the physics checks call inconsistent is host noise, not a finding:
+                // no percentage is stated for it.
+                ("rate", Some(_)) if inconsistent_pair(s, p, &o.point) => {
+                    let _ = write!(line, "; {what}, {} ‡ (inconsistent with the steady figure: not a finding)", describe(&o.answer));
+                }
                 ("rate", Some(w)) => {
                     let _ = write!(line, "; {what}, {} ({:+.0} %)", describe(&o.answer), (w / v - 1.0) * 100.0);
                 }
@@ -338,6 +343,14 @@ fn sentences(s: &SweepSummary) -> Vec<String> {
         out.push(line);
     }
     out
+}
+
+/// Whether a physics check between these two points is inconsistent.
+fn inconsistent_pair(s: &SweepSummary, a: &Point, b: &Point) -> bool {
+    s.physics.iter().any(|c| {
+        c.status == super::physics::CheckStatus::Inconsistent
+            && ((&c.small == a && &c.large == b) || (&c.small == b && &c.large == a))
+    })
 }
 
 fn esc(s: &str) -> String {

@@ -200,3 +200,34 @@ fn driver_limited_and_bounded_points_say_so() {
     assert_eq!(p.capacity().answer.result, "below");
     assert_eq!(p.estimate.as_ref().unwrap().answer, Answer::Below { rate: 500.0 });
 }
+
+/// A degraded figure the physics checks call inconsistent is stated without a percentage: the
+/// old report stated such a pair (3,705 vs 5,985 ops/s) as "+62 %", a finding about the host.
+#[test]
+fn an_inconsistent_degraded_figure_is_not_stated_as_a_change() {
+    let (mut summary, _) = synthetic();
+    let steady = summary
+        .capacity
+        .iter()
+        .find(|c| c.point.state == State::Steady && c.point.size == 3 && c.answer.result == "rate")
+        .expect("a 3-server steady answer")
+        .point
+        .clone();
+    let degraded = super::sweep::Point { state: State::Degraded, ..steady.clone() };
+    assert!(summary.capacity.iter().any(|c| c.point == degraded && c.answer.result == "rate"), "a degraded answer");
+    let before = super::report::sentences(&summary).join("\n");
+    assert!(before.contains("with one follower stopped") && before.contains(" %)"), "{before}");
+    summary.physics = vec![physics::Check {
+        rule: "degraded ≤ steady × 1.1".into(),
+        small: degraded,
+        large: steady.clone(),
+        small_text: String::new(),
+        large_text: String::new(),
+        status: physics::CheckStatus::Inconsistent,
+        detail: String::new(),
+    }];
+    let after = super::report::sentences(&summary).join("\n");
+    let read_pct = format!("at {} % reads", steady.read_pct);
+    let line = after.lines().find(|l| l.starts_with("3 servers") && l.contains(&read_pct)).expect(&after);
+    assert!(line.contains("‡ (inconsistent with the steady figure: not a finding)") && !line.contains(" %)"), "{line}");
+}
