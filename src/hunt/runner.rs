@@ -195,19 +195,25 @@ impl Hunt {
     }
 }
 
-/// Record the hunt's seeds in the run's meta.json (key `hunt`), beside what the run wrote.
+/// Record the hunt's seeds in the run's meta.json (key `hunt`), beside what the run wrote. The
+/// seeds are in `hunt.json` and the runbook's header whatever happens; a failure here is said,
+/// not hidden.
 fn note_seeds(run_dir: &Path, rec: &TrialRecord, hunt_seed: u64, source: &str) {
     let path = run_dir.join(crate::record::files::META_FILE);
-    let Ok(text) = std::fs::read_to_string(&path) else { return };
-    let Ok(mut v) = serde_json::from_str::<serde_json::Value>(&text) else { return };
-    if let Some(o) = v.as_object_mut() {
-        o.insert(
-            "hunt".into(),
-            serde_json::json!({ "source": source, "hunt_seed": hunt_seed, "trial": rec.trial, "trial_seed": rec.trial_seed, "load_seed": rec.load_seed, "runbook": rec.runbook }),
-        );
-        if let Ok(t) = serde_json::to_string_pretty(&v) {
-            let _ = crate::record::write_atomic(&path, t.as_bytes());
-        }
+    let seeds = serde_json::json!({ "source": source, "hunt_seed": hunt_seed, "trial": rec.trial, "trial_seed": rec.trial_seed, "load_seed": rec.load_seed, "runbook": rec.runbook });
+    let written = std::fs::read_to_string(&path)
+        .map_err(|e| e.to_string())
+        .and_then(|text| serde_json::from_str::<serde_json::Value>(&text).map_err(|e| e.to_string()))
+        .and_then(|mut v| match v.as_object_mut() {
+            Some(o) => {
+                o.insert("hunt".into(), seeds);
+                serde_json::to_string_pretty(&v).map_err(|e| e.to_string())
+            }
+            None => Err("not a JSON object".into()),
+        })
+        .and_then(|t| crate::record::write_atomic(&path, t.as_bytes()).map_err(|e| e.to_string()));
+    if let Err(e) = written {
+        eprintln!("zkchaos: hunt: could not add the seeds to {}: {e} (they are in hunt.json and the runbook)", path.display());
     }
 }
 
