@@ -474,20 +474,24 @@ fn power_check_counts_detections_of_a_known_regression() {
 }
 
 /// The summary's other safety checks (`ephemerals`, `digest`, ...) are judged by name, exactly as
-/// written in `summary.json`: a FAIL is a safety violation, an UNKNOWN is named but not blocking.
+/// written in `summary.json`: a FAIL is a safety violation; an UNKNOWN blocks exactly when it makes
+/// the run's own verdict UNKNOWN (`check::safety`): the ephemerals' does, the digest's does not.
 #[test]
-fn other_safety_checks_fail_the_gate_and_their_unknown_does_not_block() {
-    let with = |verdict: &str| {
+fn other_safety_checks_fail_the_gate_and_their_unknown_blocks_as_the_run_verdict_says() {
+    let with = |check: &str, verdict: &str| {
         let mut v = json_of(&summary("e", fig(1.0), Verdict::Pass, Verdict::Pass));
-        v["checks"]["ephemerals"] = serde_json::json!({ "verdict": verdict, "detail": "literal", "figures": {} });
+        v["checks"][check] = serde_json::json!({ "verdict": verdict, "detail": "literal", "figures": {} });
         EntryRuns { name: "e".into(), runs: vec![figures_from_json(&PathBuf::from("/r/e/run0"), "complete", &v)] }
     };
-    let r = evaluate(&[with("FAIL")], None, &cfg());
+    let r = evaluate(&[with("ephemerals", "FAIL")], None, &cfg());
     assert_eq!((r.outcome, r.exit_code), (Outcome::SafetyViolation, 3));
     assert_eq!(status_of(&r, "safety.ephemerals"), Status::Fail);
-    let r = evaluate(&[with("UNKNOWN")], None, &cfg());
+    let r = evaluate(&[with("ephemerals", "UNKNOWN")], None, &cfg());
+    assert_eq!((r.outcome, r.exit_code), (Outcome::CannotJudge, 2), "{:#?}", r.checks);
+    assert_eq!(status_of(&r, "safety.ephemerals"), Status::Unknown);
+    let r = evaluate(&[with("digest", "UNKNOWN")], None, &cfg());
     assert_eq!(r.exit_code, 0, "{:#?}", r.checks);
-    let c = r.checks.iter().find(|c| c.check == "safety.ephemerals").unwrap();
+    let c = r.checks.iter().find(|c| c.check == "safety.digest").unwrap();
     assert!(c.message.contains("UNKNOWN in 1") && c.message.contains("not blocking"), "{}", c.message);
     // Stale reads are counted, never judged.
     assert!(r.checks.iter().all(|c| c.check != "safety.stale_reads"));

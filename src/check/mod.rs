@@ -17,13 +17,15 @@
 //! samples, `mntr.json`), so `zkchaos analyze` re-runs every check without Docker. This layer imports only
 //! `plan`, `record` and `analysis`.
 //!
-//! Every check ends in a [`Verdict`]; verdicts combine FAIL > UNKNOWN > PASS.
+//! Every check ends in a [`Verdict`]; verdicts combine FAIL > UNKNOWN > PASS. [`safety`] says
+//! which checks a run is judged by and whether an UNKNOWN of each blocks.
 
 pub mod audit;
 pub mod converge;
 pub mod ephemerals;
 pub mod digest;
 pub mod monitor;
+pub mod safety;
 pub mod stale_reads;
 
 pub use audit::{audit, AuditExample, AuditStream, AuditReport, ServerAudit, UnreadableServer};

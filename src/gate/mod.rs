@@ -40,7 +40,8 @@ pub use figure::Figure;
 pub use table::{GateTable, OutageLimits};
 
 /// One safety check over an entry's runs: any FAIL fails. An UNKNOWN blocks (cannot judge)
-/// for the core checks unless `--allow-unknown`; for the others it is named, not blocking.
+/// unless `--allow-unknown` for a check whose UNKNOWN blocks the run's own verdict
+/// (`check::safety`); for the others (the digest) it is named, not blocking.
 fn safety_status(name: &str, verdicts: &[(PathBuf, Verdict)], blocking: bool, allow_unknown: bool) -> (Status, String) {
     let of = |v: Verdict| -> Vec<PathBuf> { verdicts.iter().filter(|(_, x)| *x == v).map(|(d, _)| d.clone()).collect() };
     let (fails, unknowns, n) = (of(Verdict::Fail), of(Verdict::Unknown), verdicts.len());
@@ -274,9 +275,10 @@ fn safety_checks(current: &[EntryRuns], cfg: &GateConfig, checks: &mut Vec<Check
             ));
         }
         let judged: Vec<&RunFigures> = e.runs.iter().filter(|r| r.problem.is_none()).collect();
-        let core = [("data_loss", true), ("single_leader", true)].map(|(n, b)| (n.to_string(), b));
+        let core = ["data_loss", "single_leader"].map(String::from);
         let others = judged.iter().flat_map(|r| r.other_safety.keys()).collect::<std::collections::BTreeSet<_>>();
-        for (name, blocking) in core.into_iter().chain(others.into_iter().map(|n| (n.clone(), false))) {
+        for name in core.into_iter().chain(others.into_iter().cloned()) {
+            let blocking = crate::check::safety::unknown_blocks(&name);
             // The core checks are in every summary; the others only in the runs that carry them.
             let verdicts: Vec<(PathBuf, Verdict)> = judged
                 .iter()

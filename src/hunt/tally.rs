@@ -3,8 +3,8 @@
 //! [`super::report`] writes it.
 //!
 //! A trial FAILs when any safety check of its run FAILed (data loss/read-back and divergence,
-//! single leader, ZooKeeper's digest, ephemerals); PASSes when every one PASSed; otherwise it is
-//! UNKNOWN (never a pass). A run that did not finish (harness error) is an ERROR. Rates count
+//! single leader, ZooKeeper's digest, ephemerals); otherwise it is UNKNOWN (never a pass) when a
+//! check whose UNKNOWN blocks (`check::safety`) was UNKNOWN, and PASSes. A run that did not finish (harness error) is an ERROR. Rates count
 //! only decided trials (FAIL + PASS); UNKNOWN and ERROR trials are listed beside them.
 
 use super::interval::Rate;
@@ -55,9 +55,10 @@ impl TrialRecord {
     }
 }
 
-/// The outcome from the verdicts: FAIL beats UNKNOWN beats PASS.
+/// The outcome from the verdicts, as the run's own verdict is formed (`check::safety`): FAIL
+/// beats UNKNOWN beats PASS, and an UNKNOWN that does not block (the digest's) counts as PASS.
 pub fn outcome(verdicts: &BTreeMap<String, Verdict>) -> &'static str {
-    Verdict::combine_all(verdicts.values().copied()).as_str()
+    crate::check::safety::run_verdict(verdicts.iter().map(|(name, v)| (name.as_str(), *v))).as_str()
 }
 
 /// Rates of one image.

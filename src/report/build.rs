@@ -58,11 +58,12 @@ pub fn summary_of(d: &RunData, f: &RunFigures) -> Summary {
         detail: digest_report.detail.clone(),
         figures: figures_of(&digest_report).into_iter().filter(|(k, _)| k != "detail").collect(),
     };
-    // A digest mismatch is a safety failure (exit 3); a digest that could not be judged is
-    // reported but does not make the run UNKNOWN (older releases, a server down at the end).
-    let digest_verdict = if digest.verdict == Verdict::Fail { Verdict::Fail } else { Verdict::Pass };
-    let verdict = Verdict::combine_all(
-        [data_loss.verdict, single_leader.verdict, digest_verdict].into_iter().chain(ephemerals.as_ref().map(|c| c.verdict)),
+    // Whether an UNKNOWN of a check makes the run UNKNOWN is `check::safety`'s to say (the
+    // digest's does not: older releases, a server down at the end).
+    let verdict = check::safety::run_verdict(
+        [("data_loss", data_loss.verdict), ("single_leader", single_leader.verdict), ("digest", digest.verdict)]
+            .into_iter()
+            .chain(ephemerals.as_ref().map(|c| ("ephemerals", c.verdict))),
     );
     let election_lines: BTreeMap<u32, Vec<_>> =
         f.server_logs.iter().map(|(id, s)| (*id, s.elections.clone())).collect();
