@@ -148,3 +148,72 @@ fn every_drawn_runbook_of_the_shipped_spaces_is_a_valid_profile() {
         }
     }
 }
+
+/// The runbooks of trials 1–4 (trial indices 0..3) of hunt seed 7 for a shipped space, as one text.
+fn shipped_runbooks(name: &str) -> String {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("profiles/{name}.toml"));
+    let l = runner::load(&path).unwrap_or_else(|e| panic!("{name}: {e}"));
+    let mut c = cfg(tempfile::tempdir().unwrap().path(), 4);
+    c.source = PathBuf::from(format!("profiles/{name}.toml"));
+    (1..=4).map(|trial| runner::trial_runbook(&l, &c, trial, &l.default_image).0).collect::<Vec<_>>().join("\n----\n")
+}
+
+fn sha1_hex(text: &str) -> String {
+    use sha1::{Digest, Sha1};
+    Sha1::digest(text.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[test]
+fn the_shipped_spaces_draw_the_same_runbooks_as_before_reconfig_actions() {
+    // SHA-1 of the four runbooks, taken before reconfig actions were added to the fault space: a
+    // new action must not move the stream of spaces that do not list it (recorded hunts replay by
+    // seed). The fault lines are spelled out so a mismatch shows what moved.
+    for (name, faults, hash) in [
+        ("hunt-crash-restart", PINNED_CRASH_FAULTS, PINNED_CRASH_SHA1),
+        ("hunt-partitions", PINNED_PARTITION_FAULTS, PINNED_PARTITION_SHA1),
+    ] {
+        let text = shipped_runbooks(name);
+        let lines: Vec<&str> = text.lines().filter(|l| l.starts_with("# fault ") || l.starts_with("# zkchaos hunt: trial")).collect();
+        assert_eq!(lines.join("\n"), faults, "{name}");
+        assert_eq!(sha1_hex(&text), hash, "{name}:\n{text}");
+    }
+}
+
+const PINNED_CRASH_FAULTS: &str = concat!(
+    "# zkchaos hunt: trial 1 of profiles/hunt-crash-restart.toml (hunt seed 7, trial seed 7191089600892374487, load seed 336092360868398499), image zkchaos/zookeeper:3.8.0.\n",
+    "# fault 1: kill leader 3251 ms at +3994 ms\n",
+    "# fault 2: restart random {2} at +8193 ms\n",
+    "# zkchaos hunt: trial 2 of profiles/hunt-crash-restart.toml (hunt seed 7, trial seed 309689372594955804, load seed 9106362573669986634), image zkchaos/zookeeper:3.8.0.\n",
+    "# fault 1: stop leader 5850 ms at +3455 ms\n",
+    "# fault 2: restart follower at +11370 ms\n",
+    "# fault 3: rolling-restart (ids, gap 888 ms) at +13144 ms\n",
+    "# zkchaos hunt: trial 3 of profiles/hunt-crash-restart.toml (hunt seed 7, trial seed 16616101746815609346, load seed 7433965168081729236), image zkchaos/zookeeper:3.8.0.\n",
+    "# fault 1: restart leader at +3264 ms\n",
+    "# fault 2: kill leader 5055 ms at +3806 ms\n",
+    "# fault 3: restart random {2} at +10149 ms\n",
+    "# zkchaos hunt: trial 4 of profiles/hunt-crash-restart.toml (hunt seed 7, trial seed 10753165928301472203, load seed 7905718952483381355), image zkchaos/zookeeper:3.8.0.\n",
+    "# fault 1: stop random {2} 599 ms at +3158 ms\n",
+    "# fault 2: rolling-restart (leader-first, gap 1947 ms) at +6544 ms"
+);
+const PINNED_CRASH_SHA1: &str = "ecfc636fb1631ea4a148c2bd24e828050e6eaf3d";
+const PINNED_PARTITION_FAULTS: &str = concat!(
+    "# zkchaos hunt: trial 1 of profiles/hunt-partitions.toml (hunt seed 7, trial seed 7191089600892374487, load seed 336092360868398499), image zkchaos/zookeeper:3.8.0.\n",
+    "# fault 1: partition random {3} 7709 ms at +938 ms\n",
+    "# fault 2: partition follower 10032 ms at +2458 ms\n",
+    "# fault 3: pause leader 2348 ms at +14707 ms\n",
+    "# zkchaos hunt: trial 2 of profiles/hunt-partitions.toml (hunt seed 7, trial seed 309689372594955804, load seed 9106362573669986634), image zkchaos/zookeeper:3.8.0.\n",
+    "# fault 1: partition leader 1112 ms at +885 ms\n",
+    "# fault 2: partition follower 8187 ms at +1662 ms\n",
+    "# fault 3: partition leader 10438 ms at +2284 ms\n",
+    "# fault 4: partition random {4} 10779 ms at +15246 ms\n",
+    "# zkchaos hunt: trial 3 of profiles/hunt-partitions.toml (hunt seed 7, trial seed 16616101746815609346, load seed 7433965168081729236), image zkchaos/zookeeper:3.8.0.\n",
+    "# fault 1: pause leader 8181 ms at +2967 ms\n",
+    "# fault 2: partition follower 3764 ms at +3593 ms\n",
+    "# fault 3: partition leader 4502 ms at +13374 ms\n",
+    "# fault 4: partition leader 6312 ms at +14783 ms\n",
+    "# zkchaos hunt: trial 4 of profiles/hunt-partitions.toml (hunt seed 7, trial seed 10753165928301472203, load seed 7905718952483381355), image zkchaos/zookeeper:3.8.0.\n",
+    "# fault 1: pause random {2} 2906 ms at +2416 ms\n",
+    "# fault 2: partition leader 9365 ms at +3166 ms\n",
+    "# fault 3: partition leader 11550 ms at +5619 ms"
+);
+const PINNED_PARTITION_SHA1: &str = "f91015883aa619e938fe16f4f790bbaa7b3ecb4f";
