@@ -6,6 +6,15 @@
 //! partition → heal); a role target is bound by a `find` step just before. The events are laid on
 //! one timeline and `sleep` steps fill the planned gaps. Every fault is healed by the end of the
 //! runbook; the run then waits for convergence and audits every server, as any run does.
+//!
+//! Membership changes use the step language's reconfig steps in the order the shipped runbooks
+//! use (`reconfig-5to3-leader`, `rollback-3to5to3`): a server **leaves** by `reconfig remove`,
+//! `wait until = "leader"` (removing the leader hands leadership off), `quorum-write` (a committed
+//! config is active only after one) and `stop`; it **joins** by `start config = "joiner"` (the
+//! committed config plus itself; a removed server keeps its data), `wait until = "following"`
+//! (`on_timeout = "fail"`: add a participant only once it has synced), `reconfig add` and
+//! `quorum-write`. `reconfig-remove` is leave … join, `reconfig-add` (a spare) join … leave, so
+//! the runbook ends with the membership it started with.
 
 use super::draw::{DrawnFault, Schedule};
 use super::space::{Action, Target};
@@ -40,6 +49,26 @@ fn bind_name(f: &DrawnFault, i: usize) -> String {
     format!("{letter}{}", i + 1)
 }
 
+/// `servers` leave the ensemble: reconfig remove, a leader among the rest, a quorum write, stop.
+fn leave(servers: &Value) -> Vec<Table> {
+    vec![
+        with(step("reconfig"), "remove", servers.clone()),
+        with(step("wait"), "until", "leader"),
+        step("quorum-write"),
+        with(step("stop"), "servers", servers.clone()),
+    ]
+}
+
+/// `servers` join the ensemble: started as joiners, synced, reconfig add, a quorum write.
+fn join(servers: &Value) -> Vec<Table> {
+    vec![
+        with(with(step("start"), "servers", servers.clone()), "config", "joiner"),
+        with(with(with(step("wait"), "servers", servers.clone()), "until", "following"), "on_timeout", "fail"),
+        with(step("reconfig"), "add", servers.clone()),
+        step("quorum-write"),
+    ]
+}
+
 /// The steps that start fault `i`.
 fn down_steps(f: &DrawnFault, i: usize, size: u32) -> Vec<Table> {
     let mut out = Vec::new();
@@ -53,6 +82,14 @@ fn down_steps(f: &DrawnFault, i: usize, size: u32) -> Vec<Table> {
         let role = if f.target == Target::Leader { "leader" } else { "follower" };
         out.push(with(with(with(step("find"), "role", role), "as", bind_name(f, i)), "servers", ids(&f.among)));
     }
+    match f.action {
+        Action::ReconfigRemove => {
+            out.extend(leave(&servers(f, i)));
+            return out;
+        }
+        Action::ReconfigAdd => return join(&servers(f, i)),
+        _ => {}
+    }
     let action = match f.action {
         Action::Kill => "kill",
         Action::Stop => "stop",
@@ -60,7 +97,7 @@ fn down_steps(f: &DrawnFault, i: usize, size: u32) -> Vec<Table> {
         Action::Pause => "pause",
         Action::Partition => "partition",
         Action::HostDown => "host-down",
-        Action::RollingRestart => unreachable!("handled above"),
+        Action::RollingRestart | Action::ReconfigRemove | Action::ReconfigAdd => unreachable!("handled above"),
     };
     out.push(with(step(action), "servers", servers(f, i)));
     out
@@ -75,6 +112,8 @@ fn up_steps(f: &DrawnFault, i: usize) -> Vec<Table> {
         Action::HostDown => vec![with(step("host-up"), "servers", s), serving],
         Action::Pause => vec![with(step("unpause"), "servers", s)],
         Action::Partition => vec![with(step("heal"), "servers", s)],
+        Action::ReconfigRemove => join(&s),
+        Action::ReconfigAdd => leave(&s),
         Action::Restart | Action::RollingRestart => vec![],
     }
 }

@@ -85,6 +85,9 @@ pub fn load(path: &Path) -> Result<Loaded> {
         probe.insert("procedure".into(), Value::Table(p));
     }
     let plan = crate::profile::parse(&toml::to_string(&probe).unwrap_or_default(), &source)?;
+    if let Some(space) = &space {
+        space::check_cluster(space, plan.cluster.size, plan.cluster.dynamic_config).map_err(|e| Error::bad_input(format!("{source}: {e}")))?;
+    }
     let name = base.get("name").and_then(Value::as_str).map(str::to_string).unwrap_or_else(|| plan.name.clone());
     Ok(Loaded { base, space, size: plan.cluster.size, name, default_image: plan.cluster.image.clone() })
 }
