@@ -244,6 +244,30 @@ mod tests {
     }
 
     #[test]
+    fn membership_changes_overlap_nothing_and_add_only_spares() {
+        let mut s = space(true);
+        s.spares = 2;
+        s.kinds.push(FaultKind { action: Action::ReconfigRemove, targets: vec![Target::Leader, Target::Minority], duration_ms: Range { lo: 1000, hi: 4000 }, weight: 2 });
+        s.kinds.push(FaultKind { action: Action::ReconfigAdd, targets: vec![], duration_ms: Range { lo: 1000, hi: 4000 }, weight: 2 });
+        let mut seen = 0;
+        for i in 0..200 {
+            let sch = draw(&s, 5, 9, i);
+            for (j, f) in sch.faults.iter().enumerate() {
+                for g in &sch.faults[..j] {
+                    let overlapping = g.end_ms() > f.start_ms;
+                    assert!(!(overlapping && (f.action.is_membership() || g.action.is_membership())), "trial {i}: {:?}", sch.faults);
+                }
+                if f.action == Action::ReconfigAdd {
+                    seen += 1;
+                    assert!(f.ids.len() == 1 && (6..=7).contains(&f.ids[0]), "trial {i}: {f:?}");
+                    assert!(f.describe().starts_with(&format!("reconfig-add spare {{{}}} ", f.ids[0])), "{}", f.describe());
+                }
+            }
+        }
+        assert!(seen > 20, "{seen} reconfig-add faults in 200 schedules");
+    }
+
+    #[test]
     fn overlapping_faults_never_hit_one_drawn_server_twice_nor_mix_roles_with_ids() {
         for i in 0..200 {
             let sch = draw(&space(true), 5, 3, i);

@@ -242,6 +242,60 @@ mod tests {
         assert_eq!(shown, ["partition [2]", "sleep 1000", "pause [3]", "sleep 1000", "unpause [3]", "sleep 2000", "heal [2]"]);
     }
 
+    fn shown(st: &[Table]) -> Vec<String> {
+        st.iter()
+            .map(|t| {
+                let mut s = t["action"].as_str().unwrap().to_string();
+                for k in ["role", "as", "remove", "add", "servers", "config", "until", "on_timeout", "duration_ms"] {
+                    if let Some(v) = t.get(k) {
+                        s.push_str(&format!(" {k}={v}"));
+                    }
+                }
+                s
+            })
+            .collect()
+    }
+
+    #[test]
+    fn removing_the_leader_leaves_by_reconfig_then_joins_back_with_its_data() {
+        let s = Schedule { trial_seed: 1, load_seed: 2, faults: vec![fault(Action::ReconfigRemove, Target::Leader, vec![], 500, 3000)] };
+        assert_eq!(
+            shown(&steps(&s, 3)),
+            [
+                "sleep duration_ms=500",
+                "find role=\"leader\" as=\"L1\" servers=[1, 2, 3]",
+                "reconfig remove=[\"L1\"]",
+                "wait until=\"leader\"",
+                "quorum-write",
+                "stop servers=[\"L1\"]",
+                "sleep duration_ms=3000",
+                "start servers=[\"L1\"] config=\"joiner\"",
+                "wait servers=[\"L1\"] until=\"following\" on_timeout=\"fail\"",
+                "reconfig add=[\"L1\"]",
+                "quorum-write",
+            ]
+        );
+    }
+
+    #[test]
+    fn a_spare_joins_then_leaves_again() {
+        let s = Schedule { trial_seed: 1, load_seed: 2, faults: vec![fault(Action::ReconfigAdd, Target::Random, vec![4], 0, 2000)] };
+        assert_eq!(
+            shown(&steps(&s, 3)),
+            [
+                "start servers=[4] config=\"joiner\"",
+                "wait servers=[4] until=\"following\" on_timeout=\"fail\"",
+                "reconfig add=[4]",
+                "quorum-write",
+                "sleep duration_ms=2000",
+                "reconfig remove=[4]",
+                "wait until=\"leader\"",
+                "quorum-write",
+                "stop servers=[4]",
+            ]
+        );
+    }
+
     #[test]
     fn the_runbook_is_a_valid_profile_with_its_seeds_in_the_header() {
         let base: Table = toml::from_str("name = \"h\"\n[cluster]\nsize = 3\n[load]\nrate = 100\n").unwrap();

@@ -350,6 +350,31 @@ mod tests {
     }
 
     #[test]
+    fn reconfig_actions_parse_and_reconfig_add_needs_spares_and_no_targets() {
+        let s = space("[hunt]\nspares = 2\n[[hunt.fault]]\naction = \"reconfig-remove\"\ntargets = [\"leader\", \"minority\"]\nduration_ms = [1000, 2000]\n[[hunt.fault]]\naction = \"reconfig-add\"\nduration_ms = 3000\n").unwrap();
+        assert_eq!((s.kinds[0].action, s.kinds[1].action, s.spares), (Action::ReconfigRemove, Action::ReconfigAdd, 2));
+        assert!(s.kinds[1].targets.is_empty());
+        assert_eq!(s.membership_kind().map(|(i, _)| i), Some(0));
+        assert_eq!(check_cluster(&s, 3, true), Ok(()));
+        let e = check_cluster(&s, 3, false).unwrap_err();
+        assert_eq!(e.field, "cluster.dynamic_config");
+        assert!(e.reason.contains("hunt.fault[0] (action \"reconfig-remove\")") && e.reason.contains("set cluster.dynamic_config = true"), "{e}");
+        assert_eq!(check_cluster(&s, 9, true).unwrap_err().field, "hunt.spares");
+        let e = space("[hunt]\n[[hunt.fault]]\naction = \"reconfig-add\"\nduration_ms = 3000\n").unwrap_err();
+        assert_eq!(e.field, "hunt.spares");
+        assert!(e.reason.contains("hunt.fault[0] (reconfig-add)") && e.reason.contains("hunt.spares = 1"), "{e}");
+        let e = space("[hunt]\nspares = 1\n[[hunt.fault]]\naction = \"reconfig-add\"\ntargets = [\"random\"]\nduration_ms = 3000\n").unwrap_err();
+        assert_eq!(e.field, "hunt.fault[0].targets");
+        let e = space("[hunt]\n[[hunt.fault]]\naction = \"reconfig-remove\"\ntargets = [\"leader\"]\n").unwrap_err();
+        assert_eq!(e.field, "hunt.fault[0].duration_ms");
+        let e = space("[hunt]\nspares = -1\n[[hunt.fault]]\naction = \"kill\"\ntargets = [\"leader\"]\nduration_ms = 1\n").unwrap_err();
+        assert_eq!(e.field, "hunt.spares");
+        // A space without reconfig actions asks nothing of the ensemble.
+        let plain = space("[hunt]\n[[hunt.fault]]\naction = \"kill\"\ntargets = [\"leader\"]\nduration_ms = 1\n").unwrap();
+        assert_eq!((plain.spares, check_cluster(&plain, 9, false)), (0, Ok(())));
+    }
+
+    #[test]
     fn a_file_without_hunt_is_a_runbook_and_procedure_keys_are_refused_with_hunt() {
         let (base, s) = split_profile("name = \"x\"\n[procedure]\nkind = \"steps\"\n", "f").unwrap();
         assert!(s.is_none() && base.contains_key("procedure"));

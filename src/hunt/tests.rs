@@ -137,7 +137,7 @@ async fn a_spent_budget_stops_the_shrink_before_any_run() {
 
 #[test]
 fn every_drawn_runbook_of_the_shipped_spaces_is_a_valid_profile() {
-    for name in ["hunt-crash-restart", "hunt-partitions"] {
+    for name in ["hunt-crash-restart", "hunt-partitions", "hunt-reconfig"] {
         let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("profiles/{name}.toml"));
         let l = runner::load(&path).unwrap_or_else(|e| panic!("{name}: {e}"));
         let mut c = cfg(tempfile::tempdir().unwrap().path(), 1);
