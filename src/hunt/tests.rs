@@ -5,18 +5,28 @@ use super::render::BaseOverrides;
 use super::runner::{self, Hunt, HuntConfig, TrialRun, TrialRunner};
 use super::shrinker::{self, ShrinkInput};
 use crate::check::Verdict;
+use crate::record::HuntSeeds;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 struct Fake {
     runs: Vec<PathBuf>,
+    /// The seeds each run was handed, for its meta.json.
+    seeds: Vec<HuntSeeds>,
     interrupt_after: Option<usize>,
 }
 
+impl Fake {
+    fn new(interrupt_after: Option<usize>) -> Fake {
+        Fake { runs: vec![], seeds: vec![], interrupt_after }
+    }
+}
+
 impl TrialRunner for Fake {
-    async fn run(&mut self, runbook: &Path, _results: &Path) -> TrialRun {
+    async fn run(&mut self, runbook: &Path, _results: &Path, seeds: HuntSeeds) -> TrialRun {
         self.runs.push(runbook.to_path_buf());
+        self.seeds.push(seeds);
         if self.interrupt_after.is_some_and(|n| self.runs.len() > n) {
             return TrialRun { interrupted: true, error: Some("interrupted by SIGINT".into()), ..Default::default() };
         }
@@ -51,6 +61,10 @@ fn cfg(dir: &Path, trials: u32) -> HuntConfig {
     }
 }
 
+fn seeds(runbook: &str) -> HuntSeeds {
+    HuntSeeds { source: "space.toml".into(), hunt_seed: 7, trial: 1, trial_seed: 11, load_seed: 5, runbook: runbook.into() }
+}
+
 fn read_report(hunt: &Hunt) -> serde_json::Value {
     serde_json::from_str(&std::fs::read_to_string(hunt.dir.join("hunt.json")).unwrap()).unwrap()
 }
@@ -62,7 +76,7 @@ async fn trials_run_every_image_interleaved_and_rates_follow_the_verdicts() {
     c.images = vec!["img:a".into(), "img:b".into()];
     let l = runner::load(&c.source).unwrap();
     let mut hunt = Hunt::create(&c, &l, &c.images).unwrap();
-    let mut fake = Fake { runs: vec![], interrupt_after: None };
+    let mut fake = Fake::new(None);
     assert!(!runner::run_trials(&mut hunt, &l, &c, &mut fake).await.unwrap());
     assert_eq!(fake.runs.len(), 12);
     // Trial 2 runs b first: the order rotates.
@@ -78,6 +92,12 @@ async fn trials_run_every_image_interleaved_and_rates_follow_the_verdicts() {
     assert_eq!(a["any"]["trials"], 6);
     assert!(a["any"]["ci95"][1].as_f64().unwrap() > a["any"]["rate"].as_f64().unwrap());
     assert!(std::fs::read_to_string(hunt.dir.join("hunt.md")).unwrap().contains("Clopper-Pearson"));
+    // Every run was handed its trial's seeds (for its meta.json), the ones hunt.json records.
+    for (rec, (seeds, path)) in hunt.report.trials.iter().zip(fake.seeds.iter().zip(&fake.runs)) {
+        let expected = HuntSeeds { source: c.source.display().to_string(), hunt_seed: 7, trial: rec.trial, trial_seed: rec.trial_seed, load_seed: rec.load_seed, runbook: rec.runbook.clone() };
+        assert_eq!(seeds, &expected);
+        assert!(path.ends_with(&rec.runbook), "{path:?} ran for {}", rec.runbook);
+    }
 }
 
 #[tokio::test]
@@ -86,7 +106,7 @@ async fn an_interrupt_leaves_a_readable_partial_hunt_json() {
     let c = cfg(tmp.path(), 5);
     let l = runner::load(&c.source).unwrap();
     let mut hunt = Hunt::create(&c, &l, &[l.default_image.clone()]).unwrap();
-    let mut fake = Fake { runs: vec![], interrupt_after: Some(2) };
+    let mut fake = Fake::new(Some(2));
     assert!(runner::run_trials(&mut hunt, &l, &c, &mut fake).await.unwrap());
     let r = read_report(&hunt);
     assert_eq!(r["status"], "interrupted");
@@ -105,8 +125,8 @@ async fn shrinking_keeps_only_what_makes_it_fail() {
 [[procedure.steps]]\naction = \"kill\"\nservers = [\"L1\"]\n[[procedure.steps]]\naction = \"sleep\"\nduration_ms = 4000\n\
 [[procedure.steps]]\naction = \"start\"\nservers = [\"L1\"]\n[[procedure.steps]]\naction = \"pause\"\nservers = [3]\nduration_ms = 1000\n";
     let path = hunt.write_file("schedules/rb.toml", runbook).unwrap();
-    let mut fake = Fake { runs: vec![], interrupt_after: None };
-    let input = ShrinkInput { runbook: &path, runbook_rel: "schedules/rb.toml".into(), image: "img".into(), bound: BTreeMap::from([("L1".to_string(), 2)]), replays: 2, budget: Duration::from_secs(600) };
+    let mut fake = Fake::new(None);
+    let input = ShrinkInput { runbook: &path, runbook_rel: "schedules/rb.toml".into(), image: "img".into(), bound: BTreeMap::from([("L1".to_string(), 2)]), replays: 2, budget: Duration::from_secs(600), seeds: seeds("schedules/rb.toml") };
     let res = shrinker::shrink_failing(&mut hunt, input, &mut fake).await.unwrap();
     assert_eq!(res.original_steps, 6);
     // Only the kill is needed; the find it needed is replaced by the id it bound.
@@ -118,6 +138,10 @@ async fn shrinking_keeps_only_what_makes_it_fail() {
     assert_eq!(res.stopped, "no smaller candidate fails");
     assert!(res.path.iter().any(|p| p.contains("role \"L1\" replaced by the id it bound, 2")), "{:#?}", res.path);
     assert_eq!(read_report(&hunt)["shrink"]["smallest_steps"], 1);
+    for (seeds, path) in fake.seeds.iter().zip(&fake.runs) {
+        assert!(seeds.runbook.starts_with("shrink/candidate-") && path.ends_with(&seeds.runbook), "{seeds:?} for {path:?}");
+        assert_eq!((seeds.trial, seeds.trial_seed, seeds.load_seed), (1, 11, 5));
+    }
 }
 
 #[tokio::test]
@@ -128,8 +152,8 @@ async fn a_spent_budget_stops_the_shrink_before_any_run() {
     let mut hunt = Hunt::create(&c, &l, &[l.default_image.clone()]).unwrap();
     let (text, _) = runner::trial_runbook(&l, &c, 1, &l.default_image);
     let path = hunt.write_file("schedules/trial-001.toml", &text).unwrap();
-    let mut fake = Fake { runs: vec![], interrupt_after: None };
-    let input = ShrinkInput { runbook: &path, runbook_rel: "schedules/trial-001.toml".into(), image: "img".into(), bound: BTreeMap::new(), replays: 2, budget: Duration::ZERO };
+    let mut fake = Fake::new(None);
+    let input = ShrinkInput { runbook: &path, runbook_rel: "schedules/trial-001.toml".into(), image: "img".into(), bound: BTreeMap::new(), replays: 2, budget: Duration::ZERO, seeds: seeds("schedules/trial-001.toml") };
     let res = shrinker::shrink_failing(&mut hunt, input, &mut fake).await.unwrap();
     assert_eq!((res.stopped.as_str(), fake.runs.len()), ("budget spent", 0));
     assert_eq!(res.smallest_steps, res.original_steps);
