@@ -105,7 +105,7 @@ async fn an_interrupt_leaves_a_readable_partial_hunt_json() {
     let tmp = tempfile::tempdir().unwrap();
     let c = cfg(tmp.path(), 5);
     let l = runner::load(&c.source).unwrap();
-    let mut hunt = Hunt::create(&c, &l, &[l.default_image.clone()]).unwrap();
+    let mut hunt = Hunt::create(&c, &l, std::slice::from_ref(&l.default_image)).unwrap();
     let mut fake = Fake::new(Some(2));
     assert!(runner::run_trials(&mut hunt, &l, &c, &mut fake).await.unwrap());
     let r = read_report(&hunt);
@@ -119,7 +119,7 @@ async fn shrinking_keeps_only_what_makes_it_fail() {
     let tmp = tempfile::tempdir().unwrap();
     let c = cfg(tmp.path(), 1);
     let l = runner::load(&c.source).unwrap();
-    let mut hunt = Hunt::create(&c, &l, &[l.default_image.clone()]).unwrap();
+    let mut hunt = Hunt::create(&c, &l, std::slice::from_ref(&l.default_image)).unwrap();
     let runbook = "name = \"rb\"\n[cluster]\nsize = 3\n[load]\nrate = 100\n[procedure]\nkind = \"steps\"\n\
 [[procedure.steps]]\naction = \"sleep\"\nduration_ms = 2000\n[[procedure.steps]]\naction = \"find\"\nrole = \"leader\"\nas = \"L1\"\n\
 [[procedure.steps]]\naction = \"kill\"\nservers = [\"L1\"]\n[[procedure.steps]]\naction = \"sleep\"\nduration_ms = 4000\n\
@@ -149,7 +149,7 @@ async fn a_spent_budget_stops_the_shrink_before_any_run() {
     let tmp = tempfile::tempdir().unwrap();
     let c = cfg(tmp.path(), 1);
     let l = runner::load(&c.source).unwrap();
-    let mut hunt = Hunt::create(&c, &l, &[l.default_image.clone()]).unwrap();
+    let mut hunt = Hunt::create(&c, &l, std::slice::from_ref(&l.default_image)).unwrap();
     let (text, _) = runner::trial_runbook(&l, &c, 1, &l.default_image);
     let path = hunt.write_file("schedules/trial-001.toml", &text).unwrap();
     let mut fake = Fake::new(None);
