@@ -83,3 +83,28 @@ fn bad_input_exits_2_naming_the_field() {
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
     assert!(text(&o).contains("--trials 0"), "{}", text(&o));
 }
+
+#[test]
+fn a_reconfig_space_writes_runbooks_that_reconfigure_and_needs_a_dynamic_ensemble() {
+    let tmp = tempfile::tempdir().unwrap();
+    let space = profile("hunt-reconfig.toml");
+    let out = tmp.path().join("o");
+    let o = zkchaos(&["hunt", space.to_str().unwrap(), "--trials", "6", "--seed", "1", "--dry-run", "--out", out.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let s = schedules(&hunt_dir(&out, "hunt-reconfig"));
+    assert_eq!(s.len(), 6);
+    let texts: Vec<String> = s.iter().map(|(_, b)| String::from_utf8(b.clone()).unwrap()).collect();
+    // Seed 1 draws both membership actions among its six schedules (trial 2 removes a follower,
+    // trial 3 a drawn id, trial 4 adds the spare zk4 three times).
+    assert!(texts[1].contains("# fault 1: reconfig-remove follower "), "{}", texts[1]);
+    assert!(texts[3].contains("# fault 1: reconfig-add spare {4} "), "{}", texts[3]);
+    for (name, _) in &s {
+        let p = zkchaos::profile::load(&hunt_dir(&out, "hunt-reconfig").join("schedules").join(name)).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert!(p.plan.cluster.dynamic_config, "{name}");
+    }
+    let statik = tmp.path().join("static.toml");
+    std::fs::write(&statik, std::fs::read_to_string(&space).unwrap().replace("dynamic_config = true", "dynamic_config = false")).unwrap();
+    let o = zkchaos(&["hunt", statik.to_str().unwrap(), "--dry-run", "--out", tmp.path().to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("`cluster.dynamic_config = false` cannot run hunt.fault[0] (action \"reconfig-remove\")") && text(&o).contains("set cluster.dynamic_config = true"), "{}", text(&o));
+}

@@ -9,6 +9,7 @@ use crate::hunt::render::BaseOverrides;
 use crate::hunt::runner::{self, Hunt, HuntConfig};
 use crate::hunt::shrinker::{self, ShrinkInput};
 use crate::hunt::{TrialRun, TrialRunner};
+use crate::record::HuntSeeds;
 use crate::{Error, Result};
 use std::path::{Path, PathBuf};
 
@@ -62,14 +63,14 @@ fn run_dirs(results: &Path, group: &str) -> Vec<PathBuf> {
 }
 
 impl TrialRunner for RunLifecycle {
-    async fn run(&mut self, runbook: &Path, results: &Path) -> TrialRun {
+    async fn run(&mut self, runbook: &Path, results: &Path, seeds: HuntSeeds) -> TrialRun {
         let loaded = match crate::profile::load(runbook) {
             Ok(l) => l,
             Err(e) => return TrialRun { error: Some(e.to_string()), ..Default::default() },
         };
         let group = loaded.plan.name.clone();
         let before = run_dirs(results, &group);
-        let opts = RunOptions { results: results.to_path_buf(), keep: false, progress: ProgressMode::Quiet };
+        let opts = RunOptions { results: results.to_path_buf(), keep: false, progress: ProgressMode::Quiet, hunt: Some(seeds) };
         let result = run_profile(loaded, &opts).await;
         let dir = match &result {
             Ok(o) => Some(o.dir.clone()),
@@ -134,7 +135,8 @@ pub async fn hunt(args: HuntArgs) -> Result<()> {
     let first_fail = hunt.report.trials.iter().find(|t| t.failed()).cloned();
     if let (true, Some(t)) = (cfg.shrink, &first_fail) {
         let bound = t.run_dir.as_ref().map(|d| marks_bound(Path::new(d))).unwrap_or_default();
-        let input = ShrinkInput { runbook: &hunt.dir.join(&t.runbook), runbook_rel: t.runbook.clone(), image: t.image.clone(), bound, replays: cfg.replays, budget: cfg.shrink_budget };
+        let seeds = HuntSeeds { source: hunt.report.source.clone(), hunt_seed: cfg.seed, trial: t.trial, trial_seed: t.trial_seed, load_seed: t.load_seed, runbook: t.runbook.clone() };
+        let input = ShrinkInput { runbook: &hunt.dir.join(&t.runbook), runbook_rel: t.runbook.clone(), image: t.image.clone(), bound, replays: cfg.replays, budget: cfg.shrink_budget, seeds };
         let res = shrinker::shrink_failing(&mut hunt, input, &mut lifecycle).await?;
         eprintln!("hunt: shrink: {} steps → {} steps ({}): {}", res.original_steps, res.smallest_steps, res.stopped, hunt.dir.join(&res.smallest).display());
     }

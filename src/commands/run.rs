@@ -53,6 +53,7 @@ pub async fn run_command(args: RunArgs) -> Result<()> {
         results: args.results.clone(),
         keep: args.keep,
         progress: crate::runner::progress::ProgressMode::detect(args.quiet),
+        hunt: None,
     };
     let mut failed_checks = Vec::new();
     for p in loaded {

@@ -164,7 +164,7 @@ async fn execute_runs(suite: &Suite, order: &[(usize, u32)], dir: &Path, manifes
     watch_signals(stop.clone());
     let progress = Progress::new(&suite.file.name, order.len(), quiet);
     // The suite draws its own progress; runs inside it stay quiet.
-    let opts = RunOptions { results: dir.to_path_buf(), keep: false, progress: crate::runner::progress::ProgressMode::Quiet };
+    let opts = RunOptions { results: dir.to_path_buf(), keep: false, progress: crate::runner::progress::ProgressMode::Quiet, hunt: None };
     let mut interrupted = false;
     for (k, &(i, rep)) in order.iter().enumerate() {
         if stop.is_cancelled() {

@@ -19,7 +19,8 @@ use rand_chacha::ChaCha8Rng;
 pub struct DrawnFault {
     pub action: Action,
     pub target: Target,
-    /// The drawn ids (random/minority/majority); empty for a role target or a rolling restart.
+    /// The drawn ids (random/minority/majority, or the spare a `reconfig-add` adds); empty for a
+    /// role target or a rolling restart.
     pub ids: Vec<u32>,
     /// For a role target: the servers `find` may choose among (all but those under a drawn-id
     /// fault at that moment).
@@ -45,7 +46,8 @@ impl DrawnFault {
         let who = if self.ids.is_empty() {
             self.target.as_str().to_string()
         } else {
-            format!("{} {}", self.target.as_str(), crate::check::fmt_ids(&self.ids))
+            let kind = if self.action == Action::ReconfigAdd { "spare" } else { self.target.as_str() };
+            format!("{kind} {}", crate::check::fmt_ids(&self.ids))
         };
         match self.action {
             Action::RollingRestart => format!("rolling-restart ({}, gap {} ms) at +{} ms", self.order.unwrap_or("ids"), self.duration_ms, self.start_ms),
@@ -124,6 +126,30 @@ fn active_at(faults: &[DrawnFault], t: u64) -> Vec<&DrawnFault> {
     faults.iter().filter(|f| f.end_ms() > t).collect()
 }
 
+/// Whether a fault of `action` against `t` may start at `start` beside the faults still active
+/// then, without two faults on one server: drawn ids avoid servers under drawn-id faults; role
+/// targets only while a quorum of untouched servers remains, and drawn ids never while a
+/// role-bound fault (whose server is unknown now) is active; `majority`, rolling restarts and
+/// membership changes only when nothing else is active, and nothing beside a membership change.
+fn fits(faults: &[DrawnFault], action: Action, t: Target, start: u64, size: u32) -> bool {
+    let act = active_at(faults, start);
+    if act.iter().any(|f| f.action.is_membership()) {
+        return false;
+    }
+    if action == Action::RollingRestart || action.is_membership() {
+        return act.is_empty();
+    }
+    let busy_fixed: Vec<u32> = act.iter().flat_map(|f| f.ids.iter().copied()).collect();
+    let down: u32 = act.iter().map(|f| if f.ids.is_empty() { 1 } else { f.ids.len() as u32 }).sum();
+    let role_active = act.iter().any(|f| f.ids.is_empty());
+    let minority = (size.saturating_sub(1)) / 2;
+    if t.is_role() {
+        down < minority.max(1) || act.is_empty()
+    } else {
+        !role_active && (size - busy_fixed.len() as u32) >= target_count(t, size) && (t != Target::Majority || act.is_empty())
+    }
+}
+
 /// Draw trial `index`'s schedule for an ensemble of `size` servers (ids 1..=size).
 pub fn draw(space: &FaultSpace, size: u32, hunt_seed: u64, index: u32) -> Schedule {
     let seed = trial_seed(hunt_seed, index);
@@ -132,7 +158,7 @@ pub fn draw(space: &FaultSpace, size: u32, hunt_seed: u64, index: u32) -> Schedu
     let count = d.range(space.faults);
     let total_weight: u64 = space.kinds.iter().map(|k| k.weight).sum();
     let all: Vec<u32> = (1..=size).collect();
-    let minority = (size.saturating_sub(1)) / 2;
+    let spares: Vec<u32> = (size + 1..=size + space.spares).collect();
     let mut faults: Vec<DrawnFault> = Vec::new();
     let mut prev_start = 0u64;
     for _ in 0..count {
@@ -141,25 +167,12 @@ pub fn draw(space: &FaultSpace, size: u32, hunt_seed: u64, index: u32) -> Schedu
         let kind = space.kinds.iter().find(|k| if w < k.weight { true } else { w -= k.weight; false }).unwrap_or(&space.kinds[0]);
         let all_end = faults.iter().map(DrawnFault::end_ms).max().unwrap_or(0);
         let mut start = if space.overlap { prev_start + gap } else { all_end + gap };
-        // What may be hit at `start` without two faults on one server: drawn ids avoid servers
-        // under drawn-id faults; role targets only while a quorum of untouched servers remains,
-        // and drawn ids never while a role-bound fault (whose server is unknown now) is active.
-        let fits = |t: Target, start: u64| -> bool {
-            let act = active_at(&faults, start);
-            let busy_fixed: Vec<u32> = act.iter().flat_map(|f| f.ids.iter().copied()).collect();
-            let down: u32 = act.iter().map(|f| if f.ids.is_empty() { 1 } else { f.ids.len() as u32 }).sum();
-            let role_active = act.iter().any(|f| f.ids.is_empty());
-            if kind.action == Action::RollingRestart {
-                return act.is_empty();
-            }
-            if t.is_role() {
-                down < minority.max(1) || act.is_empty()
-            } else {
-                !role_active && (size - busy_fixed.len() as u32) >= target_count(t, size) && (t != Target::Majority || act.is_empty())
-            }
+        let candidates: Vec<Target> = match kind.action {
+            Action::RollingRestart => vec![Target::Majority],
+            Action::ReconfigAdd => vec![Target::Random],
+            _ => kind.targets.clone(),
         };
-        let candidates: Vec<Target> = if kind.action == Action::RollingRestart { vec![Target::Majority] } else { kind.targets.clone() };
-        let fitting: Vec<Target> = candidates.iter().copied().filter(|t| fits(*t, start)).collect();
+        let fitting: Vec<Target> = candidates.iter().copied().filter(|t| fits(&faults, kind.action, *t, start, size)).collect();
         let target = if fitting.is_empty() {
             // Nothing fits alongside the active faults: this one waits until they are healed.
             start = start.max(all_end + gap);
@@ -171,6 +184,7 @@ pub fn draw(space: &FaultSpace, size: u32, hunt_seed: u64, index: u32) -> Schedu
         let free: Vec<u32> = all.iter().copied().filter(|i| !busy_fixed.contains(i)).collect();
         let (ids, among, order) = match (kind.action, target) {
             (Action::RollingRestart, _) => (vec![], vec![], Some(d.pick(&["ids", "leader-first", "leader-last"]))),
+            (Action::ReconfigAdd, _) => (vec![d.pick(&spares)], vec![], None),
             (_, t) if t.is_role() => (vec![], free, None),
             (_, t) => (d.choose(&free, target_count(t, size) as usize), vec![], None),
         };
@@ -192,6 +206,7 @@ mod tests {
             faults: Range { lo: 2, hi: 4 },
             gap_ms: Range { lo: 500, hi: 2000 },
             overlap,
+            spares: 0,
             kinds: vec![
                 FaultKind { action: Action::Kill, targets: vec![Target::Leader, Target::Random, Target::Minority], duration_ms: Range { lo: 1000, hi: 4000 }, weight: 2 },
                 FaultKind { action: Action::Partition, targets: vec![Target::Follower, Target::Majority], duration_ms: Range { lo: 1000, hi: 4000 }, weight: 1 },
@@ -226,6 +241,30 @@ mod tests {
                 assert!(w[1].start_ms >= w[0].end_ms() + 500, "{:?}", sch.faults);
             }
         }
+    }
+
+    #[test]
+    fn membership_changes_overlap_nothing_and_add_only_spares() {
+        let mut s = space(true);
+        s.spares = 2;
+        s.kinds.push(FaultKind { action: Action::ReconfigRemove, targets: vec![Target::Leader, Target::Minority], duration_ms: Range { lo: 1000, hi: 4000 }, weight: 2 });
+        s.kinds.push(FaultKind { action: Action::ReconfigAdd, targets: vec![], duration_ms: Range { lo: 1000, hi: 4000 }, weight: 2 });
+        let mut seen = 0;
+        for i in 0..200 {
+            let sch = draw(&s, 5, 9, i);
+            for (j, f) in sch.faults.iter().enumerate() {
+                for g in &sch.faults[..j] {
+                    let overlapping = g.end_ms() > f.start_ms;
+                    assert!(!(overlapping && (f.action.is_membership() || g.action.is_membership())), "trial {i}: {:?}", sch.faults);
+                }
+                if f.action == Action::ReconfigAdd {
+                    seen += 1;
+                    assert!(f.ids.len() == 1 && (6..=7).contains(&f.ids[0]), "trial {i}: {f:?}");
+                    assert!(f.describe().starts_with(&format!("reconfig-add spare {{{}}} ", f.ids[0])), "{}", f.describe());
+                }
+            }
+        }
+        assert!(seen > 20, "{seen} reconfig-add faults in 200 schedules");
     }
 
     #[test]

@@ -24,4 +24,6 @@ pub use interval::{clopper_pearson, Rate};
 pub use runner::{HuntConfig, TrialRun, TrialRunner};
 
 #[cfg(test)]
+mod membership_tests;
+#[cfg(test)]
 mod tests;

@@ -6,6 +6,15 @@
 //! partition → heal); a role target is bound by a `find` step just before. The events are laid on
 //! one timeline and `sleep` steps fill the planned gaps. Every fault is healed by the end of the
 //! runbook; the run then waits for convergence and audits every server, as any run does.
+//!
+//! Membership changes use the step language's reconfig steps in the order the shipped runbooks
+//! use (`reconfig-5to3-leader`, `rollback-3to5to3`): a server **leaves** by `reconfig remove`,
+//! `wait until = "leader"` (removing the leader hands leadership off), `quorum-write` (a committed
+//! config is active only after one) and `stop`; it **joins** by `start config = "joiner"` (the
+//! committed config plus itself; a removed server keeps its data), `wait until = "following"`
+//! (`on_timeout = "fail"`: add a participant only once it has synced), `reconfig add` and
+//! `quorum-write`. `reconfig-remove` is leave … join, `reconfig-add` (a spare) join … leave, so
+//! the runbook ends with the membership it started with.
 
 use super::draw::{DrawnFault, Schedule};
 use super::space::{Action, Target};
@@ -40,6 +49,26 @@ fn bind_name(f: &DrawnFault, i: usize) -> String {
     format!("{letter}{}", i + 1)
 }
 
+/// `servers` leave the ensemble: reconfig remove, a leader among the rest, a quorum write, stop.
+fn leave(servers: &Value) -> Vec<Table> {
+    vec![
+        with(step("reconfig"), "remove", servers.clone()),
+        with(step("wait"), "until", "leader"),
+        step("quorum-write"),
+        with(step("stop"), "servers", servers.clone()),
+    ]
+}
+
+/// `servers` join the ensemble: started as joiners, synced, reconfig add, a quorum write.
+fn join(servers: &Value) -> Vec<Table> {
+    vec![
+        with(with(step("start"), "servers", servers.clone()), "config", "joiner"),
+        with(with(with(step("wait"), "servers", servers.clone()), "until", "following"), "on_timeout", "fail"),
+        with(step("reconfig"), "add", servers.clone()),
+        step("quorum-write"),
+    ]
+}
+
 /// The steps that start fault `i`.
 fn down_steps(f: &DrawnFault, i: usize, size: u32) -> Vec<Table> {
     let mut out = Vec::new();
@@ -53,6 +82,14 @@ fn down_steps(f: &DrawnFault, i: usize, size: u32) -> Vec<Table> {
         let role = if f.target == Target::Leader { "leader" } else { "follower" };
         out.push(with(with(with(step("find"), "role", role), "as", bind_name(f, i)), "servers", ids(&f.among)));
     }
+    match f.action {
+        Action::ReconfigRemove => {
+            out.extend(leave(&servers(f, i)));
+            return out;
+        }
+        Action::ReconfigAdd => return join(&servers(f, i)),
+        _ => {}
+    }
     let action = match f.action {
         Action::Kill => "kill",
         Action::Stop => "stop",
@@ -60,7 +97,7 @@ fn down_steps(f: &DrawnFault, i: usize, size: u32) -> Vec<Table> {
         Action::Pause => "pause",
         Action::Partition => "partition",
         Action::HostDown => "host-down",
-        Action::RollingRestart => unreachable!("handled above"),
+        Action::RollingRestart | Action::ReconfigRemove | Action::ReconfigAdd => unreachable!("handled above"),
     };
     out.push(with(step(action), "servers", servers(f, i)));
     out
@@ -75,6 +112,8 @@ fn up_steps(f: &DrawnFault, i: usize) -> Vec<Table> {
         Action::HostDown => vec![with(step("host-up"), "servers", s), serving],
         Action::Pause => vec![with(step("unpause"), "servers", s)],
         Action::Partition => vec![with(step("heal"), "servers", s)],
+        Action::ReconfigRemove => join(&s),
+        Action::ReconfigAdd => leave(&s),
         Action::Restart | Action::RollingRestart => vec![],
     }
 }
@@ -201,6 +240,60 @@ mod tests {
         let st = steps(&s, 3);
         let shown: Vec<String> = st.iter().map(|t| format!("{} {}", t["action"].as_str().unwrap(), t.get("servers").or(t.get("duration_ms")).unwrap())).collect();
         assert_eq!(shown, ["partition [2]", "sleep 1000", "pause [3]", "sleep 1000", "unpause [3]", "sleep 2000", "heal [2]"]);
+    }
+
+    fn shown(st: &[Table]) -> Vec<String> {
+        st.iter()
+            .map(|t| {
+                let mut s = t["action"].as_str().unwrap().to_string();
+                for k in ["role", "as", "remove", "add", "servers", "config", "until", "on_timeout", "duration_ms"] {
+                    if let Some(v) = t.get(k) {
+                        s.push_str(&format!(" {k}={v}"));
+                    }
+                }
+                s
+            })
+            .collect()
+    }
+
+    #[test]
+    fn removing_the_leader_leaves_by_reconfig_then_joins_back_with_its_data() {
+        let s = Schedule { trial_seed: 1, load_seed: 2, faults: vec![fault(Action::ReconfigRemove, Target::Leader, vec![], 500, 3000)] };
+        assert_eq!(
+            shown(&steps(&s, 3)),
+            [
+                "sleep duration_ms=500",
+                "find role=\"leader\" as=\"L1\" servers=[1, 2, 3]",
+                "reconfig remove=[\"L1\"]",
+                "wait until=\"leader\"",
+                "quorum-write",
+                "stop servers=[\"L1\"]",
+                "sleep duration_ms=3000",
+                "start servers=[\"L1\"] config=\"joiner\"",
+                "wait servers=[\"L1\"] until=\"following\" on_timeout=\"fail\"",
+                "reconfig add=[\"L1\"]",
+                "quorum-write",
+            ]
+        );
+    }
+
+    #[test]
+    fn a_spare_joins_then_leaves_again() {
+        let s = Schedule { trial_seed: 1, load_seed: 2, faults: vec![fault(Action::ReconfigAdd, Target::Random, vec![4], 0, 2000)] };
+        assert_eq!(
+            shown(&steps(&s, 3)),
+            [
+                "start servers=[4] config=\"joiner\"",
+                "wait servers=[4] until=\"following\" on_timeout=\"fail\"",
+                "reconfig add=[4]",
+                "quorum-write",
+                "sleep duration_ms=2000",
+                "reconfig remove=[4]",
+                "wait until=\"leader\"",
+                "quorum-write",
+                "stop servers=[4]",
+            ]
+        );
     }
 
     #[test]

@@ -11,6 +11,7 @@ use super::render::{self, BaseOverrides, Provenance};
 use super::space::{self, FaultSpace};
 use super::tally::{self, HuntReport, TrialRecord};
 use crate::check::Verdict;
+use crate::record::HuntSeeds;
 use crate::{Error, Result};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -37,10 +38,11 @@ impl TrialRun {
     }
 }
 
-/// Runs one runbook file as `zkchaos run` would, its results under `results`.
+/// Runs one runbook file as `zkchaos run` would, its results under `results`, with `seeds` (where
+/// the runbook came from) written into the run's `meta.json` as the run writes it.
 #[allow(async_fn_in_trait)]
 pub trait TrialRunner {
-    async fn run(&mut self, runbook: &Path, results: &Path) -> TrialRun;
+    async fn run(&mut self, runbook: &Path, results: &Path, seeds: HuntSeeds) -> TrialRun;
 }
 
 /// Everything the command line decides.
@@ -85,6 +87,9 @@ pub fn load(path: &Path) -> Result<Loaded> {
         probe.insert("procedure".into(), Value::Table(p));
     }
     let plan = crate::profile::parse(&toml::to_string(&probe).unwrap_or_default(), &source)?;
+    if let Some(space) = &space {
+        space::check_cluster(space, plan.cluster.size, plan.cluster.dynamic_config).map_err(|e| Error::bad_input(format!("{source}: {e}")))?;
+    }
     let name = base.get("name").and_then(Value::as_str).map(str::to_string).unwrap_or_else(|| plan.name.clone());
     Ok(Loaded { base, space, size: plan.cluster.size, name, default_image: plan.cluster.image.clone() })
 }
@@ -195,28 +200,6 @@ impl Hunt {
     }
 }
 
-/// Record the hunt's seeds in the run's meta.json (key `hunt`), beside what the run wrote. The
-/// seeds are in `hunt.json` and the runbook's header whatever happens; a failure here is said,
-/// not hidden.
-fn note_seeds(run_dir: &Path, rec: &TrialRecord, hunt_seed: u64, source: &str) {
-    let path = run_dir.join(crate::record::files::META_FILE);
-    let seeds = serde_json::json!({ "source": source, "hunt_seed": hunt_seed, "trial": rec.trial, "trial_seed": rec.trial_seed, "load_seed": rec.load_seed, "runbook": rec.runbook });
-    let written = std::fs::read_to_string(&path)
-        .map_err(|e| e.to_string())
-        .and_then(|text| serde_json::from_str::<serde_json::Value>(&text).map_err(|e| e.to_string()))
-        .and_then(|mut v| match v.as_object_mut() {
-            Some(o) => {
-                o.insert("hunt".into(), seeds);
-                serde_json::to_string_pretty(&v).map_err(|e| e.to_string())
-            }
-            None => Err("not a JSON object".into()),
-        })
-        .and_then(|t| crate::record::write_atomic(&path, t.as_bytes()).map_err(|e| e.to_string()));
-    if let Err(e) = written {
-        eprintln!("zkchaos: hunt: could not add the seeds to {}: {e} (they are in hunt.json and the runbook)", path.display());
-    }
-}
-
 /// Build the trial record of one run.
 /// `times`: seconds from the hunt's start to the trial's end, and the trial's own length.
 pub fn record_of(run: &TrialRun, (trial, image): (u32, &str), schedule: &Schedule, (runbook, described): (&str, Vec<String>), (ended_s, duration_s): (f64, f64)) -> TrialRecord {
@@ -255,11 +238,9 @@ pub async fn run_trials<R: TrialRunner>(hunt: &mut Hunt, l: &Loaded, cfg: &HuntC
             let described: Vec<String> = text.lines().filter_map(|s| s.strip_prefix("# fault ")).map(str::to_string).collect();
             eprintln!("hunt: trial {trial}/{} on {image}: running {}", cfg.trials, if described.is_empty() { rel.clone() } else { described.join("; ") });
             let t0 = Instant::now();
-            let run = runner.run(&path, &hunt.dir.join("runs")).await;
+            let seeds = HuntSeeds { source: hunt.report.source.clone(), hunt_seed: cfg.seed, trial, trial_seed: schedule.trial_seed, load_seed: schedule.load_seed, runbook: rel.clone() };
+            let run = runner.run(&path, &hunt.dir.join("runs"), seeds).await;
             let rec = record_of(&run, (trial, image), &schedule, (&rel, described), (hunt.started.elapsed().as_secs_f64(), t0.elapsed().as_secs_f64()));
-            if let Some(d) = &run.run_dir {
-                note_seeds(d, &rec, cfg.seed, &hunt.report.source);
-            }
             failed_here |= rec.failed();
             hunt.report.trials.push(rec.clone());
             let fails = hunt.report.trials.iter().filter(|t| t.failed()).count();

@@ -21,7 +21,7 @@ pub struct Candidate {
 pub fn describe(step: &Table) -> String {
     let action = step.get("action").and_then(Value::as_str).unwrap_or("?");
     let mut s = action.to_string();
-    for key in ["role", "servers", "server", "duration_ms", "gap_ms", "until"] {
+    for key in ["role", "servers", "server", "add", "remove", "duration_ms", "gap_ms", "until"] {
         if let Some(v) = step.get(key) {
             s.push_str(&format!(" {key}={v}"));
         }
@@ -72,7 +72,7 @@ pub fn candidates(steps: &[Table], bound: &BTreeMap<String, u32>) -> Vec<Candida
         let mut s: Vec<Table> = steps.to_vec();
         s.remove(i);
         for t in s.iter_mut() {
-            for key in ["server", "servers"] {
+            for key in ["server", "servers", "add", "remove", "members"] {
                 if let Some(v) = t.get(key).cloned() {
                     t.insert(key.into(), replace_ref(&v, name, id));
                 }
@@ -146,6 +146,21 @@ mod tests {
         s[2].insert("duration_ms".into(), Value::Integer(150));
         let c = candidates(&s, &BTreeMap::new());
         assert_eq!(c.len(), 4, "{:?}", c.iter().map(|c| &c.change).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn a_role_replaced_by_its_id_is_replaced_in_reconfig_steps_too() {
+        let t: Table = toml::from_str(
+            "[[s]]\naction = \"find\"\nrole = \"leader\"\nas = \"L1\"\n[[s]]\naction = \"reconfig\"\nremove = [\"L1\"]\n[[s]]\naction = \"stop\"\nservers = [\"L1\"]\n[[s]]\naction = \"reconfig\"\nadd = [\"L1\"]\n",
+        )
+        .unwrap();
+        let s: Vec<Table> = t["s"].as_array().unwrap().iter().map(|v| v.as_table().unwrap().clone()).collect();
+        let c = candidates(&s, &BTreeMap::from([("L1".to_string(), 2)]));
+        let role = c.last().unwrap();
+        assert!(role.change.starts_with("role \"L1\" replaced"), "{}", role.change);
+        let two = Value::Array(vec![Value::Integer(2)]);
+        assert_eq!((&role.steps[0]["remove"], &role.steps[1]["servers"], &role.steps[2]["add"]), (&two, &two, &two));
+        assert_eq!(c[0].change, "dropped step 4 (reconfig add=[\"L1\"])");
     }
 
     #[test]

@@ -6,6 +6,7 @@ use super::interval::Rate;
 use super::runner::{Hunt, TrialRunner};
 use super::shrink::{self, Candidate};
 use super::tally::ShrinkResult;
+use crate::record::HuntSeeds;
 use crate::Result;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -21,6 +22,8 @@ pub struct ShrinkInput<'a> {
     pub bound: BTreeMap<String, u32>,
     pub replays: u32,
     pub budget: Duration,
+    /// The failing trial's seeds; each candidate's run records them with its own runbook.
+    pub seeds: HuntSeeds,
 }
 
 /// The runbook text of `profile` with `steps` as its procedure, under a header.
@@ -41,12 +44,12 @@ enum Replayed {
     Stopped { runs: u32, why: &'static str },
 }
 
-async fn replay<R: TrialRunner>(runner: &mut R, path: &Path, results: &Path, k: u32, deadline: Instant) -> Replayed {
+async fn replay<R: TrialRunner>(runner: &mut R, (path, seeds): (&Path, &HuntSeeds), results: &Path, k: u32, deadline: Instant) -> Replayed {
     for r in 0..k {
         if Instant::now() >= deadline {
             return Replayed::Stopped { runs: r, why: "budget spent" };
         }
-        let run = runner.run(path, results).await;
+        let run = runner.run(path, results, seeds.clone()).await;
         if run.interrupted {
             return Replayed::Stopped { runs: r + 1, why: "interrupted" };
         }
@@ -93,7 +96,8 @@ pub async fn shrink_failing<R: TrialRunner>(hunt: &mut Hunt, input: ShrinkInput<
             let rel = format!("shrink/candidate-{n:03}.toml");
             let path = hunt.write_file(&rel, &text)?;
             eprintln!("hunt: shrink candidate {n} ({} steps): {change}", cand.len());
-            match replay(runner, &path, &results, input.replays, deadline).await {
+            let seeds = HuntSeeds { runbook: rel.clone(), ..input.seeds.clone() };
+            match replay(runner, (&path, &seeds), &results, input.replays, deadline).await {
                 Replayed::Failed { runs, bound: b } => {
                     res.runs += runs;
                     eprintln!("hunt: shrink candidate {n} failed in replay {runs} of {}: kept", input.replays);

@@ -5,6 +5,12 @@
 //! A hunt profile is an ordinary profile (`[cluster]`, `[load]`, `[phases]`) whose procedure is
 //! not written but drawn: the `[hunt]` table replaces `[procedure]` (only `procedure.auth` may be
 //! given). Everything here is pure; errors name the field, the value and what would be valid.
+//!
+//! Two actions change membership with dynamic reconfiguration (`reconfig-remove`,
+//! `reconfig-add`); each is undone before the schedule ends, so every schedule ends with the
+//! membership it started with. They need `cluster.dynamic_config = true` and, for
+//! `reconfig-add`, spare server ids (`hunt.spares`): [`check_cluster`] says so against the
+//! profile's ensemble.
 
 use std::fmt;
 use toml::{Table, Value};
@@ -26,6 +32,12 @@ pub enum Action {
     HostDown,
     /// Restart every server one at a time (a point fault; the duration is the gap between them).
     RollingRestart,
+    /// `reconfig -remove` the targets (then stop them); after the duration start them again as
+    /// joiners (with their data) and `reconfig -add` them back.
+    ReconfigRemove,
+    /// Start a spare server as a joiner and `reconfig -add` it; after the duration `reconfig
+    /// -remove` it again and stop it.
+    ReconfigAdd,
 }
 
 pub const ACTIONS: &[(&str, Action)] = &[
@@ -36,6 +48,8 @@ pub const ACTIONS: &[(&str, Action)] = &[
     ("partition", Action::Partition),
     ("host-down", Action::HostDown),
     ("rolling-restart", Action::RollingRestart),
+    ("reconfig-remove", Action::ReconfigRemove),
+    ("reconfig-add", Action::ReconfigAdd),
 ];
 
 impl Action {
@@ -45,6 +59,15 @@ impl Action {
     /// A point fault ends by itself (its steps block until it is over).
     pub fn is_point(self) -> bool {
         matches!(self, Action::Restart | Action::RollingRestart)
+    }
+    /// Changes the membership by reconfig (and undoes it): drawn only when no other fault is
+    /// active, and no other fault is drawn while it is.
+    pub fn is_membership(self) -> bool {
+        matches!(self, Action::ReconfigRemove | Action::ReconfigAdd)
+    }
+    /// Takes no `targets`: a rolling restart hits every server, `reconfig-add` a drawn spare.
+    fn takes_no_targets(self) -> bool {
+        matches!(self, Action::RollingRestart | Action::ReconfigAdd)
     }
 }
 
@@ -112,7 +135,16 @@ pub struct FaultSpace {
     /// began when faults may overlap).
     pub gap_ms: Range,
     pub overlap: bool,
+    /// Server ids beyond the ensemble (`size+1 ..= size+spares`) that `reconfig-add` may add.
+    pub spares: u32,
     pub kinds: Vec<FaultKind>,
+}
+
+impl FaultSpace {
+    /// The first `[[hunt.fault]]` whose action changes membership, with its index.
+    pub fn membership_kind(&self) -> Option<(usize, &FaultKind)> {
+        self.kinds.iter().enumerate().find(|(_, k)| k.action.is_membership())
+    }
 }
 
 /// A `[hunt]` table that cannot be used: field, value, what is wrong and what would be valid.
@@ -130,6 +162,8 @@ fn err(field: &str, value: impl fmt::Display, reason: impl Into<String>) -> Spac
 
 const MAX_MS: u64 = 600_000;
 const MAX_FAULTS: u64 = 50;
+/// Server ids run from 1 to 9 (the step language's limit): spares included.
+const MAX_ID: u32 = 9;
 
 fn range(t: &Table, key: &str, field: &str, default: Option<Range>, max: u64) -> Result<Range, SpaceError> {
     let Some(v) = t.get(key) else {
@@ -185,11 +219,15 @@ fn fault_kind(t: &Table, i: usize) -> Result<FaultKind, SpaceError> {
     let action = action[0];
     let targets = match t.get("targets") {
         Some(v) => names(v, &format!("{p}targets"), TARGETS)?,
-        None if action == Action::RollingRestart => vec![],
+        None if action.takes_no_targets() => vec![],
         None => return Err(err(&format!("{p}targets"), "(missing)", "is required, e.g. [\"leader\", \"random\"]")),
     };
-    if action == Action::RollingRestart && !targets.is_empty() {
-        return Err(err(&format!("{p}targets"), t["targets"].clone(), "does not apply: a rolling restart restarts every server"));
+    if action.takes_no_targets() && !targets.is_empty() {
+        let why = match action {
+            Action::ReconfigAdd => "does not apply: reconfig-add adds a spare server drawn from hunt.spares",
+            _ => "does not apply: a rolling restart restarts every server",
+        };
+        return Err(err(&format!("{p}targets"), t["targets"].clone(), why));
     }
     let default = if action.is_point() && action != Action::RollingRestart { Some(Range { lo: 0, hi: 0 }) } else { None };
     let duration_ms = range(t, "duration_ms", &format!("{p}duration_ms"), default, MAX_MS)?;
@@ -203,7 +241,7 @@ fn fault_kind(t: &Table, i: usize) -> Result<FaultKind, SpaceError> {
 
 /// Parse the `[hunt]` table.
 pub fn parse_space(hunt: &Table) -> Result<FaultSpace, SpaceError> {
-    check_keys(hunt, &["faults", "gap_ms", "overlap", "fault"], "hunt.")?;
+    check_keys(hunt, &["faults", "gap_ms", "overlap", "spares", "fault"], "hunt.")?;
     let faults = range(hunt, "faults", "hunt.faults", Some(Range { lo: 1, hi: 3 }), MAX_FAULTS)?;
     if faults.lo == 0 {
         return Err(err("hunt.faults", faults, "must draw at least one fault per schedule"));
@@ -213,6 +251,11 @@ pub fn parse_space(hunt: &Table) -> Result<FaultSpace, SpaceError> {
         None => false,
         Some(Value::Boolean(b)) => *b,
         Some(v) => return Err(err("hunt.overlap", v, "must be true or false")),
+    };
+    let spares = match hunt.get("spares") {
+        None => 0,
+        Some(Value::Integer(n)) if (0..i64::from(MAX_ID)).contains(n) => *n as u32,
+        Some(v) => return Err(err("hunt.spares", v, format!("must be an integer from 0 to {}: server ids beyond cluster.size that reconfig-add may add", MAX_ID - 1))),
     };
     let kinds = match hunt.get("fault") {
         Some(Value::Array(a)) if !a.is_empty() => a
@@ -226,7 +269,30 @@ pub fn parse_space(hunt: &Table) -> Result<FaultSpace, SpaceError> {
         Some(v) => return Err(err("hunt.fault", v, "must be a non-empty array of tables ([[hunt.fault]] with action, targets, duration_ms)")),
         None => return Err(err("hunt.fault", "(missing)", "is required: at least one [[hunt.fault]] with action, targets, duration_ms")),
     };
-    Ok(FaultSpace { faults, gap_ms, overlap, kinds })
+    if let Some(i) = kinds.iter().position(|k| k.action == Action::ReconfigAdd) {
+        if spares == 0 {
+            return Err(err("hunt.spares", spares, format!("leaves hunt.fault[{i}] (reconfig-add) no server to add: set hunt.spares = 1 or more (ids cluster.size+1 and up)")));
+        }
+    }
+    Ok(FaultSpace { faults, gap_ms, overlap, spares, kinds })
+}
+
+/// Check a space against the profile's ensemble: reconfig actions need dynamic configuration,
+/// and the spares must fit the server ids (1 to 9).
+pub fn check_cluster(space: &FaultSpace, size: u32, dynamic_config: bool) -> Result<(), SpaceError> {
+    if let Some((i, k)) = space.membership_kind() {
+        if !dynamic_config {
+            return Err(err(
+                "cluster.dynamic_config",
+                false,
+                format!("cannot run hunt.fault[{i}] (action \"{}\"): reconfig needs dynamic configuration; set cluster.dynamic_config = true", k.action.as_str()),
+            ));
+        }
+    }
+    if size + space.spares > MAX_ID {
+        return Err(err("hunt.spares", space.spares, format!("is too many for cluster.size = {size}: server ids run from 1 to {MAX_ID}, so at most {} spares", MAX_ID.saturating_sub(size))));
+    }
+    Ok(())
 }
 
 /// Split a hunt profile's TOML into the base profile (everything but `[hunt]`; a `[procedure]`
@@ -281,6 +347,31 @@ mod tests {
         assert_eq!(e.field, "hunt.fautls");
         let e = space("[hunt]\nfaults = [1,2]\n").unwrap_err();
         assert_eq!(e.field, "hunt.fault");
+    }
+
+    #[test]
+    fn reconfig_actions_parse_and_reconfig_add_needs_spares_and_no_targets() {
+        let s = space("[hunt]\nspares = 2\n[[hunt.fault]]\naction = \"reconfig-remove\"\ntargets = [\"leader\", \"minority\"]\nduration_ms = [1000, 2000]\n[[hunt.fault]]\naction = \"reconfig-add\"\nduration_ms = 3000\n").unwrap();
+        assert_eq!((s.kinds[0].action, s.kinds[1].action, s.spares), (Action::ReconfigRemove, Action::ReconfigAdd, 2));
+        assert!(s.kinds[1].targets.is_empty());
+        assert_eq!(s.membership_kind().map(|(i, _)| i), Some(0));
+        assert_eq!(check_cluster(&s, 3, true), Ok(()));
+        let e = check_cluster(&s, 3, false).unwrap_err();
+        assert_eq!(e.field, "cluster.dynamic_config");
+        assert!(e.reason.contains("hunt.fault[0] (action \"reconfig-remove\")") && e.reason.contains("set cluster.dynamic_config = true"), "{e}");
+        assert_eq!(check_cluster(&s, 9, true).unwrap_err().field, "hunt.spares");
+        let e = space("[hunt]\n[[hunt.fault]]\naction = \"reconfig-add\"\nduration_ms = 3000\n").unwrap_err();
+        assert_eq!(e.field, "hunt.spares");
+        assert!(e.reason.contains("hunt.fault[0] (reconfig-add)") && e.reason.contains("hunt.spares = 1"), "{e}");
+        let e = space("[hunt]\nspares = 1\n[[hunt.fault]]\naction = \"reconfig-add\"\ntargets = [\"random\"]\nduration_ms = 3000\n").unwrap_err();
+        assert_eq!(e.field, "hunt.fault[0].targets");
+        let e = space("[hunt]\n[[hunt.fault]]\naction = \"reconfig-remove\"\ntargets = [\"leader\"]\n").unwrap_err();
+        assert_eq!(e.field, "hunt.fault[0].duration_ms");
+        let e = space("[hunt]\nspares = -1\n[[hunt.fault]]\naction = \"kill\"\ntargets = [\"leader\"]\nduration_ms = 1\n").unwrap_err();
+        assert_eq!(e.field, "hunt.spares");
+        // A space without reconfig actions asks nothing of the ensemble.
+        let plain = space("[hunt]\n[[hunt.fault]]\naction = \"kill\"\ntargets = [\"leader\"]\nduration_ms = 1\n").unwrap();
+        assert_eq!((plain.spares, check_cluster(&plain, 9, false)), (0, Ok(())));
     }
 
     #[test]

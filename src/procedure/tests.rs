@@ -446,6 +446,12 @@ fn procedure_runbook_errors_name_the_step_and_field_before_anything_starts() {
     let e = err(3, true, "[[procedure.steps]]\naction = \"reconfig\"\nadd = [4]");
     assert!(e.contains("procedure.steps[0].add") && e.contains("zk4"), "{e}");
     runbook(3, true, "[[procedure.steps]]\naction = \"start\"\nserver = 4\n[[procedure.steps]]\naction = \"reconfig\"\nadd = [4]").unwrap();
+    // A member removed by name and added back by name counts as a member again: three
+    // remove/add-back cycles of "the leader" of three servers never leave the ensemble empty.
+    let cycle = |n: u32| format!("[[procedure.steps]]\naction = \"find\"\nrole = \"leader\"\nas = \"L{n}\"\n[[procedure.steps]]\naction = \"reconfig\"\nremove = [\"L{n}\"]\n[[procedure.steps]]\naction = \"reconfig\"\nadd = [\"L{n}\"]\n");
+    runbook(3, true, &(1..=3).map(cycle).collect::<String>()).unwrap();
+    let e = err(3, true, &(1..=3).map(|n| format!("[[procedure.steps]]\naction = \"find\"\nrole = \"leader\"\nas = \"L{n}\"\n[[procedure.steps]]\naction = \"reconfig\"\nremove = [\"L{n}\"]\n")).collect::<String>());
+    assert!(e.contains("procedure.steps[5].remove") && e.contains("last voting member"), "{e}");
 }
 
 /// The built-in runbook profiles shipped under profiles/ (the contract checked from outside).

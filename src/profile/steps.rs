@@ -157,14 +157,15 @@ fn invalid(i: usize, field: &str, value: impl ToString, reason: impl Into<String
 struct Sim {
     existing: BTreeSet<u32>,
     voting: BTreeSet<u32>,
-    /// Voting members removed by name (which one is known only at run time).
-    removed_by_name: usize,
+    /// Names of voting members removed by reconfig (which server is known only at run time);
+    /// a name added back leaves the set.
+    removed_by_name: BTreeSet<String>,
     names: BTreeSet<String>,
 }
 
 impl Sim {
     fn voting_count(&self) -> usize {
-        self.voting.len().saturating_sub(self.removed_by_name)
+        self.voting.len().saturating_sub(self.removed_by_name.len())
     }
 
     /// `r` names a server that exists now (or, with `new_ok`, may be created by this step).
@@ -198,7 +199,7 @@ pub(super) fn validate_steps(steps: &[Step], c: &ClusterPlan) -> Result<(), Prof
         });
     }
     let initial: BTreeSet<u32> = (1..=c.size).collect();
-    let mut sim = Sim { existing: initial.clone(), voting: initial, removed_by_name: 0, names: BTreeSet::new() };
+    let mut sim = Sim { existing: initial.clone(), voting: initial, removed_by_name: BTreeSet::new(), names: BTreeSet::new() };
     for (i, s) in steps.iter().enumerate() {
         validate_step(&mut sim, i, s, c)?;
     }
@@ -319,7 +320,7 @@ fn validate_start(sim: &mut Sim, i: usize, s: &Step, c: &ClusterPlan) -> Result<
         }
         sim.voting =
             m.iter().filter_map(|r| if let ServerRef::Id(id) = r { Some(*id) } else { None }).collect();
-        sim.removed_by_name = 0;
+        sim.removed_by_name.clear();
     } else if matches!(s.config, Some(StartConfig::Static | StartConfig::Dynamic))
         || (starts && s.config.is_none() && !c.dynamic_config)
     {
@@ -427,18 +428,29 @@ fn validate_reconfig(sim: &mut Sim, i: usize, s: &Step) -> Result<(), ProfileErr
             sim.check_ref(i, "members", r, false)?;
         }
         sim.voting = m.iter().filter_map(|r| if let ServerRef::Id(id) = r { Some(*id) } else { None }).collect();
-        sim.removed_by_name = 0;
+        sim.removed_by_name.clear();
         return Ok(());
     }
     if s.role != Some(StepRole::Observer) {
-        sim.voting.extend(s.add.iter().filter_map(|r| if let ServerRef::Id(id) = r { Some(*id) } else { None }));
+        for r in &s.add {
+            match r {
+                ServerRef::Id(id) => {
+                    sim.voting.insert(*id);
+                }
+                ServerRef::Name(n) => {
+                    sim.removed_by_name.remove(n);
+                }
+            }
+        }
     }
     for r in &s.remove {
         match r {
             ServerRef::Id(id) => {
                 sim.voting.remove(id);
             }
-            ServerRef::Name(_) => sim.removed_by_name += 1,
+            ServerRef::Name(n) => {
+                sim.removed_by_name.insert(n.clone());
+            }
         }
     }
     if !s.remove.is_empty() && sim.voting_count() == 0 {

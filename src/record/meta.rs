@@ -47,6 +47,26 @@ pub struct RunMeta {
     /// recorded).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub models: Option<RunModels>,
+    /// The seeds of the hunt that ran this runbook (`zkchaos hunt`; absent for any other run).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hunt: Option<HuntSeeds>,
+}
+
+/// Where a hunt's runbook came from: what `zkchaos hunt` hands the runner so that `meta.json`
+/// says, from its first write, how to draw the same schedule again (docs/hunt.md).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HuntSeeds {
+    /// The hunt profile (fault space) or runbook the hunt was given, as given.
+    pub source: String,
+    pub hunt_seed: u64,
+    /// 1-based trial number (for a shrink candidate: the failing trial it was reduced from).
+    pub trial: u32,
+    /// SplitMix64 of the hunt seed and the trial index: the seed of the trial's schedule.
+    pub trial_seed: u64,
+    /// The load mix's seed (the runbook's top-level `seed`).
+    pub load_seed: u64,
+    /// The runbook file, relative to the hunt's directory (`schedules/trial-001.toml`).
+    pub runbook: String,
 }
 
 /// What a stopped server, a server JVM and a client are in this run: every figure is produced
@@ -122,6 +142,7 @@ impl RunMeta {
             command_line: std::env::args().collect(),
             servers: Vec::new(),
             models: None,
+            hunt: None,
         }
     }
 }
@@ -191,6 +212,27 @@ mod tests {
     fn loadavg_parses() {
         assert_eq!(parse_loadavg("0.52 1.50 2.00 1/467 12345\n"), Some([0.52, 1.5, 2.0]));
         assert_eq!(parse_loadavg("garbage"), None);
+    }
+
+    #[test]
+    fn hunt_seeds_are_written_under_hunt_and_absent_from_other_runs() {
+        let mut m = RunMeta::new("abc123", 0);
+        let plain = serde_json::to_value(&m).unwrap();
+        assert!(plain.get("hunt").is_none(), "{plain:#}");
+        m.hunt = Some(HuntSeeds {
+            source: "profiles/hunt-reconfig.toml".into(),
+            hunt_seed: 7,
+            trial: 2,
+            trial_seed: 16_616_101_746_815_609_346,
+            load_seed: 9_106_362_573_669_986_634,
+            runbook: "schedules/trial-002.toml".into(),
+        });
+        let v = serde_json::to_value(&m).unwrap();
+        assert_eq!(
+            v["hunt"],
+            serde_json::json!({"source": "profiles/hunt-reconfig.toml", "hunt_seed": 7, "trial": 2, "trial_seed": 16_616_101_746_815_609_346u64, "load_seed": 9_106_362_573_669_986_634u64, "runbook": "schedules/trial-002.toml"})
+        );
+        assert_eq!(serde_json::from_value::<RunMeta>(v).unwrap(), m);
     }
 
     #[test]

@@ -35,7 +35,7 @@ pub use event::*;
 pub use events_csv::{for_each_event, read_events, EventWriter};
 pub use failure::WriteFailure;
 pub use load::{load_run, RunData};
-pub use meta::{HostInfo, RunMeta};
+pub use meta::{HostInfo, HuntSeeds, RunMeta};
 pub use mntr::{load_mntr, save_mntr, MntrScrape, MNTR_FILE};
 pub use monitor_csv::{read_monitor_csv, write_monitor_csv};
 pub use process::{read_process_csv, ProcessSample};

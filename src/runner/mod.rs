@@ -22,7 +22,7 @@ use crate::cluster::{self, Cluster, ClusterSpec};
 use crate::plan::{Plan, ReconfigAuth};
 use crate::profile::LoadedProfile;
 use crate::record::{files, Epoch};
-use crate::record::{process, RunDir, RunMeta, WriteFailure};
+use crate::record::{process, HuntSeeds, RunDir, RunMeta, WriteFailure};
 use crate::report;
 use crate::{Error, Result};
 use futures_util::FutureExt;
@@ -61,7 +61,7 @@ pub async fn run_profile(loaded: LoadedProfile, opts: &RunOptions) -> Result<Run
     let epoch = Epoch::now();
     dir.write_text(files::PROFILE_FILE, &loaded.text)?;
     dir.write_json(files::PLAN_FILE, &plan)?;
-    let mut meta = initial_meta(&dir, &plan, epoch)?;
+    let mut meta = initial_meta(&dir, &plan, epoch, opts.hunt.clone())?;
 
     // The harness's own footprint, every few seconds into process.csv; every writer of the run's
     // files trips the run directory's `failure`, which stops the run.
@@ -143,12 +143,13 @@ pub async fn run_profile(loaded: LoadedProfile, opts: &RunOptions) -> Result<Run
     Ok(RunOutcome { dir: dir.path().to_path_buf(), summary, verdict_failed })
 }
 
-/// `meta.json` as the run starts (run id, epoch, image, models), written; warns when the host
-/// is busy.
-fn initial_meta(dir: &RunDir, plan: &Plan, epoch: Epoch) -> Result<RunMeta> {
+/// `meta.json` as the run starts (run id, epoch, image, models, a hunt's seeds), written; warns
+/// when the host is busy.
+fn initial_meta(dir: &RunDir, plan: &Plan, epoch: Epoch, hunt: Option<HuntSeeds>) -> Result<RunMeta> {
     let run_id = dir.id();
     let mut meta = RunMeta::new(run_id, epoch.unix_ms);
     meta.image = plan.cluster.image.clone();
+    meta.hunt = hunt;
     meta.models = Some(crate::record::meta::RunModels {
         stop_model: plan.cluster.stop_model.as_str().to_string(),
         stop_model_detail: plan.cluster.stop_model.describe().to_string(),
@@ -343,5 +344,27 @@ fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {
         s.clone()
     } else {
         "unknown panic".into()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_hunts_seeds_are_in_the_first_meta_json() {
+        let tmp = tempfile::tempdir().unwrap();
+        let plan = crate::profile::parse("name = \"h-t001\"\n", "t").unwrap();
+        let dir = RunDir::create(tmp.path(), &plan.name).unwrap();
+        let seeds = HuntSeeds { source: "space.toml".into(), hunt_seed: 7, trial: 1, trial_seed: u64::MAX, load_seed: 5, runbook: "schedules/trial-001.toml".into() };
+        let meta = initial_meta(&dir, &plan, Epoch::now(), Some(seeds.clone())).unwrap();
+        let written: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(dir.file(files::META_FILE)).unwrap()).unwrap();
+        assert_eq!(written["hunt"]["trial_seed"], u64::MAX);
+        assert_eq!(written["hunt"]["runbook"], "schedules/trial-001.toml");
+        assert_eq!(meta.hunt, Some(seeds));
+        let other = RunDir::create(tmp.path(), &plan.name).unwrap();
+        initial_meta(&other, &plan, Epoch::now(), None).unwrap();
+        let written: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(other.file(files::META_FILE)).unwrap()).unwrap();
+        assert!(written.get("hunt").is_none(), "{written:#}");
     }
 }

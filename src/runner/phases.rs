@@ -28,6 +28,9 @@ pub struct RunOptions {
     pub keep: bool,
     /// Live progress on stderr (a status line on a terminal, a line per phase otherwise).
     pub progress: super::progress::ProgressMode,
+    /// Set by `zkchaos hunt`: the seeds its runbook came from, written into `meta.json` (key
+    /// `hunt`) with the rest of the meta.
+    pub hunt: Option<crate::record::HuntSeeds>,
 }
 
 /// What the phases need besides the cluster.
