@@ -1,8 +1,9 @@
 //! `zkchaos sweep` end to end against real ZooKeeper containers: sizes 1 and 3, one mix (80 %
-//! reads), steady + degraded, a 0.3-CPU budget per server, four shuffled steps per point.
-//! Asserts that every file is written and consistent (the recorded order is the order held, the
-//! budget and the driver's share are in summary.json), and that no container, network or volume
-//! of the sweep is left — never on the figures, which depend on the host.
+//! reads), degraded first then steady (the follower started again), a 0.3-CPU budget per server,
+//! short recorded warm-ups, four shuffled steps per point. Asserts that every file is written and
+//! consistent (the recorded order is the order held, the budget, the driver's share and every
+//! warm-up are in summary.json), and that no container, network or volume of the sweep is left —
+//! never on the figures, which depend on the host.
 
 mod common;
 
@@ -32,6 +33,11 @@ extend = 0
 in_flight = [1, 8, 32]
 warmup_s = 0.2
 measure_s = 0.8
+[ensemble]
+order = "degraded-first"
+warmup_s = 1.5
+rewarm_s = 1
+settle_s = 0.5
 "#;
 
 async fn leftovers(profile: &str) -> (usize, usize, usize) {
@@ -76,7 +82,7 @@ async fn tiny_sweep_writes_every_file() {
 
     let cap = read_capacity_csv(&dir.join("capacity.csv")).unwrap();
     let got: Vec<(u32, State)> = cap.iter().map(|c| (c.point.size, c.point.state)).collect();
-    assert_eq!(got, [(1, State::Steady), (3, State::Steady), (3, State::Degraded)]);
+    assert_eq!(got, [(1, State::Steady), (3, State::Degraded), (3, State::Steady)], "degraded first");
     for c in &cap {
         let a = &c.answer;
         assert_eq!(a.reps, 1);
@@ -105,6 +111,13 @@ async fn tiny_sweep_writes_every_file() {
     assert_eq!(steps.iter().filter(|s| s.point.state == State::Degraded && s.step.mode == "closed").count(), 1, "largest level only");
 
     assert!(summary.complete);
+    // Every fresh JVM got its warm-up before anything was measured, recorded with its slices.
+    let warm: Vec<(u32, &str, State, f64)> = summary.warmups.iter().map(|w| (w.size, w.after.as_str(), w.state, w.seconds)).collect();
+    assert_eq!(warm.len(), 3, "{warm:?}");
+    assert_eq!((warm[0].0, warm[0].1, warm[0].2, warm[0].3), (1, "fresh ensemble", State::Steady, 1.5));
+    assert!(warm[1].1.starts_with("fresh ensemble, then follower") && warm[1].2 == State::Degraded, "{warm:?}");
+    assert!(warm[2].1.ends_with("started again") && warm[2].2 == State::Steady && warm[2].3 == 1.5, "{warm:?}");
+    assert!(summary.warmups.iter().all(|w| w.error.is_none() && w.slices.len() == 1 && w.slices[0].ok_ops > 0.0), "{:?}", summary.warmups);
     assert_eq!(summary.capacity, cap);
     assert_eq!(summary.cpu_budget.server_cpus, 0.3);
     assert_eq!(summary.driver.steps as usize, steps.len());
@@ -123,4 +136,5 @@ async fn tiny_sweep_writes_every_file() {
     let md = std::fs::read_to_string(dir.join("report.md")).unwrap();
     assert!(md.contains("## Answer") && md.contains("share one machine") && md.contains("## Machine"), "{md}");
     assert!(md.contains("0.3 CPU per ZooKeeper container") && md.contains("## Physics checks"), "{md}");
+    assert!(md.contains("## Warm-ups (discarded)") && md.contains("started again"), "{md}");
 }

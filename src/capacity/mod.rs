@@ -5,6 +5,8 @@
 //! - [`sweep`]: the sweep file and its expansion into points;
 //! - [`curve`]: the estimator — shuffled steps at spread rates, an isotonic fit of P(meet the
 //!   objective | offered rate), the rate met with P ≥ 0.9 and its bootstrap interval;
+//! - [`schedule`]: the order of states on a shared ensemble, the discarded warm-up and settle
+//!   time before measuring, and a sweep's planned steps and duration;
 //! - [`physics`]: orders the answers must respect (degraded ≤ steady, reads ≥ writes, size trends);
 //! - [`step`]: a step's figures from its recorded events (all issued operations, failures
 //!   included, latency from the intended start), and its verdict (pass, fail, driver-limited: lag,
@@ -21,6 +23,7 @@ pub mod curve;
 pub mod physics;
 pub mod report;
 pub mod results;
+pub mod schedule;
 pub mod step;
 pub mod sweep;
 pub mod usl;

@@ -5,7 +5,8 @@
 //! the two files always say the same thing.
 
 use super::physics::{describe, CheckStatus};
-use super::results::{CapacityRow, SweepSummary};
+use super::results::{CapacityRow, SweepSummary, WarmupRecord};
+use super::schedule::{StateOrder, WARMUP_SLICE_S};
 use super::sweep::{Point, State};
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
@@ -73,6 +74,7 @@ pub fn blocks(s: &SweepSummary, chart_stems: &[String]) -> Vec<Block> {
     b.extend(answer(s));
     b.extend(physics(s));
     b.extend(notes(s));
+    b.extend(warmups(s));
     b.push(Block::Heading(2, "Curves".into()));
     for stem in chart_stems.iter().filter(|s| !s.starts_with("usl-")) {
         b.push(Block::Image(format!("charts/{stem}.svg"), stem.clone()));
@@ -90,7 +92,7 @@ fn intro(s: &SweepSummary) -> Vec<Block> {
     }
     b.push(Block::Para(format!(
         "**Sustainable offered rate** under the objective: {}. Each point is {} short open-loop steps \
-         ({} s warm-up, {} s measured) at rates spread from {} to {} × its closed-loop saturation, held in a \
+         ({} s warm-up, {} s measured) at rates spread from {}, held in a \
          shuffled order (seed recorded per repetition), each judged against the objective; the probability of \
          meeting it is fitted against the offered rate (monotone, isotonic) and the answer is the offered rate \
          met with probability ≥ {}, with a {} % bootstrap interval over steps ({} resamples). Steps where the \
@@ -99,8 +101,11 @@ fn intro(s: &SweepSummary) -> Vec<Block> {
         st.count,
         st.warmup_s,
         st.measure_s,
-        st.low,
-        st.high,
+        if st.low_rate > 0 {
+            format!("{} to {} ops/s", st.low_rate, st.high_rate)
+        } else {
+            format!("{} to {} × its closed-loop saturation", st.low, st.high)
+        },
         st.level,
         st.ci_level * 100.0,
         st.bootstrap,
@@ -112,6 +117,7 @@ fn intro(s: &SweepSummary) -> Vec<Block> {
         budget_text(s),
         driver_text(s)
     )));
+    b.push(Block::Para(ensemble_text(s)));
     if !s.complete {
         b.push(Block::Para(format!("**Incomplete sweep**: {}", s.error.clone().unwrap_or_else(|| "stopped early".into()))));
     }
@@ -234,6 +240,94 @@ fn notes(s: &SweepSummary) -> Vec<Block> {
     b
 }
 
+/// The state order and the discarded warm-up, in words.
+pub fn ensemble_text(s: &SweepSummary) -> String {
+    let en = &s.sweep.ensemble;
+    let order = match en.order {
+        StateOrder::SteadyFirst => "steady first, then one follower stopped for degraded",
+        StateOrder::DegradedFirst => "one follower stopped first for degraded, then started again for steady",
+        StateOrder::Alternate => "alternating by repetition (even: steady first; odd: degraded first, the follower then started again)",
+    };
+    let warm = if en.warmup_s == 0.0 && en.rewarm_s == 0.0 {
+        "no warm-up: the first steps of each state meet the ensemble as it was left (a fresh ensemble's JVMs cold)".to_string()
+    } else {
+        format!(
+            "{} s of discarded closed-loop load ({} in flight, {} % reads) on every fresh ensemble and after a \
+             follower is started again, {} s after one is stopped, each after {} s of idle settle time; none of it \
+             counts in any figure (section \"Warm-ups (discarded)\")",
+            en.warmup_s, en.warmup_in_flight, en.warmup_read_pct, en.rewarm_s, en.settle_s
+        )
+    };
+    format!("**Shared ensembles**: each repetition starts one ensemble per size for its steady and degraded points, {order}; {warm}.")
+}
+
+/// One line: what a warm-up followed, how long it was, and how the ensemble warmed.
+pub fn warmup_text(r: &WarmupRecord) -> String {
+    let mut s = format!("after {}: settled {} s, then ", r.after, r.settle_s);
+    if r.seconds == 0.0 {
+        s.push_str("no warm-up");
+        return s;
+    }
+    s.push_str(&format!("{} s of discarded closed-loop load ({} in flight, {} % reads)", r.seconds, r.in_flight, r.read_pct));
+    if let (Some(a), Some(b)) = (r.slices.first(), r.slices.last()) {
+        s.push_str(&format!(
+            ": ok {:.0} → {:.0} ops/s, p99 {:.1} → {:.1} ms (first → last slice of ≤ {WARMUP_SLICE_S} s)",
+            a.ok_ops, b.ok_ops, a.p99_ms, b.p99_ms
+        ));
+    }
+    if let Some(e) = &r.error {
+        s.push_str(&format!("; {e}"));
+    }
+    s
+}
+
+fn load_text(l: Option<[f64; 3]>) -> String {
+    l.map(|l| format!("{:.2} / {:.2} / {:.2}", l[0], l[1], l[2])).unwrap_or_else(|| "unknown".into())
+}
+
+/// Every discarded warm-up: what it followed, and its first and last slice.
+fn warmups(s: &SweepSummary) -> Vec<Block> {
+    if s.warmups.is_empty() {
+        return Vec::new();
+    }
+    let slice = |r: &WarmupRecord, f: fn(&super::results::WarmupSlice) -> String| match (r.slices.first(), r.slices.last()) {
+        (Some(a), Some(b)) => format!("{} → {}", f(a), f(b)),
+        _ => r.error.clone().unwrap_or_else(|| "–".into()),
+    };
+    let rows = s
+        .warmups
+        .iter()
+        .map(|r| {
+            vec![
+                r.rep.to_string(),
+                r.size.to_string(),
+                r.after.clone(),
+                r.state.to_string(),
+                format!("{}", r.settle_s),
+                if r.seconds == 0.0 { "none".into() } else { format!("{}", r.seconds) },
+                format!("{} / {} %", r.in_flight, r.read_pct),
+                slice(r, |x| format!("{:.0}", x.ok_ops)),
+                slice(r, |x| format!("{:.1}", x.p99_ms)),
+                load_text(r.load_average),
+            ]
+        })
+        .collect();
+    vec![
+        Block::Heading(2, "Warm-ups (discarded)".into()),
+        Block::Para(format!(
+            "Closed-loop load held before the first measured step of a state and thrown away; its ok ops/s and p99 \
+             are shown for the first and the last slice (≤ {WARMUP_SLICE_S} s each; every slice is in summary.json \
+             `warmups`), so a rising throughput or a falling p99 shows the ensemble still warming when it began."
+        )),
+        Block::Table(
+            ["rep", "servers", "after", "then measured", "settle s", "warm-up s", "in flight / reads", "ok ops/s", "p99 ms", "load average"]
+                .map(String::from)
+                .to_vec(),
+            rows,
+        ),
+    ]
+}
+
 fn usl_section(s: &SweepSummary, chart_stems: &[String]) -> Vec<Block> {
     let fits: Vec<Vec<String>> = s
         .points
@@ -283,9 +377,7 @@ fn usl_section(s: &SweepSummary, chart_stems: &[String]) -> Vec<Block> {
 
 fn machine(s: &SweepSummary) -> Vec<Block> {
     let m = &s.machine;
-    let load = |l: Option<[f64; 3]>| {
-        l.map(|l| format!("{:.2} / {:.2} / {:.2}", l[0], l[1], l[2])).unwrap_or_else(|| "unknown".into())
-    };
+    let load = load_text;
     let versions = m
         .zookeeper_versions
         .iter()
@@ -306,7 +398,13 @@ fn machine(s: &SweepSummary) -> Vec<Block> {
         vec!["images".into(), versions],
         vec!["zkchaos".into(), format!("{} {}", m.zkchaos_version, m.git_commit.clone().unwrap_or_default())],
         vec!["started".into(), s.started_at.clone()],
-        vec!["wall time".into(), format!("{:.0} s", s.wall_s)],
+        vec![
+            "wall time".into(),
+            match &s.planned {
+                Some(p) => format!("{:.0} s (planned {:.0}–{:.0} s)", s.wall_s, p.seconds, p.seconds_max),
+                None => format!("{:.0} s", s.wall_s),
+            },
+        ],
     ];
     vec![Block::Heading(2, "Machine".into()), Block::Table(vec!["".into(), "".into()], rows)]
 }

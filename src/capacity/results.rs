@@ -9,7 +9,8 @@
 use super::curve::{Answer, Estimate};
 use super::physics::Check;
 use super::step::{StepFigures, Verdict};
-use super::sweep::{CpuBudget, Objective, Point, SweepFile};
+use super::schedule::TimePlan;
+use super::sweep::{CpuBudget, Objective, Point, State, SweepFile};
 use super::usl::UslFit;
 use crate::record::{write_atomic, OpKind, RecordError};
 use serde::{Deserialize, Serialize};
@@ -55,6 +56,10 @@ pub struct StepData {
     /// The load driver's process CPU over the step, cores.
     pub driver_cpu_cores: f64,
     pub verdict: Verdict,
+    /// When the step's load started, s since the sweep started (what a step costs in wall time,
+    /// and whether figures drift with the time an ensemble has been up).
+    #[serde(default)]
+    pub at_s: f64,
 }
 
 fn ms(us: u64) -> f64 {
@@ -85,6 +90,7 @@ impl StepRow {
                 lag_p99_ms: ms(f.lag_p99_us),
                 driver_cpu_cores: f.driver_cpu_cores,
                 verdict,
+                at_s: 0.0,
             },
         }
     }
@@ -102,6 +108,49 @@ pub struct RepResult {
     /// Why the repetition did not complete (harness error), if it did not.
     #[serde(default)]
     pub error: Option<String>,
+    /// The host's 1/5/15-minute load averages when the repetition of this point started.
+    #[serde(default)]
+    pub load_average: Option<[f64; 3]>,
+}
+
+/// Discarded load held on a shared ensemble before measuring (see [`super::schedule`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WarmupRecord {
+    pub rep: u32,
+    pub image: String,
+    pub size: u32,
+    /// The state the next measured points are in.
+    pub state: State,
+    /// What happened before it: `fresh ensemble`, `follower 1 stopped`, ….
+    pub after: String,
+    /// Idle time before the load, s.
+    pub settle_s: f64,
+    /// Length of the discarded load, s (0 when none was asked for).
+    pub seconds: f64,
+    /// Closed loop: requests in flight, read share, sessions.
+    pub in_flight: u32,
+    pub read_pct: u32,
+    pub sessions: u32,
+    /// When the load started, s since the sweep started.
+    pub at_s: f64,
+    pub load_average: Option<[f64; 3]>,
+    /// Consecutive slices of the load, with what they achieved.
+    pub slices: Vec<WarmupSlice>,
+    /// Why it did not run to its end (a harness error; the sweep went on), if it did not.
+    #[serde(default)]
+    pub error: Option<String>,
+}
+
+/// One slice of a warm-up.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WarmupSlice {
+    /// Start and end within the warm-up, s.
+    pub from_s: f64,
+    pub to_s: f64,
+    /// Successful completions per second, p99 of all issued (ms) and error rate.
+    pub ok_ops: f64,
+    pub p99_ms: f64,
+    pub error_rate: f64,
 }
 
 /// Everything measured for one point.
@@ -253,6 +302,12 @@ pub struct SweepSummary {
     pub machine: Machine,
     pub sweep: SweepFile,
     pub skipped: Vec<String>,
+    /// Steps and wall time planned before the sweep started (`zkchaos sweep --dry-run` prints it).
+    #[serde(default)]
+    pub planned: Option<TimePlan>,
+    /// Every discarded warm-up, in the order held.
+    #[serde(default)]
+    pub warmups: Vec<WarmupRecord>,
     pub capacity: Vec<CapacityRow>,
     /// Physics checks on the answers (degraded ≤ steady, reads ≥ writes, size trends).
     pub physics: Vec<Check>,

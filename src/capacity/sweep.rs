@@ -4,10 +4,11 @@
 //! A sweep file is TOML with a top-level `repeat` (so the profile loader's bundled-profile test
 //! skips it, as it skips suite files) and an `[axes]` table. Every table rejects unknown keys;
 //! [`SweepFile::validate`] returns one sentence naming the field, the value, and what would be
-//! valid. [`SweepFile::points`] expands the axes into the cross product, in the order the
-//! orchestrator runs them: one ensemble per (image, size), and within it every mix in `steady`
-//! before the follower is stopped for `degraded`.
+//! valid. [`SweepFile::points`] expands the axes into the cross product, grouped as the
+//! orchestrator runs them: one ensemble per (image, size), its `steady` and `degraded` points in
+//! the order `[ensemble] order` gives for the repetition ([`super::schedule`]).
 
+use super::schedule::EnsembleSchedule;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -68,6 +69,10 @@ pub struct SweepFile {
     /// The CPU budget of every server container and the load driver's own CPU.
     #[serde(default)]
     pub cpu: CpuBudget,
+    /// The state order on a shared ensemble, and the discarded warm-up and settle time before
+    /// measuring on a fresh ensemble or after a state change.
+    #[serde(default)]
+    pub ensemble: EnsembleSchedule,
     /// JVM heap per server, MiB.
     #[serde(default = "default_heap")]
     pub heap_mb: u32,
@@ -364,6 +369,7 @@ impl SweepFile {
         }
         self.validate_steps(&bad)?;
         self.validate_cpu(&bad)?;
+        self.ensemble.validate(&bad)?;
         if self.heap_mb < 64 {
             return Err(bad("heap_mb", self.heap_mb.to_string(), "must be at least 64 MiB"));
         }
@@ -441,8 +447,9 @@ impl SweepFile {
         Ok(())
     }
 
-    /// Every point, in run order: per image and size (one ensemble), steady for every mix, value
-    /// size and session count, then degraded, then expanding. `degraded` for one server (nothing
+    /// Every point, grouped as run: per image and size (one ensemble), steady for every mix, value
+    /// size and session count, then degraded (run in the order `ensemble.order` gives the
+    /// repetition), then expanding. `degraded` for one server (nothing
     /// to lose but the whole service) is skipped; [`SweepFile::skipped`] lists it.
     pub fn points(&self) -> Vec<Point> {
         let a = &self.axes;
@@ -528,6 +535,12 @@ state = ["steady", "degraded"]
         assert!(e.contains("cpu.server_cpuset"), "{e}");
         let e = SweepFile::parse(&QUICK.replace("\"degraded\"", "\"broken\""), "q.toml").unwrap_err().to_string();
         assert!(e.contains("broken"), "{e}");
+        let e = SweepFile::parse(&format!("{QUICK}\n[ensemble]\nsettle_s = 700\n"), "q.toml").unwrap_err().to_string();
+        assert!(e.contains("ensemble.settle_s = 700"), "{e}");
+        let e = SweepFile::parse(&format!("{QUICK}\n[ensemble]\norder = \"random\"\n"), "q.toml").unwrap_err().to_string();
+        assert!(e.contains("random") && e.contains("alternate"), "{e}");
+        let e = SweepFile::parse(&format!("{QUICK}\n[ensemble]\nwarmup = 3\n"), "q.toml").unwrap_err().to_string();
+        assert!(e.contains("warmup"), "{e}");
     }
 
     #[test]

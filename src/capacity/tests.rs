@@ -75,7 +75,7 @@ fn synthetic() -> (SweepSummary, Vec<StepRow>) {
                 steps.push(StepRow::new(&point, rep, k as u32, "curve", (Some(rate), None), &f, v));
                 open.push((f64::from(rate), v));
             }
-            reps.push(RepResult { rep, saturation_ops: Some(knee * 1.2), order_seed: u64::from(rep), order, error: None });
+            reps.push(RepResult { rep, saturation_ops: Some(knee * 1.2), order_seed: u64::from(rep), order, error: None, load_average: Some([0.5, 0.4, 0.3]) });
         }
         let cfg = EstimateConfig { level: st.level, bootstrap: st.bootstrap, ci_level: st.ci_level, seed: 1 };
         let usl = (point.state == State::Steady).then(|| {
@@ -101,6 +101,26 @@ fn synthetic() -> (SweepSummary, Vec<StepRow>) {
         driver: DriverShare { pinned_cpu: Some(0), note: "pinned".into(), steps: 3, cpu_cores_median: Some(0.2), cpu_cores_max: Some(0.3), limit_cores: 0.9 },
         machine: Machine { cores: 2, zkchaos_version: "0.1.0".into(), ..Machine::default() },
         skipped: file.skipped(),
+        planned: Some(super::schedule::time_plan(&file, &super::schedule::StepCost::MEASURED)),
+        warmups: vec![WarmupRecord {
+            rep: 0,
+            image: "zkchaos/zookeeper:3.8.0".into(),
+            size: 3,
+            state: State::Steady,
+            after: "fresh ensemble".into(),
+            settle_s: 0.0,
+            seconds: 10.0,
+            in_flight: 4,
+            read_pct: 50,
+            sessions: 4,
+            at_s: 1.0,
+            load_average: Some([0.5, 0.4, 0.3]),
+            slices: vec![
+                WarmupSlice { from_s: 0.0, to_s: 5.0, ok_ops: 400.0, p99_ms: 31.0, error_rate: 0.0 },
+                WarmupSlice { from_s: 5.0, to_s: 10.0, ok_ops: 900.0, p99_ms: 9.0, error_rate: 0.0 },
+            ],
+            error: None,
+        }],
         sweep: file,
         physics: physics::checks(&capacity, true),
         capacity,
@@ -158,6 +178,8 @@ fn synthetic_sweep_finds_each_knee_and_files_round_trip() {
     assert_eq!(back.sweep, summary.sweep);
     assert_eq!(back.points.len(), summary.points.len());
     assert_eq!(back.points[0].reps, summary.points[0].reps);
+    assert_eq!(back.warmups, summary.warmups);
+    assert_eq!(back.planned, summary.planned);
 
     let md = std::fs::read_to_string(dir.path().join("report.md")).unwrap();
     let answer = md.find("## Answer").unwrap();
@@ -165,6 +187,10 @@ fn synthetic_sweep_finds_each_knee_and_files_round_trip() {
     assert!(md.contains("share one machine") && md.contains("0.2 CPU per ZooKeeper container"), "{md}");
     assert!(md.contains("## Physics checks") && md.contains("pinned"), "{md}");
     assert!(md.contains("with one follower stopped"));
+    assert!(md.contains("## Warm-ups (discarded)") && md.contains("| 0 | 3 | fresh ensemble | steady | 0 | 10 | 4 / 50 % | 400 → 900 | 31.0 → 9.0 |"), "{md}");
+    assert!(md.contains("**Shared ensembles**") && md.contains("alternating by repetition"), "{md}");
+    assert!(md.contains("rates spread from 300 to 20000 ops/s"), "{md}");
+    assert!(md.contains("(planned "), "{md}");
     assert!(md.contains("n/a"), "degraded × 1 server shows n/a");
     let html = std::fs::read_to_string(dir.path().join("report.html")).unwrap();
     assert!(html.contains("<table>") && html.contains("charts/capacity-vs-size.svg"));

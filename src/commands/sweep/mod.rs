@@ -7,28 +7,30 @@
 //! `cpuset`, on the ZooKeeper containers), and the load driver is pinned to its own CPU
 //! (`cpu.driver_cpu`); its process CPU is measured per step and recorded.
 //!
-//! Ensembles: each repetition starts a fresh ensemble per (image, size); its steady points run
-//! first, then one follower (found with `srvr`) is stopped for the degraded points. An
-//! `expanding` point needs an expansion *during every step*: each of its steps starts its own
-//! dynamic-config ensemble of `size` servers and measures the load while a reconfig to `size + 2`
-//! runs (the window is the reconfig itself, at least `measure_s`). Every ensemble is removed on
-//! every path, Ctrl-C included.
+//! Ensembles: each repetition starts a fresh ensemble per (image, size) for its steady and
+//! degraded points ([`shared`]: state order, follower stopped and started again, discarded
+//! warm-up and settle time, all recorded). An `expanding` point needs an expansion *during every
+//! step*: each of its steps starts its own dynamic-config ensemble ([`expanding`]). Every
+//! ensemble is removed on every path, Ctrl-C included.
 //!
 //! A step is one [`RecordedLoad`] on a scratch directory: the events are read back, reduced to
 //! [`StepFigures`] over the window after the warm-up, and the directory is removed.
 
+mod expanding;
+mod shared;
+
 use crate::runner::ensemble::{self, Up};
 use crate::runner::recorded::{RecordTo, RecordedLoad};
 use crate::capacity::curve::{self, EstimateConfig};
-use crate::capacity::results::{median, DriverShare, Machine, PointResult, RepResult, StepRow, SweepSummary, SCHEMA_VERSION};
+use crate::capacity::results::{median, DriverShare, Machine, PointResult, RepResult, StepRow, SweepSummary, WarmupRecord, SCHEMA_VERSION};
+use crate::capacity::schedule::{self, time_plan, StepCost, TimePlan};
 use crate::capacity::step::{figures, judge, StepFigures, Verdict};
 use crate::capacity::sweep::{Point, State, SweepFile};
 use crate::capacity::{physics, usl};
 use crate::cluster::{self, Cluster, ClusterSpec};
-use crate::plan::{ClusterPlan, LoadMode, LoadPlan, OpKind, Plan, ProcedurePlan, ReconfigAuth, ReconfigStep};
-use crate::procedure::{self, ProcedureCtx};
+use crate::plan::{ClusterPlan, LoadMode, LoadPlan, OpKind};
 use crate::record::process::Usage;
-use crate::record::{read_events, Epoch, HostInfo, RunMeta, ServerMode};
+use crate::record::{read_events, Epoch, HostInfo, RunMeta};
 use crate::workload::Schedule;
 use crate::{Error, Result};
 use std::path::{Path, PathBuf};
@@ -42,7 +44,8 @@ pub struct SweepArgs {
     /// Results root (the sweep goes to <results>/sweeps/<name>/<timestamp>/); overrides the file's.
     #[arg(long)]
     pub results: Option<PathBuf>,
-    /// Check the sweep file and print the points, run nothing.
+    /// Check the sweep file, print the points, the planned steps and the estimated wall time;
+    /// run nothing.
     #[arg(long)]
     pub dry_run: bool,
 }
@@ -55,6 +58,7 @@ struct Sweep {
     dir: PathBuf,
     steps: Vec<StepRow>,
     results: Vec<PointResult>,
+    warmups: Vec<WarmupRecord>,
     summary: SweepSummary,
     started: Instant,
     scratch: u64,
@@ -64,6 +68,7 @@ struct Sweep {
 pub async fn sweep(args: SweepArgs) -> Result<()> {
     let (file, text) = SweepFile::load(&args.sweep)?;
     let points = file.points();
+    let planned = time_plan(&file, &StepCost::MEASURED);
     if args.dry_run {
         for p in &points {
             println!("{} ({}, {} B values, {} sessions)", p.label(), p.image, p.value_size, p.sessions);
@@ -71,6 +76,7 @@ pub async fn sweep(args: SweepArgs) -> Result<()> {
         for s in file.skipped() {
             println!("skipped: {s}");
         }
+        println!("{}", plan_text(&file, &planned));
         return Ok(());
     }
     let docker = cluster::connect_docker().await?;
@@ -100,6 +106,7 @@ pub async fn sweep(args: SweepArgs) -> Result<()> {
         file.repeat,
         dir.display()
     );
+    eprintln!("zkchaos: {}", plan_text(&file, &planned).replace('\n', "\nzkchaos: "));
 
     let machine = Machine {
         hostname: host.hostname.clone(),
@@ -128,6 +135,8 @@ pub async fn sweep(args: SweepArgs) -> Result<()> {
         machine,
         sweep: file.clone(),
         skipped: file.skipped(),
+        planned: Some(planned),
+        warmups: Vec::new(),
         capacity: Vec::new(),
         physics: Vec::new(),
         points: Vec::new(),
@@ -139,6 +148,7 @@ pub async fn sweep(args: SweepArgs) -> Result<()> {
         dir,
         steps: Vec::new(),
         results: Vec::new(),
+        warmups: Vec::new(),
         summary,
         started: Instant::now(),
         scratch: 0,
@@ -217,6 +227,7 @@ fn save(sw: &mut Sweep) -> Result<()> {
     sw.summary.wall_s = sw.started.elapsed().as_secs_f64();
     sw.summary.machine.load_average_end = HostInfo::detect().load_average;
     sw.summary.points = sw.results.clone();
+    sw.summary.warmups = sw.warmups.clone();
     sw.summary.capacity = sw.results.iter().map(PointResult::capacity).collect();
     sw.summary.physics = physics::checks(&sw.summary.capacity, sw.file.cpu.quota().is_some());
     let cpu: Vec<f64> = sw.steps.iter().map(|s| s.step.driver_cpu_cores).collect();
@@ -238,14 +249,18 @@ async fn run_all(sw: &mut Sweep, points: &[Point]) -> Result<()> {
     for rep in 0..sw.file.repeat {
         let mut groups: Vec<(String, u32)> = points.iter().map(|p| (p.image.clone(), p.size)).collect();
         groups.dedup();
+        let mut both_index = 0;
         for (image, size) in groups {
             let group: Vec<&Point> = points.iter().filter(|p| p.image == image && p.size == size).collect();
             let shared: Vec<&Point> = group.iter().copied().filter(|p| p.state != State::Expanding).collect();
             if !shared.is_empty() {
+                let both = [State::Steady, State::Degraded].iter().all(|s| shared.iter().any(|p| p.state == *s));
+                let turn = schedule::turn(rep, both_index);
+                both_index += u32::from(both);
                 let mut cluster = create_cluster(sw, &image, size, false).await?;
                 let cancel = sw.cancel.clone();
                 let r = tokio::select! {
-                    r = run_shared(sw, &mut cluster, &shared, rep) => r,
+                    r = shared::run_shared(sw, &mut cluster, &shared, rep, turn) => r,
                     _ = cancel.cancelled() => Err(Error::interrupted("interrupted by a signal")),
                 };
                 teardown(&mut cluster).await;
@@ -276,39 +291,6 @@ async fn create_cluster(sw: &Sweep, image: &str, size: u32, dynamic: bool) -> Re
 }
 
 use crate::runner::ensemble::teardown;
-
-/// Steady points, then degraded ones after stopping a follower, on one ensemble.
-async fn run_shared(sw: &mut Sweep, cluster: &mut Cluster, points: &[&Point], rep: u32) -> Result<()> {
-    let connect = cluster.connect_string(&cluster.server_ids());
-    for p in points.iter().filter(|p| p.state == State::Steady) {
-        point_or_error(sw, Some(&connect), p, rep).await?;
-        save(sw)?;
-    }
-    let degraded: Vec<&&Point> = points.iter().filter(|p| p.state == State::Degraded).collect();
-    if degraded.is_empty() {
-        return Ok(());
-    }
-    let mut follower = None;
-    for id in cluster.server_ids() {
-        if cluster.srvr(id).await.is_ok_and(|s| s.mode == ServerMode::Follower) {
-            follower = Some(id);
-            break;
-        }
-    }
-    let id = follower.ok_or_else(|| Error::failed("degraded state: no server reports `follower` to srvr"))?;
-    cluster.stop_server(id, Duration::from_secs(5)).await?;
-    let rest: Vec<u32> = cluster.server_ids().into_iter().filter(|s| *s != id).collect();
-    cluster.wait_ensemble(&rest, ENSEMBLE_UP).await?;
-    eprintln!("zkchaos: degraded: server {id} (a follower) stopped; {} of {} serve", rest.len(), rest.len() + 1);
-    // Clients are given the serving servers only, so the figures measure the ensemble's reduced
-    // capacity, not connection attempts to a stopped server.
-    let connect = cluster.connect_string(&rest);
-    for p in degraded {
-        point_or_error(sw, Some(&connect), p, rep).await?;
-        save(sw)?;
-    }
-    Ok(())
-}
 
 fn mix(read_pct: u32) -> std::collections::BTreeMap<OpKind, u32> {
     [(OpKind::Get, read_pct), (OpKind::Set, 100 - read_pct)].into_iter().filter(|(_, w)| *w > 0).collect()
@@ -342,6 +324,7 @@ async fn point_or_error(sw: &mut Sweep, connect: Option<&str>, p: &Point, rep: u
                 order_seed: seed,
                 order: Vec::new(),
                 error: Some(format!("harness error: {msg}")),
+                load_average: HostInfo::detect().load_average,
             });
             refit(sw, p);
             Ok(())
@@ -360,6 +343,7 @@ fn order_seed(seed: u64, p: &Point, rep: u32) -> u64 {
 /// One repetition of one point: closed-loop levels, then the shuffled curve (and one further
 /// round past a bound), then the point is refitted with every repetition's steps.
 async fn run_point(sw: &mut Sweep, connect: Option<&str>, p: &Point, rep: u32) -> Result<()> {
+    let load_average = HostInfo::detect().load_average;
     let mut n = 0u32;
     let levels: Vec<u32> = if p.state == State::Steady {
         sw.file.closed_loop.in_flight.clone()
@@ -370,10 +354,13 @@ async fn run_point(sw: &mut Sweep, connect: Option<&str>, p: &Point, rep: u32) -
     for &level in &levels {
         let plan = load_plan(sw, p, LoadMode::Closed, 0, level);
         let (w, m) = (sw.file.closed_loop.warmup_s, sw.file.closed_loop.measure_s);
+        let at_s = sw.started.elapsed().as_secs_f64();
         let f = hold(sw, connect, p, &plan, w, m).await?;
         let v = judge(&f, None, &sw.file.objective, &sw.file.driver);
         report_step(p, rep, n, "closed", &format!("{level} in flight"), &f, v);
-        sw.steps.push(StepRow::new(p, rep, n, "closed", (None, Some(level)), &f, v));
+        let mut row = StepRow::new(p, rep, n, "closed", (None, Some(level)), &f, v);
+        row.step.at_s = at_s;
+        sw.steps.push(row);
         saturation = Some(f.ok_rate);
         n += 1;
     }
@@ -397,7 +384,14 @@ async fn run_point(sw: &mut Sweep, connect: Option<&str>, p: &Point, rep: u32) -
             order.extend(more);
         }
     }
-    result_slot(&mut sw.results, p).reps.push(RepResult { rep, saturation_ops: saturation, order_seed: seed, order, error: None });
+    result_slot(&mut sw.results, p).reps.push(RepResult {
+        rep,
+        saturation_ops: saturation,
+        order_seed: seed,
+        order,
+        error: None,
+        load_average,
+    });
     let answer = refit(sw, p);
     eprintln!("zkchaos: [{}] rep {rep}: {answer:?}", p.label());
     Ok(())
@@ -407,10 +401,13 @@ async fn run_point(sw: &mut Sweep, connect: Option<&str>, p: &Point, rep: u32) -
 async fn hold_rates(sw: &mut Sweep, connect: Option<&str>, p: &Point, rep: u32, rates: &[u32], purpose: &str, n: &mut u32) -> Result<()> {
     for &rate in rates {
         let plan = load_plan(sw, p, LoadMode::Open, rate, 0);
+        let at_s = sw.started.elapsed().as_secs_f64();
         let f = hold(sw, connect, p, &plan, sw.file.steps.warmup_s, sw.file.steps.measure_s).await?;
         let v = judge(&f, Some(f64::from(rate)), &sw.file.objective, &sw.file.driver);
         report_step(p, rep, *n, purpose, &format!("{rate} ops/s"), &f, v);
-        sw.steps.push(StepRow::new(p, rep, *n, purpose, (Some(rate), None), &f, v));
+        let mut row = StepRow::new(p, rep, *n, purpose, (Some(rate), None), &f, v);
+        row.step.at_s = at_s;
+        sw.steps.push(row);
         *n += 1;
     }
     Ok(())
@@ -468,137 +465,95 @@ async fn hold(
     warmup: f64,
     measure: f64,
 ) -> Result<StepFigures> {
+    let dir = scratch_dir(sw)?;
+    let r = match connect {
+        Some(connect) => {
+            let window = [(warmup, warmup + measure)];
+            tokio::select! {
+                r = hold_windows(connect, plan, sw.file.seed, &dir, &window) => r.map(|mut f| f.remove(0)),
+                _ = sw.cancel.cancelled() => Err(Error::interrupted("interrupted by a signal")),
+            }
+        }
+        None => expanding::hold_expanding(sw, p, plan, &dir, warmup, measure).await,
+    };
+    let _ = std::fs::remove_dir_all(&dir);
+    r
+}
+
+/// Hold `plan` on `connect` for the last window's end and compute the figures of each window
+/// (`[from, to)` in s from the load's start): a warm-up recorded slice by slice.
+async fn hold_slices(sw: &mut Sweep, connect: &str, plan: &LoadPlan, windows: &[(f64, f64)]) -> Result<Vec<StepFigures>> {
+    let dir = scratch_dir(sw)?;
+    let r = tokio::select! {
+        r = hold_windows(connect, plan, sw.file.seed, &dir, windows) => r,
+        _ = sw.cancel.cancelled() => Err(Error::interrupted("interrupted by a signal")),
+    };
+    let _ = std::fs::remove_dir_all(&dir);
+    r
+}
+
+/// A fresh scratch directory for one load's events.
+fn scratch_dir(sw: &mut Sweep) -> Result<PathBuf> {
     sw.scratch += 1;
     let dir = std::env::temp_dir().join(format!("zkchaos-sweep-{}-{}", std::process::id(), sw.scratch));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir)
         .map_err(|e| Error::environment(format!("cannot create scratch directory {}: {e}", dir.display())))?;
-    let r = match connect {
-        Some(connect) => {
-            tokio::select! {
-                r = hold_on(connect, plan, sw.file.seed, &dir, warmup, measure) => r,
-                _ = sw.cancel.cancelled() => Err(Error::interrupted("interrupted by a signal")),
-            }
-        }
-        None => hold_expanding(sw, p, plan, &dir, warmup, measure).await,
-    };
-    let _ = std::fs::remove_dir_all(&dir);
-    r
+    Ok(dir)
 }
 
-async fn hold_on(
-    connect: &str,
-    plan: &LoadPlan,
-    seed: u64,
-    dir: &Path,
-    warmup: f64,
-    measure: f64,
-) -> Result<StepFigures> {
+/// One load on `connect` until the last window's end; the figures of every window (the driver's
+/// CPU is over the whole load).
+async fn hold_windows(connect: &str, plan: &LoadPlan, seed: u64, dir: &Path, windows: &[(f64, f64)]) -> Result<Vec<StepFigures>> {
     let epoch = Epoch::now();
     let cancel = CancellationToken::new();
     let recorded = RecordedLoad::start(plan, connect, seed, epoch, RecordTo::new(dir.to_path_buf(), cancel.clone())).await?;
     let start = epoch.now_us() + 10_000;
-    let total = Duration::from_secs_f64(warmup + measure);
-    let schedule = Schedule::from_plan(plan, start, Some(total));
+    let total = windows.iter().map(|w| w.1).fold(0.0, f64::max);
+    let schedule = Schedule::from_plan(plan, start, Some(Duration::from_secs_f64(total)));
     let (cpu0, t0) = (Usage::now().cpu_us(), Instant::now());
     recorded.drive(schedule, cancel).await?;
     let cores = Usage::now().cpu_us().saturating_sub(cpu0) as f64 / t0.elapsed().as_micros().max(1) as f64;
     let events = read_events(&dir.join(crate::record::files::EVENTS_FILE))?;
-    let w0 = start + (warmup * 1e6) as u64;
-    Ok(figures(&events, w0, start + total.as_micros() as u64, cores))
+    let us = |s: f64| start + (s * 1e6) as u64;
+    Ok(windows.iter().map(|&(a, b)| figures(&events, us(a), us(b), cores)).collect())
 }
 
-/// A fresh dynamic ensemble of `size`, load started, and after the warm-up a reconfig to
-/// `size + 2`; the window is the reconfig through convergence (at least `measure` s).
-async fn hold_expanding(
-    sw: &mut Sweep,
-    p: &Point,
-    plan: &LoadPlan,
-    dir: &Path,
-    warmup: f64,
-    measure: f64,
-) -> Result<StepFigures> {
-    let mut cluster = create_cluster(sw, &p.image, p.size, true).await?;
-    let cancel = sw.cancel.clone();
-    let r = tokio::select! {
-        r = expanding_step(&mut cluster, sw, p, plan, dir, warmup, measure) => r,
-        _ = cancel.cancelled() => Err(Error::interrupted("interrupted by a signal")),
-    };
-    teardown(&mut cluster).await;
-    r
+/// The planned steps and the estimated wall time, in words (two lines).
+fn plan_text(file: &SweepFile, p: &TimePlan) -> String {
+    let order: Vec<String> = p
+        .orders
+        .iter()
+        .enumerate()
+        .filter(|(_, o)| !o.is_empty())
+        .map(|(rep, o)| format!("rep {rep}: {}", o.join(", ")))
+        .collect();
+    let order = if order.is_empty() { "no size measures both steady and degraded".to_string() } else { order.join("; ") };
+    format!(
+        "plan: {} shared ensembles (order {}: {}), {} state changes, {} warm-ups ({:.0} s of discarded load and settle time), \
+         {} closed-loop + {}–{} open-loop steps\n\
+         estimated wall time: {} – {} (with every extension round), from per-step costs measured on a 2-core host \
+         (docs/capacity.md \"Time\")",
+        p.ensembles,
+        file.ensemble.order.as_str(),
+        order,
+        p.state_changes,
+        p.warmups,
+        p.warmup_s,
+        p.closed_steps,
+        p.open_steps,
+        p.open_steps_max,
+        human(p.seconds),
+        human(p.seconds_max)
+    )
 }
 
-async fn expanding_step(
-    cluster: &mut Cluster,
-    sw: &Sweep,
-    p: &Point,
-    plan: &LoadPlan,
-    dir: &Path,
-    warmup: f64,
-    measure: f64,
-) -> Result<StepFigures> {
-    let epoch = Epoch::now();
-    let load_cancel = CancellationToken::new();
-    let connect = cluster.connect_string(&cluster.server_ids());
-    let recorded =
-        RecordedLoad::start(plan, &connect, sw.file.seed, epoch, RecordTo::new(dir.to_path_buf(), CancellationToken::new()))
-            .await?;
-    let (workload, rec, finisher) = recorded.into_parts();
-    let start = epoch.now_us() + 10_000;
-    let schedule = Schedule::from_plan(plan, start, None);
-    let (cpu0, t0) = (Usage::now().cpu_us(), Instant::now());
-    let load = tokio::spawn(workload.run_schedule(schedule, rec.clone(), load_cancel.clone()));
-    tokio::time::sleep(Duration::from_secs_f64(warmup)).await;
-    let w0 = epoch.now_us();
-    let full = Plan {
-        name: format!("sweep-{}", sw.file.name),
-        description: String::new(),
-        seed: Some(sw.file.seed),
-        cluster: cluster.spec().plan.clone(),
-        load: plan.clone(),
-        phases: Default::default(),
-        procedure: ProcedurePlan::ReconfigExpand {
-            to: p.size + 2,
-            step: ReconfigStep::Together,
-            auth: ReconfigAuth::SkipAcl,
-            max_attempts: 5,
-        },
-        monitor: Default::default(),
-    };
-    let (servers_tx, _) = tokio::sync::watch::channel(cluster.client_addrs());
-    let proc_result = async {
-        let mut ctx = ProcedureCtx {
-            cluster: &mut *cluster,
-            plan: &full,
-            marks: &rec,
-            epoch,
-            super_password: None,
-            servers: &servers_tx,
-        };
-        let outcome = procedure::run_procedure(&mut ctx).await?;
-        procedure::wait_converged(&*cluster, &outcome.target_ids, &outcome.left_down, epoch, Duration::from_secs(60), full.phases.converge_rounds)
-            .await
-            .map_err(|r| Error::failed(format!("expanding {}→{}: not converged: {r}", p.size, p.size + 2)))?;
-        Ok::<_, Error>(())
+/// `9 min`, `2 h 05 min`.
+fn human(s: f64) -> String {
+    let m = (s / 60.0).round() as u64;
+    if m < 60 {
+        format!("{m} min")
+    } else {
+        format!("{} h {:02} min", m / 60, m % 60)
     }
-    .await;
-    let min_end = w0 + (measure * 1e6) as u64;
-    let now = epoch.now_us();
-    if now < min_end {
-        tokio::time::sleep(Duration::from_micros(min_end - now)).await;
-    }
-    let w1 = epoch.now_us();
-    load_cancel.cancel();
-    let load_result = load.await;
-    let cores = Usage::now().cpu_us().saturating_sub(cpu0) as f64 / t0.elapsed().as_micros().max(1) as f64;
-    finisher.finish().await?;
-    proc_result?;
-    match load_result {
-        Ok(r) => {
-            r?;
-        }
-        Err(e) => return Err(Error::failed(format!("the load driver task failed: {e}"))),
-    }
-    let events = read_events(&dir.join(crate::record::files::EVENTS_FILE))?;
-    Ok(figures(&events, w0, w1, cores))
 }
