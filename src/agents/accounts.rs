@@ -4,7 +4,7 @@
 //! how they split, so a slow or lost agent is visible and the parts can be checked against the
 //! whole ([`Accounts::sum_matches`]).
 
-use crate::record::{OpEvent, Outcome, Quantiles};
+use crate::record::{AgentShare, OpEvent, Outcome, Quantiles};
 use crate::workload::driver::ThreadFigure;
 use crate::workload::WorkloadReport;
 use hdrhistogram::Histogram;
@@ -24,21 +24,13 @@ pub enum AgentStatus {
     Failed { detail: String },
 }
 
-/// One agent's share of the run, as streamed.
+/// One agent's share of the run, as streamed: the share the summary reports (flattened, so
+/// `agents.json` stays one flat object per agent) and what only this layer knows.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AgentAccount {
-    pub index: u32,
-    /// Engine name (`local` for the default engine).
-    pub engine: String,
+    #[serde(flatten)]
+    pub share: AgentShare,
     pub container: String,
-    /// Its share of the rate, ops/s, and its sessions.
-    pub rate: u32,
-    pub sessions: u32,
-    /// Operations recorded from it, by outcome.
-    pub ops: u64,
-    pub ok: u64,
-    pub fail: u64,
-    pub indeterminate: u64,
     /// Schedule lag (start − intended) of its operations, µs.
     pub lag: Quantiles,
     /// Operations its driver says it issued (None when lost: unknown).
@@ -94,15 +86,17 @@ pub struct Placement {
 
 pub fn account(p: Placement, tally: &Tally, report: Option<WorkloadReport>, status: AgentStatus) -> AgentAccount {
     AgentAccount {
-        index: p.index,
-        engine: p.engine,
+        share: AgentShare {
+            index: p.index,
+            engine: p.engine,
+            rate: p.rate,
+            sessions: p.sessions,
+            ops: tally.ops,
+            ok: tally.ok,
+            fail: tally.fail,
+            indeterminate: tally.indeterminate,
+        },
         container: p.container,
-        rate: p.rate,
-        sessions: p.sessions,
-        ops: tally.ops,
-        ok: tally.ok,
-        fail: tally.fail,
-        indeterminate: tally.indeterminate,
         lag: tally.lag(),
         issued: report.as_ref().map(|r| r.issued),
         threads: report.map(|r| r.threads).unwrap_or_default(),
@@ -136,7 +130,7 @@ pub struct Accounts {
 
 impl Accounts {
     pub fn new(agents: Vec<AgentAccount>) -> Accounts {
-        let total_ops = agents.iter().map(|a| a.ops).sum();
+        let total_ops = agents.iter().map(|a| a.share.ops).sum();
         let incomplete = agents.iter().filter(|a| a.status != AgentStatus::Finished).count() as u32;
         Accounts { agents, total_ops, incomplete }
     }
@@ -157,17 +151,18 @@ impl Accounts {
                 AgentStatus::Lost { at_us, detail, .. } => format!("LOST at {:.3} s ({detail}): later operations not recorded, number unknown", *at_us as f64 / 1e6),
                 AgentStatus::Failed { detail } => format!("FAILED: {detail}"),
             };
+            let s = &a.share;
             let _ = writeln!(
                 o,
                 "agent {} on {} ({} ops/s, {} sessions): ops {}  ok {}  fail {}  indeterminate {}  lag p99 {:.3} ms max {:.3} ms  load threads busy [{}]  {state}",
-                a.index,
-                a.engine,
-                a.rate,
-                a.sessions,
-                a.ops,
-                a.ok,
-                a.fail,
-                a.indeterminate,
+                s.index,
+                s.engine,
+                s.rate,
+                s.sessions,
+                s.ops,
+                s.ok,
+                s.fail,
+                s.indeterminate,
                 a.lag.p99 as f64 / 1000.0,
                 a.lag.max as f64 / 1000.0,
                 busy.join(", ")
@@ -215,7 +210,7 @@ mod tests {
         let acc = Accounts::new(vec![account(placement(0), &a, Some(report), AgentStatus::Finished), account(placement(1), &b, None, lost)]);
         assert_eq!((acc.total_ops, acc.incomplete), (3, 1));
         assert!(acc.sum_matches(3) && !acc.sum_matches(4));
-        assert_eq!((acc.agents[0].ok, acc.agents[0].fail, acc.agents[1].indeterminate), (1, 1, 1));
+        assert_eq!((acc.agents[0].share.ok, acc.agents[0].share.fail, acc.agents[1].share.indeterminate), (1, 1, 1));
         assert_eq!(acc.agents[1].issued, None, "a lost agent's issued count is unknown, not 0");
         assert_eq!(acc.agents[0].lag.max, 50, "lag = start - intended");
         let text = acc.describe();
@@ -225,5 +220,11 @@ mod tests {
         let json = serde_json::to_string(&acc).unwrap();
         assert!(json.contains("\"status\":\"lost\""), "{json}");
         assert_eq!(serde_json::from_str::<Accounts>(&json).unwrap(), acc);
+        // The report layer reads the same file through `record::load_agents`: one share, flat.
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(crate::record::files::AGENTS_FILE);
+        std::fs::write(&path, &json).unwrap();
+        let read = crate::record::load_agents(&path).unwrap();
+        assert_eq!(read.iter().map(|r| (&r.share, r.status.as_str())).collect::<Vec<_>>(), vec![(&acc.agents[0].share, "finished"), (&acc.agents[1].share, "lost")]);
     }
 }

@@ -77,7 +77,7 @@ impl RunLoad {
             RunLoad::Agents { fleet, grace } => {
                 let accounts = fleet.stop(grace).await;
                 for a in accounts.agents.iter().filter(|a| a.status != super::accounts::AgentStatus::Finished) {
-                    rec.mark_now(MarkKind::Point, labels::NOTE, Some(format!("load agent {} on {} did not finish: {:?}; its later operations are not recorded", a.index, a.engine, a.status)));
+                    rec.mark_now(MarkKind::Point, labels::NOTE, Some(format!("load agent {} on {} did not finish: {:?}; its later operations are not recorded", a.share.index, a.share.engine, a.status)));
                 }
                 eprint!("{}", accounts.describe());
                 dir.write_json(AGENTS_FILE, &accounts)?;

@@ -7,9 +7,11 @@ use super::RecordError;
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 
-/// One agent's share of the run, as its `agents.json` entry says.
+/// One agent's share of the run: where it ran, what it was given, what was recorded from it.
+/// `crate::agents::AgentAccount` (which writes `agents.json`) flattens it, so the two layers
+/// share one definition of these fields.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct RecordedAgent {
+pub struct AgentShare {
     pub index: u32,
     /// Engine name (`local` for the default engine).
     pub engine: String,
@@ -21,7 +23,14 @@ pub struct RecordedAgent {
     pub ok: u64,
     pub fail: u64,
     pub indeterminate: u64,
-    /// `finished`, `lost` or `failed`.
+}
+
+/// One agent as its `agents.json` entry says: its share and how it ended (`finished`, `lost` or
+/// `failed`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RecordedAgent {
+    #[serde(flatten)]
+    pub share: AgentShare,
     pub status: String,
 }
 
@@ -57,7 +66,7 @@ mod tests {
         .unwrap();
         let agents = load_agents(&path).unwrap();
         assert_eq!(agents.len(), 2);
-        assert_eq!((agents[0].ops, agents[0].status.as_str()), (10118, "finished"));
-        assert_eq!((agents[1].engine.as_str(), agents[1].status.as_str(), agents[1].indeterminate), ("th2", "lost", 10));
+        assert_eq!((agents[0].share.ops, agents[0].status.as_str()), (10118, "finished"));
+        assert_eq!((agents[1].share.engine.as_str(), agents[1].status.as_str(), agents[1].share.indeterminate), ("th2", "lost", 10));
     }
 }

@@ -30,7 +30,7 @@ pub mod rundir;
 pub mod seqnodes;
 pub mod timeline;
 
-pub use agents::{load_agents, RecordedAgent};
+pub use agents::{load_agents, AgentShare, RecordedAgent};
 pub use event::*;
 pub use events_csv::{for_each_event, read_events, EventWriter};
 pub use failure::WriteFailure;

@@ -205,7 +205,7 @@ fn run_notes(d: &RunData, f: &RunFigures, outage: &OutageMs, baseline: Option<&O
         notes.push("no operations were recorded".into());
     }
     if let Some(agents) = &d.agents {
-        let sum: u64 = agents.iter().map(|a| a.ops).sum();
+        let sum: u64 = agents.iter().map(|a| a.share.ops).sum();
         if sum != ev.whole.counts.total {
             notes.push(format!(
                 "the load agents account for {sum} operations but the run recorded {}: the per-agent split is not exact",
@@ -213,7 +213,7 @@ fn run_notes(d: &RunData, f: &RunFigures, outage: &OutageMs, baseline: Option<&O
             ));
         }
         for a in agents.iter().filter(|a| a.status != "finished") {
-            notes.push(format!("load agent {} on {} is {}: its later load is missing from every figure", a.index, a.engine, a.status));
+            notes.push(format!("load agent {} on {} is {}: its later load is missing from every figure", a.share.index, a.share.engine, a.status));
         }
     }
     let procedure_phase = ev.phases.contains_key("procedure");
