@@ -15,14 +15,7 @@ use std::collections::BTreeMap;
 
 /// The safety verdicts a trial is judged by, as `summary.json` names them.
 pub fn verdicts_of(s: &Summary) -> BTreeMap<String, Verdict> {
-    let mut v = BTreeMap::new();
-    v.insert("data_loss".to_string(), s.checks.data_loss.verdict);
-    v.insert("single_leader".to_string(), s.checks.single_leader.verdict);
-    v.insert("digest".to_string(), s.checks.digest.verdict);
-    if let Some(e) = &s.checks.ephemerals {
-        v.insert("ephemerals".to_string(), e.verdict);
-    }
-    v
+    s.checks.safety_verdicts().into_iter().map(|(name, v)| (name.to_string(), v)).collect()
 }
 
 /// One trial on one image.

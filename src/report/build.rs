@@ -58,13 +58,21 @@ pub fn summary_of(d: &RunData, f: &RunFigures) -> Summary {
         detail: digest_report.detail.clone(),
         figures: figures_of(&digest_report).into_iter().filter(|(k, _)| k != "detail").collect(),
     };
+    let checks = Checks {
+        data_loss,
+        single_leader,
+        stale_reads: StaleReadsSummary {
+            count: history.stale_reads,
+            reads_checked: history.reads_checked,
+            worst_lag_versions: history.worst_lag_versions,
+            worst_lag_ms: history.worst_lag_ms,
+        },
+        ephemerals,
+        digest,
+    };
     // Whether an UNKNOWN of a check makes the run UNKNOWN is `check::safety`'s to say (the
     // digest's does not: older releases, a server down at the end).
-    let verdict = check::safety::run_verdict(
-        [("data_loss", data_loss.verdict), ("single_leader", single_leader.verdict), ("digest", digest.verdict)]
-            .into_iter()
-            .chain(ephemerals.as_ref().map(|c| ("ephemerals", c.verdict))),
-    );
+    let verdict = check::safety::run_verdict(checks.safety_verdicts());
     let election_lines: BTreeMap<u32, Vec<_>> =
         f.server_logs.iter().map(|(id, s)| (*id, s.elections.clone())).collect();
     let elections = analysis::elections::elections(&d.samples, &election_lines);
@@ -114,18 +122,7 @@ pub fn summary_of(d: &RunData, f: &RunFigures) -> Summary {
         leader_changes: leaders.leader_changes,
         elections: elections.clone(),
         server_log,
-        checks: Checks {
-            data_loss,
-            single_leader,
-            stale_reads: StaleReadsSummary {
-                count: history.stale_reads,
-                reads_checked: history.reads_checked,
-                worst_lag_versions: history.worst_lag_versions,
-                worst_lag_ms: history.worst_lag_ms,
-            },
-            ephemerals,
-            digest,
-        },
+        checks,
         divergence,
         auth: auth_of(&plan.procedure),
         verdict,

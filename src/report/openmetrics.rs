@@ -214,11 +214,7 @@ fn run_families<W: Write>(w: &mut Writer<W>, r: &RunSeries<'_>) {
         }
     }
     w.family("zkchaos_check_pass", "", "Safety check verdict: 1 PASS, 0 FAIL (absent when UNKNOWN).");
-    for (check, v) in [
-        ("data_loss", s.checks.data_loss.verdict),
-        ("single_leader", s.checks.single_leader.verdict),
-        ("digest", s.checks.digest.verdict),
-    ] {
+    for (check, v) in s.checks.safety_verdicts() {
         match v {
             Verdict::Pass => w.sample("zkchaos_check_pass", &[("check", check)], 1.0, end),
             Verdict::Fail => w.sample("zkchaos_check_pass", &[("check", check)], 0.0, end),

@@ -260,6 +260,21 @@ pub struct Checks {
     pub digest: CheckSummary,
 }
 
+impl Checks {
+    /// Every safety check this summary carries, by its `summary.json` name (`check::safety`
+    /// says which of them block on UNKNOWN): the run verdict, the hunt's trial outcome and the
+    /// OpenMetrics export all read this one list. `stale_reads` is counted, never judged.
+    pub fn safety_verdicts(&self) -> Vec<(&'static str, Verdict)> {
+        let mut v = vec![
+            ("data_loss", self.data_loss.verdict),
+            ("single_leader", self.single_leader.verdict),
+            ("digest", self.digest.verdict),
+        ];
+        v.extend(self.ephemerals.as_ref().map(|e| ("ephemerals", e.verdict)));
+        v
+    }
+}
+
 /// The digest check of a summary written before zkchaos scraped `mntr`.
 fn digest_not_recorded() -> CheckSummary {
     CheckSummary {
