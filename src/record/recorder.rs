@@ -210,7 +210,7 @@ impl<T> Buckets<T> {
     }
 
     /// The open bucket for `end_us`, or `None` if it was already written (or precedes the start).
-    fn get(&mut self, end_us: u64, mk: impl Fn() -> T) -> Option<&mut T> {
+    fn get(&mut self, end_us: u64, mut mk: impl FnMut() -> T) -> Option<&mut T> {
         if end_us < self.start_us {
             return None;
         }
@@ -226,10 +226,10 @@ impl<T> Buckets<T> {
     }
 
     /// Pop buckets that end at or before `until_us`, with their start time.
-    fn close(&mut self, until_us: u64, mk: impl Fn() -> T, mut f: impl FnMut(u64, T) -> Result<(), RecordError>) -> Result<(), RecordError> {
+    fn close(&mut self, until_us: u64, mut mk: impl FnMut() -> T, mut f: impl FnMut(u64, T) -> Result<(), RecordError>) -> Result<(), RecordError> {
         while self.start_us + (self.next + 1) * self.width_us <= until_us {
             let t = self.start_us + self.next * self.width_us;
-            let b = self.open.pop_front().unwrap_or_else(&mk);
+            let b = self.open.pop_front().unwrap_or_else(&mut mk);
             self.next += 1;
             f(t, b)?;
         }
@@ -241,6 +241,14 @@ impl<T> Buckets<T> {
     }
 }
 
+/// One histogram per kind for one second.
+fn fresh_seconds(kinds: usize) -> Vec<Histogram<u64>> {
+    (0..kinds).map(|_| new_histogram()).collect()
+}
+
+/// Cleared per-second histograms kept for reuse (a second or two are open at a time).
+const SPARE_SECONDS: usize = 4;
+
 struct State {
     cfg: RecorderConfig,
     events: Option<EventWriter>,
@@ -248,6 +256,9 @@ struct State {
     cells: Buckets<Vec<IntervalAgg>>,
     hlogs: Vec<HlogWriter>,
     seconds: Buckets<Vec<Histogram<u64>>>,
+    /// Written seconds' histograms, cleared, for the next seconds: a fresh histogram regrows
+    /// (and zeroes new pages) as values arrive, every second, for every kind.
+    spare_seconds: Vec<Vec<Histogram<u64>>>,
     totals: BTreeMap<OpKind, Histogram<u64>>,
     lag: Histogram<u64>,
     counts: RecorderSnapshot,
@@ -262,31 +273,8 @@ pub fn spawn(
     cfg: RecorderConfig,
     cancel: CancellationToken,
 ) -> Result<(RecorderHandle, JoinHandle<Result<(), RecordError>>), RecordError> {
-    let events = if cfg.events { Some(EventWriter::create(&cfg.dir.join(super::files::EVENTS_FILE))?) } else { None };
-    let timeline = TimelineCsv::create(&cfg.dir.join(super::files::TIMELINE_FILE))?;
-    let mut hlogs = Vec::new();
-    for k in &cfg.kinds {
-        let comment = format!("zkchaos latency of {k} operations (Ok only), µs from the intended start");
-        hlogs.push(HlogWriter::create(&cfg.dir.join(super::files::hlog_file(&k.to_string())), cfg.epoch.unix_ms, &comment)?);
-    }
     let interval_us = cfg.interval_us.max(1);
-    let start = cfg.timeline_start_us - cfg.timeline_start_us % interval_us;
-    let mut state = State {
-        cells: Buckets::new(start, interval_us),
-        seconds: Buckets::new(start - start % 1_000_000, 1_000_000),
-        events,
-        timeline,
-        hlogs,
-        totals: BTreeMap::new(),
-        lag: new_histogram(),
-        counts: RecorderSnapshot::default(),
-        by_class: BTreeMap::new(),
-        marks: Vec::new(),
-        max_end_us: 0,
-        late: 0,
-        cfg,
-    };
-    state.write_marks()?;
+    let mut state = State::create(cfg)?;
     let (tx, mut rx) = mpsc::unbounded_channel();
     let handle = RecorderHandle { tx, epoch: state.cfg.epoch };
     let failure = state.cfg.failure.clone();
@@ -355,6 +343,37 @@ pub fn spawn(
 }
 
 impl State {
+    /// Create the output files (and an empty `marks.json`).
+    fn create(cfg: RecorderConfig) -> Result<State, RecordError> {
+        let events = if cfg.events { Some(EventWriter::create(&cfg.dir.join(super::files::EVENTS_FILE))?) } else { None };
+        let timeline = TimelineCsv::create(&cfg.dir.join(super::files::TIMELINE_FILE))?;
+        let mut hlogs = Vec::new();
+        for k in &cfg.kinds {
+            let comment = format!("zkchaos latency of {k} operations (Ok only), µs from the intended start");
+            hlogs.push(HlogWriter::create(&cfg.dir.join(super::files::hlog_file(&k.to_string())), cfg.epoch.unix_ms, &comment)?);
+        }
+        let interval_us = cfg.interval_us.max(1);
+        let start = cfg.timeline_start_us - cfg.timeline_start_us % interval_us;
+        let state = State {
+            cells: Buckets::new(start, interval_us),
+            seconds: Buckets::new(start - start % 1_000_000, 1_000_000),
+            spare_seconds: Vec::new(),
+            events,
+            timeline,
+            hlogs,
+            totals: BTreeMap::new(),
+            lag: new_histogram(),
+            counts: RecorderSnapshot::default(),
+            by_class: BTreeMap::new(),
+            marks: Vec::new(),
+            max_end_us: 0,
+            late: 0,
+            cfg,
+        };
+        state.write_marks()?;
+        Ok(state)
+    }
+
     fn ops(&mut self, batch: Vec<OpEvent>) -> Result<(), RecordError> {
         batch.into_iter().try_for_each(|e| self.op(e))
     }
@@ -389,7 +408,8 @@ impl State {
             }
         }
         if e.outcome == Outcome::Ok {
-            if let Some(h) = self.seconds.get(e.end_us, || (0..n).map(|_| new_histogram()).collect()) {
+            let spare = &mut self.spare_seconds;
+            if let Some(h) = self.seconds.get(e.end_us, || spare.pop().unwrap_or_else(|| fresh_seconds(n))) {
                 let _ = h[k].record(e.latency_us());
             }
         }
@@ -411,21 +431,31 @@ impl State {
         if wrote {
             self.timeline.flush()?;
         }
-        let hlogs = &mut self.hlogs;
-        let mut wrote = false;
-        self.seconds.close(until_us, || (0..n).map(|_| new_histogram()).collect(), |t, hs| {
-            wrote = true;
-            for (w, h) in hlogs.iter_mut().zip(hs.iter()) {
-                w.interval(h, t, 1_000_000)?;
-            }
-            Ok(())
-        })?;
-        if wrote {
+        if self.close_seconds(until_us)? {
             for w in &mut self.hlogs {
                 w.flush()?;
             }
         }
         Ok(())
+    }
+
+    /// Write every second's hlog interval that ends by `until_us`; whether any was written.
+    fn close_seconds(&mut self, until_us: u64) -> Result<bool, RecordError> {
+        let n = self.cfg.kinds.len();
+        let (hlogs, spare) = (&mut self.hlogs, &mut self.spare_seconds);
+        let mut wrote = false;
+        self.seconds.close(until_us, || fresh_seconds(n), |t, mut hs| {
+            wrote = true;
+            for (w, h) in hlogs.iter_mut().zip(hs.iter()) {
+                w.interval(h, t, 1_000_000)?;
+            }
+            if spare.len() < SPARE_SECONDS {
+                hs.iter_mut().for_each(Histogram::reset);
+                spare.push(hs);
+            }
+            Ok(())
+        })?;
+        Ok(wrote)
     }
 
     fn flush(&mut self) -> Result<(), RecordError> {
@@ -460,14 +490,7 @@ impl State {
     }
 
     fn close_until_seconds(&mut self, until_us: u64) -> Result<(), RecordError> {
-        let n = self.cfg.kinds.len();
-        let hlogs = &mut self.hlogs;
-        self.seconds.close(until_us, || (0..n).map(|_| new_histogram()).collect(), |t, hs| {
-            for (w, h) in hlogs.iter_mut().zip(hs.iter()) {
-                w.interval(h, t, 1_000_000)?;
-            }
-            Ok(())
-        })?;
+        self.close_seconds(until_us)?;
         for w in &mut self.hlogs {
             w.flush()?;
         }
@@ -553,5 +576,50 @@ mod tests {
         let marks = crate::record::read_marks(&dir.path().join(crate::record::files::MARKS_FILE)).unwrap();
         assert_eq!(marks.len(), 1);
         assert!(dir.path().join(crate::record::files::hlog_file("get")).exists());
+    }
+
+    #[test]
+    fn reused_second_histograms_start_empty() {
+        let dir = tempfile::tempdir().unwrap();
+        let epoch = Epoch { instant: std::time::Instant::now(), unix_ms: 1_700_000_000_000 };
+        let cfg = RecorderConfig {
+            dir: dir.path().to_owned(),
+            epoch,
+            interval_us: 100_000,
+            kinds: vec![OpKind::Get],
+            events: false,
+            timeline_start_us: 0,
+            grace_us: 0,
+            failure: crate::record::WriteFailure::new(),
+        };
+        let mut state = State::create(cfg).unwrap();
+        // Seconds 0..6 with 10, 20, ... 60 gets each; each second is written before the next.
+        let mut total = 0;
+        for second in 0..6u64 {
+            let n = 10 * (second + 1);
+            let batch = (0..n)
+                .map(|i| OpEvent {
+                    intended_us: second * 1_000_000 + i * 1000,
+                    start_us: second * 1_000_000 + i * 1000,
+                    end_us: second * 1_000_000 + i * 1000 + 500,
+                    kind: OpKind::Get,
+                    session: 0,
+                    path: "/zkchaos/keys/k0".into(),
+                    outcome: Outcome::Ok,
+                    error: None,
+                    token: String::new(),
+                    version: 0,
+                })
+                .collect();
+            state.ops(batch).unwrap();
+            total += n;
+            state.close_until((second + 1) * 1_000_000).unwrap();
+        }
+        assert_eq!(state.spare_seconds.len(), 1, "one set of histograms went round and round");
+        let stats = state.finish().unwrap();
+        assert_eq!(stats.counts.ok, total);
+        let (intervals, values) = crate::record::hlog::read_hlog(&dir.path().join(crate::record::files::hlog_file("get"))).unwrap();
+        assert_eq!(intervals, 6);
+        assert_eq!(values, total, "every value once: a reused histogram carried nothing over");
     }
 }

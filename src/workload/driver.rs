@@ -5,14 +5,16 @@
 //! 1 ms granularity, which would issue a 5,000 ops/s schedule in bursts) and spawns the
 //! operation onto the same executor; in closed loop it waits for one of `in_flight` permits.
 //! Either way each operation is its own task, so late completions never delay later sends.
-//! A housekeeping task hands completed operations' events to the recorder in batches every
+//! Housekeeping hands completed operations' events to the recorder in batches every
 //! [`HOUSEKEEPING`] rather than one message (and one wake-up of the recorder) per operation, and
 //! ends operations past their deadline then (no timer per operation).
 //!
 //! When the load has several load threads (`load.threads`, or one per
 //! [`super::RATE_PER_THREAD`]), each runs a driver loop of its own — a [`Lane`] — over the same
-//! schedule and operation sequence, issuing the operations of the sessions it owns; the events
-//! go to the same recorder, so every figure is merged over the threads. Each thread's CPU over
+//! schedule, generating and issuing only the operations of the sessions it owns
+//! ([`super::sequence`]); each lane keeps its own completed events and deadlines and does its own
+//! housekeeping ([`LaneBook`]), so lanes share no lock per operation; the events go to the same
+//! recorder, so every figure is merged over the threads. Each thread's CPU over
 //! the driving window is reported ([`ThreadFigure`]) so that a saturated driver is named.
 //!
 //! Threading was decided with `zkchaos bench --only cpu,lag` (issue 14): see the load thread's
@@ -20,12 +22,13 @@
 //! spawning onto the tokio runtime; driver and sessions on a current-thread tokio runtime with a
 //! timerfd) are commits c8b32eb and 32c0420 and the code before this module's last rewrite.
 
+use super::deadline::{within, Deadline};
 use super::load_thread::PreciseTimer;
 use super::ops::{classify, session_lost, Failure};
 use super::schedule::{Pace, Schedule};
-use super::{connect_session, key_path, payload, OpSpec, Workload, WorkloadError, SEQ_PREFIX};
+pub use super::sequence::{lane_of, Lane};
+use super::{connect_session, key_path, payload, OpGen, OpSpec, Workload, WorkloadError, SEQ_PREFIX};
 use crate::plan::ReconnectMode;
-use futures_util::future::{abortable, AbortHandle, Aborted};
 use crate::record::{ErrorClass, MarkKind, OpEvent, OpKind, Outcome, RecorderHandle};
 use serde::Serialize;
 use std::collections::VecDeque;
@@ -91,10 +94,10 @@ struct Slot {
 }
 
 /// How often housekeeping hands completed operations' events to the recorder (one message per
-/// batch) and ends operations past their deadline, which costs no timer per operation. The
-/// driver does it when it wakes for an operation and this much time has passed (open loop at
-/// ≥ 100 ops/s: an operation times out between `op_timeout` and `op_timeout` + 10 ms after it
-/// started); a backstop task every [`HOUSEKEEPING_IDLE`] covers closed loop and quiet schedules.
+/// batch) and ends operations past their deadline, which costs no timer per operation. Each
+/// lane's driver does its own when it issues an operation and this much time has passed (at
+/// ≥ 100 ops/s per lane: an operation times out between `op_timeout` and `op_timeout` + 10 ms
+/// after it started); a backstop task per lane every [`HOUSEKEEPING_IDLE`] covers quiet schedules.
 pub const HOUSEKEEPING: Duration = Duration::from_millis(10);
 /// The backstop's period (timeouts are then enforced within `op_timeout` + 50 ms).
 pub const HOUSEKEEPING_IDLE: Duration = Duration::from_millis(50);
@@ -106,12 +109,8 @@ struct Ctx {
     exs: Vec<Arc<async_executor::Executor<'static>>>,
     slots: Vec<Slot>,
     recorder: RecorderHandle,
-    /// Events of completed operations not yet handed to the recorder.
-    completed: Mutex<Vec<OpEvent>>,
-    /// Deadlines (µs since the epoch) of started operations, in start order, with what ends each.
-    deadlines: Mutex<VecDeque<(u64, AbortHandle)>>,
-    /// When housekeeping last ran, µs since the epoch.
-    housekept_us: AtomicU64,
+    /// What each load thread's housekeeping owns (index: lane), so that lanes never share a lock.
+    lanes: Vec<LaneBook>,
     cancel: CancellationToken,
     op_timeout: Duration,
     created: Mutex<VecDeque<String>>,
@@ -120,17 +119,31 @@ struct Ctx {
     expiries: AtomicU64,
 }
 
-impl Ctx {
+/// One lane's bookkeeping: touched by its own load thread only while the load runs (its
+/// operations, its driver loop and its backstop task all run there), so its locks are never
+/// contended; the mutexes make the rare access from elsewhere (the final hand-over) safe.
+#[derive(Default)]
+struct LaneBook {
+    /// Events of the lane's completed operations not yet handed to the recorder.
+    completed: Mutex<Vec<OpEvent>>,
+    /// Deadlines (µs since the epoch) of the lane's started operations, in start order, with
+    /// what ends each.
+    deadlines: Mutex<VecDeque<(u64, Arc<Deadline>)>>,
+    /// When the lane's housekeeping last ran, µs since the epoch.
+    housekept_us: AtomicU64,
+}
+
+impl LaneBook {
     /// Expire overdue operations and hand events over, if [`HOUSEKEEPING`] has passed since the
     /// last time.
-    fn housekeep(&self, now_us: u64) {
+    fn housekeep(&self, now_us: u64, recorder: &RecorderHandle) {
         let last = self.housekept_us.load(Ordering::Relaxed);
         if now_us < last + HOUSEKEEPING.as_micros() as u64 {
             return;
         }
         self.housekept_us.store(now_us, Ordering::Relaxed);
         self.expire(now_us);
-        self.hand_over();
+        self.hand_over(recorder);
     }
 
     /// End every operation whose deadline has passed (those that finished already ignore it).
@@ -138,18 +151,39 @@ impl Ctx {
         if let Ok(mut deadlines) = self.deadlines.lock() {
             while deadlines.front().is_some_and(|(d, _)| *d <= now_us) {
                 if let Some((_, op)) = deadlines.pop_front() {
-                    op.abort();
+                    op.expire();
                 }
             }
         }
     }
 
-    /// Hand the completed operations' events to the recorder, in completion order.
-    fn hand_over(&self) {
+    /// Hand the completed operations' events to the recorder, in completion order. The next
+    /// batch starts with room for a little more than this one (no regrowth per operation).
+    fn hand_over(&self, recorder: &RecorderHandle) {
         if let Ok(mut batch) = self.completed.lock() {
             if !batch.is_empty() {
-                self.recorder.ops(std::mem::take(&mut *batch));
+                let room = batch.len() + batch.len() / 4;
+                recorder.ops(std::mem::replace(&mut *batch, Vec::with_capacity(room)));
             }
+        }
+    }
+}
+
+impl Ctx {
+    /// The bookkeeping of the lane that runs session `session`'s operations.
+    fn book(&self, session: u32) -> &LaneBook {
+        &self.lanes[session as usize % self.lanes.len()]
+    }
+
+    /// Housekeeping of lane `lane` (called from its own thread).
+    fn housekeep(&self, lane: usize, now_us: u64) {
+        self.lanes[lane].housekeep(now_us, &self.recorder);
+    }
+
+    /// Hand every lane's completed operations to the recorder.
+    fn hand_over(&self) {
+        for book in &self.lanes {
+            book.hand_over(&self.recorder);
         }
     }
 }
@@ -171,27 +205,20 @@ pub(crate) async fn run(
         wl: wl.clone(),
         slots,
         recorder,
-        completed: Mutex::new(Vec::new()),
-        deadlines: Mutex::new(VecDeque::new()),
-        housekept_us: AtomicU64::new(0),
+        lanes: wl.threads.iter().map(|_| LaneBook::default()).collect(),
         cancel: cancel.clone(),
         created: Mutex::new(VecDeque::new()),
         keep_created: wl.plan.weight(OpKind::Delete) > 0,
         expiries: AtomicU64::new(0),
     });
     let server_list = tokio::spawn(follow_server_list(ctx.clone()));
-    let housekeeping_timer = PreciseTimer::new().map_err(WorkloadError::Timer)?;
-    let housekeeping = wl.threads[0].spawn({
-        let ctx = ctx.clone();
-        async move {
-            loop {
-                if housekeeping_timer.sleep_until(std::time::Instant::now() + HOUSEKEEPING_IDLE).await.is_err() {
-                    async_io::Timer::after(HOUSEKEEPING_IDLE).await;
-                }
-                ctx.housekeep(ctx.wl.epoch.now_us());
-            }
-        }
-    });
+    // A backstop per lane, on the lane's thread (closed loop and quiet schedules).
+    let housekeeping = wl
+        .threads
+        .iter()
+        .enumerate()
+        .map(|(lane, thread)| Ok(thread.spawn(backstop(ctx.clone(), lane, PreciseTimer::new().map_err(WorkloadError::Timer)?))))
+        .collect::<Result<Vec<_>, WorkloadError>>()?;
     let (done_tx, mut done_rx) = mpsc::channel::<()>(1);
     let cpu_before = threads_cpu_us(&wl).await;
     let wall_before = wl.epoch.now_us();
@@ -224,49 +251,32 @@ pub(crate) async fn run(
     })
 }
 
+/// Lane `lane`'s housekeeping every [`HOUSEKEEPING_IDLE`], whatever its driver loop does.
+async fn backstop(ctx: Arc<Ctx>, lane: usize, timer: PreciseTimer) {
+    loop {
+        if timer.sleep_until(std::time::Instant::now() + HOUSEKEEPING_IDLE).await.is_err() {
+            async_io::Timer::after(HOUSEKEEPING_IDLE).await;
+        }
+        ctx.housekeep(lane, ctx.wl.epoch.now_us());
+    }
+}
+
 /// Each load thread's CPU time so far, µs (read on the thread itself).
 async fn threads_cpu_us(wl: &Workload) -> Vec<u64> {
     futures_util::future::join_all(wl.threads.iter().map(|t| t.spawn(async { super::load_thread::thread_cpu_us() }))).await
 }
 
-/// Which operations one driver loop issues when the load has several threads: those of the
-/// sessions `s` with `s mod of == index` (operation `i` runs on session `i mod sessions`), so a
-/// session's operations and its task stay on one thread.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Lane {
-    pub index: usize,
-    pub of: usize,
-    pub sessions: usize,
-}
-
-impl Lane {
-    /// Whether operation `i` is this lane's.
-    pub fn owns(&self, i: u64) -> bool {
-        self.of <= 1 || lane_of(i, self.sessions, self.of) == self.index
-    }
-
-    /// This lane's share of `in_flight` requests (closed loop), at least 1.
-    pub fn in_flight_share(&self, in_flight: u32) -> u32 {
-        let (n, k) = (in_flight as usize, self.of.max(1));
-        (n / k + usize::from(self.index < n % k)).max(1) as u32
-    }
-}
-
-/// The lane (load thread) of operation `i`.
-pub fn lane_of(i: u64, sessions: usize, lanes: usize) -> usize {
-    (i % sessions.max(1) as u64) as usize % lanes.max(1)
-}
-
-/// Wait until `t_us` since the epoch (precisely: see [`PreciseTimer`]); false if cancelled first.
-async fn wait_until(ctx: &Ctx, timer: &PreciseTimer, t_us: u64, cancel: &CancellationToken) -> bool {
+/// Wait until `t_us` since the epoch (precisely: see [`PreciseTimer`]); the time it woke, µs
+/// since the epoch, or `None` if cancelled first.
+async fn wait_until(ctx: &Ctx, timer: &PreciseTimer, t_us: u64, cancel: &CancellationToken) -> Option<u64> {
     let epoch = ctx.wl.epoch;
     loop {
         if cancel.is_cancelled() {
-            return false;
+            return None;
         }
         let now = epoch.now_us();
         if now >= t_us {
-            return true;
+            return Some(now);
         }
         // Bounded so that a cancellation is noticed within 20 ms without a waiter per operation.
         let until = epoch.instant + Duration::from_micros(t_us.min(now + 20_000));
@@ -292,11 +302,11 @@ async fn drive(
         Pace::Open { .. } => None,
     };
     let end = schedule.end_us();
-    if !wait_until(&ctx, &timer, schedule.start_us, &cancel).await {
+    if wait_until(&ctx, &timer, schedule.start_us, &cancel).await.is_none() {
         return (0, epoch.now_us(), true);
     }
-    // Every lane walks the whole reproducible sequence and issues its own operations.
-    let mut ops = ctx.wl.op_gen().filter(|spec| lane.owns(spec.index));
+    // Each lane generates only its own operations of the reproducible sequence.
+    let mut ops = OpGen::lane(ctx.wl.ops(), lane);
     let ex = ctx.exs[lane.index].clone();
     let mut issued = 0u64;
     loop {
@@ -304,10 +314,10 @@ async fn drive(
         let (intended, permit): (u64, Option<OwnedSemaphorePermit>) = match (&schedule.pace, &sem) {
             (Pace::Open { .. }, _) => {
                 let Some(t) = schedule.intended_us(spec.index) else { break };
-                if !wait_until(&ctx, &timer, t, &cancel).await {
+                let Some(now) = wait_until(&ctx, &timer, t, &cancel).await else {
                     return (issued, epoch.now_us(), true);
-                }
-                ctx.housekeep(epoch.now_us());
+                };
+                ctx.housekeep(lane.index, now);
                 (t, None)
             }
             (Pace::Closed { .. }, Some(sem)) => {
@@ -320,6 +330,7 @@ async fn drive(
                 if end.is_some_and(|e| now >= e) {
                     break;
                 }
+                ctx.housekeep(lane.index, now);
                 (now, Some(permit))
             }
             (Pace::Closed { .. }, None) => break,
@@ -337,7 +348,8 @@ async fn drive(
     (issued, end.unwrap_or_else(|| epoch.now_us()), false)
 }
 
-type OpResult = Result<(String, i64), Failure>;
+/// The created path (creates only: every other kind records its key) and the version (-1 if none).
+type OpResult = Result<(Option<String>, i64), Failure>;
 
 async fn execute(ctx: &Arc<Ctx>, spec: OpSpec, intended_us: u64) {
     let session = (spec.index % ctx.slots.len() as u64) as u32;
@@ -352,7 +364,7 @@ async fn execute(ctx: &Arc<Ctx>, spec: OpSpec, intended_us: u64) {
         let connect = ctx.wl.servers_tx.borrow().clone();
         let events =
             super::ephemeral::run(&ctx.wl.plan, &connect, ctx.wl.epoch, spec.kind, recorded_session, &token, intended_us).await;
-        if let Ok(mut batch) = ctx.completed.lock() {
+        if let Ok(mut batch) = ctx.book(session).completed.lock() {
             batch.extend(events);
         }
         return;
@@ -378,19 +390,19 @@ async fn execute(ctx: &Arc<Ctx>, spec: OpSpec, intended_us: u64) {
             _ => zk::Error::ClientClosed,
         })),
         Some(c) => {
-            let (call, deadline) = abortable(call(ctx, c, spec.kind, &key, &token));
-            if let Ok(mut deadlines) = ctx.deadlines.lock() {
-                deadlines.push_back((start_us + ctx.op_timeout.as_micros() as u64, deadline));
+            let deadline = Deadline::new();
+            if let Ok(mut deadlines) = ctx.book(session).deadlines.lock() {
+                deadlines.push_back((start_us + ctx.op_timeout.as_micros() as u64, deadline.clone()));
             }
-            match call.await {
-                Ok(r) => r.map_err(Failure::Zk),
-                Err(Aborted) => Err(Failure::Elapsed),
+            match within(&deadline, call(ctx, c, spec.kind, &key, &token)).await {
+                Some(r) => r.map_err(Failure::Zk),
+                None => Err(Failure::Elapsed),
             }
         }
     };
     let end_us = epoch.now_us();
     let (outcome, error, path, version) = match result {
-        Ok((path, version)) => (Outcome::Ok, None, path, version),
+        Ok((created, version)) => (Outcome::Ok, None, created.unwrap_or(key), version),
         Err(f) => {
             let (outcome, class) = classify(spec.kind, &f);
             if session_lost(&f) {
@@ -420,38 +432,39 @@ async fn execute(ctx: &Arc<Ctx>, spec: OpSpec, intended_us: u64) {
         token,
         version,
     };
-    if let Ok(mut batch) = ctx.completed.lock() {
+    if let Ok(mut batch) = ctx.book(session).completed.lock() {
         batch.push(event);
     }
 }
 
-/// Issue one operation; returns the path to record and the version (-1 if none).
-async fn call(ctx: &Ctx, c: &zk::Client, kind: OpKind, key: &str, token: &str) -> Result<(String, i64), zk::Error> {
+/// Issue one operation; returns the created path (creates only: the others record `key`, not a
+/// copy of it) and the version (-1 if none).
+async fn call(ctx: &Ctx, c: &zk::Client, kind: OpKind, key: &str, token: &str) -> Result<(Option<String>, i64), zk::Error> {
     let size = ctx.wl.plan.value_size as usize;
     let seq_opts = zk::CreateMode::PersistentSequential.with_acls(zk::Acls::anyone_all());
     match kind {
         OpKind::Get => {
             let (_, stat) = c.get_data(key).await?;
-            Ok((key.to_string(), i64::from(stat.version)))
+            Ok((None, i64::from(stat.version)))
         }
         OpKind::Exists => {
             let stat = c.check_stat(key).await?;
-            Ok((key.to_string(), stat.map(|s| i64::from(s.version)).unwrap_or(-1)))
+            Ok((None, stat.map(|s| i64::from(s.version)).unwrap_or(-1)))
         }
         OpKind::Set => {
             let stat = c.set_data(key, &payload(token, size), None).await?;
-            Ok((key.to_string(), i64::from(stat.version)))
+            Ok((None, i64::from(stat.version)))
         }
         OpKind::Create => {
             let (_, seq) = c.create(SEQ_PREFIX, &payload(token, size), &seq_opts).await?;
             let path = format!("{SEQ_PREFIX}{seq}");
             remember(ctx, &path);
-            Ok((path, -1))
+            Ok((Some(path), -1))
         }
         OpKind::Delete => {
             // `key` is the victim chosen by the caller.
             c.delete(key, None).await?;
-            Ok((key.to_string(), -1))
+            Ok((None, -1))
         }
         // Run by `ephemeral::run` in sessions of their own; never reach here.
         OpKind::Ephemeral | OpKind::EphemeralAbandon | OpKind::Close => Err(zk::Error::Unimplemented),
@@ -469,7 +482,7 @@ async fn call(ctx: &Ctx, c: &zk::Client, kind: OpKind, key: &str, token: &str) -
                     _ => {}
                 }
             }
-            Ok((key.to_string(), version))
+            Ok((None, version))
         }
     }
 }

@@ -6,8 +6,9 @@
 //!   one [`load_thread`]; in open loop the driver waits precisely until each intended start and
 //!   spawns one task per operation, so a slow completion never delays later sends. Latency is
 //!   always `end − intended`.
-//! - The operation sequence (kind and key of operation `i`) comes from a `SmallRng` seeded with
-//!   the run's seed, so it is reproducible. Operation `i` runs on session `i mod sessions`.
+//! - The operation sequence (kind and key of operation `i`) is a function of the run's seed and
+//!   `i` ([`sequence`]), so it is reproducible and each load thread generates only its own
+//!   operations. Operation `i` runs on session `i mod sessions`.
 //! - `ephemeral` / `ephemeral-abandon` operations run in a short-lived session of their own
 //!   ([`ephemeral`]): create `/zkchaos/eph/<token>` ephemeral, then close the session (a `close`
 //!   row records whether the close was acknowledged) or abandon it to expire.
@@ -22,23 +23,23 @@
 //!   its operations are recorded as failures and a `session-expired s<idx>` mark is emitted.
 //!   The schedule never waits for it.
 
+pub mod deadline;
 pub mod driver;
 pub mod ephemeral;
 pub mod load_thread;
 pub mod ops;
 pub mod readback;
 pub mod schedule;
+pub mod sequence;
 
 pub use driver::WorkloadReport;
 
 pub use ops::{payload, token_of};
 pub use schedule::{Pace, Schedule};
+pub use sequence::{Mix, OpGen, OpSpec, Ops};
 
 use crate::plan::LoadPlan;
 use crate::record::{Epoch, OpKind};
-use rand::distributions::{Distribution, WeightedIndex};
-use rand::rngs::SmallRng;
-use rand::{Rng, SeedableRng};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
@@ -103,70 +104,6 @@ pub fn parse_mix(s: &str) -> Result<BTreeMap<OpKind, u32>, WorkloadError> {
         other => other,
     })?;
     Ok(out)
-}
-
-/// Weighted choice of operation kind.
-#[derive(Debug, Clone)]
-pub struct Mix {
-    kinds: Vec<OpKind>,
-    dist: WeightedIndex<u32>,
-}
-
-impl Mix {
-    pub fn new(weights: &BTreeMap<OpKind, u32>) -> Result<Mix, WorkloadError> {
-        let bad = |detail: String| WorkloadError::BadMix { value: format!("{weights:?}"), detail };
-        let kinds: Vec<OpKind> = OpKind::ALL.into_iter().filter(|k| weights.get(k).copied().unwrap_or(0) > 0).collect();
-        if let Some(k) = kinds.iter().find(|k| !k.is_mixable()) {
-            return Err(bad(format!("{k} is recorded as part of an ephemeral operation, not chosen by the mix")));
-        }
-        if kinds.is_empty() {
-            return Err(bad("no kind has a positive weight".into()));
-        }
-        let dist = WeightedIndex::new(kinds.iter().map(|k| weights[k])).map_err(|e| bad(e.to_string()))?;
-        Ok(Mix { kinds, dist })
-    }
-
-    pub fn kinds(&self) -> &[OpKind] {
-        &self.kinds
-    }
-
-    pub fn sample<R: Rng>(&self, rng: &mut R) -> OpKind {
-        self.kinds[self.dist.sample(rng)]
-    }
-}
-
-/// One scheduled operation: what to do, decided by the seeded generator.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct OpSpec {
-    pub index: u64,
-    pub kind: OpKind,
-    pub key: u32,
-}
-
-/// The reproducible operation sequence.
-#[derive(Debug, Clone)]
-pub struct OpGen {
-    rng: SmallRng,
-    mix: Mix,
-    keys: u32,
-    next: u64,
-}
-
-impl OpGen {
-    pub fn new(mix: Mix, keys: u32, seed: u64) -> OpGen {
-        OpGen { rng: SmallRng::seed_from_u64(seed), mix, keys: keys.max(1), next: 0 }
-    }
-}
-
-impl Iterator for OpGen {
-    type Item = OpSpec;
-    fn next(&mut self) -> Option<OpSpec> {
-        let kind = self.mix.sample(&mut self.rng);
-        let key = self.rng.gen_range(0..self.keys);
-        let index = self.next;
-        self.next += 1;
-        Some(OpSpec { index, kind, key })
-    }
 }
 
 /// Connected sessions and a prepared key space, ready to [`Workload::run`].
@@ -306,6 +243,11 @@ impl Workload {
         OpGen::new(self.mix.clone(), self.plan.keys, self.seed)
     }
 
+    /// This workload's operations, any one on demand (a lane's: [`OpGen::lane`]).
+    pub fn ops(&self) -> Ops {
+        Ops::new(self.mix.clone(), self.plan.keys, self.seed)
+    }
+
     pub fn plan(&self) -> &LoadPlan {
         &self.plan
     }
@@ -380,35 +322,5 @@ mod tests {
         assert_eq!(load_threads(&open(100, 2, 3), 1), 2, "but not over the sessions");
         let closed = LoadPlan { mode: crate::plan::LoadMode::Closed, ..LoadPlan::default() };
         assert_eq!(load_threads(&closed, 8), 1);
-    }
-
-    #[test]
-    fn lanes_partition_the_sequence_by_session() {
-        use driver::{lane_of, Lane};
-        let lanes: Vec<Lane> = (0..3).map(|index| Lane { index, of: 3, sessions: 5 }).collect();
-        for i in 0..1000u64 {
-            let owners: Vec<usize> = lanes.iter().filter(|l| l.owns(i)).map(|l| l.index).collect();
-            assert_eq!(owners, vec![lane_of(i, 5, 3)], "op {i}");
-            // Same session, same lane.
-            assert_eq!(lane_of(i, 5, 3), lane_of(i + 5, 5, 3));
-        }
-        assert!(Lane { index: 0, of: 1, sessions: 5 }.owns(7));
-        let shares: Vec<u32> = lanes.iter().map(|l| l.in_flight_share(64)).collect();
-        assert_eq!(shares, vec![22, 21, 21]);
-        assert_eq!(Lane { index: 2, of: 3, sessions: 5 }.in_flight_share(1), 1);
-    }
-
-    #[test]
-    fn sequence_is_reproducible_and_weighted() {
-        let m = parse_mix("get=80,set=10,create=10").unwrap();
-        let a: Vec<OpSpec> = OpGen::new(Mix::new(&m).unwrap(), 100, 42).take(10_000).collect();
-        let b: Vec<OpSpec> = OpGen::new(Mix::new(&m).unwrap(), 100, 42).take(10_000).collect();
-        assert_eq!(a, b);
-        let c: Vec<OpSpec> = OpGen::new(Mix::new(&m).unwrap(), 100, 43).take(10_000).collect();
-        assert_ne!(a, c);
-        let gets = a.iter().filter(|o| o.kind == OpKind::Get).count();
-        assert!((7700..8300).contains(&gets), "{gets}");
-        assert!(a.iter().all(|o| o.key < 100));
-        assert_eq!(a[17].index, 17);
     }
 }
