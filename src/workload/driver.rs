@@ -362,8 +362,11 @@ async fn execute(ctx: &Arc<Ctx>, spec: OpSpec, intended_us: u64) {
         // A session of its own, each step bounded by the operation timeout (not the deadlines
         // queue: connect, create and close each get `op_timeout`).
         let connect = ctx.wl.servers_tx.borrow().clone();
+        // Boxed: a session's connect is a large future, and inline it would size the task of
+        // every operation (each task is allocated at its largest state), not only this kind's.
         let events =
-            super::ephemeral::run(&ctx.wl.plan, &connect, ctx.wl.epoch, spec.kind, recorded_session, &token, intended_us).await;
+            Box::pin(super::ephemeral::run(&ctx.wl.plan, &connect, ctx.wl.epoch, spec.kind, recorded_session, &token, intended_us))
+                .await;
         if let Ok(mut batch) = ctx.book(session).completed.lock() {
             batch.extend(events);
         }
