@@ -387,7 +387,6 @@ impl State {
             Outcome::Ok => {
                 self.counts.ok += 1;
                 self.counts.note_ok(e.end_us);
-                let _ = self.totals.entry(e.kind).or_insert_with(new_histogram).record(e.latency_us());
             }
             Outcome::Fail => self.counts.fail += 1,
             Outcome::Indeterminate => self.counts.indeterminate += 1,
@@ -397,21 +396,28 @@ impl State {
         }
         let _ = self.lag.record(e.lag_us());
         self.max_end_us = self.max_end_us.max(e.end_us);
-        let Some(k) = self.cfg.kinds.iter().position(|k| *k == e.kind) else { return Ok(()) };
+        let k = self.cfg.kinds.iter().position(|k| *k == e.kind);
         let n = self.cfg.kinds.len();
-        match self.cells.get(e.end_us, || vec![IntervalAgg::default(); n]) {
-            Some(cell) => cell[k].add(&e),
-            None => {
-                if e.end_us >= self.cells.start_us {
-                    self.late += 1;
+        if let Some(k) = k {
+            match self.cells.get(e.end_us, || vec![IntervalAgg::default(); n]) {
+                Some(cell) => cell[k].add(&e),
+                None => {
+                    if e.end_us >= self.cells.start_us {
+                        self.late += 1;
+                    }
                 }
             }
         }
         if e.outcome == Outcome::Ok {
+            // Into its second's histogram, which joins the whole-run one when it is written (one
+            // record per operation instead of two); straight into the whole-run one otherwise.
             let spare = &mut self.spare_seconds;
-            if let Some(h) = self.seconds.get(e.end_us, || spare.pop().unwrap_or_else(|| fresh_seconds(n))) {
-                let _ = h[k].record(e.latency_us());
-            }
+            let second = k.and_then(|k| self.seconds.get(e.end_us, || spare.pop().unwrap_or_else(|| fresh_seconds(n))).map(|h| &mut h[k]));
+            let h = match second {
+                Some(h) => h,
+                None => self.totals.entry(e.kind).or_insert_with(new_histogram),
+            };
+            let _ = h.record(e.latency_us());
         }
         Ok(())
     }
@@ -439,15 +445,19 @@ impl State {
         Ok(())
     }
 
-    /// Write every second's hlog interval that ends by `until_us`; whether any was written.
+    /// Write every second's hlog interval that ends by `until_us` and add it to the whole-run
+    /// histograms; whether any was written.
     fn close_seconds(&mut self, until_us: u64) -> Result<bool, RecordError> {
         let n = self.cfg.kinds.len();
-        let (hlogs, spare) = (&mut self.hlogs, &mut self.spare_seconds);
+        let (kinds, hlogs, spare, totals) = (&self.cfg.kinds, &mut self.hlogs, &mut self.spare_seconds, &mut self.totals);
         let mut wrote = false;
         self.seconds.close(until_us, || fresh_seconds(n), |t, mut hs| {
             wrote = true;
-            for (w, h) in hlogs.iter_mut().zip(hs.iter()) {
+            for ((w, h), kind) in hlogs.iter_mut().zip(hs.iter()).zip(kinds) {
                 w.interval(h, t, 1_000_000)?;
+                if !h.is_empty() {
+                    let _ = totals.entry(*kind).or_insert_with(new_histogram).add(h);
+                }
             }
             if spare.len() < SPARE_SECONDS {
                 hs.iter_mut().for_each(Histogram::reset);
@@ -565,6 +575,10 @@ mod tests {
 
         let read = crate::record::read_events(&dir.path().join(crate::record::files::EVENTS_FILE)).unwrap();
         assert_eq!(read, events);
+        for k in &kinds {
+            let oks = read.iter().filter(|e| e.kind == *k && e.outcome == Outcome::Ok).count() as u64;
+            assert_eq!(stats.latency[k].count, oks, "{k}: every ok once in the whole-run histogram");
+        }
         let rows = timeline(&read, 100_000, stats.timeline_window, &kinds);
         let again = dir.path().join("timeline-again.csv");
         write_timeline_csv(&again, &rows).unwrap();
@@ -576,6 +590,22 @@ mod tests {
         let marks = crate::record::read_marks(&dir.path().join(crate::record::files::MARKS_FILE)).unwrap();
         assert_eq!(marks.len(), 1);
         assert!(dir.path().join(crate::record::files::hlog_file("get")).exists());
+    }
+
+    /// A get intended and started at `t_us`, ok 500 µs later.
+    fn state_event(t_us: u64) -> OpEvent {
+        OpEvent {
+            intended_us: t_us,
+            start_us: t_us,
+            end_us: t_us + 500,
+            kind: OpKind::Get,
+            session: 0,
+            path: "/zkchaos/keys/k0".into(),
+            outcome: Outcome::Ok,
+            error: None,
+            token: String::new(),
+            version: 0,
+        }
     }
 
     #[test]
@@ -597,29 +627,21 @@ mod tests {
         let mut total = 0;
         for second in 0..6u64 {
             let n = 10 * (second + 1);
-            let batch = (0..n)
-                .map(|i| OpEvent {
-                    intended_us: second * 1_000_000 + i * 1000,
-                    start_us: second * 1_000_000 + i * 1000,
-                    end_us: second * 1_000_000 + i * 1000 + 500,
-                    kind: OpKind::Get,
-                    session: 0,
-                    path: "/zkchaos/keys/k0".into(),
-                    outcome: Outcome::Ok,
-                    error: None,
-                    token: String::new(),
-                    version: 0,
-                })
-                .collect();
+            let batch = (0..n).map(|i| state_event(second * 1_000_000 + i * 1000)).collect();
             state.ops(batch).unwrap();
             total += n;
             state.close_until((second + 1) * 1_000_000).unwrap();
         }
         assert_eq!(state.spare_seconds.len(), 1, "one set of histograms went round and round");
+        // A late completion (its second was written) still counts in the whole run.
+        let mut late = state_event(500);
+        late.end_us = 600;
+        state.ops(vec![late]).unwrap();
         let stats = state.finish().unwrap();
-        assert_eq!(stats.counts.ok, total);
+        assert_eq!(stats.counts.ok, total + 1);
         let (intervals, values) = crate::record::hlog::read_hlog(&dir.path().join(crate::record::files::hlog_file("get"))).unwrap();
         assert_eq!(intervals, 6);
         assert_eq!(values, total, "every value once: a reused histogram carried nothing over");
+        assert_eq!(stats.latency[&OpKind::Get].count, total + 1, "the whole-run histogram has every value once");
     }
 }

@@ -36,7 +36,8 @@ impl Deadline {
         self.waker.wake();
     }
 
-    fn is_expired(&self) -> bool {
+    /// Whether [`Deadline::expire`] was called.
+    pub fn is_expired(&self) -> bool {
         self.expired.load(Ordering::Acquire)
     }
 }

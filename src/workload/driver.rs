@@ -22,7 +22,9 @@
 //! spawning onto the tokio runtime; driver and sessions on a current-thread tokio runtime with a
 //! timerfd) are commits c8b32eb and 32c0420 and the code before this module's last rewrite.
 
-use super::deadline::{within, Deadline};
+use super::deadline::within;
+use super::housekeeping::LaneBook;
+pub use super::housekeeping::{HOUSEKEEPING, HOUSEKEEPING_IDLE};
 use super::load_thread::PreciseTimer;
 use super::ops::{classify, session_lost, Failure};
 use super::schedule::{Pace, Schedule};
@@ -93,15 +95,6 @@ struct Slot {
     replacing: AtomicBool,
 }
 
-/// How often housekeeping hands completed operations' events to the recorder (one message per
-/// batch) and ends operations past their deadline, which costs no timer per operation. Each
-/// lane's driver does its own when it issues an operation and this much time has passed (at
-/// ≥ 100 ops/s per lane: an operation times out between `op_timeout` and `op_timeout` + 10 ms
-/// after it started); a backstop task per lane every [`HOUSEKEEPING_IDLE`] covers quiet schedules.
-pub const HOUSEKEEPING: Duration = Duration::from_millis(10);
-/// The backstop's period (timeouts are then enforced within `op_timeout` + 50 ms).
-pub const HOUSEKEEPING_IDLE: Duration = Duration::from_millis(50);
-
 struct Ctx {
     wl: Arc<Workload>,
     /// The load threads' executors: the operations of session `s`, and its replacements, run on
@@ -119,57 +112,27 @@ struct Ctx {
     expiries: AtomicU64,
 }
 
-/// One lane's bookkeeping: touched by its own load thread only while the load runs (its
-/// operations, its driver loop and its backstop task all run there), so its locks are never
-/// contended; the mutexes make the rare access from elsewhere (the final hand-over) safe.
-#[derive(Default)]
-struct LaneBook {
-    /// Events of the lane's completed operations not yet handed to the recorder.
-    completed: Mutex<Vec<OpEvent>>,
-    /// Deadlines (µs since the epoch) of the lane's started operations, in start order, with
-    /// what ends each.
-    deadlines: Mutex<VecDeque<(u64, Arc<Deadline>)>>,
-    /// When the lane's housekeeping last ran, µs since the epoch.
-    housekept_us: AtomicU64,
-}
-
-impl LaneBook {
-    /// Expire overdue operations and hand events over, if [`HOUSEKEEPING`] has passed since the
-    /// last time.
-    fn housekeep(&self, now_us: u64, recorder: &RecorderHandle) {
-        let last = self.housekept_us.load(Ordering::Relaxed);
-        if now_us < last + HOUSEKEEPING.as_micros() as u64 {
-            return;
-        }
-        self.housekept_us.store(now_us, Ordering::Relaxed);
-        self.expire(now_us);
-        self.hand_over(recorder);
-    }
-
-    /// End every operation whose deadline has passed (those that finished already ignore it).
-    fn expire(&self, now_us: u64) {
-        if let Ok(mut deadlines) = self.deadlines.lock() {
-            while deadlines.front().is_some_and(|(d, _)| *d <= now_us) {
-                if let Some((_, op)) = deadlines.pop_front() {
-                    op.expire();
-                }
-            }
-        }
-    }
-
-    /// Hand the completed operations' events to the recorder, in completion order. The next
-    /// batch starts with room for a little more than this one (no regrowth per operation).
-    fn hand_over(&self, recorder: &RecorderHandle) {
-        if let Ok(mut batch) = self.completed.lock() {
-            if !batch.is_empty() {
-                let room = batch.len() + batch.len() / 4;
-                recorder.ops(std::mem::replace(&mut *batch, Vec::with_capacity(room)));
-            }
-        }
-    }
-}
-
 impl Ctx {
+    fn new(wl: Arc<Workload>, recorder: RecorderHandle, cancel: CancellationToken) -> Ctx {
+        let slots = wl
+            .clients
+            .iter()
+            .map(|c| Slot { client: RwLock::new(Some(Arc::new(c.clone()))), replacing: AtomicBool::new(false) })
+            .collect();
+        Ctx {
+            op_timeout: Duration::from_millis(u64::from(wl.plan.op_timeout_ms)),
+            exs: wl.threads.iter().map(|t| t.executor()).collect(),
+            slots,
+            recorder,
+            lanes: wl.threads.iter().map(|_| LaneBook::default()).collect(),
+            cancel,
+            created: Mutex::new(VecDeque::new()),
+            keep_created: wl.plan.weight(OpKind::Delete) > 0,
+            expiries: AtomicU64::new(0),
+            wl,
+        }
+    }
+
     /// The bookkeeping of the lane that runs session `session`'s operations.
     fn book(&self, session: u32) -> &LaneBook {
         &self.lanes[session as usize % self.lanes.len()]
@@ -194,23 +157,7 @@ pub(crate) async fn run(
     recorder: RecorderHandle,
     cancel: CancellationToken,
 ) -> Result<WorkloadReport, WorkloadError> {
-    let slots = wl
-        .clients
-        .iter()
-        .map(|c| Slot { client: RwLock::new(Some(Arc::new(c.clone()))), replacing: AtomicBool::new(false) })
-        .collect();
-    let ctx = Arc::new(Ctx {
-        op_timeout: Duration::from_millis(u64::from(wl.plan.op_timeout_ms)),
-        exs: wl.threads.iter().map(|t| t.executor()).collect(),
-        wl: wl.clone(),
-        slots,
-        recorder,
-        lanes: wl.threads.iter().map(|_| LaneBook::default()).collect(),
-        cancel: cancel.clone(),
-        created: Mutex::new(VecDeque::new()),
-        keep_created: wl.plan.weight(OpKind::Delete) > 0,
-        expiries: AtomicU64::new(0),
-    });
+    let ctx = Arc::new(Ctx::new(wl.clone(), recorder, cancel.clone()));
     let server_list = tokio::spawn(follow_server_list(ctx.clone()));
     // A backstop per lane, on the lane's thread (closed loop and quiet schedules).
     let housekeeping = wl
@@ -335,18 +282,31 @@ async fn drive(
             }
             (Pace::Closed { .. }, None) => break,
         };
-        let task_ctx = ctx.clone();
-        let done = done.clone();
-        ex.spawn(async move {
-            execute(&task_ctx, spec, intended).await;
-            drop(permit);
-            drop(done);
-        })
-        .detach();
+        ex.spawn(op_task(ctx.clone(), spec, intended, permit, done.clone())).detach();
         issued += 1;
     }
     (issued, end.unwrap_or_else(|| epoch.now_us()), false)
 }
+
+/// The task of one operation. `async-task` puts a future of [`OP_TASK_LIMIT`] bytes or more in
+/// a second allocation (of a size the allocator's thread cache does not keep), so the task is
+/// kept below it: rarely used large states are boxed (see the ephemeral branch of [`execute`]).
+fn op_task(
+    ctx: Arc<Ctx>,
+    spec: OpSpec,
+    intended: u64,
+    permit: Option<OwnedSemaphorePermit>,
+    done: mpsc::Sender<()>,
+) -> impl std::future::Future<Output = ()> + Send + 'static {
+    async move {
+        execute(&ctx, spec, intended).await;
+        drop(permit);
+        drop(done);
+    }
+}
+
+/// `async-task` 4 allocates futures of this size or more separately from their task.
+pub const OP_TASK_LIMIT: usize = 2048;
 
 /// The created path (creates only: every other kind records its key) and the version (-1 if none).
 type OpResult = Result<(Option<String>, i64), Failure>;
@@ -393,10 +353,7 @@ async fn execute(ctx: &Arc<Ctx>, spec: OpSpec, intended_us: u64) {
             _ => zk::Error::ClientClosed,
         })),
         Some(c) => {
-            let deadline = Deadline::new();
-            if let Ok(mut deadlines) = ctx.book(session).deadlines.lock() {
-                deadlines.push_back((start_us + ctx.op_timeout.as_micros() as u64, deadline.clone()));
-            }
+            let deadline = ctx.book(session).deadline(start_us + ctx.op_timeout.as_micros() as u64);
             match within(&deadline, call(ctx, c, spec.kind, &key, &token)).await {
                 Some(r) => r.map_err(Failure::Zk),
                 None => Err(Failure::Elapsed),
@@ -559,5 +516,38 @@ async fn follow_server_list(ctx: Arc<Ctx>) {
         for idx in 0..ctx.slots.len() as u32 {
             replace_session(&ctx, idx, "server-list-updated", || connect.clone());
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A context without sessions or threads: only the size of an operation's future is looked
+    /// at (nothing is polled).
+    fn idle_ctx() -> Arc<Ctx> {
+        let plan = crate::plan::LoadPlan::default();
+        let epoch = crate::record::Epoch::now();
+        let wl = Workload {
+            mix: super::super::Mix::new(&plan.mix).unwrap(),
+            plan,
+            seed: 1,
+            epoch,
+            clients: Vec::new(),
+            servers_tx: tokio::sync::watch::channel(String::new()).0,
+            session_base: 0,
+            prepared_us: 0,
+            threads: Vec::new(),
+        };
+        let (recorder, _) = RecorderHandle::forwarding(epoch);
+        Arc::new(Ctx::new(Arc::new(wl), recorder, CancellationToken::new()))
+    }
+
+    #[test]
+    fn an_operation_is_one_allocation() {
+        let (done, _) = mpsc::channel(1);
+        let spec = OpSpec { index: 0, kind: OpKind::Multi, key: 0 };
+        let size = std::mem::size_of_val(&op_task(idle_ctx(), spec, 0, None, done));
+        assert!(size < OP_TASK_LIMIT, "an operation's future is {size} bytes: async-task would box it apart from its task");
     }
 }

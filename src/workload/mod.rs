@@ -25,6 +25,7 @@
 
 pub mod deadline;
 pub mod driver;
+pub mod housekeeping;
 pub mod ephemeral;
 pub mod load_thread;
 pub mod ops;

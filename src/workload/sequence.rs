@@ -213,22 +213,24 @@ mod tests {
 
     #[test]
     fn seed_42_gives_these_operations_on_every_machine_and_version() {
-        // Pinned on purpose: replaying a recorded run relies on it. Changing the generator must
-        // change this test, and say so in the docs (`workload::sequence`).
-        let got: Vec<(OpKind, u32)> = OpGen::new(mix("get=80,set=10,create=10"), 1000, 42).take(8).map(|o| (o.kind, o.key)).collect();
-        assert_eq!(got, PINNED);
+        // Pinned on purpose (values from an independent implementation of the same arithmetic):
+        // a seed is recorded so that a run's operations can be replayed. Changing the generator
+        // must change this test and say so in this module's docs.
+        let got: Vec<(OpKind, u32)> = OpGen::new(mix("get=1,set=1,create=1"), 1000, 42).take(10).map(|o| (o.kind, o.key)).collect();
+        let want = [
+            (OpKind::Create, 159),
+            (OpKind::Get, 344),
+            (OpKind::Get, 868),
+            (OpKind::Get, 800),
+            (OpKind::Set, 618),
+            (OpKind::Get, 492),
+            (OpKind::Set, 520),
+            (OpKind::Set, 203),
+            (OpKind::Get, 495),
+            (OpKind::Get, 688),
+        ];
+        assert_eq!(got, want);
     }
-
-    const PINNED: [(OpKind, u32); 8] = [
-        (OpKind::Get, 0),
-        (OpKind::Get, 0),
-        (OpKind::Get, 0),
-        (OpKind::Get, 0),
-        (OpKind::Get, 0),
-        (OpKind::Get, 0),
-        (OpKind::Get, 0),
-        (OpKind::Get, 0),
-    ];
 
     #[test]
     fn splitmix64_matches_the_reference_stream() {
