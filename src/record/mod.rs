@@ -25,6 +25,7 @@ pub mod monitor_csv;
 pub mod process;
 pub mod quantiles;
 pub mod readback;
+pub mod inbox;
 pub mod recorder;
 pub mod rundir;
 pub mod seqnodes;

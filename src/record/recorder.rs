@@ -1,8 +1,11 @@
 //! The recorder task: the single owner of every aggregate and output file of a run.
 //!
 //! Workers call [`RecorderHandle::ops`] (a batch of events) / [`RecorderHandle::mark`], which
-//! push onto an unbounded channel and never wait (the schedule must never block on the recorder). Control requests
-//! ([`Command`]) carry a oneshot for the reply (goose's `MetricsProcessor`). The task:
+//! never wait (the schedule must never block on the recorder): marks go over an unbounded
+//! channel; batches of events go into the recorder's [`Inbox`], which it empties on its tick,
+//! before every snapshot and at the end, so that a batch does not wake it (see the inbox's docs
+//! for why). Control requests ([`Command`]) carry a oneshot for the reply (goose's
+//! `MetricsProcessor`). The task:
 //! - streams every event to `events.csv.gz`, sync-flushing about once a second;
 //! - keeps only *open* intervals in memory: `timeline.csv` rows are written once an interval has
 //!   been closed for `grace_us` (completions arrive slightly out of order), one
@@ -16,6 +19,7 @@
 use super::event::{Epoch, ErrorClass, Mark, MarkKind, OpEvent, OpKind, Outcome};
 use super::events_csv::EventWriter;
 use super::hlog::{new_histogram, HlogWriter};
+use super::inbox::Inbox;
 use super::RecordError;
 use super::quantiles::Quantiles;
 use super::timeline::{IntervalAgg, TimelineCsv};
@@ -25,6 +29,7 @@ use std::collections::{BTreeMap, VecDeque};
 use std::fs::File;
 use std::io::BufWriter;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
@@ -148,6 +153,9 @@ pub struct RecorderStats {
 #[derive(Clone, Debug)]
 pub struct RecorderHandle {
     tx: mpsc::UnboundedSender<Msg>,
+    /// Where event batches go when the handle is a recorder's (a forwarding handle sends them
+    /// as messages).
+    inbox: Option<Arc<Inbox>>,
     epoch: Epoch,
 }
 
@@ -161,12 +169,18 @@ impl RecorderHandle {
     /// A handle whose messages go to the returned receiver instead of a recorder.
     pub fn forwarding(epoch: Epoch) -> (RecorderHandle, mpsc::UnboundedReceiver<Msg>) {
         let (tx, rx) = mpsc::unbounded_channel();
-        (RecorderHandle { tx, epoch }, rx)
+        (RecorderHandle { tx, inbox: None, epoch }, rx)
     }
 
-    /// Several events at once, in completion order: one message, one wake-up of the recorder.
+    /// Several events at once, in completion order: into the recorder's inbox (taken on its
+    /// next tick, at most 100 ms later), or one message when forwarding.
     pub fn ops(&self, events: Vec<OpEvent>) {
-        let _ = self.tx.send(Msg::Ops(events));
+        match &self.inbox {
+            Some(inbox) => inbox.push(events),
+            None => {
+                let _ = self.tx.send(Msg::Ops(events));
+            }
+        }
     }
 
     pub fn mark(&self, m: Mark) {
@@ -276,9 +290,12 @@ pub fn spawn(
     let interval_us = cfg.interval_us.max(1);
     let mut state = State::create(cfg)?;
     let (tx, mut rx) = mpsc::unbounded_channel();
-    let handle = RecorderHandle { tx, epoch: state.cfg.epoch };
+    let inbox = Arc::new(Inbox::default());
+    let handle = RecorderHandle { tx, inbox: Some(inbox.clone()), epoch: state.cfg.epoch };
     let failure = state.cfg.failure.clone();
+    let closing = inbox.clone();
     let run = async move {
+        let take = |state: &mut State| inbox.take().into_iter().try_for_each(|batch| state.ops(batch));
         let tick_every = Duration::from_micros(interval_us.min(100_000));
         let mut tick = tokio::time::interval(tick_every);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -294,34 +311,41 @@ pub fn spawn(
                         state.write_marks()?;
                     }
                     Some(Msg::Cmd(Command::Snapshot(reply))) => {
+                        take(&mut state)?;
                         let _ = reply.send(state.counts.clone());
                     }
                     Some(Msg::Cmd(Command::Finish(reply))) => {
-                        let _ = reply.send(state.finish());
+                        let r = take(&mut state).and_then(|()| state.finish());
+                        let _ = reply.send(r);
                         return Ok(());
                     }
                     None => {
+                        take(&mut state)?;
                         state.finish()?;
                         return Ok(());
                     }
                 },
                 _ = cancel.cancelled() => {
                     // Take what is already queued, then close the files.
+                    take(&mut state)?;
                     while let Ok(msg) = rx.try_recv() {
                         match msg {
                             Msg::Ops(batch) => state.ops(batch)?,
                             Msg::Mark(m) => state.marks.push(m),
                             Msg::Cmd(Command::Finish(reply)) => {
-                                let _ = reply.send(state.finish());
+                                let r = take(&mut state).and_then(|()| state.finish());
+                                let _ = reply.send(r);
                                 return Ok(());
                             }
                             Msg::Cmd(Command::Snapshot(_)) => {}
                         }
                     }
+                    take(&mut state)?;
                     state.finish()?;
                     return Ok(());
                 }
                 _ = tick.tick() => {
+                    take(&mut state)?;
                     let now = state.cfg.epoch.now_us();
                     state.close_until(now.saturating_sub(state.cfg.grace_us))?;
                     if last_flush.elapsed() >= Duration::from_secs(1) {
@@ -334,6 +358,8 @@ pub fn spawn(
     };
     let task = tokio::spawn(async move {
         let r: Result<(), RecordError> = run.await;
+        // Batches handed over from now on have no one to take them.
+        closing.close();
         if let Err(e) = &r {
             failure.trip(e.to_string());
         }
@@ -567,6 +593,8 @@ mod tests {
             h.ops(vec![e.clone()]);
             events.push(e);
         }
+        // Handed over without waking the recorder, yet counted by the next snapshot.
+        assert_eq!(h.snapshot().await.unwrap().events, 500);
         h.mark_now(MarkKind::Point, "hello", None);
         let stats = h.finish().await.unwrap();
         task.await.unwrap().unwrap();

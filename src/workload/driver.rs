@@ -6,8 +6,8 @@
 //! operation onto the same executor; in closed loop it waits for one of `in_flight` permits.
 //! Either way each operation is its own task, so late completions never delay later sends.
 //! Housekeeping hands completed operations' events to the recorder in batches every
-//! [`HOUSEKEEPING`] rather than one message (and one wake-up of the recorder) per operation, and
-//! ends operations past their deadline then (no timer per operation).
+//! [`HOUSEKEEPING`] (into its inbox: no message, no wake-up of the recorder per operation or
+//! per batch), and ends operations past their deadline then (no timer per operation).
 //!
 //! When the load has several load threads (`load.threads`, or one per
 //! [`super::RATE_PER_THREAD`]), each runs a driver loop of its own — a [`Lane`] — over the same

@@ -12,8 +12,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-/// How often housekeeping hands completed operations' events to the recorder (one message per
-/// batch) and ends operations past their deadline, which costs no timer per operation. Each
+/// How often housekeeping hands completed operations' events to the recorder (one batch into
+/// its inbox) and ends operations past their deadline, which costs no timer per operation. Each
 /// lane's driver does its own when it issues an operation and this much time has passed (at
 /// ≥ 100 ops/s per lane: an operation times out between `op_timeout` and `op_timeout` + 10 ms
 /// after it started); a backstop task per lane every [`HOUSEKEEPING_IDLE`] covers quiet schedules.
