@@ -10,7 +10,7 @@
 //! aggregate; this is only the queue.
 
 use super::OpEvent;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 /// Batches of events in hand-over order; closed once the recorder has ended.
 #[derive(Debug, Default)]
@@ -41,10 +41,24 @@ impl Inbox {
 
     /// Refuse further batches (the recorder has ended) and drop what is queued.
     pub fn close(&self) {
-        if let Ok(mut p) = self.pending.lock() {
-            p.closed = true;
-            p.batches = Vec::new();
-        }
+        // A poisoned lock still closes: a panic elsewhere must not leave batches piling up.
+        let mut p = self.pending.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        p.closed = true;
+        p.batches = Vec::new();
+    }
+
+    /// Closes the inbox when dropped (the recorder task holds it: closed however it ends).
+    pub fn closer(self: Arc<Self>) -> Closer {
+        Closer(self)
+    }
+}
+
+/// See [`Inbox::closer`].
+pub struct Closer(Arc<Inbox>);
+
+impl Drop for Closer {
+    fn drop(&mut self) {
+        self.0.close();
     }
 }
 
@@ -85,5 +99,10 @@ mod tests {
         inbox.close();
         inbox.push(batch(&[5]));
         assert!(inbox.take().is_empty(), "a closed inbox keeps nothing");
+        // The closer closes it when dropped.
+        let inbox = Arc::new(Inbox::default());
+        drop(inbox.clone().closer());
+        inbox.push(batch(&[6]));
+        assert!(inbox.take().is_empty());
     }
 }

@@ -357,9 +357,9 @@ pub fn spawn(
         }
     };
     let task = tokio::spawn(async move {
+        // Batches handed over once the task has ended (or panicked) have no one to take them.
+        let _closing = closing.closer();
         let r: Result<(), RecordError> = run.await;
-        // Batches handed over from now on have no one to take them.
-        closing.close();
         if let Err(e) = &r {
             failure.trip(e.to_string());
         }
