@@ -13,6 +13,7 @@
 //! This layer imports only [`crate::plan`]: analysis, checks and reports read what it recorded.
 
 pub mod agents;
+mod buckets;
 pub mod event;
 pub mod events_csv;
 pub mod failure;

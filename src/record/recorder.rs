@@ -18,6 +18,7 @@
 
 use super::event::{Epoch, ErrorClass, Mark, MarkKind, OpEvent, OpKind, Outcome};
 use super::events_csv::EventWriter;
+use super::buckets::Buckets;
 use super::hlog::{new_histogram, HlogWriter};
 use super::inbox::Inbox;
 use super::RecordError;
@@ -25,7 +26,7 @@ use super::quantiles::Quantiles;
 use super::timeline::{IntervalAgg, TimelineCsv};
 use hdrhistogram::Histogram;
 use serde::Serialize;
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::BufWriter;
 use std::path::PathBuf;
@@ -206,52 +207,6 @@ impl RecorderHandle {
         let (tx, rx) = oneshot::channel();
         self.tx.send(Msg::Cmd(Command::Snapshot(tx))).map_err(|_| RecordError::RecorderGone { what: "snapshot" })?;
         rx.await.map_err(|_| RecordError::RecorderGone { what: "snapshot" })
-    }
-}
-
-/// Fixed-width buckets by completion time, only the open ones in memory.
-struct Buckets<T> {
-    start_us: u64,
-    width_us: u64,
-    /// Index of the first bucket not yet written.
-    next: u64,
-    open: VecDeque<T>,
-}
-
-impl<T> Buckets<T> {
-    fn new(start_us: u64, width_us: u64) -> Self {
-        Buckets { start_us, width_us, next: 0, open: VecDeque::new() }
-    }
-
-    /// The open bucket for `end_us`, or `None` if it was already written (or precedes the start).
-    fn get(&mut self, end_us: u64, mut mk: impl FnMut() -> T) -> Option<&mut T> {
-        if end_us < self.start_us {
-            return None;
-        }
-        let b = (end_us - self.start_us) / self.width_us;
-        if b < self.next {
-            return None;
-        }
-        let off = (b - self.next) as usize;
-        while self.open.len() <= off {
-            self.open.push_back(mk());
-        }
-        self.open.get_mut(off)
-    }
-
-    /// Pop buckets that end at or before `until_us`, with their start time.
-    fn close(&mut self, until_us: u64, mut mk: impl FnMut() -> T, mut f: impl FnMut(u64, T) -> Result<(), RecordError>) -> Result<(), RecordError> {
-        while self.start_us + (self.next + 1) * self.width_us <= until_us {
-            let t = self.start_us + self.next * self.width_us;
-            let b = self.open.pop_front().unwrap_or_else(&mut mk);
-            self.next += 1;
-            f(t, b)?;
-        }
-        Ok(())
-    }
-
-    fn cursor_us(&self) -> u64 {
-        self.start_us + self.next * self.width_us
     }
 }
 
