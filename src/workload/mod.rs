@@ -179,6 +179,15 @@ async fn ensure(client: &zk::Client, path: &str, data: &[u8], op_timeout: Durati
     Err(err(format!("timed out {PREPARE_ATTEMPTS} times, after {} ms each", op_timeout.as_millis())))
 }
 
+/// The full paths of `parent`'s children as the session's server sees them now (a local read);
+/// empty if they cannot be read (then everything is created, and what exists is tolerated).
+async fn existing_children(client: &zk::Client, parent: &str, op_timeout: Duration) -> std::collections::HashSet<String> {
+    match tokio::time::timeout(op_timeout, client.list_children(parent)).await {
+        Ok(Ok(names)) => names.into_iter().map(|n| format!("{parent}/{n}")).collect(),
+        _ => Default::default(),
+    }
+}
+
 impl Workload {
     /// Validate the plan, connect `plan.sessions` sessions and create the key space
     /// (`/zkchaos/keys/k0..k<keys>` with an `init` value, `/zkchaos/seq`), tolerating what exists.
@@ -212,7 +221,11 @@ impl Workload {
             ensure(c, dir, b"", op_timeout).await?;
         }
         let init = payload("init", plan.value_size as usize);
-        let keys: Vec<String> = (0..plan.keys).map(key_path).collect();
+        // Only the missing keys are created: creating one that exists is not free, ZooKeeper
+        // proposes the failed create (an error transaction) to every follower, and a sweep
+        // prepares the same key space before each of its steps (issue 27).
+        let existing = existing_children(c, KEYS_DIR, op_timeout).await;
+        let keys: Vec<String> = (0..plan.keys).map(key_path).filter(|p| !existing.contains(p)).collect();
         for chunk in keys.chunks(256) {
             futures_util::future::try_join_all(chunk.iter().map(|p| ensure(c, p, &init, op_timeout))).await?;
         }
