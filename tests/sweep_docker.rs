@@ -38,6 +38,9 @@ order = "degraded-first"
 warmup_s = 1.5
 rewarm_s = 1
 settle_s = 0.5
+plateau_pct = 10
+extend_max_s = 1
+lift_quota = true
 "#;
 
 async fn leftovers(profile: &str) -> (usize, usize, usize) {
@@ -117,7 +120,20 @@ async fn tiny_sweep_writes_every_file() {
     assert_eq!((warm[0].0, warm[0].1, warm[0].2, warm[0].3), (1, "fresh ensemble", State::Steady, 1.5));
     assert!(warm[1].1.starts_with("fresh ensemble, then follower") && warm[1].2 == State::Degraded, "{warm:?}");
     assert!(warm[2].1.ends_with("started again") && warm[2].2 == State::Steady && warm[2].3 == 1.5, "{warm:?}");
-    assert!(summary.warmups.iter().all(|w| w.error.is_none() && w.slices.len() == 1 && w.slices[0].ok_ops > 0.0), "{:?}", summary.warmups);
+    // One slice cannot show a plateau, so each warm-up is extended once, by extend_max_s (1 s),
+    // into a second slice that continues the first; the quota was lifted for it (and put back:
+    // the measured steps above ran, and a quota that cannot be put back ends the sweep).
+    assert!(
+        summary.warmups.iter().all(|w| w.error.is_none()
+            && w.quota_lifted
+            && w.extended_s == 1.0
+            && w.levelled.is_some()
+            && w.slices.len() == 2
+            && w.slices[1].from_s == w.slices[0].to_s
+            && w.slices.iter().all(|s| s.ok_ops > 0.0)),
+        "{:?}",
+        summary.warmups
+    );
     assert_eq!(summary.capacity, cap);
     assert_eq!(summary.cpu_budget.server_cpus, 0.3);
     assert_eq!(summary.driver.steps as usize, steps.len());

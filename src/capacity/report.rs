@@ -253,12 +253,43 @@ pub fn ensemble_text(s: &SweepSummary) -> String {
     } else {
         format!(
             "{} s of discarded closed-loop load ({} in flight, {} % reads) on every fresh ensemble and after a \
-             follower is started again, {} s after one is stopped, each after {} s of idle settle time; none of it \
+             follower is started again, {} s after one is stopped, each after {} s of idle settle time{}{}; none of it \
              counts in any figure (section \"Warm-ups (discarded)\")",
-            en.warmup_s, en.warmup_in_flight, en.warmup_read_pct, en.rewarm_s, en.settle_s
+            en.warmup_s,
+            en.warmup_in_flight,
+            en.warmup_read_pct,
+            en.rewarm_s,
+            en.settle_s,
+            if en.plateau_pct > 0.0 {
+                format!(
+                    ", extended 5 s at a time until one slice's ok ops/s is within {} % of the one before (at most {} s more)",
+                    en.plateau_pct, en.extend_max_s
+                )
+            } else {
+                String::new()
+            },
+            if en.lift_quota { ", with the servers' CPU quota lifted (put back before anything is measured)" } else { "" }
         )
     };
     format!("**Shared ensembles**: each repetition starts one ensemble per size for its steady and degraded points, {order}; {warm}.")
+}
+
+/// `60`, `60 + 15`: the warm-up's length and its extension, s.
+fn warmup_length(r: &WarmupRecord) -> String {
+    if r.extended_s > 0.0 {
+        format!("{} + {}", r.seconds, r.extended_s)
+    } else {
+        format!("{}", r.seconds)
+    }
+}
+
+/// ` (levelled)`, ` (still changing)`, or nothing when levelling was not asked for.
+fn levelling(r: &WarmupRecord) -> &'static str {
+    match r.levelled {
+        Some(true) => " (levelled)",
+        Some(false) => " (still changing)",
+        None => "",
+    }
 }
 
 /// One line: what a warm-up followed, how long it was, and how the ensemble warmed.
@@ -268,7 +299,10 @@ pub fn warmup_text(r: &WarmupRecord) -> String {
         s.push_str("no warm-up");
         return s;
     }
-    s.push_str(&format!("{} s of discarded closed-loop load ({} in flight, {} % reads)", r.seconds, r.in_flight, r.read_pct));
+    s.push_str(&format!("{} s{} of discarded closed-loop load ({} in flight, {} % reads)", warmup_length(r), levelling(r), r.in_flight, r.read_pct));
+    if r.quota_lifted {
+        s.push_str(", CPU quota lifted");
+    }
     if let (Some(a), Some(b)) = (r.slices.first(), r.slices.last()) {
         s.push_str(&format!(
             ": ok {:.0} → {:.0} ops/s, p99 {:.1} → {:.1} ms (first → last slice of ≤ {WARMUP_SLICE_S} s)",
@@ -304,7 +338,7 @@ fn warmups(s: &SweepSummary) -> Vec<Block> {
                 r.after.clone(),
                 r.state.to_string(),
                 format!("{}", r.settle_s),
-                if r.seconds == 0.0 { "none".into() } else { format!("{}", r.seconds) },
+                if r.seconds == 0.0 { "none".into() } else { format!("{}{}{}", warmup_length(r), levelling(r), if r.quota_lifted { ", quota lifted" } else { "" }) },
                 format!("{} / {} %", r.in_flight, r.read_pct),
                 slice(r, |x| format!("{:.0}", x.ok_ops)),
                 slice(r, |x| format!("{:.1}", x.p99_ms)),

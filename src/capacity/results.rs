@@ -139,6 +139,16 @@ pub struct WarmupRecord {
     /// Why it did not run to its end (a harness error; the sweep went on), if it did not.
     #[serde(default)]
     pub error: Option<String>,
+    /// Whether the servers' CPU quota was lifted for it (put back before the first measured step).
+    #[serde(default)]
+    pub quota_lifted: bool,
+    /// Seconds it was extended past `seconds` to level off.
+    #[serde(default)]
+    pub extended_s: f64,
+    /// Whether its last slice's ok ops/s was within `[ensemble] plateau_pct` of the one before;
+    /// `None` when levelling was not asked for (or there was no load).
+    #[serde(default)]
+    pub levelled: Option<bool>,
 }
 
 /// One slice of a warm-up.

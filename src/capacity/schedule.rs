@@ -83,6 +83,18 @@ pub struct EnsembleSchedule {
     /// `get`, writes `set`, so both paths are exercised).
     pub warmup_in_flight: u32,
     pub warmup_read_pct: u32,
+    /// After its length, a warm-up goes on slice by slice until one slice's ok ops/s is within
+    /// this many percent of the slice before it (0: never extended). Under a small CPU quota a
+    /// fresh JVM's throughput still rises fourfold after a minute (JIT compilation costs
+    /// CPU-seconds, which the quota stretches).
+    pub plateau_pct: f64,
+    /// At most this much extension of any warm-up, s; one that ends here still rising is recorded
+    /// and shown as not settled.
+    pub extend_max_s: f64,
+    /// Lift the servers' CPU quota (`[cpu] server_cpus`; their cpuset stays) for the warm-up and
+    /// put it back before the settle and the first measured step, so that compilation finishes in
+    /// fewer wall seconds. Nothing measured runs without the quota.
+    pub lift_quota: bool,
 }
 
 impl Default for EnsembleSchedule {
@@ -94,6 +106,9 @@ impl Default for EnsembleSchedule {
             settle_s: 5.0,
             warmup_in_flight: 32,
             warmup_read_pct: 50,
+            plateau_pct: 10.0,
+            extend_max_s: 60.0,
+            lift_quota: true,
         }
     }
 }
@@ -151,6 +166,7 @@ impl EnsembleSchedule {
             ("ensemble.warmup_s", self.warmup_s, 1800.0),
             ("ensemble.rewarm_s", self.rewarm_s, 1800.0),
             ("ensemble.settle_s", self.settle_s, 600.0),
+            ("ensemble.extend_max_s", self.extend_max_s, 1800.0),
         ] {
             if !(0.0..=max).contains(&v) {
                 return Err(bad(field, v.to_string(), &format!("must be 0–{max} s (0 = none)")));
@@ -163,6 +179,9 @@ impl EnsembleSchedule {
                 "must be 1–4096 requests in flight (the warm-up is closed loop), e.g. 4",
             ));
         }
+        if !(0.0..=100.0).contains(&self.plateau_pct) {
+            return Err(bad("ensemble.plateau_pct", self.plateau_pct.to_string(), "must be a percentage between 0 (never extend a warm-up) and 100, e.g. 10"));
+        }
         if self.warmup_read_pct > 100 {
             return Err(bad("ensemble.warmup_read_pct", self.warmup_read_pct.to_string(), "must be a percentage between 0 and 100"));
         }
@@ -172,6 +191,15 @@ impl EnsembleSchedule {
 
 /// Length of one slice of a warm-up (its throughput and p99 are recorded per slice), s.
 pub const WARMUP_SLICE_S: f64 = 5.0;
+
+/// Whether a warm-up whose slices achieved `ok_rates` (ok ops/s, in order) has levelled off:
+/// its last slice is within `plateau_pct` percent of the one before (a rise or a fall).
+pub fn levelled(ok_rates: &[f64], plateau_pct: f64) -> bool {
+    match ok_rates {
+        [.., before, last] if *before > 0.0 => (last - before).abs() / before * 100.0 <= plateau_pct,
+        _ => false,
+    }
+}
 
 /// The windows `[start, end)` of a warm-up of `seconds`, in slices of at most `slice` s.
 pub fn slices(seconds: f64, slice: f64) -> Vec<(f64, f64)> {
@@ -222,6 +250,9 @@ pub struct TimePlan {
     pub open_steps_max: u32,
     /// Seconds of discarded warm-up load and idle settle time.
     pub warmup_s: f64,
+    /// Seconds the warm-ups may add at most until they level off (`[ensemble] extend_max_s`).
+    #[serde(default)]
+    pub warmup_extend_max_s: f64,
     /// Estimated wall time without and with every extension round, s.
     pub seconds: f64,
     pub seconds_max: f64,
@@ -247,6 +278,7 @@ pub fn time_plan(file: &SweepFile, cost: &StepCost) -> TimePlan {
         open_steps: 0,
         open_steps_max: 0,
         warmup_s: 0.0,
+        warmup_extend_max_s: 0.0,
         seconds: 0.0,
         seconds_max: 0.0,
         orders: vec![Vec::new(); reps as usize],
@@ -284,6 +316,9 @@ pub fn time_plan(file: &SweepFile, cost: &StepCost) -> TimePlan {
                 plan.state_changes += changes;
                 plan.warmups += 1 + u32::from(second.is_some());
                 plan.warmup_s += en.warmup_s + second.unwrap_or(0.0) + en.settle_s * f64::from(changes);
+                if en.plateau_pct > 0.0 {
+                    plan.warmup_extend_max_s += en.extend_max_s * f64::from(1 + u32::from(second.is_some()));
+                }
             }
             both_index += u32::from(both);
         }
@@ -296,7 +331,7 @@ pub fn time_plan(file: &SweepFile, cost: &StepCost) -> TimePlan {
     let expanding_extra = |n: u32| f64::from(n) * (cost.expanding_step_s - cost.per_step_s);
     let expanding_min = expanding_steps.saturating_sub(st.extend * reps * points.iter().filter(|p| p.state == State::Expanding).count() as u32);
     plan.seconds = fixed + open(plan.open_steps) + expanding_extra(expanding_min);
-    plan.seconds_max = fixed + open(plan.open_steps_max) + expanding_extra(expanding_steps);
+    plan.seconds_max = fixed + plan.warmup_extend_max_s + open(plan.open_steps_max) + expanding_extra(expanding_steps);
     plan
 }
 
@@ -388,7 +423,9 @@ settle_s = 2
         assert_eq!(p.warmup_s, 2.0 * 30.0 + 40.0 + 60.0 + 6.0);
         let fixed = 4.0 * 10.0 + 3.0 * 3.0 + p.warmup_s + 28.0 * 2.0;
         assert!((p.seconds - (fixed + 120.0 * 2.5)).abs() < 1e-9, "{p:?}");
-        assert!((p.seconds_max - (fixed + 168.0 * 2.5)).abs() < 1e-9, "{p:?}");
+        // Each of the 6 warm-ups may be extended by `extend_max_s` (default 60 s) to level off.
+        assert_eq!(p.warmup_extend_max_s, 6.0 * 60.0);
+        assert!((p.seconds_max - (fixed + 360.0 + 168.0 * 2.5)).abs() < 1e-9, "{p:?}");
     }
 
     #[test]
@@ -420,4 +457,22 @@ settle_s = 2
         let e = EnsembleSchedule { warmup_read_pct: 101, ..EnsembleSchedule::default() }.validate(&bad).unwrap_err().to_string();
         assert!(e.contains("ensemble.warmup_read_pct = 101"), "{e}");
     }
+
+    #[test]
+    fn a_warm_up_levels_off_when_its_last_slice_is_within_the_plateau_of_the_one_before() {
+        // Slices of the quiet-host quick sweep's 3-server warm-up (ok ops/s), still rising at 60 s.
+        let rising = [537.0, 980.0, 1450.0, 1890.0, 2298.0];
+        assert!(!levelled(&rising, 10.0), "a 22 % rise is not level");
+        assert!(levelled(&[2298.0, 2400.0], 10.0), "+4.4 %");
+        assert!(levelled(&[2400.0, 2200.0], 10.0), "-8.3 %: a fall within the band is level too");
+        assert!(!levelled(&[2400.0, 2100.0], 10.0), "-12.5 %");
+        assert!(!levelled(&[2298.0], 10.0), "one slice cannot show a plateau");
+        assert!(!levelled(&[0.0, 0.0], 10.0), "no throughput is not a plateau");
+        let bad = |f: &str, v: String, r: &str| SweepError::Invalid { path: "x".into(), field: f.into(), value: v, reason: r.into() };
+        let e = EnsembleSchedule { plateau_pct: 150.0, ..EnsembleSchedule::default() }.validate(&bad).unwrap_err().to_string();
+        assert!(e.contains("ensemble.plateau_pct = 150"), "{e}");
+        let e = EnsembleSchedule { extend_max_s: -1.0, ..EnsembleSchedule::default() }.validate(&bad).unwrap_err().to_string();
+        assert!(e.contains("ensemble.extend_max_s = -1"), "{e}");
+    }
+
 }

@@ -118,8 +118,12 @@ fn synthetic() -> (SweepSummary, Vec<StepRow>) {
             slices: vec![
                 WarmupSlice { from_s: 0.0, to_s: 5.0, ok_ops: 400.0, p99_ms: 31.0, error_rate: 0.0 },
                 WarmupSlice { from_s: 5.0, to_s: 10.0, ok_ops: 900.0, p99_ms: 9.0, error_rate: 0.0 },
+                WarmupSlice { from_s: 10.0, to_s: 15.0, ok_ops: 940.0, p99_ms: 8.0, error_rate: 0.0 },
             ],
             error: None,
+            quota_lifted: true,
+            extended_s: 5.0,
+            levelled: Some(true),
         }],
         sweep: file,
         physics: physics::checks(&capacity, true),
@@ -187,7 +191,7 @@ fn synthetic_sweep_finds_each_knee_and_files_round_trip() {
     assert!(md.contains("share one machine") && md.contains("0.2 CPU per ZooKeeper container"), "{md}");
     assert!(md.contains("## Physics checks") && md.contains("pinned"), "{md}");
     assert!(md.contains("with one follower stopped"));
-    assert!(md.contains("## Warm-ups (discarded)") && md.contains("| 0 | 3 | fresh ensemble | steady | 0 | 10 | 4 / 50 % | 400 → 900 | 31.0 → 9.0 |"), "{md}");
+    assert!(md.contains("## Warm-ups (discarded)") && md.contains("| 0 | 3 | fresh ensemble | steady | 0 | 10 + 5 (levelled), quota lifted | 4 / 50 % | 400 → 940 | 31.0 → 8.0 |"), "{md}");
     assert!(md.contains("**Shared ensembles**") && md.contains("alternating by repetition"), "{md}");
     assert!(md.contains("rates spread from 300 to 20000 ops/s"), "{md}");
     assert!(md.contains("(planned "), "{md}");

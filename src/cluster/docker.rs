@@ -345,6 +345,22 @@ impl Cluster {
 
     /// Start a stopped (or freshly re-created) server container again, same config and port,
     /// bringing its host back first if it is down.
+    /// Lift server `id`'s CPU quota (`lifted`; its cpuset stays), or put the plan's quota
+    /// (`cluster.cpus`) back. A sweep lifts it for its discarded warm-up load only: JIT
+    /// compilation costs CPU-seconds, which a 0.2-CPU quota stretches fivefold in wall time
+    /// (docs/capacity.md, "What a 0.2-CPU quota does to the tail"). A no-op without a quota.
+    pub async fn set_cpu_quota(&self, id: u32, lifted: bool) -> Result<()> {
+        let Some((period, quota)) = super::container::cpu_quota(self.spec.plan.cpus) else { return Ok(()) };
+        let name = self.server(id)?.container.clone();
+        // -1 removes the quota (0 would mean "leave it as it is" to the engine).
+        let body = bollard::models::ContainerUpdateBody {
+            cpu_period: Some(period),
+            cpu_quota: Some(if lifted { -1 } else { quota }),
+            ..Default::default()
+        };
+        self.docker_of(id).update_container(&name, body).await.map_err(|source| ClusterError::UpdateContainer { name, source })
+    }
+
     pub async fn start_existing(&mut self, id: u32) -> Result<()> {
         self.bring_host_up(id).await?;
         let name = self.server(id)?.container.clone();

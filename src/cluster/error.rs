@@ -53,6 +53,8 @@ pub enum ClusterError {
     StartContainer { name: String, source: DockerError },
     #[error("stopping container {name}: {}", describe(source))]
     StopContainer { name: String, source: DockerError },
+    #[error("changing the CPU quota of container {name}: {}", describe(source))]
+    UpdateContainer { name: String, source: DockerError },
     #[error("killing container {name}: {}", describe(source))]
     KillContainer { name: String, source: DockerError },
     #[error("pausing container {name}: {}", describe(source))]

@@ -530,7 +530,7 @@ fn plan_text(file: &SweepFile, p: &TimePlan) -> String {
         .collect();
     let order = if order.is_empty() { "no size measures both steady and degraded".to_string() } else { order.join("; ") };
     format!(
-        "plan: {} shared ensembles (order {}: {}), {} state changes, {} warm-ups ({:.0} s of discarded load and settle time), \
+        "plan: {} shared ensembles (order {}: {}), {} state changes, {} warm-ups ({:.0} s of discarded load and settle time, up to {:.0} s more until they level off), \
          {} closed-loop + {}–{} open-loop steps\n\
          estimated wall time: {} – {} (with every extension round), from per-step costs measured on a 2-core host \
          (docs/capacity.md \"Time\")",
@@ -540,6 +540,7 @@ fn plan_text(file: &SweepFile, p: &TimePlan) -> String {
         p.state_changes,
         p.warmups,
         p.warmup_s,
+        p.warmup_extend_max_s,
         p.closed_steps,
         p.open_steps,
         p.open_steps_max,

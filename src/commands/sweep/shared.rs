@@ -12,7 +12,7 @@
 
 use super::{hold_slices, load_plan, mix, point_or_error, save, Sweep, ENSEMBLE_UP};
 use crate::capacity::results::{WarmupRecord, WarmupSlice};
-use crate::capacity::schedule::{slices, Transition, WARMUP_SLICE_S};
+use crate::capacity::schedule::{levelled, slices, Transition, WARMUP_SLICE_S};
 use crate::capacity::sweep::{Point, State};
 use crate::cluster::Cluster;
 use crate::plan::LoadMode;
@@ -46,7 +46,7 @@ pub(super) async fn run_shared(sw: &mut Sweep, cluster: &mut Cluster, points: &[
         // reduced capacity, not connection attempts to a stopped server.
         let serving: Vec<u32> = all.iter().copied().filter(|s| Some(*s) != stopped).collect();
         let connect = cluster.connect_string(&serving);
-        warm_up(sw, &connect, first, rep, &changes).await?;
+        warm_up(sw, cluster, &serving, &connect, first, rep, &changes).await?;
         changes.clear();
         for p in mine {
             point_or_error(sw, Some(&connect), p, rep).await?;
@@ -81,10 +81,20 @@ async fn start_again(cluster: &mut Cluster, id: u32, all: &[u32]) -> Result<()> 
     Ok(())
 }
 
-/// Settle, then hold the discarded warm-up load owed after `changes`, and record it. A harness
-/// error during the load is recorded and the sweep goes on (the points will say what fails);
-/// an interruption ends the sweep.
-async fn warm_up(sw: &mut Sweep, connect: &str, next: &Point, rep: u32, changes: &[Transition]) -> Result<()> {
+/// Settle, then hold the discarded warm-up load owed after `changes` — with the `serving`
+/// servers' CPU quota lifted if `[ensemble] lift_quota`, extended slice by slice until it levels
+/// off (`plateau_pct`, at most `extend_max_s`) — and record it. A harness error during the load
+/// is recorded and the sweep goes on (the points will say what fails); an interruption, or a
+/// quota that cannot be put back, ends the sweep.
+async fn warm_up(
+    sw: &mut Sweep,
+    cluster: &Cluster,
+    serving: &[u32],
+    connect: &str,
+    next: &Point,
+    rep: u32,
+    changes: &[Transition],
+) -> Result<()> {
     let en = sw.file.ensemble.clone();
     let w = en.warmup_for(changes);
     if w.settle_s > 0.0 {
@@ -108,32 +118,70 @@ async fn warm_up(sw: &mut Sweep, connect: &str, next: &Point, rep: u32, changes:
         load_average: HostInfo::detect().load_average,
         slices: Vec::new(),
         error: None,
+        quota_lifted: false,
+        extended_s: 0.0,
+        levelled: None,
     };
     if w.seconds > 0.0 {
-        let plan = crate::plan::LoadPlan {
-            mix: mix(en.warmup_read_pct),
-            ..load_plan(sw, next, LoadMode::Closed, 0, en.warmup_in_flight)
-        };
-        let windows = slices(w.seconds, WARMUP_SLICE_S);
-        match hold_slices(sw, connect, &plan, &windows).await {
-            Ok(figs) => {
-                record.slices = windows
-                    .iter()
-                    .zip(figs)
-                    .map(|(&(from_s, to_s), f)| WarmupSlice {
-                        from_s,
-                        to_s,
-                        ok_ops: f.ok_rate,
-                        p99_ms: f.all.p99_us as f64 / 1000.0,
-                        error_rate: f.error_rate,
-                    })
-                    .collect();
+        let lift = en.lift_quota && sw.file.cpu.server_cpus > 0.0;
+        if lift {
+            match set_quota(cluster, serving, true).await {
+                Ok(()) => record.quota_lifted = true,
+                Err(e) => record.error = Some(format!("quota not lifted: {}", e.chain_message())),
             }
-            Err(e @ Error::Interrupted(_)) => return Err(e),
-            Err(e) => record.error = Some(format!("harness error: {}", e.chain_message())),
+        }
+        let held = hold_warmup(sw, connect, next, &mut record).await;
+        if record.quota_lifted {
+            // Measuring without the budget would measure another ensemble: a failure here ends the sweep.
+            set_quota(cluster, serving, false).await?;
+        }
+        if let Err(e) = held {
+            match e {
+                e @ Error::Interrupted(_) => return Err(e),
+                e => record.error = Some(format!("harness error: {}", e.chain_message())),
+            }
         }
     }
     eprintln!("zkchaos: [{} servers, rep {rep}] {}", next.size, crate::capacity::report::warmup_text(&record));
     sw.warmups.push(record);
     save(sw)
+}
+
+/// Lift (or put back) the CPU quota of every server in `ids`.
+async fn set_quota(cluster: &Cluster, ids: &[u32], lifted: bool) -> Result<()> {
+    for &id in ids {
+        cluster.set_cpu_quota(id, lifted).await?;
+    }
+    Ok(())
+}
+
+/// The warm-up's load: `record.seconds` in slices, then (with `plateau_pct`) one slice more at a
+/// time until the last two agree or `extend_max_s` has been added. Slices go into `record`.
+async fn hold_warmup(sw: &mut Sweep, connect: &str, next: &Point, record: &mut WarmupRecord) -> Result<()> {
+    let en = sw.file.ensemble.clone();
+    let plan = crate::plan::LoadPlan { mix: mix(en.warmup_read_pct), ..load_plan(sw, next, LoadMode::Closed, 0, en.warmup_in_flight) };
+    let mut windows = slices(record.seconds, WARMUP_SLICE_S);
+    loop {
+        let offset = record.slices.last().map_or(0.0, |s| s.to_s);
+        let figs = hold_slices(sw, connect, &plan, &windows).await?;
+        record.slices.extend(windows.iter().zip(figs).map(|(&(from_s, to_s), f)| WarmupSlice {
+            from_s: offset + from_s,
+            to_s: offset + to_s,
+            ok_ops: f.ok_rate,
+            p99_ms: f.all.p99_us as f64 / 1000.0,
+            error_rate: f.error_rate,
+        }));
+        if en.plateau_pct <= 0.0 {
+            return Ok(());
+        }
+        let rates: Vec<f64> = record.slices.iter().map(|s| s.ok_ops).collect();
+        let levelled = levelled(&rates, en.plateau_pct);
+        record.levelled = Some(levelled);
+        if levelled || record.extended_s + 1e-9 >= en.extend_max_s {
+            return Ok(());
+        }
+        let more = WARMUP_SLICE_S.min(en.extend_max_s - record.extended_s);
+        record.extended_s += more;
+        windows = slices(more, WARMUP_SLICE_S);
+    }
 }
