@@ -41,6 +41,18 @@ pub fn turn(rep: u32, index_in_rep: u32) -> u32 {
     rep + index_in_rep
 }
 
+/// Put one state's points of a shared ensemble in the order they are measured: as the axes list
+/// them, or — with `alternate` on an odd `turn` — reversed. The points of one state are measured
+/// one after another on the same JVMs, which are still warming (docs/capacity.md, "What the two
+/// runs say together"): the first mix meets the coldest ensemble. Alternating the mixes with the
+/// states turns that bias into disagreement between sizes and repetitions, which the intervals
+/// and the physics checks see, instead of a push in one direction.
+pub fn mix_order<T>(points: &mut [T], order: StateOrder, turn: u32) {
+    if order == StateOrder::Alternate && turn % 2 == 1 {
+        points.reverse();
+    }
+}
+
 impl StateOrder {
     /// As written in a sweep file.
     pub fn as_str(self) -> &'static str {
@@ -300,9 +312,11 @@ pub fn time_plan(file: &SweepFile, cost: &StepCost) -> TimePlan {
             plan.ensembles += reps;
             let both = has(State::Steady) && has(State::Degraded);
             for rep in 0..reps {
-                let order = en.order.states(turn(rep, both_index));
+                let t = turn(rep, both_index);
+                let order = en.order.states(t);
                 if both {
-                    plan.orders[rep as usize].push(format!("{size} servers {} first", order[0]));
+                    let mixes = if en.order == StateOrder::Alternate && t % 2 == 1 { ", mixes reversed" } else { "" };
+                    plan.orders[rep as usize].push(format!("{size} servers {} first{mixes}", order[0]));
                 }
                 // Degraded alone, or first: one stop; both: one change between them, plus the
                 // stop before degraded when it comes first.
@@ -413,7 +427,7 @@ settle_s = 2
         // degraded first (stop, start).
         assert_eq!(p.state_changes, 3);
         assert_eq!(p.warmups, 2 + 4);
-        assert_eq!(p.orders, [vec!["3 servers steady first".to_string()], vec!["3 servers degraded first".to_string()]]);
+        assert_eq!(p.orders, [vec!["3 servers steady first".to_string()], vec!["3 servers degraded first, mixes reversed".to_string()]]);
         // 4 steady points × 3 levels + 2 degraded × 1, per repetition.
         assert_eq!(p.closed_steps, 2 * (4 * 3 + 2));
         assert_eq!(p.open_steps, 2 * 6 * 10);
@@ -473,6 +487,22 @@ settle_s = 2
         assert!(e.contains("ensemble.plateau_pct = 150"), "{e}");
         let e = EnsembleSchedule { extend_max_s: -1.0, ..EnsembleSchedule::default() }.validate(&bad).unwrap_err().to_string();
         assert!(e.contains("ensemble.extend_max_s = -1"), "{e}");
+    }
+
+
+    #[test]
+    fn alternate_reverses_the_mixes_on_odd_turns_only() {
+        let listed = [100, 80, 0];
+        let order = |o: StateOrder, turn: u32| {
+            let mut p = listed;
+            mix_order(&mut p, o, turn);
+            p
+        };
+        assert_eq!(order(StateOrder::Alternate, 0), [100, 80, 0]);
+        assert_eq!(order(StateOrder::Alternate, 1), [0, 80, 100]);
+        assert_eq!(order(StateOrder::Alternate, 2), [100, 80, 0]);
+        assert_eq!(order(StateOrder::SteadyFirst, 1), [100, 80, 0], "a fixed state order keeps the mixes as listed");
+        assert_eq!(order(StateOrder::DegradedFirst, 1), [100, 80, 0]);
     }
 
 }

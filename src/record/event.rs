@@ -149,6 +149,26 @@ pub struct OpEvent {
     pub version: i64,
 }
 
+#[cfg(test)]
+impl OpEvent {
+    /// An ok `get` of `/zkchaos/keys/k0` on session 0, intended and started at `t_us` and ended
+    /// `took_us` later (for tests).
+    pub(crate) fn ok_get(t_us: u64, took_us: u64) -> OpEvent {
+        OpEvent {
+            intended_us: t_us,
+            start_us: t_us,
+            end_us: t_us + took_us,
+            kind: OpKind::Get,
+            session: 0,
+            path: "/zkchaos/keys/k0".into(),
+            outcome: Outcome::Ok,
+            error: None,
+            token: String::new(),
+            version: 0,
+        }
+    }
+}
+
 impl OpEvent {
     /// Latency measured from the intended start (coordinated-omission free in open loop).
     pub fn latency_us(&self) -> u64 {

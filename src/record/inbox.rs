@@ -65,23 +65,9 @@ impl Drop for Closer {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::record::{OpKind, Outcome};
 
     fn batch(ids: &[u64]) -> Vec<OpEvent> {
-        ids.iter()
-            .map(|&i| OpEvent {
-                intended_us: i,
-                start_us: i,
-                end_us: i + 1,
-                kind: OpKind::Get,
-                session: 0,
-                path: String::new(),
-                outcome: Outcome::Ok,
-                error: None,
-                token: String::new(),
-                version: 0,
-            })
-            .collect()
+        ids.iter().map(|&i| OpEvent::ok_get(i, 1)).collect()
     }
 
     fn ids(batches: Vec<Vec<OpEvent>>) -> Vec<Vec<u64>> {

@@ -577,18 +577,7 @@ mod tests {
 
     /// A get intended and started at `t_us`, ok 500 µs later.
     fn state_event(t_us: u64) -> OpEvent {
-        OpEvent {
-            intended_us: t_us,
-            start_us: t_us,
-            end_us: t_us + 500,
-            kind: OpKind::Get,
-            session: 0,
-            path: "/zkchaos/keys/k0".into(),
-            outcome: Outcome::Ok,
-            error: None,
-            token: String::new(),
-            version: 0,
-        }
+        OpEvent::ok_get(t_us, 500)
     }
 
     #[test]

@@ -99,21 +99,10 @@ impl LaneBook {
 mod tests {
     use super::*;
     use crate::record::recorder::Msg;
-    use crate::record::{Epoch, OpKind, Outcome};
+    use crate::record::Epoch;
 
     fn event(i: u64) -> OpEvent {
-        OpEvent {
-            intended_us: i,
-            start_us: i,
-            end_us: i + 100,
-            kind: OpKind::Get,
-            session: 0,
-            path: "/zkchaos/keys/k0".into(),
-            outcome: Outcome::Ok,
-            error: None,
-            token: String::new(),
-            version: 0,
-        }
+        OpEvent::ok_get(i, 100)
     }
 
     fn handed_over(rx: &mut tokio::sync::mpsc::UnboundedReceiver<Msg>) -> Option<Vec<u64>> {

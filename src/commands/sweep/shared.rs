@@ -12,7 +12,7 @@
 
 use super::{hold_slices, load_plan, mix, point_or_error, save, Sweep, ENSEMBLE_UP};
 use crate::capacity::results::{WarmupRecord, WarmupSlice};
-use crate::capacity::schedule::{levelled, slices, Transition, WARMUP_SLICE_S};
+use crate::capacity::schedule::{levelled, mix_order, slices, Transition, WARMUP_SLICE_S};
 use crate::capacity::sweep::{Point, State};
 use crate::cluster::Cluster;
 use crate::plan::LoadMode;
@@ -27,7 +27,8 @@ pub(super) async fn run_shared(sw: &mut Sweep, cluster: &mut Cluster, points: &[
     let mut stopped: Option<u32> = None;
     let mut changes = vec![Transition::Fresh];
     for state in sw.file.ensemble.order.states(turn) {
-        let mine: Vec<&Point> = points.iter().copied().filter(|p| p.state == state).collect();
+        let mut mine: Vec<&Point> = points.iter().copied().filter(|p| p.state == state).collect();
+        mix_order(&mut mine, sw.file.ensemble.order, turn);
         let Some(first) = mine.first().copied() else { continue };
         match (state, stopped) {
             (State::Degraded, None) => {
