@@ -9,7 +9,7 @@
 use super::curve::{Answer, Estimate};
 use super::physics::Check;
 use super::step::{StepFigures, Verdict};
-use super::schedule::TimePlan;
+use super::schedule::{EnsembleSchedule, StateOrder, TimePlan};
 use super::sweep::{CpuBudget, Objective, Point, State, SweepFile};
 use super::usl::UslFit;
 use crate::record::{write_atomic, OpKind, RecordError};
@@ -382,6 +382,58 @@ pub fn read_capacity_csv(path: &Path) -> Result<Vec<CapacityRow>, RecordError> {
 
 pub fn read_summary(path: &Path) -> Result<SweepSummary, RecordError> {
     let text = std::fs::read_to_string(path).map_err(|source| RecordError::Open { path: path.to_owned(), source })?;
-    serde_json::from_str(&text)
-        .map_err(|e| RecordError::Open { path: path.to_owned(), source: std::io::Error::other(e) })
+    let bad = |e: serde_json::Error| RecordError::Open { path: path.to_owned(), source: std::io::Error::other(e) };
+    let value: serde_json::Value = serde_json::from_str(&text).map_err(bad)?;
+    let mut summary: SweepSummary = serde_json::from_value(value.clone()).map_err(bad)?;
+    ensemble_as_written(&mut summary.sweep.ensemble, value.pointer("/sweep/ensemble"));
+    Ok(summary)
+}
+
+/// The `[ensemble]` table of a summary as the sweep that wrote it ran, not as today's defaults
+/// would fill it in: a summary from before the table existed ran steady first with no warm-ups,
+/// and one from before levelling and quota lifting (2026-12-07, 21:10 UTC) did neither.
+fn ensemble_as_written(en: &mut EnsembleSchedule, written: Option<&serde_json::Value>) {
+    let Some(written) = written else {
+        *en = EnsembleSchedule {
+            order: StateOrder::SteadyFirst,
+            warmup_s: 0.0,
+            rewarm_s: 0.0,
+            settle_s: 0.0,
+            plateau_pct: 0.0,
+            extend_max_s: 0.0,
+            lift_quota: false,
+            ..EnsembleSchedule::default()
+        };
+        return;
+    };
+    if written.get("plateau_pct").is_none() {
+        en.plateau_pct = 0.0;
+        en.extend_max_s = 0.0;
+    }
+    if written.get("lift_quota").is_none() {
+        en.lift_quota = false;
+    }
+}
+
+#[cfg(test)]
+mod ensemble_tests {
+    use super::*;
+
+    #[test]
+    fn an_old_summary_reads_back_as_its_sweep_ran_not_with_today_s_defaults() {
+        // Written before the [ensemble] table: steady first, no warm-ups.
+        let mut en = EnsembleSchedule::default();
+        ensemble_as_written(&mut en, None);
+        assert_eq!((en.order, en.warmup_s, en.settle_s, en.plateau_pct, en.lift_quota), (StateOrder::SteadyFirst, 0.0, 0.0, 0.0, false));
+        // Written with the table but before levelling and quota lifting (the evening's sweeps).
+        let written = serde_json::json!({"order": "alternate", "warmup_s": 60.0, "rewarm_s": 15.0, "settle_s": 5.0, "warmup_in_flight": 32, "warmup_read_pct": 50});
+        let mut en: EnsembleSchedule = serde_json::from_value(written.clone()).unwrap();
+        ensemble_as_written(&mut en, Some(&written));
+        assert_eq!((en.order, en.warmup_s, en.plateau_pct, en.extend_max_s, en.lift_quota), (StateOrder::Alternate, 60.0, 0.0, 0.0, false));
+        // Written today: kept as written.
+        let written = serde_json::to_value(EnsembleSchedule::default()).unwrap();
+        let mut en = EnsembleSchedule::default();
+        ensemble_as_written(&mut en, Some(&written));
+        assert_eq!(en, EnsembleSchedule::default());
+    }
 }
