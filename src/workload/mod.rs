@@ -252,11 +252,6 @@ impl Workload {
         self.servers_tx.clone()
     }
 
-    /// The reproducible operation sequence of this workload.
-    pub fn op_gen(&self) -> OpGen {
-        OpGen::new(self.mix.clone(), self.plan.keys, self.seed)
-    }
-
     /// This workload's operations, any one on demand (a lane's: [`OpGen::lane`]).
     pub fn ops(&self) -> Ops {
         Ops::new(self.mix.clone(), self.plan.keys, self.seed)
